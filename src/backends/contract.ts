@@ -1,0 +1,205 @@
+/**
+ * The one interface every backend implements, after rclone's `Fs` and unstorage's `Driver`:
+ * a handful of required methods, and declared capabilities the engine adapts to instead of
+ * naming backends. A backend lives in one folder under src/backends/ and passes the suite in
+ * test/conformance/.
+ *
+ * A `Store` is one opened store URI (a server, an mlruns folder, a SQLite file, an archive).
+ * Reading goes Store -> SourceProject -> SourceRun; writing goes Store -> TargetProject ->
+ * TargetRun. A backend that only reads throws from `openTarget` (capabilities.write = false).
+ */
+import type { Readable } from 'node:stream';
+import type {
+  DatasetInput,
+  FileEntry,
+  KeyValue,
+  MetricPoint,
+  ProjectMeta,
+  RunInfo,
+  RunStatus,
+} from '../model/run.js';
+import type { ProjectRef } from '../model/project-ref.js';
+
+export interface Credentials {
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+/** What a target accepts per write call; the engine never sends more. */
+export interface BatchLimits {
+  maxMetrics: number;
+  maxParams: number;
+  maxTags: number;
+  /** Metrics + params + tags in one call. */
+  maxEntities: number;
+}
+
+export interface ValueLimits {
+  /** Longest key of a param, tag or metric. */
+  maxKeyLength: number;
+  maxParamValueLength: number;
+  maxTagValueLength: number;
+}
+
+/**
+ * How non-finite metric values survive in the store:
+ * - `exact`: NaN and +-Infinity round-trip;
+ * - `infinity-clamped`: NaN round-trips, +-Infinity come back as +-1.7976931348623157e308 (MLflow SQL);
+ * - `nan-as-null`: NaN is stored as null and read back as NaN (Neptune archives).
+ */
+export type NonFiniteSupport = 'exact' | 'infinity-clamped' | 'nan-as-null';
+
+export interface Capabilities {
+  read: boolean;
+  write: boolean;
+  /** Target keeps a given start time, end time, status, user (else they go to old_sys/*). */
+  setsStartTime: boolean;
+  setsEndTime: boolean;
+  setsStatus: boolean;
+  setsUser: boolean;
+  /** Target can hold deleted runs (copied as create, fill, finish, delete). */
+  keepsDeletedRuns: boolean;
+  /** Source understands an MLflow search filter string (`--filter`). */
+  nativeFilter: boolean;
+  /** Target keeps `KeyValue.type` (typed atoms) instead of plain strings. */
+  typedValues: boolean;
+  nonFinite: NonFiniteSupport;
+  batch: BatchLimits;
+  limits: ValueLimits;
+  /** Metric writes the engine may have in flight into one run at once. */
+  writeConcurrency: number;
+}
+
+export interface Store {
+  /** Backend name, e.g. `mlflow`, `mlruns`, `mlflow-sqlite`, `neptune-export`. */
+  readonly kind: string;
+  /** The URI to show and to record in old_sys/uri: never holds a credential. */
+  readonly displayUri: string;
+  /** A normalised form of the location, to detect source == target. */
+  readonly identity: string;
+  readonly capabilities: Capabilities;
+  /**
+   * Why a key cannot be written to this store (param, tag or metric), or undefined when it can.
+   * Such keys are reported, never mangled silently.
+   */
+  rejectKey(key: string): string | undefined;
+
+  /** Open a project to read. Throws NotFoundError / AuthError / UnreachableError with a clear text. */
+  openSource(ref: ProjectRef): Promise<SourceProject>;
+  /**
+   * Open the project to write into. With `create` false nothing is written (dry run) and
+   * undefined is returned when the project does not exist yet. When creating, `meta` (tags,
+   * description) is applied to the new project; an existing project gets the tags it lacks.
+   */
+  openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined>;
+  /** Requests this store retried so far (transient failures); for the report. Optional. */
+  retryCount?(): number;
+  close(): Promise<void>;
+}
+
+export interface RunQuery {
+  includeDeleted: boolean;
+  /** A native (MLflow search) filter; only given when capabilities.nativeFilter. */
+  filter?: string;
+}
+
+export interface SourceProject {
+  readonly ref: ProjectRef;
+  readonly meta: ProjectMeta;
+  /** Every run of the project, parents in any order; the engine orders them. */
+  listRuns(query: RunQuery): AsyncIterable<RunInfo>;
+  openRun(info: RunInfo): Promise<SourceRun>;
+}
+
+/** Something the source holds that it could not express in the canonical run (reported). */
+export interface ReadIssue {
+  field: string;
+  reason: string;
+}
+
+export interface SourceRun {
+  readonly info: RunInfo;
+  params(): Promise<KeyValue[]>;
+  /** Every tag, system tags included, as stored (mlflow.parentRunId still names the source parent). */
+  tags(): Promise<KeyValue[]>;
+  inputs(): Promise<DatasetInput[]>;
+  metricKeys(): Promise<string[]>;
+  /** The whole history of one metric, in bounded batches. */
+  metricHistory(key: string): AsyncIterable<MetricPoint[]>;
+  /** Every file below the artifact root, recursively. */
+  files(): AsyncIterable<FileEntry>;
+  openFile(path: string): Promise<Readable>;
+  /** What could not be read into the canonical run; asked after the run was copied. */
+  readIssues?(): ReadIssue[];
+}
+
+/** A run in the target that names its source through the provenance tags. */
+export interface CopyRecord {
+  sourceProject: string;
+  sourceRunId: string;
+  targetRunId: string;
+  /** The completion marker is present. */
+  complete: boolean;
+  deleted: boolean;
+}
+
+export interface RunInit {
+  name?: string;
+  user?: string;
+  startTime?: number;
+  /** Provenance and other tags wanted from the first write on. */
+  tags: KeyValue[];
+  source: { project: string; runId: string };
+}
+
+export interface MetricBatch {
+  key: string;
+  points: MetricPoint[];
+}
+
+export interface RunEnd {
+  status: RunStatus;
+  endTime?: number;
+  deleted: boolean;
+  /** The completion marker: the backend writes it after everything else, before deleting. */
+  marker: KeyValue;
+}
+
+export interface TargetProject {
+  readonly ref: ProjectRef;
+  readonly id?: string;
+  /** Every run here that carries provenance, complete or not, deleted or not. */
+  listCopies(): AsyncIterable<CopyRecord>;
+  createRun(init: RunInit): Promise<TargetRun>;
+  /** Remove or hide a partial copy so that it is never taken for a copy again. */
+  discardRun(targetRunId: string): Promise<void>;
+  /** Delete a complete copy whose source run is deleted (repairs a crash after the marker). */
+  deleteRun(targetRunId: string): Promise<void>;
+}
+
+export interface TargetRun {
+  readonly runId: string;
+  logParams(params: KeyValue[]): Promise<void>;
+  setTags(tags: KeyValue[]): Promise<void>;
+  /** At most capabilities.batch.maxMetrics points over all batches. */
+  logMetrics(batches: MetricBatch[]): Promise<void>;
+  logInputs(inputs: DatasetInput[]): Promise<void>;
+  /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
+  writeFile(path: string, data: Readable, size: number): Promise<void>;
+  finish(end: RunEnd): Promise<void>;
+}
+
+/** Options every factory gets when opening a URI. */
+export interface OpenOptions {
+  credentials: Credentials;
+  /** Extra request headers etc. are not here on purpose: backends read their own env. */
+  role: 'source' | 'target';
+}
+
+export interface BackendFactory {
+  readonly kind: string;
+  /** True when this backend serves the URI (by scheme or form). */
+  handles(uri: string): boolean;
+  open(uri: string, options: OpenOptions): Promise<Store>;
+}

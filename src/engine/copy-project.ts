@@ -1,0 +1,204 @@
+/**
+ * plan -> copy: every run of one project into another, exactly once.
+ *
+ * 1. Check the request (source != target, capabilities) before anything is written.
+ * 2. List the source runs (a snapshot of their infos), apply filters and the shard.
+ * 3. Open (or create) the target project and list the copies already there by provenance.
+ * 4. Per run, parents first, `workers` at a time: a complete copy is skipped; partial copies are
+ *    discarded and the run is copied again; the parent link is remapped to the parent's copy.
+ * A re-run therefore converges like rsync: done runs are skipped, partial ones redone, new ones
+ * copied.
+ */
+import type { CopyRecord, SourceProject, TargetProject } from '../backends/contract.js';
+import { formatProjectRef } from '../model/project-ref.js';
+import type { RunInfo } from '../model/run.js';
+import { UsageError, errorMessage } from '../util/errors.js';
+import { VERSION } from '../util/version.js';
+import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
+import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
+import { parentsFirst } from './order.js';
+import { Deferred, runPool } from './pool.js';
+import { summarise } from './report.js';
+import type { CopyEvent, CopyOptions, CopyReport, RunFilters, RunResult } from './types.js';
+
+/** What a child needs to know of its parent's copy. */
+interface ParentCopy {
+  targetRunId?: string;
+  failed?: boolean;
+}
+
+export async function copyProject(options: CopyOptions): Promise<CopyReport> {
+  const startedAt = new Date();
+  const { source, target, signal } = options;
+  const dryRun = options.dryRun ?? false;
+  const filters: RunFilters = options.filters ?? {};
+  const workers = Math.max(1, options.workers ?? 4);
+  const emit = (event: CopyEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A broken progress display must not break the migration.
+    }
+  };
+  const sourceName = formatProjectRef(source.project);
+  const targetName = formatProjectRef(target.project);
+
+  if (source.store.identity === target.store.identity && sourceName === targetName) {
+    throw new UsageError(`source and target are the same project (${sourceName} on ${source.store.displayUri}); choose another target project`);
+  }
+  if (!source.store.capabilities.read) throw new UsageError(`${source.store.kind} stores cannot be read`);
+  if (!target.store.capabilities.write) {
+    throw new UsageError(`${target.store.kind} stores cannot be written to; choose an mlruns folder, an MLflow server or a neptune-export archive as target`);
+  }
+  if (filters.nativeFilter && !source.store.capabilities.nativeFilter) {
+    throw new UsageError(`--filter takes an MLflow search filter, which ${source.store.kind} sources do not understand`);
+  }
+
+  const sourceProject = await source.store.openSource(source.project);
+  const listed: RunInfo[] = [];
+  for await (const info of sourceProject.listRuns({ includeDeleted: options.includeDeleted ?? false, filter: filters.nativeFilter })) {
+    listed.push(info);
+  }
+  const byId = new Map(listed.map((info) => [info.runId, info]));
+
+  let filteredOut = 0;
+  let outOfShard = 0;
+  const selected: RunInfo[] = [];
+  for (const info of listed) {
+    if (!matchesInfo(info, filters)) filteredOut++;
+    else if (!inShard(rootOf(info, byId), options.shard)) outOfShard++;
+    else selected.push(info);
+  }
+  const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
+  filteredOut += selected.length - tagFiltered.length;
+
+  const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
+  const copies = await copiesBySourceRun(existing, sourceName);
+
+  const ordered = parentsFirst(tagFiltered);
+  const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
+  emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard });
+
+  const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
+  const results: RunResult[] = new Array(ordered.length);
+
+  await runPool(ordered, workers, async (info, index) => {
+    const began = Date.now();
+    const done = (result: RunResult, parent: ParentCopy): void => {
+      result.durationMs = Date.now() - began;
+      results[index] = result;
+      parents.get(info.runId)!.resolve(parent);
+      emit({ type: 'run-done', result, sourceProject: sourceName, targetProject: targetName });
+    };
+    const base = { sourceRunId: info.runId, sourceName: info.name };
+
+    const runCopies = copies.get(info.runId) ?? [];
+    const complete = runCopies.filter((copy) => copy.complete);
+    const partial = runCopies.filter((copy) => !copy.complete && !copy.deleted);
+
+    if (complete.length > 0) {
+      const kept = complete[0]!;
+      const notes = [`already copied to ${kept.targetRunId}`];
+      if (complete.length > 1) notes.push(`duplicate complete copies: ${complete.slice(1).map((c) => c.targetRunId).join(', ')}`);
+      try {
+        if (!dryRun && existing) {
+          for (const leftover of partial) await existing.discardRun(leftover.targetRunId);
+          if (info.deleted && !kept.deleted && target.store.capabilities.keepsDeletedRuns) {
+            await existing.deleteRun(kept.targetRunId);
+            notes.push('deleted it like its source');
+          }
+        }
+      } catch (error) {
+        done({ ...base, targetRunId: kept.targetRunId, outcome: 'failed', reason: `repairing the copy failed: ${errorMessage(error)}`, counts: emptyCounts(), issues: [] }, { targetRunId: kept.targetRunId });
+        return;
+      }
+      done({ ...base, targetRunId: kept.targetRunId, outcome: 'skipped', reason: notes.join('; '), counts: emptyCounts(), issues: [] }, { targetRunId: kept.targetRunId });
+      return;
+    }
+
+    const progress: RunCopy = { counts: emptyCounts(), issues: [] };
+    if (signal?.aborted) {
+      done({ ...base, outcome: 'failed', reason: 'not started: the migration was interrupted', counts: progress.counts, issues: [] }, { failed: true });
+      return;
+    }
+    emit({ type: 'run-start', sourceRunId: info.runId });
+    try {
+      const parent = await parentCopy(info, parents, copies);
+      if (parent?.failed) throw new Error(`its parent run ${info.parentRunId} failed to copy; both are copied again on the next run`);
+      const discarded: string[] = [];
+      if (!dryRun && existing) {
+        for (const leftover of partial) {
+          await existing.discardRun(leftover.targetRunId);
+          discarded.push(leftover.targetRunId);
+        }
+      }
+      const run = await sourceProject.openRun(info);
+      const parentTargetId = dryRun && parent ? (parent.targetRunId ?? `(new copy of ${info.parentRunId})`) : parent?.targetRunId;
+      await copyRun(
+        {
+          targetStore: target.store,
+          target: dryRun ? undefined : existing,
+          origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+          onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
+          signal,
+        },
+        run,
+        parentTargetId,
+        progress,
+      );
+      const result: RunResult = { ...base, targetRunId: progress.targetRunId, outcome: dryRun ? 'planned' : 'copied', counts: progress.counts, issues: progress.issues };
+      if (discarded.length > 0) result.discarded = discarded;
+      done(result, { targetRunId: progress.targetRunId ?? (dryRun ? `(new copy of ${info.runId})` : undefined) });
+    } catch (error) {
+      done({ ...base, targetRunId: progress.targetRunId, outcome: 'failed', reason: errorMessage(error), counts: progress.counts, issues: progress.issues }, { failed: true });
+    }
+  });
+
+  const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
+  return {
+    tool: 'runs-migrator',
+    version: VERSION,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    dryRun,
+    source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
+    target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
+    summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
+    runs: results,
+  };
+}
+
+async function applyTagFilter(project: SourceProject, runs: RunInfo[], filters: RunFilters): Promise<RunInfo[]> {
+  if (!filters.tags || filters.tags.length === 0) return runs;
+  const kept: RunInfo[] = [];
+  for (const info of runs) {
+    const run = await project.openRun(info);
+    if (matchesTags(await run.tags(), filters)) kept.push(info);
+  }
+  return kept;
+}
+
+async function copiesBySourceRun(target: TargetProject | undefined, sourceProject: string): Promise<Map<string, CopyRecord[]>> {
+  const bySource = new Map<string, CopyRecord[]>();
+  if (!target) return bySource;
+  for await (const copy of target.listCopies()) {
+    if (copy.sourceProject !== sourceProject) continue;
+    const list = bySource.get(copy.sourceRunId) ?? [];
+    list.push(copy);
+    bySource.set(copy.sourceRunId, list);
+  }
+  return bySource;
+}
+
+/** The parent's copy: one made in this migration (waited for) or a complete one from before. */
+async function parentCopy(
+  info: RunInfo,
+  parents: Map<string, Deferred<ParentCopy>>,
+  copies: Map<string, CopyRecord[]>,
+): Promise<ParentCopy | undefined> {
+  if (!info.parentRunId) return undefined;
+  const pending = parents.get(info.parentRunId);
+  if (pending) return pending.promise;
+  const earlier = copies.get(info.parentRunId)?.find((copy) => copy.complete);
+  return earlier ? { targetRunId: earlier.targetRunId } : undefined;
+}

@@ -1,0 +1,145 @@
+/**
+ * Copies one run, in the order that satisfies every store (reference M): create with the original
+ * name, user, start time and provenance; params; tags; metric histories; inputs; files; then
+ * finish (status, end time, the completion marker last, delete when the source run is deleted).
+ * Without a target it only counts what would be copied (dry run).
+ */
+import { Transform, type Readable } from 'node:stream';
+import type { SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
+import { PROVENANCE } from '../model/provenance.js';
+import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
+import { pumpMetrics } from './metric-pump.js';
+import { unsafePathReason } from './paths.js';
+import type { RunCounts, RunIssue } from './types.js';
+
+export interface RunCopyContext {
+  targetStore: Store;
+  /** Undefined in a dry run. */
+  target: TargetProject | undefined;
+  origin: Provenance;
+  onProgress(points: number, bytes: number): void;
+  signal?: AbortSignal;
+}
+
+export interface RunCopy {
+  targetRunId?: string;
+  counts: RunCounts;
+  issues: RunIssue[];
+}
+
+export function emptyCounts(): RunCounts {
+  return { params: 0, tags: 0, metricKeys: 0, points: 0, inputs: 0, files: 0, bytes: 0 };
+}
+
+/**
+ * `progress` is filled as the copy goes, so a caller that catches a failure still knows how far
+ * it got.
+ */
+export async function copyRun(
+  context: RunCopyContext,
+  source: SourceRun,
+  parentTargetId: string | undefined,
+  progress: RunCopy,
+): Promise<RunCopy> {
+  const { targetStore, target, signal } = context;
+  const info = source.info;
+  const caps = targetStore.capabilities;
+  const { counts, issues } = progress;
+
+  const [params, tags, inputs, metricKeys] = await Promise.all([
+    source.params(),
+    source.tags(),
+    source.inputs(),
+    source.metricKeys(),
+  ]);
+  const values = prepareValues(params, tags, targetStore, parentTargetId, issues);
+  const keys = acceptedMetricKeys(metricKeys, targetStore, issues);
+  const initialTags = provenanceTags(info, context.origin, targetStore);
+
+  let run: TargetRun | undefined;
+  if (target) {
+    run = await target.createRun({
+      name: info.name,
+      user: info.user ?? tags.find((tag) => tag.key === 'mlflow.user')?.value,
+      startTime: info.startTime,
+      tags: initialTags,
+      source: { project: context.origin.sourceProject, runId: info.runId },
+    });
+    progress.targetRunId = run.runId;
+  }
+
+  for (const batch of chunk(values.params, caps.batch.maxParams)) {
+    signal?.throwIfAborted();
+    await run?.logParams(batch);
+    counts.params += batch.length;
+  }
+  for (const batch of chunk(values.tags, caps.batch.maxTags)) {
+    signal?.throwIfAborted();
+    await run?.setTags(batch);
+    counts.tags += batch.length;
+  }
+  counts.tags += initialTags.length;
+
+  counts.metricKeys = keys.length;
+  await pumpMetrics(source, keys, run, caps, (points) => {
+    counts.points += points;
+    context.onProgress(points, 0);
+  }, issues, signal);
+
+  if (inputs.length > 0) {
+    await run?.logInputs(inputs);
+    counts.inputs = inputs.length;
+  }
+
+  for await (const file of source.files()) {
+    signal?.throwIfAborted();
+    const unsafe = unsafePathReason(file.path);
+    if (unsafe) {
+      issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `unsafe artifact path from the source: ${unsafe}` });
+      continue;
+    }
+    if (run) {
+      const stream = await source.openFile(file.path);
+      await run.writeFile(file.path, counted(stream, file.size, file.path, (bytes) => context.onProgress(0, bytes)), file.size);
+    } else {
+      context.onProgress(0, file.size);
+    }
+    counts.files += 1;
+    counts.bytes += file.size;
+  }
+
+  for (const issue of source.readIssues?.() ?? []) {
+    issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
+  }
+
+  if (run) {
+    await run.finish({
+      status: info.status,
+      endTime: info.endTime,
+      deleted: info.deleted,
+      marker: { key: PROVENANCE.completed, value: new Date().toISOString() },
+    });
+  }
+  return progress;
+}
+
+/** Passes bytes through, reports them, and fails when the source sends more or fewer than listed. */
+function counted(stream: Readable, expected: number, path: string, onBytes: (bytes: number) => void): Readable {
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > expected) {
+        callback(new Error(`artifact ${path}: the source sent more than the ${expected} bytes it listed`));
+        return;
+      }
+      onBytes(chunk.length);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      callback(seen === expected ? null : new Error(`artifact ${path}: the source sent ${seen} of the ${expected} bytes it listed`));
+    },
+  });
+  stream.on('error', (error) => counter.destroy(error));
+  return stream.pipe(counter);
+}

@@ -1,0 +1,111 @@
+/**
+ * The engine's public face: what `copyProject` takes and what it reports.
+ */
+import type { Store } from '../backends/contract.js';
+import type { ProjectRef } from '../model/project-ref.js';
+import type { RunStatus } from '../model/run.js';
+
+export interface Endpoint {
+  store: Store;
+  project: ProjectRef;
+}
+
+/** Filters applied to source runs (all must match). */
+export interface RunFilters {
+  runIds?: string[];
+  /** Regular expression matched against the run name. */
+  runName?: RegExp;
+  /** Every given tag must be present with that exact value. */
+  tags?: Array<{ key: string; value: string }>;
+  /** Start time window, epoch ms, inclusive since / exclusive until. */
+  since?: number;
+  until?: number;
+  statuses?: RunStatus[];
+  /** MLflow search filter, passed to sources that understand it (capabilities.nativeFilter). */
+  nativeFilter?: string;
+}
+
+export interface Shard {
+  /** 0-based index of this process's share. */
+  index: number;
+  count: number;
+}
+
+export interface CopyOptions {
+  source: Endpoint;
+  target: Endpoint;
+  /** Runs copied in parallel. */
+  workers?: number;
+  dryRun?: boolean;
+  includeDeleted?: boolean;
+  filters?: RunFilters;
+  shard?: Shard;
+  /** Receives progress and log events; must not throw. */
+  onEvent?: (event: CopyEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** Counts of what one run holds (or, for a copy, what was written). */
+export interface RunCounts {
+  params: number;
+  tags: number;
+  metricKeys: number;
+  points: number;
+  inputs: number;
+  files: number;
+  bytes: number;
+}
+
+/** A source value the target did not take as it is: never silent. */
+export interface RunIssue {
+  field: string;
+  key?: string;
+  action: 'dropped' | 'truncated' | 'mapped';
+  reason: string;
+}
+
+export type RunOutcome = 'copied' | 'skipped' | 'failed' | 'planned';
+
+export interface RunResult {
+  sourceRunId: string;
+  sourceName?: string;
+  targetRunId?: string;
+  outcome: RunOutcome;
+  /** Why it was skipped or failed. */
+  reason?: string;
+  counts: RunCounts;
+  issues: RunIssue[];
+  /** Partial copies found and discarded before this copy. */
+  discarded?: string[];
+  durationMs?: number;
+}
+
+export interface CopyReport {
+  tool: 'runs-migrator';
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  dryRun: boolean;
+  source: { uri: string; project: string; kind: string };
+  target: { uri: string; project: string; kind: string; projectId?: string };
+  summary: {
+    listed: number;
+    filteredOut: number;
+    outOfShard: number;
+    copied: number;
+    skipped: number;
+    failed: number;
+    planned: number;
+    totals: RunCounts;
+    retries: number;
+  };
+  runs: RunResult[];
+}
+
+export type CopyEvent =
+  | { type: 'plan'; toCopy: number; alreadyDone: number; filteredOut: number; outOfShard: number }
+  | { type: 'run-start'; sourceRunId: string }
+  | { type: 'run-done'; result: RunResult; sourceProject: string; targetProject: string }
+  | { type: 'progress'; points: number; bytes: number }
+  | { type: 'retry'; what: string; attempt: number; reason: string }
+  | { type: 'info'; message: string };

@@ -1,0 +1,178 @@
+/**
+ * verify: pairs every source run with its copy through the provenance tags and compares them
+ * (verify-run.ts). Reports missing runs, duplicated copies, partial copies, copies whose source
+ * is gone, and every difference. Streams like copy: one run's histories are fingerprinted, never
+ * held.
+ */
+import type { SourceProject, SourceRun } from '../backends/contract.js';
+import { formatProjectRef } from '../model/project-ref.js';
+import { PROVENANCE } from '../model/provenance.js';
+import type { RunInfo } from '../model/run.js';
+import { UsageError, errorMessage } from '../util/errors.js';
+import { VERSION } from '../util/version.js';
+import { inShard, matchesInfo, rootOf } from './filters.js';
+import { runPool } from './pool.js';
+import { compareRun } from './verify-run.js';
+import type { Endpoint, RunFilters, Shard } from './types.js';
+
+export interface VerifyOptions {
+  source: Endpoint;
+  target: Endpoint;
+  includeDeleted?: boolean;
+  filters?: RunFilters;
+  shard?: Shard;
+  workers?: number;
+  onRunChecked?: (result: VerifyRunResult) => void;
+}
+
+export type VerifyStatus = 'ok' | 'missing' | 'partial' | 'duplicated' | 'different' | 'error';
+
+export interface VerifyRunResult {
+  sourceRunId: string;
+  sourceName?: string;
+  targetRunIds: string[];
+  status: VerifyStatus;
+  differences: string[];
+  points: number;
+  files: number;
+  bytes: number;
+}
+
+export interface VerifyReport {
+  tool: 'runs-migrator';
+  version: string;
+  command: 'verify';
+  checkedAt: string;
+  source: { uri: string; project: string; kind: string };
+  target: { uri: string; project: string; kind: string };
+  clean: boolean;
+  summary: Record<VerifyStatus, number> & { runs: number; extra: number; points: number; files: number; bytes: number };
+  runs: VerifyRunResult[];
+  /** Copies in the target whose source run is not in the source project. */
+  extra: Array<{ targetRunId: string; sourceRunId: string }>;
+}
+
+interface CopyInfo {
+  info: RunInfo;
+  complete: boolean;
+}
+
+export async function verifyProject(options: VerifyOptions): Promise<VerifyReport> {
+  const { source, target } = options;
+  const sourceName = formatProjectRef(source.project);
+  const targetName = formatProjectRef(target.project);
+  if (source.store.identity === target.store.identity && sourceName === targetName) {
+    throw new UsageError('source and target are the same project: nothing to verify against');
+  }
+  const sourceProject = await source.store.openSource(source.project);
+  const targetProject = await target.store.openSource(target.project);
+
+  const listed: RunInfo[] = [];
+  for await (const info of sourceProject.listRuns({ includeDeleted: true })) listed.push(info);
+  const byId = new Map(listed.map((info) => [info.runId, info]));
+  const filters = options.filters ?? {};
+  const selected = listed.filter(
+    (info) =>
+      (options.includeDeleted || !info.deleted) && matchesInfo(info, filters) && inShard(rootOf(info, byId), options.shard),
+  );
+
+  const copies = await copiesOf(targetProject, sourceName);
+  const runs: VerifyRunResult[] = new Array(selected.length);
+  await runPool(selected, options.workers ?? 4, async (info, index) => {
+    const result = await verifyOne(info, copies.get(info.runId) ?? [], sourceProject, targetProject, options, copies);
+    runs[index] = result;
+    options.onRunChecked?.(result);
+  });
+
+  const extra: VerifyReport['extra'] = [];
+  for (const [sourceRunId, list] of copies) {
+    if (byId.has(sourceRunId)) continue;
+    for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.info.runId });
+  }
+
+  const summary: VerifyReport['summary'] = {
+    runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
+    extra: extra.length, points: 0, files: 0, bytes: 0,
+  };
+  for (const run of runs) {
+    summary[run.status]++;
+    summary.points += run.points;
+    summary.files += run.files;
+    summary.bytes += run.bytes;
+  }
+  return {
+    tool: 'runs-migrator',
+    version: VERSION,
+    command: 'verify',
+    checkedAt: new Date().toISOString(),
+    source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
+    target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
+    clean: summary.ok === summary.runs && extra.length === 0,
+    summary,
+    runs,
+    extra,
+  };
+}
+
+/** Target runs that name a source run of `sourceName`; discarded partial copies are left out. */
+async function copiesOf(target: SourceProject, sourceName: string): Promise<Map<string, CopyInfo[]>> {
+  const bySource = new Map<string, CopyInfo[]>();
+  for await (const info of target.listRuns({ includeDeleted: true })) {
+    const run = await target.openRun(info);
+    const tags = new Map((await run.tags()).map((tag) => [tag.key, tag.value]));
+    const sourceRunId = tags.get(PROVENANCE.runId);
+    if (sourceRunId === undefined || tags.get(PROVENANCE.project) !== sourceName) continue;
+    const complete = tags.has(PROVENANCE.completed);
+    if (!complete && info.deleted) continue;
+    const list = bySource.get(sourceRunId) ?? [];
+    list.push({ info, complete });
+    bySource.set(sourceRunId, list);
+  }
+  return bySource;
+}
+
+async function verifyOne(
+  info: RunInfo,
+  found: CopyInfo[],
+  sourceProject: SourceProject,
+  targetProject: SourceProject,
+  options: VerifyOptions,
+  copies: Map<string, CopyInfo[]>,
+): Promise<VerifyRunResult> {
+  const result: VerifyRunResult = {
+    sourceRunId: info.runId,
+    sourceName: info.name,
+    targetRunIds: found.map((copy) => copy.info.runId),
+    status: 'ok',
+    differences: [],
+    points: 0,
+    files: 0,
+    bytes: 0,
+  };
+  const complete = found.filter((copy) => copy.complete);
+  if (found.length === 0) return { ...result, status: 'missing', differences: ['no copy in the target'] };
+  if (complete.length === 0) return { ...result, status: 'partial', differences: ['the copy has no completion marker'] };
+  if (complete.length > 1) return { ...result, status: 'duplicated', differences: [`${complete.length} complete copies`] };
+  try {
+    const parentCopy = info.parentRunId ? copies.get(info.parentRunId)?.find((copy) => copy.complete)?.info.runId : undefined;
+    const sourceRun: SourceRun = await sourceProject.openRun(info);
+    const copyRun: SourceRun = await targetProject.openRun(complete[0]!.info);
+    const comparison = await compareRun(
+      sourceRun,
+      copyRun,
+      options.target.store,
+      { sourceProject: formatProjectRef(options.source.project), sourceUri: options.source.store.displayUri },
+      parentCopy,
+    );
+    result.points = comparison.points;
+    result.files = comparison.files;
+    result.bytes = comparison.bytes;
+    result.differences = comparison.differences;
+    if (found.length > complete.length) result.differences.push(`${found.length - complete.length} partial copy(ies) left beside the complete one`);
+    if (result.differences.length > 0) result.status = 'different';
+  } catch (error) {
+    result.status = 'error';
+    result.differences.push(errorMessage(error));
+  }
+  return result;
+}
