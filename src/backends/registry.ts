@@ -4,10 +4,16 @@
  */
 import type { BackendFactory, OpenOptions, Store } from './contract.js';
 import { mlflowServerFactory } from './mlflow/index.js';
+import { mlflowSqliteFactory } from './mlflow-sqlite/index.js';
+import { mlrunsFactory } from './mlruns/index.js';
+import { neptuneExportFactory } from './neptune-export/index.js';
 import { UsageError } from '../util/errors.js';
 
 const FACTORIES: BackendFactory[] = [
   mlflowServerFactory,
+  mlflowSqliteFactory,
+  neptuneExportFactory,
+  mlrunsFactory,
 ];
 
 export function findFactory(uri: string): BackendFactory | undefined {

@@ -23,6 +23,7 @@ export const COPY_OPTIONS = {
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  verify: { type: 'boolean' },
   'run-id': { type: 'string', multiple: true },
   'run-name': { type: 'string' },
   tag: { type: 'string', multiple: true },
@@ -75,6 +76,7 @@ Which runs:
 How:
   --workers N               runs copied in parallel (default ${DEFAULT_WORKERS})
   --dry-run                 print the plan and counts; write nothing
+  --verify                  after the copy, run \`runs-migrator verify\` on the same projects
   --log-file PATH           log file (default <source>_to_<target>_YYYYmmddHHMMSS.log here)
   --report PATH             JSON report (default: beside the log, .report.json)
   --quiet                   print only the summary
@@ -98,6 +100,8 @@ export interface CopyArgs {
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
   workers?: number;
   dryRun: boolean;
+  /** Run verify after the copy. */
+  verify: boolean;
   includeDeleted: boolean;
   filters: RunFilters;
   shard?: Shard;
@@ -163,6 +167,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     version: values.version ?? false,
     empty: argv.length === 0,
     dryRun: values['dry-run'] ?? false,
+    verify: values.verify ?? false,
     includeDeleted: values['include-deleted'] ?? false,
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,

@@ -15,6 +15,9 @@
  *
  * 2..5 are the `exitCode` of the UserError subclasses in src/util/errors.ts.
  */
+import { errorMessage, UsageError, UserError } from '../util/errors.js';
+import type { CliContext } from './context.js';
+
 export const EXIT = {
   ok: 0,
   runsFailed: 1,
@@ -32,3 +35,22 @@ export const EXIT_CODES_HELP = `Exit codes:
   2    usage error                  3    authentication failed
   4    project or run not found     5    store unreachable
   70   internal error               130  interrupted (SIGINT), 143 (SIGTERM)`;
+
+/**
+ * The exit code for an error, after one redacted line on stderr: UserError -> its exitCode (2..5),
+ * a cancelled prompt -> 130, anything else -> 70 (no stack unless RUNS_MIGRATOR_DEBUG is set).
+ */
+export function reportError(error: unknown, ctx: CliContext, commandName?: string): number {
+  if (error instanceof UserError) {
+    ctx.term.err(`runs-migrator: ${error.message}`);
+    if (error instanceof UsageError) ctx.term.err(`Try 'runs-migrator ${commandName ? `${commandName} ` : ''}--help'.`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && error.name === 'ExitPromptError') {
+    ctx.term.err('runs-migrator: cancelled');
+    return EXIT.interrupted;
+  }
+  ctx.term.err(`runs-migrator: internal error: ${errorMessage(error)}`);
+  if (ctx.env.RUNS_MIGRATOR_DEBUG && error instanceof Error && error.stack) ctx.term.err(error.stack);
+  return EXIT.internal;
+}

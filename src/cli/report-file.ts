@@ -6,6 +6,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CopyReport } from '../engine/types.js';
+import type { VerifyReport } from '../engine/verify.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import type { Redactor } from '../util/redact.js';
 
@@ -14,12 +15,12 @@ export function defaultReportPath(logPath: string): string {
   return logPath.replace(/\.log$/i, '') + '.report.json';
 }
 
-export function reportJson(report: CopyReport, redact: Redactor): string {
+export function reportJson(report: CopyReport | VerifyReport, redact: Redactor): string {
   const text = JSON.stringify(report, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2);
   return redact(text) + '\n';
 }
 
-export function writeReportFile(path: string, report: CopyReport, redact: Redactor): void {
+export function writeReportFile(path: string, report: CopyReport | VerifyReport, redact: Redactor): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fd = openSync(temp, 'wx', 0o600);

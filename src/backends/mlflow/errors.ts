@@ -70,9 +70,30 @@ export class MlflowRequestError extends Error {
     readonly status: number,
     readonly errorCode: string | undefined,
     readonly retryable: boolean,
+    /** The server's own message (credential-free), for callers that rephrase. */
+    readonly serverText: string = '',
   ) {
     super(message);
     this.name = 'MlflowRequestError';
+  }
+}
+
+/** A route the server was started without (503 "Endpoint: ... disabled ..."). */
+export class DisabledEndpointError extends MlflowRequestError {
+  constructor(message: string) {
+    super(message, 503, undefined, false);
+    this.name = 'DisabledEndpointError';
+  }
+}
+
+/** A non-JSON 404/405: the route does not exist here (wrong prefix, older server, not MLflow). */
+export class MissingEndpointError extends UnreachableError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'MissingEndpointError';
   }
 }
 
@@ -170,16 +191,12 @@ export function answerError(answer: FailedAnswer, ctx: RequestContext): Error {
   }
   if (code === undefined) {
     if (isDisabledEndpoint(answer)) {
-      return new MlflowRequestError(
-        `${where} does not serve ${ctx.what}: ${bodyExcerpt(answer, ctx.redact)}`,
-        status,
-        undefined,
-        false,
-      );
+      return new DisabledEndpointError(`${where} does not serve ${ctx.what}: ${bodyExcerpt(answer, ctx.redact)}`);
     }
     if (status === 404 || status === 405) {
-      return new UnreachableError(
+      return new MissingEndpointError(
         `${where} answered HTTP ${status} for ${ctx.what}: is this the MLflow tracking server (check the URI and its path prefix)?`,
+        status,
       );
     }
     return new MlflowRequestError(
@@ -194,6 +211,7 @@ export function answerError(answer: FailedAnswer, ctx: RequestContext): Error {
     status,
     code,
     isRetryableAnswer(answer),
+    serverText,
   );
 }
 

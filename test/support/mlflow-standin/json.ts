@@ -125,17 +125,16 @@ class Parser {
   string(): string {
     const s = this.s;
     const start = this.pos + 1;
-    const end = s.indexOf('"', start);
-    if (end < 0) this.fail();
-    const bs = s.indexOf('\\', start);
-    if (bs < 0 || bs > end) {
-      const raw = s.slice(start, end);
-      // eslint-disable-next-line no-control-regex
-      if (/[\u0000-\u001f]/.test(raw)) this.fail();
-      this.pos = end + 1;
-      return raw;
+    for (let p = start; p < s.length; p++) {
+      const c = s.charCodeAt(p);
+      if (c === 0x22) {
+        this.pos = p + 1;
+        return s.slice(start, p);
+      }
+      if (c === 0x5c) return this.slowString(start);
+      if (c < 0x20) this.fail();
     }
-    return this.slowString(start);
+    return this.fail();
   }
 
   slowString(start: number): string {

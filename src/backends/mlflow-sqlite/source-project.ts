@@ -1,0 +1,79 @@
+/**
+ * One experiment as a source project: its metadata (experiment tags; the description is MLflow's
+ * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
+ * stays open between pages.
+ */
+import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
+import { NotFoundError } from '../../util/errors.js';
+import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
+import type { ReadConnection } from './connection.js';
+import type { ExperimentRow } from './experiment-lookup.js';
+import { RUN_COLUMNS, toRunInfo } from './run-info.js';
+import type { SchemaFeatures } from './schema-features.js';
+import { SqliteSourceRun } from './source-run.js';
+import { text } from './values.js';
+
+const RUN_PAGE = 1_000;
+const DESCRIPTION_TAG = 'mlflow.note.content';
+
+export interface SourceProjectSettings {
+  connection: ReadConnection;
+  features: SchemaFeatures;
+  artifactContext: ArtifactContext;
+  metricChunk: number;
+}
+
+export class SqliteSourceProject implements SourceProject {
+  readonly meta: ProjectMeta;
+
+  constructor(
+    readonly ref: ProjectRef,
+    private readonly experiment: ExperimentRow,
+    private readonly settings: SourceProjectSettings,
+  ) {
+    this.meta = this.readMeta();
+  }
+
+  async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
+    const lifecycle = query.includeDeleted ? '' : "AND (r.lifecycle_stage IS NULL OR r.lifecycle_stage <> 'deleted')";
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r
+      WHERE r.experiment_id = ? AND r.run_uuid > ? ${lifecycle} ORDER BY r.run_uuid LIMIT ?`;
+    let after = '';
+    for (;;) {
+      const rows = this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
+      for (const row of rows) yield toRunInfo(row).info;
+      if (rows.length < RUN_PAGE) return;
+      after = text(rows[rows.length - 1]!.run_uuid) ?? '';
+    }
+  }
+
+  async openRun(info: RunInfo): Promise<SourceRun> {
+    const row = this.settings.connection.get(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ? AND r.experiment_id = ?`, info.runId, BigInt(this.experiment.id));
+    if (!row) throw new NotFoundError(`run ${info.runId} is not in experiment "${this.experiment.name}" of ${this.settings.connection.label}`);
+    const { info: current, issues } = toRunInfo(row);
+    return new SqliteSourceRun(
+      current,
+      {
+        connection: this.settings.connection,
+        features: this.settings.features,
+        artifacts: resolveArtifactLocation(current.artifactUri, this.settings.artifactContext),
+        metricChunk: this.settings.metricChunk,
+      },
+      issues,
+    );
+  }
+
+  private readMeta(): ProjectMeta {
+    const tags: KeyValue[] = this.settings.connection
+      .all('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key', BigInt(this.experiment.id))
+      .map((row) => ({ key: text(row.key) ?? '', value: text(row.value) ?? '' }));
+    const meta: ProjectMeta = { id: this.experiment.id, tags };
+    const description = tags.find((tag) => tag.key === DESCRIPTION_TAG)?.value;
+    if (description !== undefined) meta.description = description;
+    if (this.experiment.artifactLocation !== undefined) meta.artifactLocation = this.experiment.artifactLocation;
+    if (this.experiment.creationTime !== undefined) meta.creationTime = this.experiment.creationTime;
+    return meta;
+  }
+}

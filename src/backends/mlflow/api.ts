@@ -1,0 +1,185 @@
+/**
+ * Endpoint paths and the parsing of MLflow entities (experiments, runs) into the canonical model.
+ */
+import type { DatasetInput, KeyValue, RunInfo } from '../../model/run.js';
+import { isRunStatus } from '../../model/run.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import { NotFoundError } from '../../util/errors.js';
+import type { MlflowHttpClient } from './http-client.js';
+import { asArray, asRecord, toKeyValues, toMillis, toStr } from './json.js';
+
+const API = '/api/2.0/mlflow';
+export const PATHS = {
+  experimentGetByName: `${API}/experiments/get-by-name`,
+  experimentCreate: `${API}/experiments/create`,
+  experimentSetTag: `${API}/experiments/set-experiment-tag`,
+  runsSearch: `${API}/runs/search`,
+  runsGet: `${API}/runs/get`,
+  runsCreate: `${API}/runs/create`,
+  runsUpdate: `${API}/runs/update`,
+  runsDelete: `${API}/runs/delete`,
+  runsSetTag: `${API}/runs/set-tag`,
+  runsLogBatch: `${API}/runs/log-batch`,
+  runsLogInputs: `${API}/runs/log-inputs`,
+  metricsHistory: `${API}/metrics/get-history`,
+  workspace: (name: string) => `/api/3.0/mlflow/workspaces/${encodeURIComponent(name)}`,
+} as const;
+
+export const NOTE_TAG = 'mlflow.note.content';
+export const PARENT_TAG = 'mlflow.parentRunId';
+export const RUN_NAME_TAG = 'mlflow.runName';
+/** Written on a partial copy before it is soft-deleted by discardRun. */
+export const DISCARDED_TAG = 'runs_migrator.discarded';
+
+export interface Experiment {
+  id: string;
+  name: string;
+  artifactLocation?: string;
+  deleted: boolean;
+  creationTime?: number;
+  tags: KeyValue[];
+}
+
+export function parseExperiment(value: unknown): Experiment {
+  const rec = asRecord(value);
+  const artifactLocation = toStr(rec.artifact_location);
+  const creationTime = toMillis(rec.creation_time);
+  return {
+    id: toStr(rec.experiment_id) ?? '',
+    name: toStr(rec.name) ?? '',
+    deleted: rec.lifecycle_stage === 'deleted',
+    tags: toKeyValues(rec.tags),
+    ...(artifactLocation ? { artifactLocation } : {}),
+    ...(creationTime !== undefined ? { creationTime } : {}),
+  };
+}
+
+/** experiments/get-by-name; undefined when there is none (deleted experiments are returned). */
+export async function getExperimentByName(
+  client: MlflowHttpClient,
+  ref: ProjectRef,
+): Promise<Experiment | undefined> {
+  try {
+    const doc = asRecord(
+      await client.get(PATHS.experimentGetByName, { experiment_name: ref.project }, 'experiments/get-by-name', ref.workspace),
+    );
+    const experiment = parseExperiment(doc.experiment);
+    return experiment.id === '' ? undefined : experiment;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** A run of runs/search or runs/get, parsed. */
+export interface RunDoc {
+  info: RunInfo;
+  params: KeyValue[];
+  tags: KeyValue[];
+  metricKeys: string[];
+  /** Undefined when the answer did not carry the inputs object. */
+  inputs?: DatasetInput[];
+}
+
+export function parseRun(value: unknown): RunDoc {
+  const run = asRecord(value);
+  const info = asRecord(run.info);
+  const data = asRecord(run.data);
+  const tags = toKeyValues(data.tags);
+  const params = toKeyValues(data.params);
+  const keys = new Set<string>();
+  for (const metric of asArray(data.metrics)) {
+    const key = toStr(asRecord(metric).key);
+    if (key !== undefined) keys.add(key);
+  }
+  const runId = toStr(info.run_id) ?? toStr(info.run_uuid) ?? '';
+  const name = toStr(info.run_name) ?? tags.find((t) => t.key === RUN_NAME_TAG)?.value;
+  const user = toStr(info.user_id);
+  const startTime = toMillis(info.start_time);
+  const endTime = toMillis(info.end_time);
+  const experimentId = toStr(info.experiment_id);
+  const artifactUri = toStr(info.artifact_uri);
+  const parentRunId = tags.find((t) => t.key === PARENT_TAG)?.value;
+  const status = isRunStatus(info.status) ? info.status : 'RUNNING';
+  const runInfo: RunInfo = {
+    runId,
+    status,
+    deleted: info.lifecycle_stage === 'deleted',
+    ...(name !== undefined && name !== '' ? { name } : {}),
+    ...(user !== undefined && user !== '' ? { user } : {}),
+    ...(startTime !== undefined ? { startTime } : {}),
+    ...(endTime !== undefined ? { endTime } : {}),
+    ...(experimentId !== undefined ? { experimentId } : {}),
+    ...(artifactUri !== undefined ? { artifactUri } : {}),
+    ...(parentRunId !== undefined && parentRunId !== '' ? { parentRunId } : {}),
+  };
+  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys] };
+  if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
+    doc.inputs = parseInputs(run.inputs);
+  }
+  return doc;
+}
+
+export function parseInputs(value: unknown): DatasetInput[] {
+  const out: DatasetInput[] = [];
+  for (const item of asArray(asRecord(value).dataset_inputs)) {
+    const rec = asRecord(item);
+    const d = asRecord(rec.dataset);
+    const schema = toStr(d.schema);
+    const profile = toStr(d.profile);
+    out.push({
+      dataset: {
+        name: toStr(d.name) ?? '',
+        digest: toStr(d.digest) ?? '',
+        sourceType: toStr(d.source_type) ?? '',
+        source: toStr(d.source) ?? '',
+        ...(schema !== undefined ? { schema } : {}),
+        ...(profile !== undefined ? { profile } : {}),
+      },
+      tags: toKeyValues(rec.tags),
+    });
+  }
+  return out;
+}
+
+export interface SearchRunsRequest {
+  experimentId: string;
+  filter?: string;
+  viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+  pageSize: number;
+}
+
+/**
+ * runs/search over one experiment, every page, oldest first (start_time ASC; the server breaks
+ * ties by run id), each run once even when pages shift under concurrent writes.
+ */
+export async function* searchRuns(
+  client: MlflowHttpClient,
+  workspace: string,
+  request: SearchRunsRequest,
+): AsyncGenerator<RunDoc> {
+  const seen = new Set<string>();
+  const tokens = new Set<string>();
+  let pageToken: string | undefined;
+  for (;;) {
+    const body: Record<string, unknown> = {
+      experiment_ids: [request.experimentId],
+      run_view_type: request.viewType,
+      max_results: request.pageSize,
+      order_by: ['attributes.start_time ASC'],
+    };
+    if (request.filter !== undefined && request.filter.trim() !== '') body.filter = request.filter;
+    if (pageToken !== undefined) body.page_token = pageToken;
+    const doc = asRecord(await client.post(PATHS.runsSearch, body, 'runs/search', workspace));
+    for (const item of asArray(doc.runs)) {
+      const run = parseRun(item);
+      if (run.info.runId === '' || seen.has(run.info.runId)) continue;
+      seen.add(run.info.runId);
+      yield run;
+    }
+    const next = toStr(doc.next_page_token);
+    if (!next || tokens.has(next) || asArray(doc.runs).length === 0) return;
+    tokens.add(next);
+    pageToken = next;
+  }
+}

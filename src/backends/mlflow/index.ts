@@ -1,0 +1,222 @@
+/**
+ * The MLflow tracking-server backend (kind `mlflow`): `http(s)://[user:pass@]host[:port][/prefix]`.
+ *
+ * Nothing is sent when a store is opened; openSource/openTarget first check a non-default
+ * workspace (GET /api/3.0/mlflow/workspaces/<name>) and then make an authenticated call
+ * (experiments/get-by-name), so wrong credentials fail with AuthError before anything is written.
+ */
+import { readFileSync } from 'node:fs';
+import type {
+  BackendFactory,
+  Capabilities,
+  Credentials,
+  OpenOptions,
+  SourceProject,
+  Store,
+} from '../contract.js';
+import { MLFLOW_BATCH_LIMITS, MLFLOW_VALUE_LIMITS, rejectMlflowKey } from '../mlflow-rules.js';
+import type { ProjectMeta } from '../../model/run.js';
+import { DEFAULT_WORKSPACE, type ProjectRef } from '../../model/project-ref.js';
+import { NotFoundError, UsageError } from '../../util/errors.js';
+import { PATHS, getExperimentByName } from './api.js';
+import { DisabledEndpointError, MissingEndpointError } from './errors.js';
+import { MlflowHttpClient, type RetryEvent, type RetryPolicy } from './http-client.js';
+import { MlflowSourceProject, type SourceSettings } from './source.js';
+import { MlflowTargetProject, openTargetProject } from './target.js';
+import { isServerUri, parseServerUri } from './uri.js';
+
+export { MlflowHttpClient } from './http-client.js';
+export type { RetryEvent, RetryPolicy } from './http-client.js';
+export { MlflowSourceProject, MlflowSourceRun } from './source.js';
+export { MlflowTargetProject, MlflowTargetRun } from './target.js';
+export { MlflowRequestError } from './errors.js';
+
+export const MLFLOW_CAPABILITIES: Capabilities = {
+  read: true,
+  write: true,
+  setsStartTime: true,
+  setsEndTime: true,
+  setsStatus: true,
+  setsUser: true,
+  keepsDeletedRuns: true,
+  nativeFilter: true,
+  typedValues: false,
+  nonFinite: 'infinity-clamped',
+  batch: MLFLOW_BATCH_LIMITS,
+  limits: MLFLOW_VALUE_LIMITS,
+  writeConcurrency: 4,
+};
+
+/** Tuning knobs (tests, benchmarks); the defaults follow the MLflow Python client. */
+export interface MlflowBackendOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Per-request timeout in ms (default 120 000; env MLFLOW_HTTP_REQUEST_TIMEOUT in seconds). */
+  timeoutMs?: number;
+  /** metrics/get-history page size (default 25 000). */
+  historyPageSize?: number;
+  /** runs/search page size (default 1000). */
+  searchPageSize?: number;
+  /** Sockets per store (default 32). */
+  connections?: number;
+  /** Called before every retry of every store opened by this factory. */
+  onRetry?: (event: RetryEvent) => void;
+  /** Environment to read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class MlflowServerStore implements Store {
+  readonly kind = 'mlflow';
+  readonly capabilities: Capabilities = MLFLOW_CAPABILITIES;
+  readonly client: MlflowHttpClient;
+  private readonly workspaces = new Map<string, Promise<void>>();
+  private readonly settings: SourceSettings;
+
+  constructor(
+    readonly displayUri: string,
+    readonly identity: string,
+    client: MlflowHttpClient,
+    settings: SourceSettings,
+  ) {
+    this.client = client;
+    this.settings = settings;
+  }
+
+  rejectKey(key: string): string | undefined {
+    return rejectMlflowKey(key);
+  }
+
+  /** Requests retried so far (for the report's retry count). */
+  retryCount(): number {
+    return this.client.retries;
+  }
+
+  /** Listen to retries; returns the unsubscribe function. */
+  onRetry(listener: (event: RetryEvent) => void): () => void {
+    return this.client.onRetry(listener);
+  }
+
+  async openSource(ref: ProjectRef): Promise<SourceProject> {
+    await this.checkWorkspace(ref);
+    const experiment = await getExperimentByName(this.client, ref);
+    if (!experiment) {
+      throw new NotFoundError(
+        `experiment '${ref.project}' not found in workspace '${ref.workspace}' on ${this.displayUri}`,
+      );
+    }
+    if (experiment.deleted) {
+      throw new NotFoundError(
+        `experiment '${ref.project}' in workspace '${ref.workspace}' on ${this.displayUri} is deleted (restore it to copy from it)`,
+      );
+    }
+    return new MlflowSourceProject(this.client, ref, experiment, this.settings);
+  }
+
+  async openTarget(
+    ref: ProjectRef,
+    meta: ProjectMeta,
+    options: { create: boolean },
+  ): Promise<MlflowTargetProject | undefined> {
+    await this.checkWorkspace(ref);
+    return openTargetProject(this.client, ref, meta, options.create, this.settings);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** A non-default workspace must exist, on a server that has workspaces. Checked once per name. */
+  private checkWorkspace(ref: ProjectRef): Promise<void> {
+    const name = ref.workspace;
+    if (name === DEFAULT_WORKSPACE) return Promise.resolve();
+    let check = this.workspaces.get(name);
+    if (!check) {
+      check = this.probeWorkspace(ref);
+      this.workspaces.set(name, check);
+      check.catch(() => this.workspaces.delete(name));
+    }
+    return check;
+  }
+
+  private async probeWorkspace(ref: ProjectRef): Promise<void> {
+    const name = ref.workspace;
+    const noWorkspaces = () =>
+      new UsageError(
+        `${this.displayUri} has no workspaces (a server started without --enable-workspaces, or older than MLflow 3.10); ` +
+          `use default/${ref.project}`,
+      );
+    try {
+      // Without the header: a server without workspaces fails every request that carries one.
+      await this.client.get(PATHS.workspace(name), {}, 'workspaces/get');
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new NotFoundError(`workspace '${name}' not found on ${this.displayUri}`);
+      }
+      if (error instanceof MissingEndpointError) throw noWorkspaces();
+      if (error instanceof DisabledEndpointError || error instanceof UsageError) throw noWorkspaces();
+      throw error;
+    }
+  }
+}
+
+function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+  return /^(1|true|yes)$/i.test(env[name] ?? '');
+}
+
+function mergeCredentials(given: Credentials, fromUri: Credentials | undefined): Credentials {
+  const hasGiven = Boolean(given.token || (given.username && given.password));
+  if (hasGiven || !fromUri) return given;
+  return fromUri;
+}
+
+/** A factory with its own tuning (tests, benchmarks); `mlflowServerFactory` uses the defaults. */
+export function createMlflowServerFactory(options: MlflowBackendOptions = {}): BackendFactory {
+  return {
+    kind: 'mlflow',
+    handles: isServerUri,
+    async open(uri: string, openOptions: OpenOptions): Promise<MlflowServerStore> {
+      const env = options.env ?? process.env;
+      const parsed = parseServerUri(uri);
+      const credentials = mergeCredentials(openOptions.credentials, parsed.userinfo);
+      const maxRetries = envNumber(env, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES');
+      const timeoutSeconds = envNumber(env, 'MLFLOW_HTTP_REQUEST_TIMEOUT');
+      const caPath = env.MLFLOW_TRACKING_SERVER_CERT_PATH;
+      const insecure = envFlag(env, 'MLFLOW_TRACKING_INSECURE_TLS');
+      let tls: { rejectUnauthorized?: boolean; ca?: Buffer } | undefined;
+      if (parsed.origin.startsWith('https:') && (insecure || caPath)) {
+        tls = {};
+        if (insecure) tls.rejectUnauthorized = false;
+        if (caPath) {
+          try {
+            tls.ca = readFileSync(caPath);
+          } catch {
+            throw new UsageError(`cannot read the CA bundle named by MLFLOW_TRACKING_SERVER_CERT_PATH (${caPath})`);
+          }
+        }
+      }
+      const client = new MlflowHttpClient({
+        origin: parsed.origin,
+        prefix: parsed.prefix,
+        displayUri: parsed.displayUri,
+        credentials,
+        retry: { ...(maxRetries !== undefined ? { maxRetries: Math.floor(maxRetries) } : {}), ...options.retry },
+        timeoutMs: options.timeoutMs ?? (timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined),
+        ...(options.connections !== undefined ? { connections: options.connections } : {}),
+        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        ...(tls ? { tls } : {}),
+      });
+      return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
+        historyPageSize: options.historyPageSize ?? 25_000,
+        searchPageSize: options.searchPageSize ?? 1000,
+      });
+    },
+  };
+}
+
+export const mlflowServerFactory: BackendFactory = createMlflowServerFactory();

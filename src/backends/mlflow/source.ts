@@ -1,0 +1,195 @@
+/**
+ * Reading a project (an MLflow experiment) from a tracking server.
+ */
+import type { Readable } from 'node:stream';
+import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import { NotFoundError, UsageError } from '../../util/errors.js';
+import { MlflowRequestError } from './errors.js';
+import {
+  NOTE_TAG,
+  PATHS,
+  parseInputs,
+  parseRun,
+  searchRuns,
+  type Experiment,
+  type RunDoc,
+} from './api.js';
+import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import type { MlflowHttpClient } from './http-client.js';
+import { asRecord, parseHistoryPage } from './json.js';
+
+export interface SourceSettings {
+  /** max_results of metrics/get-history (the MLflow client sends 25 000). */
+  historyPageSize: number;
+  /** max_results of runs/search. */
+  searchPageSize: number;
+}
+
+export function projectMeta(experiment: Experiment): ProjectMeta {
+  const note = experiment.tags.find((t) => t.key === NOTE_TAG);
+  return {
+    id: experiment.id,
+    tags: experiment.tags.filter((t) => t.key !== NOTE_TAG),
+    ...(note !== undefined ? { description: note.value } : {}),
+    ...(experiment.artifactLocation !== undefined ? { artifactLocation: experiment.artifactLocation } : {}),
+    ...(experiment.creationTime !== undefined ? { creationTime: experiment.creationTime } : {}),
+  };
+}
+
+export class MlflowSourceProject implements SourceProject {
+  readonly meta: ProjectMeta;
+  /** Run data from the listing, taken by openRun to spare a runs/get. */
+  private readonly listed = new Map<string, RunDoc>();
+
+  constructor(
+    private readonly client: MlflowHttpClient,
+    readonly ref: ProjectRef,
+    private readonly experiment: Experiment,
+    private readonly settings: SourceSettings,
+  ) {
+    this.meta = projectMeta(experiment);
+  }
+
+  async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
+    const runs = searchRuns(this.client, this.ref.workspace, {
+      experimentId: this.experiment.id,
+      viewType: query.includeDeleted ? 'ALL' : 'ACTIVE_ONLY',
+      pageSize: this.settings.searchPageSize,
+      ...(query.filter !== undefined ? { filter: query.filter } : {}),
+    });
+    try {
+      for await (const run of runs) {
+        this.listed.set(run.info.runId, run);
+        yield run.info;
+      }
+    } catch (error) {
+      if (query.filter !== undefined && error instanceof MlflowRequestError && error.errorCode === 'INVALID_PARAMETER_VALUE') {
+        throw new UsageError(`${this.client.displayUri} refused the filter "${query.filter}": ${error.serverText}`);
+      }
+      throw error;
+    }
+  }
+
+  async openRun(info: RunInfo): Promise<SourceRun> {
+    let doc = this.listed.get(info.runId);
+    if (doc) {
+      this.listed.delete(info.runId);
+    } else {
+      doc = await getRun(this.client, this.ref.workspace, info.runId);
+    }
+    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
+  }
+}
+
+export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {
+  const doc = asRecord(await client.get(PATHS.runsGet, { run_id: runId }, 'runs/get', workspace));
+  const run = parseRun(doc.run);
+  if (run.info.runId === '') throw new NotFoundError(`run ${runId} not found on ${client.displayUri}`);
+  return run;
+}
+
+export class MlflowSourceRun implements SourceRun {
+  readonly info: RunInfo;
+  private readonly issues: ReadIssue[] = [];
+  /** Sizes from the listing: small files are downloaded whole (retryable). */
+  private readonly sizes = new Map<string, number>();
+
+  constructor(
+    private readonly client: MlflowHttpClient,
+    private readonly workspace: string,
+    private readonly doc: RunDoc,
+    private readonly settings: SourceSettings,
+  ) {
+    this.info = doc.info;
+  }
+
+  async params(): Promise<KeyValue[]> {
+    return this.doc.params;
+  }
+
+  async tags(): Promise<KeyValue[]> {
+    return this.doc.tags;
+  }
+
+  async inputs(): Promise<DatasetInput[]> {
+    if (this.doc.inputs === undefined) {
+      const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: this.info.runId }, 'runs/get', this.workspace));
+      this.doc.inputs = parseInputs(asRecord(doc.run).inputs);
+    }
+    return this.doc.inputs;
+  }
+
+  async metricKeys(): Promise<string[]> {
+    return this.doc.metricKeys;
+  }
+
+  /**
+   * Every page of metrics/get-history as one batch. Always sends max_results (servers 3.4+ answer
+   * nothing without it), follows tokens, stops on an empty page or a missing token, and tolerates
+   * servers that answer the whole history at once (< 3.4).
+   */
+  async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
+    const tokens = new Set<string>();
+    let pageToken: string | undefined;
+    for (;;) {
+      const text = await this.client.text({
+        method: 'GET',
+        path: PATHS.metricsHistory,
+        query: {
+          run_id: this.info.runId,
+          metric_key: key,
+          max_results: this.settings.historyPageSize,
+          page_token: pageToken,
+        },
+        workspace: this.workspace,
+        what: 'metrics/get-history',
+      });
+      const page = parseHistoryPage(text);
+      if (page.points.length > 0) yield page.points;
+      const next = page.nextPageToken;
+      if (page.points.length === 0 || next === undefined) return;
+      if (tokens.has(next)) {
+        throw new Error(
+          `metric history of '${key}' in run ${this.info.runId} on ${this.client.displayUri} does not advance: the server repeated a page token`,
+        );
+      }
+      tokens.add(next);
+      pageToken = next;
+    }
+  }
+
+  async *files(): AsyncIterable<FileEntry> {
+    const root = proxyRoot(this.info.artifactUri);
+    if (root === undefined) {
+      let count = 0;
+      try {
+        for await (const _entry of listArtifacts(this.client, this.info.runId, this.workspace, [])) count++;
+      } catch {
+        count = -1;
+      }
+      if (count !== 0) {
+        const what = count > 0 ? `${count} file(s) not copied` : 'files not copied';
+        this.issues.push({ field: 'files', reason: `${what}: ${directStoreReason(this.info.artifactUri)}` });
+      }
+      return;
+    }
+    for await (const entry of listArtifacts(this.client, this.info.runId, this.workspace, this.issues)) {
+      this.sizes.set(entry.path, entry.size);
+      yield entry;
+    }
+  }
+
+  async openFile(path: string): Promise<Readable> {
+    const unsafe = unsafePathReason(path);
+    if (unsafe !== undefined) throw new Error(`refusing to read artifact '${path}': ${unsafe}`);
+    const root = proxyRoot(this.info.artifactUri);
+    if (root === undefined) throw new Error(`cannot read '${path}': ${directStoreReason(this.info.artifactUri)}`);
+    return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+  }
+
+  readIssues(): ReadIssue[] {
+    return [...this.issues];
+  }
+}

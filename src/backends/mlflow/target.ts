@@ -1,0 +1,326 @@
+/**
+ * Writing a project (an MLflow experiment) to a tracking server.
+ *
+ * Order per run (reference M): runs/create with the original start time, name, user and the
+ * provenance tags -> log-batch (params, tags, metrics; the engine keeps to the batch limits) ->
+ * log-inputs -> artifact uploads -> finish: runs/update (status, end time), the completion
+ * marker, and runs/delete when the source run was deleted (a deleted run takes no writes).
+ */
+import type { Readable } from 'node:stream';
+import type {
+  CopyRecord,
+  MetricBatch,
+  ReadIssue,
+  RunEnd,
+  RunInit,
+  TargetProject,
+  TargetRun,
+} from '../contract.js';
+import type { DatasetInput, KeyValue, ProjectMeta } from '../../model/run.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import { PROVENANCE } from '../../model/provenance.js';
+import { rejectMlflowKey } from '../mlflow-rules.js';
+import { UsageError } from '../../util/errors.js';
+import {
+  DISCARDED_TAG,
+  NOTE_TAG,
+  PATHS,
+  RUN_NAME_TAG,
+  getExperimentByName,
+  parseRun,
+  searchRuns,
+  type Experiment,
+  type RunDoc,
+} from './api.js';
+import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { MlflowRequestError } from './errors.js';
+import type { MlflowHttpClient } from './http-client.js';
+import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
+
+/** Experiment tag limits (validation.py: MAX_EXPERIMENT_TAG_KEY_LENGTH / _VAL_LENGTH). */
+const EXPERIMENT_TAG_KEY_MAX = 250;
+const EXPERIMENT_TAG_VALUE_MAX = 5000;
+/** runs/log-inputs takes at most this many datasets per call. */
+const MAX_DATASETS_PER_CALL = 1000;
+
+export interface TargetSettings {
+  searchPageSize: number;
+}
+
+function deletedExperimentError(ref: ProjectRef, displayUri: string): UsageError {
+  return new UsageError(
+    `experiment '${ref.project}' in workspace '${ref.workspace}' on ${displayUri} is deleted and still holds the name: ` +
+      `restore it (mlflow experiments restore) or choose another target project`,
+  );
+}
+
+/**
+ * Open (and when asked, create) the target experiment. Existing experiments get the source tags
+ * they lack; differing values are left alone.
+ */
+export async function openTargetProject(
+  client: MlflowHttpClient,
+  ref: ProjectRef,
+  meta: ProjectMeta,
+  create: boolean,
+  settings: TargetSettings,
+): Promise<MlflowTargetProject | undefined> {
+  const issues: ReadIssue[] = [];
+  const wanted = experimentTags(meta, issues);
+  let experiment = await getExperimentByName(client, ref);
+  if (experiment?.deleted) throw deletedExperimentError(ref, client.displayUri);
+  if (!create) {
+    return experiment ? new MlflowTargetProject(client, ref, experiment, settings, issues, false) : undefined;
+  }
+  let created = false;
+  if (!experiment) {
+    try {
+      const doc = asRecord(
+        await client.post(PATHS.experimentCreate, { name: ref.project, tags: wanted }, 'experiments/create', ref.workspace),
+      );
+      created = true;
+      const id = String(doc.experiment_id ?? '');
+      experiment = (await getExperimentByName(client, ref)) ?? { id, name: ref.project, deleted: false, tags: wanted };
+    } catch (error) {
+      if (!(error instanceof MlflowRequestError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
+      // Another process created it first (or a retried create succeeded): read it back.
+      experiment = await getExperimentByName(client, ref);
+      if (!experiment) throw error;
+      if (experiment.deleted) throw deletedExperimentError(ref, client.displayUri);
+    }
+  }
+  if (!created) {
+    const have = new Set(experiment.tags.map((t) => t.key));
+    for (const tag of wanted) {
+      if (have.has(tag.key)) continue;
+      await client.post(
+        PATHS.experimentSetTag,
+        { experiment_id: experiment.id, key: tag.key, value: tag.value },
+        'experiments/set-experiment-tag',
+        ref.workspace,
+      );
+      experiment.tags.push(tag);
+    }
+  }
+  return new MlflowTargetProject(client, ref, experiment, settings, issues, created);
+}
+
+/** The experiment tags to write: source tags plus the description, minus what MLflow refuses. */
+function experimentTags(meta: ProjectMeta, issues: ReadIssue[]): KeyValue[] {
+  const out: KeyValue[] = [];
+  const add = (tag: KeyValue) => {
+    const bad =
+      rejectMlflowKey(tag.key) ??
+      (tag.key.length > EXPERIMENT_TAG_KEY_MAX ? `key longer than ${EXPERIMENT_TAG_KEY_MAX} characters` : undefined) ??
+      (tag.value.length > EXPERIMENT_TAG_VALUE_MAX
+        ? `value longer than ${EXPERIMENT_TAG_VALUE_MAX} characters (MLflow's experiment tag limit)`
+        : undefined);
+    if (bad !== undefined) {
+      issues.push({ field: `project tag ${tag.key}`, reason: `not written: ${bad}` });
+      return;
+    }
+    out.push({ key: tag.key, value: tag.value });
+  };
+  for (const tag of meta.tags) {
+    if (tag.key === NOTE_TAG && meta.description !== undefined) continue;
+    add(tag);
+  }
+  if (meta.description !== undefined && meta.description !== '') add({ key: NOTE_TAG, value: meta.description });
+  return out;
+}
+
+export class MlflowTargetProject implements TargetProject {
+  readonly id: string;
+
+  constructor(
+    private readonly client: MlflowHttpClient,
+    readonly ref: ProjectRef,
+    readonly experiment: Experiment,
+    private readonly settings: TargetSettings,
+    /** Project tags that could not be written (not part of the contract; see report). */
+    readonly issues: ReadIssue[],
+    /** True when openTarget created the experiment. */
+    readonly created: boolean,
+  ) {
+    this.id = experiment.id;
+  }
+
+  async *listCopies(): AsyncIterable<CopyRecord> {
+    const filter = `tags.\`${PROVENANCE.runId}\` LIKE '%'`;
+    let runs: AsyncGenerator<RunDoc>;
+    try {
+      runs = this.search(filter);
+      const first = await runs.next();
+      if (!first.done) {
+        const record = copyRecord(first.value);
+        if (record) yield record;
+      }
+    } catch (error) {
+      // A server without LIKE on tags: list everything and keep the runs with provenance.
+      if (!(error instanceof MlflowRequestError && error.errorCode === 'INVALID_PARAMETER_VALUE')) throw error;
+      runs = this.search(undefined);
+    }
+    for await (const run of runs) {
+      const record = copyRecord(run);
+      if (record) yield record;
+    }
+  }
+
+  async createRun(init: RunInit): Promise<MlflowTargetRun> {
+    const body: Record<string, unknown> = {
+      experiment_id: this.id,
+      // Always send start_time: without it MLflow stores 0, not the current time.
+      start_time: Math.floor(init.startTime ?? Date.now()),
+    };
+    let tags = init.tags;
+    if (init.name !== undefined && init.name !== '') {
+      body.run_name = init.name;
+      // run_name and a different mlflow.runName tag are refused together; the name wins.
+      tags = tags.filter((t) => t.key !== RUN_NAME_TAG || t.value === init.name);
+    }
+    if (init.user !== undefined) body.user_id = init.user;
+    if (tags.length > 0) body.tags = tags.map((t) => ({ key: t.key, value: t.value }));
+    const attempts = { count: 0 };
+    const doc = asRecord(
+      await this.client.json({
+        method: 'POST',
+        path: PATHS.runsCreate,
+        json: JSON.stringify(body),
+        what: 'runs/create',
+        workspace: this.ref.workspace,
+        attempts,
+      }),
+    );
+    const run = parseRun(doc.run);
+    if (run.info.runId === '') throw new Error(`runs/create on ${this.client.displayUri} answered no run id`);
+    if (attempts.count > 1) await this.discardTwins(init, run.info.runId, body.start_time as number);
+    return new MlflowTargetRun(this.client, this.ref.workspace, run.info.runId, run.info.artifactUri);
+  }
+
+  /**
+   * runs/create is not idempotent: when it had to be sent again, an earlier attempt may have
+   * created a run whose answer was lost. Such twins (same provenance, same start time, no marker)
+   * are discarded at once; if that fails they stay partial copies, discarded on the next pass.
+   */
+  private async discardTwins(init: RunInit, keptRunId: string, startTime: number): Promise<void> {
+    const sourceRunId = init.tags.find((t) => t.key === PROVENANCE.runId)?.value;
+    const sourceProject = init.tags.find((t) => t.key === PROVENANCE.project)?.value ?? '';
+    if (sourceRunId === undefined || /['\\]/.test(sourceRunId)) return;
+    try {
+      for await (const run of this.search(`tags.\`${PROVENANCE.runId}\` = '${sourceRunId}'`)) {
+        const record = copyRecord(run);
+        if (!record || record.targetRunId === keptRunId || record.complete || record.deleted) continue;
+        if (record.sourceProject !== sourceProject || run.info.startTime !== startTime) continue;
+        await this.discardRun(record.targetRunId);
+      }
+    } catch {
+      // best effort: the engine discards leftover partial copies on its next pass
+    }
+  }
+
+  async discardRun(targetRunId: string): Promise<void> {
+    try {
+      await setTag(this.client, this.ref.workspace, targetRunId, { key: DISCARDED_TAG, value: new Date().toISOString() });
+    } catch (error) {
+      // A deleted run takes no tags: it is hidden already; deleting again is harmless.
+      if (!(error instanceof MlflowRequestError && error.errorCode === 'INVALID_PARAMETER_VALUE')) throw error;
+    }
+    await deleteRun(this.client, this.ref.workspace, targetRunId);
+  }
+
+  async deleteRun(targetRunId: string): Promise<void> {
+    await deleteRun(this.client, this.ref.workspace, targetRunId);
+  }
+
+  private search(filter: string | undefined): AsyncGenerator<RunDoc> {
+    return searchRuns(this.client, this.ref.workspace, {
+      experimentId: this.id,
+      viewType: 'ALL',
+      pageSize: this.settings.searchPageSize,
+      ...(filter !== undefined ? { filter } : {}),
+    });
+  }
+}
+
+function copyRecord(run: RunDoc): CopyRecord | undefined {
+  let sourceRunId: string | undefined;
+  let sourceProject = '';
+  let complete = false;
+  for (const tag of run.tags) {
+    if (tag.key === PROVENANCE.runId) sourceRunId = tag.value;
+    else if (tag.key === PROVENANCE.project) sourceProject = tag.value;
+    else if (tag.key === PROVENANCE.completed) complete = true;
+    else if (tag.key === DISCARDED_TAG) return undefined;
+  }
+  if (sourceRunId === undefined) return undefined;
+  return { sourceProject, sourceRunId, targetRunId: run.info.runId, complete, deleted: run.info.deleted };
+}
+
+async function setTag(client: MlflowHttpClient, workspace: string, runId: string, tag: KeyValue): Promise<void> {
+  await client.post(PATHS.runsSetTag, { run_id: runId, key: tag.key, value: tag.value }, 'runs/set-tag', workspace);
+}
+
+async function deleteRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<void> {
+  await client.post(PATHS.runsDelete, { run_id: runId }, 'runs/delete', workspace);
+}
+
+export class MlflowTargetRun implements TargetRun {
+  constructor(
+    private readonly client: MlflowHttpClient,
+    private readonly workspace: string,
+    readonly runId: string,
+    readonly artifactUri: string | undefined,
+  ) {}
+
+  async logParams(params: KeyValue[]): Promise<void> {
+    if (params.length === 0) return;
+    await this.logBatch(encodeLogBatch(this.runId, { params }));
+  }
+
+  async setTags(tags: KeyValue[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.logBatch(encodeLogBatch(this.runId, { tags }));
+  }
+
+  async logMetrics(batches: MetricBatch[]): Promise<void> {
+    if (!batches.some((b) => b.points.length > 0)) return;
+    await this.logBatch(encodeLogBatch(this.runId, { metrics: batches }));
+  }
+
+  async logInputs(inputs: DatasetInput[]): Promise<void> {
+    for (let i = 0; i < inputs.length; i += MAX_DATASETS_PER_CALL) {
+      const chunk = inputs.slice(i, i + MAX_DATASETS_PER_CALL);
+      await this.client.post(PATHS.runsLogInputs, encodeLogInputs(this.runId, chunk), 'runs/log-inputs', this.workspace);
+    }
+  }
+
+  async writeFile(path: string, data: Readable, size: number): Promise<void> {
+    const unsafe = unsafePathReason(path);
+    if (unsafe !== undefined) {
+      data.destroy();
+      throw new Error(`refusing to write artifact '${path}': ${unsafe}`);
+    }
+    if (path.includes('#')) {
+      data.destroy();
+      throw new Error(`cannot write artifact '${path}': MLflow's artifact proxy refuses '#' in paths (Invalid path)`);
+    }
+    const root = proxyRoot(this.artifactUri);
+    if (root === undefined) {
+      data.destroy();
+      throw new Error(`cannot write '${path}' to run ${this.runId}: ${directStoreReason(this.artifactUri)}`);
+    }
+    await uploadArtifact(this.client, root, path, data, size, this.workspace);
+  }
+
+  async finish(end: RunEnd): Promise<void> {
+    const update: Record<string, unknown> = { run_id: this.runId, status: end.status };
+    if (end.endTime !== undefined) update.end_time = Math.floor(end.endTime);
+    await this.client.post(PATHS.runsUpdate, update, 'runs/update', this.workspace);
+    await setTag(this.client, this.workspace, this.runId, end.marker);
+    if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
+  }
+
+  private async logBatch(body: string): Promise<void> {
+    await this.client.json({ method: 'POST', path: PATHS.runsLogBatch, json: body, what: 'runs/log-batch', workspace: this.workspace });
+  }
+}

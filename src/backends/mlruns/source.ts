@@ -1,0 +1,110 @@
+/**
+ * Reading an experiment of an mlruns store: runs are the sub-folders of the experiment folder
+ * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
+ */
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import { NotFoundError } from '../../util/errors.js';
+import { openArtifact, listArtifacts } from './artifacts.js';
+import type { ExperimentRecord } from './experiments.js';
+import { listSubdirs, walkFiles } from './fs-util.js';
+import { readRunInputs } from './inputs.js';
+import { readKeyValues } from './key-value-dir.js';
+import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
+import { readMetricFile } from './metric-file.js';
+import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
+
+export class MlrunsSourceProject implements SourceProject {
+  constructor(
+    readonly ref: ProjectRef,
+    readonly meta: ProjectMeta,
+    private readonly experiment: ExperimentRecord,
+  ) {}
+
+  async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
+    for (const name of await listSubdirs(this.experiment.dir)) {
+      if (!isRunDirName(name)) continue;
+      const run = await readRunFolder(join(this.experiment.dir, name));
+      // FileStore ignores a run folder recording another experiment.
+      if (!run || run.meta.experimentId !== this.experiment.meta.experimentId) continue;
+      if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
+      yield toRunInfo(run);
+    }
+  }
+
+  async openRun(info: RunInfo): Promise<SourceRun> {
+    const [name] = safeSegments(info.runId, 'run id');
+    const run = await readRunFolder(join(this.experiment.dir, name!));
+    if (!run) {
+      throw new NotFoundError(`run ${info.runId} not found in experiment "${this.experiment.meta.name}"`);
+    }
+    return new MlrunsSourceRun(await toRunInfo(run), run, this.experiment.dir);
+  }
+}
+
+class MlrunsSourceRun implements SourceRun {
+  private readonly issues: ReadIssue[];
+  private artifactRoot?: Promise<string | undefined>;
+
+  constructor(
+    readonly info: RunInfo,
+    private readonly run: RunFolder,
+    private readonly experimentDir: string,
+  ) {
+    this.issues = run.issues;
+  }
+
+  /** Reports a symlink met where MLflow keeps keys: it is never followed. */
+  private symlinkIn(folder: string): (key: string) => void {
+    return (key) => this.issues.push({ field: `${folder}/${key}`, reason: 'symbolic link; not followed and not copied' });
+  }
+
+  params(): Promise<KeyValue[]> {
+    return readKeyValues(join(this.run.dir, PARAMS_DIR), this.symlinkIn(PARAMS_DIR));
+  }
+
+  tags(): Promise<KeyValue[]> {
+    return readKeyValues(join(this.run.dir, TAGS_DIR), this.symlinkIn(TAGS_DIR));
+  }
+
+  inputs(): Promise<DatasetInput[]> {
+    return readRunInputs(this.experimentDir, this.run.dir, this.issues);
+  }
+
+  async metricKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const file of walkFiles(join(this.run.dir, METRICS_DIR), this.symlinkIn(METRICS_DIR))) keys.push(file.path);
+    return keys;
+  }
+
+  metricHistory(key: string): AsyncIterable<MetricPoint[]> {
+    const onBadLine = (line: number, reason: string): void => {
+      this.issues.push({ field: `metrics/${key}`, reason: `line ${line} skipped: ${reason}` });
+    };
+    return readMetricFile(keyPath(join(this.run.dir, METRICS_DIR), key), onBadLine);
+  }
+
+  /** Resolved once, so a non-local artifact store is reported once. */
+  private artifacts(): Promise<string | undefined> {
+    this.artifactRoot ??= localArtifactRoot(this.run);
+    return this.artifactRoot;
+  }
+
+  async *files(): AsyncIterable<FileEntry> {
+    const root = await this.artifacts();
+    if (root !== undefined) yield* listArtifacts(root, this.symlinkIn(ARTIFACTS_DIR));
+  }
+
+  async openFile(path: string): Promise<Readable> {
+    const root = await this.artifacts();
+    if (root === undefined) throw new NotFoundError(`run ${this.info.runId} has no local artifacts`);
+    return openArtifact(root, path);
+  }
+
+  readIssues(): ReadIssue[] {
+    return [...this.issues];
+  }
+}

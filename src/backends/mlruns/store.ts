@@ -1,0 +1,104 @@
+/**
+ * An opened mlruns store: a local MLflow FileStore folder. Experiments are named by their
+ * meta.yaml `name`; there are no workspaces, so the only workspace is `default`.
+ */
+import type { Capabilities, SourceProject, Store, TargetProject } from '../contract.js';
+import { rejectMlflowKey } from '../mlflow-rules.js';
+import { DEFAULT_WORKSPACE, formatProjectRef, type ProjectRef } from '../../model/project-ref.js';
+import type { ProjectMeta } from '../../model/run.js';
+import { NotFoundError } from '../../util/errors.js';
+import { MLRUNS_CAPABILITIES } from './capabilities.js';
+import {
+  addMissingTags,
+  createExperiment,
+  deletedExperimentError,
+  ensureStoreRoot,
+  findExperiment,
+  listExperiments,
+  readProjectMeta,
+} from './experiments.js';
+import { exists } from './fs-util.js';
+import { newExperimentId, newRunId } from './ids.js';
+import { MlrunsLayout } from './layout.js';
+import { MlrunsSourceProject } from './source.js';
+import { MlrunsTargetProject } from './target.js';
+
+/** Injected clock and id makers, for deterministic stores (tests, the example generator). */
+export interface MlrunsOptions {
+  now?: () => number;
+  newRunId?: () => string;
+  newExperimentId?: () => string;
+}
+
+export class MlrunsStore implements Store {
+  readonly kind = 'mlruns';
+  readonly capabilities: Capabilities = MLRUNS_CAPABILITIES;
+  private readonly layout: MlrunsLayout;
+  private readonly now: () => number;
+  private readonly makeRunId: () => string;
+  private readonly makeExperimentId: () => string;
+
+  constructor(
+    readonly root: string,
+    readonly identity: string,
+    options: MlrunsOptions = {},
+  ) {
+    this.layout = new MlrunsLayout(root);
+    this.now = options.now ?? Date.now;
+    this.makeRunId = options.newRunId ?? newRunId;
+    this.makeExperimentId = options.newExperimentId ?? newExperimentId;
+  }
+
+  get displayUri(): string {
+    return this.root;
+  }
+
+  rejectKey(key: string): string | undefined {
+    return rejectMlflowKey(key);
+  }
+
+  async openSource(ref: ProjectRef): Promise<SourceProject> {
+    checkWorkspace(ref);
+    if (!(await exists(this.root))) throw new NotFoundError(`no MLflow file store at ${this.root}`);
+    const found = await findExperiment(this.layout, ref.project);
+    if (found.active) return new MlrunsSourceProject(ref, await readProjectMeta(found.active), found.active);
+    if (found.deleted) {
+      throw new NotFoundError(
+        `experiment "${ref.project}" in ${this.root} is deleted (in .trash); restore it with \`mlflow experiments restore\` to copy it`,
+      );
+    }
+    const names = (await listExperiments(this.layout, 'active')).map((r) => `"${r.meta.name}"`);
+    const shown = names.length > 20 ? [...names.slice(0, 20), `and ${names.length - 20} more`] : names;
+    throw new NotFoundError(
+      `no experiment "${ref.project}" in ${this.root}` + (names.length > 0 ? `; it has ${shown.join(', ')}` : ''),
+    );
+  }
+
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+    checkWorkspace(ref);
+    const createOptions = { now: this.now, newExperimentId: this.makeExperimentId };
+    if (!options.create && !(await exists(this.root))) return undefined;
+    if (options.create) await ensureStoreRoot(this.layout, createOptions);
+    const found = await findExperiment(this.layout, ref.project);
+    if (!found.active && found.deleted) throw deletedExperimentError(ref.project, found.deleted);
+    let experiment = found.active;
+    if (experiment && options.create) await addMissingTags(experiment, meta);
+    if (!experiment) {
+      if (!options.create) return undefined;
+      experiment = await createExperiment(this.layout, ref.project, meta, createOptions);
+    }
+    return new MlrunsTargetProject(ref, this.layout, experiment, { now: this.now, newRunId: this.makeRunId });
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+}
+
+function checkWorkspace(ref: ProjectRef): void {
+  if (ref.workspace !== DEFAULT_WORKSPACE) {
+    throw new NotFoundError(
+      `mlruns stores have only the "${DEFAULT_WORKSPACE}" workspace; "${formatProjectRef(ref)}" names workspace "${ref.workspace}" (use ${DEFAULT_WORKSPACE}/${ref.project})`,
+    );
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * `runs-migrator copy`: flags (or questions on a terminal) -> credentials -> log file -> open both
+ * stores -> copyProject with progress -> report file, summary, exit code. The work is the
+ * library's; this file only wires it to the terminal.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Credentials, Store } from '../backends/contract.js';
+import type { CopyEvent, CopyReport } from '../engine/types.js';
+import { formatProjectRef, type ProjectRef } from '../model/project-ref.js';
+import { errorMessage, UsageError, UserError } from '../util/errors.js';
+import { COPY_HELP, DEFAULT_WORKERS, parseCopyArgs, type CopyArgs } from './args.js';
+import type { Command } from './command.js';
+import type { CliContext, StopSignal } from './context.js';
+import { resolveCredentials, secretsInUri, secretsOf, type ResolvedCredentials } from './credentials.js';
+import { EXIT, reportError } from './exit-codes.js';
+import { EventRecord, logEvent } from './copy-events.js';
+import { planText, plural, summaryLine } from './format.js';
+import { defaultLogName, NULL_LOGGER, openLogFile, type Logger } from './log-file.js';
+import { createProgress, progressMode } from './progress.js';
+import { verifyStores } from './verify.js';
+import { askCopySettings } from './prompts.js';
+import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
+
+export const copyCommand: Command = {
+  summary: 'copy runs from one project to another, exactly once',
+  run: runCopy,
+};
+
+/** Everything the copy needs, after flags, environment and questions. */
+export interface CopySettings {
+  args: CopyArgs;
+  sourceUri: string;
+  sourceProject: ProjectRef;
+  targetUri: string;
+  targetProject: ProjectRef;
+  sourceCredentials: Credentials;
+  targetCredentials: Credentials;
+  workers: number;
+  warnings: string[];
+}
+
+async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
+  const args = parseCopyArgs(argv, { cwd: ctx.cwd });
+  if (args.help) {
+    ctx.term.out(COPY_HELP.trimEnd());
+    return EXIT.ok;
+  }
+  if (args.version) {
+    ctx.term.out(ctx.version);
+    return EXIT.ok;
+  }
+  const settings = await settle(args, ctx);
+  if (args.dryRun && args.logFile) settings.warnings.push('--log-file is ignored with --dry-run: a dry run writes nothing');
+  for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
+
+  const now = ctx.now();
+  const logPath = args.dryRun ? undefined : resolve(ctx.cwd, args.logFile ?? defaultLogName(settings.sourceProject, settings.targetProject, now));
+  const reportPath = args.report ? resolve(ctx.cwd, args.report) : logPath ? defaultReportPath(logPath) : undefined;
+  for (const path of [logPath, reportPath]) {
+    // A log or report in a folder that does not exist yet: make it, private like the files.
+    if (path) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  }
+  if (reportPath) {
+    try {
+      accessSync(dirname(reportPath), constants.W_OK);
+    } catch {
+      throw new UsageError(`--report ${reportPath}: cannot write in ${dirname(reportPath)}`);
+    }
+  }
+  const log = logPath ? openLogFile(logPath, (text) => ctx.term.redact(text)) : NULL_LOGGER;
+  try {
+    for (const warning of settings.warnings) log.warning(warning);
+    return await execute(settings, ctx, log, reportPath);
+  } catch (error) {
+    log.error(error instanceof UserError ? error.message : `internal error: ${errorMessage(error)}`);
+    const code = reportError(error, ctx, 'copy');
+    if (log.path) ctx.term.err(`Check logs at ${log.path}`);
+    return code;
+  } finally {
+    log.close();
+  }
+}
+
+/** Fills in defaults, asks on a terminal what is still missing, resolves credentials. */
+export async function settle(args: CopyArgs, ctx: CliContext): Promise<CopySettings> {
+  const warnings = [...args.warnings];
+  const credentialsOf = (side: 'source' | 'target', tokenFile: string | undefined): ResolvedCredentials => {
+    const resolved = resolveCredentials(side, ctx.env, { tokenFile, cwd: ctx.cwd, platform: ctx.platform });
+    warnings.push(...resolved.warnings);
+    ctx.term.addSecrets(secretsOf(resolved.credentials));
+    return resolved;
+  };
+  const source = credentialsOf('source', args.sourceTokenFile);
+  const target = credentialsOf('target', args.targetTokenFile);
+
+  const envUri = ctx.env.MLFLOW_TRACKING_URI?.trim() || undefined;
+  let sourceUri = args.sourceUri ?? (args.empty ? undefined : envUri);
+  let { sourceProject, targetProject } = args;
+  let targetUri = args.targetUri;
+  let workers = args.workers;
+  let sourceCredentials = source.credentials;
+  let targetCredentials = target.credentials;
+
+  if (args.empty || !sourceUri || !sourceProject || !targetProject) {
+    if (!(ctx.stdin.isTTY && ctx.stdout.isTTY)) throw new UsageError(missingMessage(sourceUri, sourceProject, targetProject));
+    const answers = await askCopySettings(ctx.prompts(args.json ? ctx.stderr : ctx.stdout), {
+      full: args.empty,
+      sourceUri,
+      sourceProject,
+      targetUri,
+      targetProject,
+      defaultSourceUri: envUri,
+      credentials: { source, target },
+    });
+    ({ sourceUri, sourceProject, targetUri, targetProject } = answers);
+    workers ??= answers.workers;
+    if (answers.sourceCredentials) sourceCredentials = answers.sourceCredentials;
+    if (answers.targetCredentials) targetCredentials = answers.targetCredentials;
+    ctx.term.addSecrets([...secretsOf(sourceCredentials), ...secretsOf(targetCredentials)]);
+  }
+  if (!sourceUri || !sourceProject || !targetProject) throw new UsageError(missingMessage(sourceUri, sourceProject, targetProject));
+  targetUri ??= sourceUri;
+  if (target.origin.startsWith('MLFLOW_TRACKING_') && targetCredentials === target.credentials && targetUri !== sourceUri) {
+    // MLflow's own variables belong to the server MLFLOW_TRACKING_URI names: never send them to another one.
+    targetCredentials = {};
+    if (/^https?:/i.test(targetUri)) warnings.push(`${target.origin} are sent to the source server only; for the target at another URI set RUNS_MIGRATOR_TARGET_TOKEN (or _USERNAME/_PASSWORD) or --target-token-file`);
+  }
+  ctx.term.addSecrets([...secretsInUri(sourceUri), ...secretsInUri(targetUri)]);
+  return {
+    args,
+    sourceUri,
+    sourceProject,
+    targetUri,
+    targetProject,
+    sourceCredentials,
+    targetCredentials,
+    workers: workers ?? DEFAULT_WORKERS,
+    warnings,
+  };
+}
+
+function missingMessage(sourceUri?: string, sourceProject?: ProjectRef, targetProject?: ProjectRef): string {
+  const missing: string[] = [];
+  if (!sourceUri) missing.push('missing --source-uri (or set MLFLOW_TRACKING_URI)');
+  if (!sourceProject) missing.push('missing --source-project (WORKSPACE/PROJECT)');
+  if (!targetProject) missing.push('missing --target-project (WORKSPACE/PROJECT)');
+  return missing.join('; ');
+}
+
+async function execute(settings: CopySettings, ctx: CliContext, log: Logger, reportPath: string | undefined): Promise<number> {
+  const { args } = settings;
+  const sourceLabel = formatProjectRef(settings.sourceProject);
+  const targetLabel = formatProjectRef(settings.targetProject);
+  const stores: Store[] = [];
+  try {
+    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source' });
+    stores.push(source);
+    const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target' });
+    stores.push(target);
+    log.info(
+      `${args.dryRun ? 'Planning' : 'Copying'} ${sourceLabel} (${source.displayUri}) to ${targetLabel} (${target.displayUri}) ` +
+        `with ${settings.workers} workers`,
+    );
+    return await copyWithProgress(settings, ctx, log, reportPath, source, target);
+  } finally {
+    for (const store of stores.reverse()) {
+      await store.close().catch(() => undefined);
+    }
+  }
+}
+
+async function copyWithProgress(
+  settings: CopySettings,
+  ctx: CliContext,
+  log: Logger,
+  reportPath: string | undefined,
+  source: Store,
+  target: Store,
+): Promise<number> {
+  const { args } = settings;
+  const startedAt = ctx.now().toISOString();
+  const progress = createProgress({
+    mode: progressMode({ quiet: args.quiet, noProgress: args.noProgress, isTTY: Boolean(ctx.stderr.isTTY) }),
+    stream: ctx.stderr,
+    redact: (text) => ctx.term.redact(text),
+    sourceName: settings.sourceProject.project,
+    dryRun: args.dryRun,
+  });
+  const seen = new EventRecord();
+  const onEvent = (event: CopyEvent) => {
+    try {
+      seen.add(event);
+      logEvent(event, log);
+      progress.onEvent(event);
+    } catch {
+      // onEvent must not throw; a display problem never stops a copy.
+    }
+  };
+
+  const partialReport = (): CopyReport =>
+    seen.report({
+      source: { store: source, project: settings.sourceProject },
+      target: { store: target, project: settings.targetProject },
+      startedAt,
+      finishedAt: ctx.now().toISOString(),
+      dryRun: args.dryRun,
+      version: ctx.version,
+    });
+  const controller = new AbortController();
+  let stoppedBy: StopSignal | undefined;
+  const stopCode = () => (stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted);
+  const removeHandler = ctx.onSignal((signal) => {
+    if (stoppedBy) {
+      // Second signal: keep what is known and leave now.
+      log.warning(`${signal} again: leaving without waiting for runs in flight`);
+      try {
+        if (reportPath) writeReportFile(reportPath, partialReport(), ctx.term.redact);
+      } catch (error) {
+        ctx.term.err(`runs-migrator: ${errorMessage(error)}`);
+      }
+      ctx.exit(stopCode());
+      return;
+    }
+    stoppedBy = signal;
+    log.warning(`${signal}: stopping; runs in flight are abandoned and will be redone by the next run`);
+    progress.note('Interrupted: stopping and writing the report (press Ctrl-C again to quit at once)');
+    controller.abort(new Error(`interrupted by ${signal}`));
+  });
+
+  let report: CopyReport;
+  try {
+    report = await ctx.copyProject({
+      source: { store: source, project: settings.sourceProject },
+      target: { store: target, project: settings.targetProject },
+      workers: settings.workers,
+      dryRun: args.dryRun,
+      includeDeleted: args.includeDeleted,
+      filters: args.filters,
+      shard: args.shard,
+      onEvent,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (!stoppedBy) throw error;
+    report = partialReport();
+  } finally {
+    progress.stop();
+    removeHandler();
+  }
+
+  if (reportPath) writeReportFile(reportPath, report, ctx.term.redact);
+  for (const run of report.runs) {
+    if (run.outcome === 'failed' && !seen.has(run.sourceRunId)) {
+      log.error(`Failed to copy ${report.source.project}/${run.sourceRunId}: ${run.reason ?? 'unknown error'}`);
+    }
+  }
+  const summary = summaryLine(report);
+  log.info(stoppedBy ? `Interrupted. ${summary}` : summary);
+
+  const say = (text: string) => (args.json ? ctx.term.err(text) : ctx.term.out(text));
+  if (args.json) ctx.stdout.write(reportJson(report, ctx.term.redact));
+  if (args.dryRun) {
+    say(planText(report, { listRuns: !args.quiet }));
+  } else {
+    say(stoppedBy ? `Interrupted. ${summary}` : summary);
+    if (report.summary.failed > 0) say(`${plural(report.summary.failed, 'run')} failed: see the log or the report for the reasons`);
+  }
+  if (reportPath) say(`Report at ${reportPath}`);
+  if (log.path) say(`Check logs at ${log.path}`);
+
+  if (stoppedBy) return stopCode();
+  if (args.verify && !args.dryRun) {
+    const verifyPath = reportPath ? reportPath.replace(/\.report\.json$|\.json$|$/, '.verify.json') : undefined;
+    const verified = await verifyStores(settings, source, target, ctx, verifyPath);
+    log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
+    if (!verified.clean) return EXIT.runsFailed;
+  }
+  return report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok;
+}

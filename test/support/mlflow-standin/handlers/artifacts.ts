@@ -1,0 +1,128 @@
+/**
+ * Artifacts: tracking listing (artifacts/list), the artifact proxy (mlflow-artifacts/artifacts:
+ * download, upload, list, delete), /get-artifact, multipart (501 on a local destination) and
+ * presigned upload (400 for proxied runs).
+ */
+import { basename } from 'node:path';
+import type { Ctx } from '../context.js';
+import { invalidParam, MlflowError, notFound } from '../errors.js';
+import { internalErrorPage, json, type Reply } from '../http.js';
+import { type Router, API, ARTIFACTS_API } from '../router.js';
+import { getRun } from '../runstore.js';
+import { guessMimeType, validatePathIsSafe } from '../artifacts.js';
+import { proxiedPathOfUri, scopeArtifactPath } from '../workspaces.js';
+import { runIdOf } from './runs.js';
+
+const join = (a: string, b: string) => (a && b ? `${a}/${b}` : a || b);
+
+async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
+  const { artifacts } = ctx.state;
+  const k = await artifacts.kind(rel);
+  if (!k)
+    throw notFound(
+      `The following failures occurred while downloading one or more artifacts from ${artifacts.root}:\n##### File ${shown} #####\nNo such artifact: '${shown}'`,
+    );
+  if (k.isDir) return internalErrorPage();
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': guessMimeType(basename(rel)),
+      'Content-Disposition': `attachment; filename=${basename(rel)}`,
+      'X-Content-Type-Options': 'nosniff',
+    },
+    file: { path: artifacts.abs(rel), size: k.size },
+  };
+}
+
+async function listTracking(ctx: Ctx) {
+  const f = await ctx.fields();
+  const runId = runIdOf(f);
+  const path = f.str('path') ?? '';
+  if (path) validatePathIsSafe(path);
+  const run = getRun(ctx.state.store, ctx.ws, runId);
+  const out: Record<string, unknown> = { root_uri: run.artifactUri };
+  const base = proxiedPathOfUri(run.artifactUri);
+  if (base !== undefined) {
+    const entries = await ctx.state.artifacts.list(join(base, path));
+    if (entries?.length)
+      out.files = entries.map((e) =>
+        e.isDir ? { path: join(path, e.name), is_dir: true } : { path: join(path, e.name), is_dir: false, file_size: e.size },
+      );
+  }
+  return json(out);
+}
+
+function proxyPath(ctx: Ctx, path: string): string {
+  validatePathIsSafe(path);
+  return scopeArtifactPath(ctx.state.store, ctx.ws, path);
+}
+
+async function listProxy(ctx: Ctx) {
+  const path = ctx.query.get('path')?.[0] ?? '';
+  const rel = proxyPath(ctx, path);
+  const entries = await ctx.state.artifacts.list(rel);
+  const out: Record<string, unknown> = {};
+  if (entries?.length)
+    out.files = entries.map((e) => (e.isDir ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: e.size }));
+  return json(out);
+}
+
+async function proxyGet(ctx: Ctx) {
+  const path = ctx.params.artifact_path!;
+  const rel = proxyPath(ctx, path);
+  return download(ctx, rel, rel);
+}
+
+async function proxyPut(ctx: Ctx) {
+  const rel = proxyPath(ctx, ctx.params.artifact_path!);
+  const k = await ctx.state.artifacts.kind(rel);
+  if (k?.isDir) return internalErrorPage();
+  try {
+    await ctx.state.artifacts.upload(rel, ctx.req);
+  } catch {
+    return internalErrorPage();
+  }
+  return json({});
+}
+
+async function proxyDelete(ctx: Ctx) {
+  const rel = proxyPath(ctx, ctx.params.artifact_path!);
+  await ctx.state.artifacts.remove(rel);
+  return json({});
+}
+
+async function getArtifact(ctx: Ctx) {
+  const path = ctx.query.get('path')?.[0] ?? '';
+  const runId = ctx.query.get('run_uuid')?.[0] ?? ctx.query.get('run_id')?.[0] ?? '';
+  validatePathIsSafe(path);
+  const run = getRun(ctx.state.store, ctx.ws, runId);
+  const base = proxiedPathOfUri(run.artifactUri);
+  if (base === undefined) throw invalidParam(`Unsupported artifact URI: ${run.artifactUri}`);
+  return download(ctx, join(base, path), path);
+}
+
+async function multipart(ctx: Ctx): Promise<Reply> {
+  proxyPath(ctx, ctx.params.artifact_path!);
+  throw new MlflowError('NOT_IMPLEMENTED', 'Multipart upload is not supported for the current artifact repository', true);
+}
+
+async function presignedUpload(ctx: Ctx): Promise<Reply> {
+  const f = await ctx.fields();
+  const run = getRun(ctx.state.store, ctx.ws, runIdOf(f));
+  const scheme = run.artifactUri.split(':')[0];
+  throw invalidParam(
+    `Presigned upload is not supported for runs with proxied artifact storage (artifact URI scheme: ${scheme}). This endpoint requires a run with a direct cloud storage artifact URI.`,
+  );
+}
+
+export function registerArtifacts(r: Router): void {
+  r.add(API, '/artifacts/list', ['GET'], 'artifacts/list', listTracking);
+  r.add(API, '/artifacts/presigned-upload-url', ['POST'], 'artifacts/presigned-upload-url', presignedUpload);
+  r.add(ARTIFACTS_API, '/artifacts', ['GET'], 'mlflow-artifacts/list', listProxy);
+  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['GET'], 'mlflow-artifacts/download', proxyGet);
+  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['PUT'], 'mlflow-artifacts/upload', proxyPut);
+  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['DELETE'], 'mlflow-artifacts/delete', proxyDelete);
+  for (const op of ['create', 'complete', 'abort'])
+    r.add(ARTIFACTS_API, `/mpu/${op}/<path:artifact_path>`, ['POST'], `mlflow-artifacts/mpu-${op}`, multipart);
+  r.addRule('/get-artifact', ['GET'], 'get-artifact', getArtifact);
+}

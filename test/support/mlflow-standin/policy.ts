@@ -1,0 +1,105 @@
+/**
+ * Which permission a route needs under the basic-auth app (non-admin users; admins pass).
+ * The target experiment comes from the request (experiment_id, run_id -> its experiment,
+ * model id, or the experiment directory of a proxied artifact path). When the target does not
+ * exist the request passes and the handler answers its own 404.
+ */
+import type { Action } from './auth.js';
+import type { Ctx } from './context.js';
+import { Fields } from './validation.js';
+
+const ADMIN_ONLY = new Set(['users/create', 'users/update-admin', 'users/delete', 'workspaces/create', 'workspaces/update', 'workspaces/delete']);
+const SELF_OR_ADMIN = new Set(['users/get', 'users/update-password']);
+
+const BY_EXPERIMENT: Record<string, Action> = {
+  'experiments/get': 'read',
+  'experiments/get-by-name': 'read',
+  'experiments/delete': 'delete',
+  'experiments/restore': 'delete',
+  'experiments/update': 'update',
+  'experiments/set-experiment-tag': 'update',
+  'experiments/delete-experiment-tag': 'update',
+  'runs/create': 'update',
+  'logged-models/create': 'update',
+  'experiments/permissions/create': 'manage',
+  'experiments/permissions/get': 'manage',
+  'experiments/permissions/update': 'manage',
+  'experiments/permissions/delete': 'manage',
+};
+
+const BY_RUN: Record<string, Action> = {
+  'runs/get': 'read',
+  'runs/update': 'update',
+  'runs/delete': 'delete',
+  'runs/restore': 'delete',
+  'runs/set-tag': 'update',
+  'runs/delete-tag': 'update',
+  'runs/log-parameter': 'update',
+  'runs/log-metric': 'update',
+  'runs/log-batch': 'update',
+  'runs/log-inputs': 'update',
+  'runs/outputs': 'update',
+  'metrics/get-history': 'read',
+  'artifacts/list': 'read',
+  'artifacts/presigned-upload-url': 'update',
+  'get-artifact': 'read',
+};
+
+const BY_MODEL: Record<string, Action> = {
+  'logged-models/get': 'read',
+  'logged-models/finalize': 'update',
+  'logged-models/delete': 'delete',
+  'logged-models/set-tags': 'update',
+  'logged-models/delete-tag': 'update',
+};
+
+const BY_ARTIFACT: Record<string, Action> = {
+  'mlflow-artifacts/list': 'read',
+  'mlflow-artifacts/download': 'read',
+  'mlflow-artifacts/upload': 'update',
+  'mlflow-artifacts/delete': 'delete',
+  'mlflow-artifacts/mpu-create': 'update',
+  'mlflow-artifacts/mpu-complete': 'update',
+  'mlflow-artifacts/mpu-abort': 'update',
+};
+
+async function requestFields(ctx: Ctx): Promise<Fields> {
+  if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.query.size) return Fields.query(ctx.query);
+  return Fields.body(await ctx.rawJson());
+}
+
+const asString = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+function experimentOfArtifactPath(path: string): string | undefined {
+  const parts = path.split('/');
+  const i = parts[0] === 'workspaces' ? 2 : 0;
+  return /^\d+$/.test(parts[i] ?? '') ? parts[i] : undefined;
+}
+
+export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
+  const auth = ctx.state.auth!;
+  const user = ctx.user!;
+  if (user.isAdmin) return true;
+  if (ADMIN_ONLY.has(route)) return false;
+  const { store } = ctx.state;
+  if (SELF_OR_ADMIN.has(route)) return asString((await requestFields(ctx)).raw('username')) === user.username;
+  let action: Action | undefined;
+  let experimentId: string | undefined;
+  if ((action = BY_EXPERIMENT[route])) {
+    const f = await requestFields(ctx);
+    if (route === 'experiments/get-by-name') {
+      const name = asString(f.raw('experiment_name'));
+      experimentId = name === undefined ? undefined : store.experimentByName(ctx.ws, name)?.id;
+    } else experimentId = asString(f.raw('experiment_id')) ?? (typeof f.raw('experiment_id') === 'number' ? String(f.raw('experiment_id')) : undefined);
+  } else if ((action = BY_RUN[route])) {
+    const f = await requestFields(ctx);
+    const runId = asString(f.raw('run_id')) ?? asString(f.raw('run_uuid'));
+    experimentId = runId === undefined ? undefined : store.runs.get(runId)?.experimentId;
+  } else if ((action = BY_MODEL[route])) {
+    experimentId = store.models.get(ctx.params.model_id ?? '')?.experimentId;
+  } else if ((action = BY_ARTIFACT[route])) {
+    experimentId = experimentOfArtifactPath(ctx.params.artifact_path ?? ctx.query.get('path')?.[0] ?? '');
+  } else return true;
+  if (experimentId !== undefined && !store.experiments.has(experimentId)) return true;
+  return auth.can(user, experimentId, action);
+}
