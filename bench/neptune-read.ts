@@ -51,8 +51,9 @@ async function generate(dataPath: string, rows: number, keys: number, partRows: 
              NULL::STRUCT(type VARCHAR, edges DOUBLE[], "values" DOUBLE[]) AS histogram_value
            UNION ALL `
         : '';
-    const series = `SELECT 'bench/metrics', '${RUN_ID}', 'metrics/m' || (i % ${keys}), 'float_series',
-        (i // ${keys})::DECIMAL(18,6), make_timestamptz(1700000000000000 + i * 1000), ${nulls}, random(), ${tail}
+    const series = `SELECT 'bench/metrics' AS project_id, '${RUN_ID}' AS run_id, 'metrics/m' || (i % ${keys}) AS attribute_path,
+        'float_series' AS attribute_type, (i // ${keys})::DECIMAL(18,6) AS step,
+        make_timestamptz(1700000000000000 + i * 1000) AS "timestamp", ${nulls}, random() AS float_value, ${tail}
       FROM range(${start}, ${end}) t(i)`;
     const file = join(dir, `${prefix}_part_${part}.parquet`);
     await connection.run(`COPY (${atoms}${series}) TO '${file}' (FORMAT parquet, COMPRESSION snappy)`);
@@ -85,10 +86,10 @@ async function readAll(dataPath: string): Promise<void> {
   process.stdout.write(JSON.stringify({ points, sum, ms, cpuMs, maxRssMb }) + '\n');
 }
 
-async function duckdbScan(dataPath: string): Promise<{ points: number; sum: number; ms: number; threads: string }> {
-  const db = await DuckDBInstance.create(':memory:');
+async function duckdbScan(dataPath: string, threads?: number): Promise<{ points: number; sum: number; ms: number; threads: string }> {
+  const db = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : undefined);
   const connection = await db.connect();
-  const threads = (await connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0];
+  const setting = (await connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0];
   const glob = join(dataPath, '*', '*_part_*.parquet');
   const started = performance.now();
   const result = await connection.runAndReadAll(
@@ -97,7 +98,7 @@ async function duckdbScan(dataPath: string): Promise<{ points: number; sum: numb
   const ms = performance.now() - started;
   const [count, sum] = result.getRows()[0]!;
   connection.closeSync();
-  return { points: Number(count), sum: Number(sum), ms, threads: String(threads) };
+  return { points: Number(count), sum: Number(sum), ms, threads: String(setting) };
 }
 
 async function main(): Promise<void> {
@@ -120,12 +121,14 @@ async function main(): Promise<void> {
     const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', dataPath], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const reader = JSON.parse(output.trim().split('\n').at(-1)!) as { points: number; sum: number; ms: number; cpuMs: number; maxRssMb: number };
     const duck = await duckdbScan(dataPath);
+    const duckOne = await duckdbScan(dataPath, 1);
 
     const readerRate = reader.points / (reader.ms / 1000);
     const duckRate = duck.points / (duck.ms / 1000);
     const sameSum = Math.abs(reader.sum - duck.sum) <= 1e-6 * Math.max(1, Math.abs(duck.sum));
     console.log(`reader : ${reader.points.toLocaleString()} points in ${(reader.ms / 1000).toFixed(2)} s (CPU ${(reader.cpuMs / 1000).toFixed(2)} s) = ${Math.round(readerRate).toLocaleString()} rows/s, peak RSS ${reader.maxRssMb.toFixed(0)} MB (target < 300 MB)`);
     console.log(`duckdb : ${duck.points.toLocaleString()} rows in ${(duck.ms / 1000).toFixed(3)} s = ${Math.round(duckRate).toLocaleString()} rows/s (${duck.threads} threads)`);
+    console.log(`duckdb : ${Math.round(duckOne.points / (duckOne.ms / 1000)).toLocaleString()} rows/s with 1 thread (context; the reader is single-threaded)`);
     console.log(`ratio  : ${(readerRate / duckRate).toFixed(4)} (reader / duckdb; target >= 0.5)`);
     console.log(`check  : counts ${reader.points === duck.points ? 'equal' : 'DIFFER'}, sums ${sameSum ? 'equal' : 'DIFFER'}`);
     if (reader.points !== duck.points || !sameSum) process.exitCode = 1;

@@ -93,9 +93,19 @@ export interface Store {
    * description) is applied to the new project; an existing project gets the tags it lacks.
    */
   openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined>;
+  /**
+   * What the store holds, for `runs-migrator inspect`: a JSON-able summary and its text form.
+   * Optional: stores without it say so.
+   */
+  inspect?(): Promise<StoreSummary>;
   /** Requests this store retried so far (transient failures); for the report. Optional. */
   retryCount?(): number;
   close(): Promise<void>;
+}
+
+export interface StoreSummary {
+  summary: unknown;
+  text: string;
 }
 
 export interface RunQuery {
@@ -132,6 +142,8 @@ export interface SourceRun {
   openFile(path: string): Promise<Readable>;
   /** What could not be read into the canonical run; asked after the run was copied. */
   readIssues?(): ReadIssue[];
+  /** Frees what opening the run took (temp files); the engine calls it when done with the run. */
+  close?(): Promise<void>;
 }
 
 /** A run in the target that names its source through the provenance tags. */

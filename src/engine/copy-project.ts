@@ -134,18 +134,22 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
       }
       const run = await sourceProject.openRun(info);
       const parentTargetId = dryRun && parent ? (parent.targetRunId ?? `(new copy of ${info.parentRunId})`) : parent?.targetRunId;
-      await copyRun(
-        {
-          targetStore: target.store,
-          target: dryRun ? undefined : existing,
-          origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
-          onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
-          signal,
-        },
-        run,
-        parentTargetId,
-        progress,
-      );
+      try {
+        await copyRun(
+          {
+            targetStore: target.store,
+            target: dryRun ? undefined : existing,
+            origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+            onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
+            signal,
+          },
+          run,
+          parentTargetId,
+          progress,
+        );
+      } finally {
+        await run.close?.();
+      }
       const result: RunResult = { ...base, targetRunId: progress.targetRunId, outcome: dryRun ? 'planned' : 'copied', counts: progress.counts, issues: progress.issues };
       if (discarded.length > 0) result.discarded = discarded;
       done(result, { targetRunId: progress.targetRunId ?? (dryRun ? `(new copy of ${info.runId})` : undefined) });
@@ -174,6 +178,7 @@ async function applyTagFilter(project: SourceProject, runs: RunInfo[], filters: 
   for (const info of runs) {
     const run = await project.openRun(info);
     if (matchesTags(await run.tags(), filters)) kept.push(info);
+    await run.close?.();
   }
   return kept;
 }

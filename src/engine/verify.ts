@@ -120,6 +120,7 @@ async function copiesOf(target: SourceProject, sourceName: string): Promise<Map<
   for await (const info of target.listRuns({ includeDeleted: true })) {
     const run = await target.openRun(info);
     const tags = new Map((await run.tags()).map((tag) => [tag.key, tag.value]));
+    await run.close?.();
     const sourceRunId = tags.get(PROVENANCE.runId);
     if (sourceRunId === undefined || tags.get(PROVENANCE.project) !== sourceName) continue;
     const complete = tags.has(PROVENANCE.completed);
@@ -163,7 +164,10 @@ async function verifyOne(
       options.target.store,
       { sourceProject: formatProjectRef(options.source.project), sourceUri: options.source.store.displayUri },
       parentCopy,
-    );
+    ).finally(async () => {
+      await sourceRun.close?.();
+      await copyRun.close?.();
+    });
     result.points = comparison.points;
     result.files = comparison.files;
     result.bytes = comparison.bytes;

@@ -392,10 +392,11 @@ describe('mlflow backend: artifacts', () => {
     await expect(run.writeFile('../escape.txt', Readable.from([Buffer.from('abc')]), 3)).rejects.toThrow(/refusing/);
     await expect(run.writeFile('a#b.txt', Readable.from([Buffer.from('abc')]), 3)).rejects.toThrow(/'#'/);
     const size = 9 * 1024 * 1024;
+    let pushed = 0;
     const failing = new Readable({
       read() {
-        this.push(Buffer.alloc(1024 * 1024));
-        if (this.readableLength > 2 * 1024 * 1024) this.destroy(new Error('source connection lost'));
+        if (pushed++ < 3) this.push(Buffer.alloc(1024 * 1024));
+        else this.destroy(new Error('source connection lost'));
       },
     });
     await expect(run.writeFile('big.bin', failing, size)).rejects.toThrow(/reading 'big.bin' from the source failed.*source connection lost/);

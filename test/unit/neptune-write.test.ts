@@ -263,6 +263,21 @@ describe('parts and the completion protocol', () => {
     await store.close();
   });
 
+  it("keeps this copy's provenance when the source carries older provenance of its own", async () => {
+    const { store, target } = await freshStore('provenance');
+    const run = await target.createRun({ name: 'p', tags: provenance('new-source'), source: { project: 'src/project', runId: 'new-source' } });
+    await run.setTags([{ key: PROVENANCE.runId, value: 'older-source' }, { key: PROVENANCE.project, value: 'src/project' }]);
+    await run.finish({ status: 'FINISHED', deleted: false, marker: { key: PROVENANCE.completed, value: 'x' } });
+    const [copy] = await collect(target.listCopies());
+    expect(copy).toMatchObject({ sourceRunId: 'new-source', complete: true });
+    const source = await store.openSource(REF);
+    const read = await source.openRun((await collect(source.listRuns({ includeDeleted: false })))[0]!);
+    const tags = Object.fromEntries((await read.tags()).map((tag) => [tag.key, tag.value]));
+    expect(tags[PROVENANCE.runId]).toBe('new-source');
+    expect(tags[`old_sys/${PROVENANCE.runId}`]).toBe('older-source');
+    await store.close();
+  });
+
   it('refuses an artifact path that leaves the run, and a stream of the wrong size', async () => {
     const { store, target } = await freshStore('paths');
     const run = await target.createRun({ name: 'p', tags: provenance('q'), source: { project: 'src/project', runId: 'q' } });

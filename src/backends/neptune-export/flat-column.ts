@@ -12,7 +12,7 @@
  *
  * Nested columns (lists, structs) still go through hyparquet's reader (parquet-part.ts).
  */
-import type { ColumnChunk, FileMetaData, SchemaTree } from 'hyparquet';
+import type { ColumnChunk, SchemaTree } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';

@@ -6,12 +6,14 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BackendFactory, Capabilities, OpenOptions, SourceProject, Store, TargetProject } from '../contract.js';
+import type { BackendFactory, Capabilities, OpenOptions, SourceProject, Store, StoreSummary, TargetProject } from '../contract.js';
 import type { ProjectMeta } from '../../model/run.js';
 import { formatProjectRef, type ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import { DEFAULT_PART_OPTIONS, type PartWriterOptions } from './part-writer.js';
 import { findProjectDir, listProjectDirs, mergeProjectMeta, projectIdOf, readProjectMeta } from './project-dir.js';
+import { inspectArchive } from './inspect.js';
+import { formatArchiveSummary } from './inspect-text.js';
 import { sanitizePathPart } from './sanitise.js';
 import { ArchiveSourceProject } from './source.js';
 import { ArchiveTargetProject } from './target.js';
@@ -113,6 +115,11 @@ export class NeptuneArchiveStore implements Store {
       multiplier: this.location.stepMultiplier,
       partOptions: this.partOptions,
     });
+  }
+
+  async inspect(): Promise<StoreSummary> {
+    const summary = await inspectArchive(this.location.dataPath, this.location.filesPath);
+    return { summary, text: formatArchiveSummary(summary) };
   }
 
   async close(): Promise<void> {

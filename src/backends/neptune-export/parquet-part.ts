@@ -1,11 +1,13 @@
 /**
- * One Parquet part file, read row group by row group with hyparquet: never a whole file, so a
- * multi-GB archive streams in memory bounded by one row group of the columns asked for.
+ * One Parquet part file, read row group by row group: never a whole file, so a multi-GB archive
+ * streams in memory bounded by one row group of the columns asked for. Only the column chunks
+ * asked for are read from disk.
  *
- * Values come back raw where hyparquet's conversions would lose something: the decimal `step`
- * stays the exact unscaled integer (hyparquet would divide it into a float, inexact beyond 2^53)
- * and timestamps become epoch-ms numbers whatever their unit (MILLIS from pyarrow, MICROS from
- * DuckDB's TIMESTAMPTZ, NANOS), instead of Date objects.
+ * Values come back exact where hyparquet's conversions would lose something: the decimal `step`
+ * stays the unscaled integer (hyparquet divides it into a float, inexact beyond 2^53) and
+ * timestamps become epoch-ms numbers whatever their unit (MILLIS from pyarrow, MICROS from
+ * DuckDB's TIMESTAMPTZ, NANOS), not Date objects. Flat columns use flat-column.ts; the nested
+ * ones (string_set_value, file_value, histogram_value) hyparquet's reader.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type ColumnChunk, type FileMetaData, type SchemaElement, type SchemaTree } from 'hyparquet';
@@ -36,8 +38,7 @@ export interface RowGroupRef {
 type TimeUnit = 'MILLIS' | 'MICROS' | 'NANOS';
 
 interface ColumnDecoding {
-  /** How `step` is stored physically: INT32/INT64 (already unscaled) or big-endian bytes. */
-  stepPhysical?: 'int' | 'bytes';
+  /** Decimal places of `step` (6 in every exporter archive). */
   stepScale: number;
   timestampUnit: TimeUnit;
   datetimeUnit: TimeUnit;
@@ -249,12 +250,20 @@ export class ColumnBatch {
 }
 
 function int64At(column: DecodedColumn | undefined, i: number): bigint | null {
-  if (column?.kind !== 'int64' || (column.valid && column.valid[i] === 0)) return null;
+  if (!column || column.kind === 'object') return null;
+  if (column.valid && column.valid[i] === 0) return null;
   const value = column.values[i]!;
-  return Number.isNaN(value) ? column.big!.get(i)! : BigInt(value);
+  if (column.kind === 'int64' && Number.isNaN(value)) return column.big!.get(i)!;
+  // An INT32 column read as numbers: still an integer.
+  return Number.isInteger(value) ? BigInt(value) : null;
 }
 
 function millisAt(column: DecodedColumn | undefined, i: number, unit: TimeUnit): number | null {
+  // INT96 timestamps (old Spark writers) come from hyparquet's reader as Dates.
+  if (column?.kind === 'object') {
+    const value = column.values[i];
+    return value instanceof Date ? value.getTime() : null;
+  }
   if (column?.kind !== 'int64' || (column.valid && column.valid[i] === 0)) return null;
   const value = column.values[i]!;
   if (!Number.isNaN(value)) {
@@ -300,10 +309,7 @@ function countDescendants(schema: SchemaElement[], index: number): number {
   return total;
 }
 
-/**
- * Checks the columns a reader cannot do without and strips the `step` decimal and timestamp
- * annotations so hyparquet hands over raw integers (see the file comment).
- */
+/** Checks the columns a reader cannot do without and notes how step and timestamps are stored. */
 function prepareSchema(metadata: FileMetaData, path: string): ColumnDecoding {
   const top = new Set(topLevelElements(metadata).map((element) => element.name));
   for (const required of ['run_id', 'attribute_path', 'attribute_type']) {
@@ -315,15 +321,10 @@ function prepareSchema(metadata: FileMetaData, path: string): ColumnDecoding {
   for (const element of topLevelElements(metadata)) {
     if (element.name === 'step') {
       decoding.stepScale = element.scale ?? (element.logical_type?.type === 'DECIMAL' ? element.logical_type.scale : 0);
-      decoding.stepPhysical = element.type === 'FIXED_LEN_BYTE_ARRAY' || element.type === 'BYTE_ARRAY' ? 'bytes' : 'int';
-      delete element.converted_type;
-      delete element.logical_type;
-    } else if (element.name === 'timestamp' || element.name === 'datetime_value') {
-      const unit = timeUnitOf(element);
-      if (element.name === 'timestamp') decoding.timestampUnit = unit;
-      else decoding.datetimeUnit = unit;
-      delete element.converted_type;
-      delete element.logical_type;
+    } else if (element.name === 'timestamp') {
+      decoding.timestampUnit = timeUnitOf(element);
+    } else if (element.name === 'datetime_value') {
+      decoding.datetimeUnit = timeUnitOf(element);
     }
   }
   return decoding;

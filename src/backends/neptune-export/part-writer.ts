@@ -9,6 +9,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { COLUMNS, PARQUET_SCHEMA, type Column } from './schema.js';
 import { partName } from './parts.js';
@@ -24,7 +25,7 @@ export interface PartWriterOptions {
 
 export const DEFAULT_PART_OPTIONS: PartWriterOptions = {
   rolloverBytes: 50 * 1024 * 1024,
-  rowGroupRows: 100_000,
+  rowGroupRows: 50_000,
 };
 
 /** Buffered rows beyond this many (estimated) bytes are written out even before rowGroupRows. */
@@ -65,6 +66,52 @@ interface OpenPart {
   fd: number;
   bytes: FdWriter;
   parquet: ParquetWriter;
+  annotateStep(): void;
+}
+
+const STATS_COLUMNS: ReadonlySet<string> = new Set(['project_id', 'run_id', 'attribute_path', 'attribute_type']);
+
+/**
+ * The schema handed to hyparquet-writer: PARQUET_SCHEMA with `step` as plain
+ * FIXED_LEN_BYTE_ARRAY(8) while rows are written, so the big-endian bytes we compute without
+ * BigInt (stepBytes) go through as they are; `annotateStep` restores the DECIMAL(18, 6)
+ * annotation before the footer is written, which is where readers see it.
+ */
+function writeSchema(): { schema: SchemaElement[]; annotateStep(): void } {
+  const schema = PARQUET_SCHEMA.map((element) => ({ ...element }));
+  const step = schema.find((element) => element.name === 'step')!;
+  const decimal = { converted_type: step.converted_type, scale: step.scale, precision: step.precision, logical_type: step.logical_type };
+  delete step.converted_type;
+  delete step.scale;
+  delete step.precision;
+  delete step.logical_type;
+  return { schema, annotateStep: () => Object.assign(step, decimal) };
+}
+
+const TWO_32 = 4294967296;
+
+/** Unscaled decimal steps -> 8-byte big-endian two's complement, views into one buffer. */
+function stepBytes(steps: unknown[]): Array<Uint8Array | null> {
+  const buffer = new Uint8Array(steps.length * 8);
+  const view = new DataView(buffer.buffer);
+  const out = new Array<Uint8Array | null>(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    if (step === null || step === undefined) {
+      out[i] = null;
+      continue;
+    }
+    const at = i * 8;
+    if (typeof step === 'number') {
+      const hi = Math.floor(step / TWO_32);
+      view.setInt32(at, hi);
+      view.setUint32(at + 4, step - hi * TWO_32);
+    } else {
+      view.setBigInt64(at, step as bigint);
+    }
+    out[i] = buffer.subarray(at, at + 8);
+  }
+  return out;
 }
 
 type Buffers = { [K in Column]: unknown[] };
@@ -121,16 +168,29 @@ export class RunPartWriter {
   }
 
   /**
-   * One float_series point. `unscaled` is the decimal step (step * 10^6); a step that does not
-   * fit decimal(18, 6) goes exactly into `int_value` with a null `step` (runs-migrator extension,
-   * docs/neptune-mapping.md). NaN is stored as null, as neptune-exporter does.
+   * One float_series point. `unscaled` is the decimal step (step * 10^6; a number while that is
+   * exact); a step that does not fit decimal(18, 6) goes exactly into `int_value` with a null
+   * `step` (runs-migrator extension, docs/neptune-mapping.md). NaN is stored as null, as
+   * neptune-exporter does. The hot path of a copy: one push per column, nothing else.
    */
-  addPoint(path: string, unscaled: bigint | null, exactStep: bigint | null, timestamp: number, value: number): void {
-    const row = this.row(path, 'float_series', 0);
-    this.rows.step[row] = unscaled;
-    this.rows.int_value[row] = exactStep;
-    this.rows.timestamp[row] = timestamp;
-    this.rows.float_value[row] = Number.isNaN(value) ? null : value;
+  addPoint(path: string, unscaled: number | bigint | null, exactStep: bigint | null, timestamp: number, value: number): void {
+    const rows = this.rows;
+    rows.project_id.push(this.projectId);
+    rows.run_id.push(this.runId);
+    rows.attribute_path.push(path);
+    rows.attribute_type.push('float_series');
+    rows.step.push(unscaled);
+    rows.timestamp.push(timestamp);
+    rows.int_value.push(exactStep);
+    rows.float_value.push(Number.isNaN(value) ? null : value);
+    rows.string_value.push(null);
+    rows.bool_value.push(null);
+    rows.datetime_value.push(null);
+    rows.string_set_value.push(null);
+    rows.file_value.push(null);
+    rows.histogram_value.push(null);
+    this.count++;
+    this.estimate += 64 + path.length;
   }
 
   addFile(path: string, filePath: string): void {
@@ -148,8 +208,11 @@ export class RunPartWriter {
     if (this.count === 0) return;
     if (this.current && this.current.bytes.offset > this.options.rolloverBytes) this.closePart();
     const part = this.current ?? this.openPart();
+    const data = { ...this.rows, step: stepBytes(this.rows.step) };
     part.parquet.write({
-      columnData: COLUMNS.map((name) => ({ name, data: this.rows[name] })),
+      // Statistics only where readers use them (skipping row groups, ids without reading rows):
+      // computing them over value columns is a third of the write time.
+      columnData: COLUMNS.map((name) => ({ name, data: data[name], statistics: STATS_COLUMNS.has(name) })),
       rowGroupSize: this.count,
     });
     this.rows = emptyBuffers();
@@ -196,18 +259,21 @@ export class RunPartWriter {
     // 'w' truncates a .tmp left by a crashed attempt of the same run.
     const fd = openSync(tmpPath, 'w', 0o600);
     const bytes = new FdWriter(fd);
+    const { schema, annotateStep } = writeSchema();
     const parquet = new ParquetWriter({
       writer: bytes,
-      schema: PARQUET_SCHEMA as ConstructorParameters<typeof ParquetWriter>[0]['schema'],
+      schema: schema as ConstructorParameters<typeof ParquetWriter>[0]['schema'],
       codec: 'SNAPPY',
+      statisticsTruncateLength: Infinity,
       createdBy: `runs-migrator version ${VERSION} (hyparquet-writer)`,
     });
-    this.current = { index, tmpPath, fd, bytes, parquet };
+    this.current = { index, tmpPath, fd, bytes, parquet, annotateStep };
     return this.current;
   }
 
   private closePart(): void {
     const part = this.current!;
+    part.annotateStep();
     part.parquet.finish();
     fsyncSync(part.fd);
     closeSync(part.fd);

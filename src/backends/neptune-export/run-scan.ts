@@ -55,7 +55,6 @@ async function scanInto(ctx: ScanContext, spill: Spill): Promise<ScannedRun> {
   const issues = new IssueLog();
   const atoms = new Map<string, Atom>();
   const metricChannels = new Map<string, number>();
-  const roundedSteps = new Map<string, number>();
   const stringSeries = new Map<string, TextChannel>();
   const histograms = new Map<string, TextChannel>();
   const fileRows: FileRow[] = [];
@@ -104,12 +103,8 @@ async function scanInto(ctx: ScanContext, spill: Spill): Promise<ScannedRun> {
           }
           const unscaled = batch.step(i)!;
           const { step, exact } = canonicalStep(unscaled, multiplier);
-          if (!exact) {
-            roundedSteps.set(path, (roundedSteps.get(path) ?? 0) + 1);
-            if (roundedSteps.get(path) === 1) {
-              issues.add(path, roundedStepReason(multiplier), stepText(unscaled, 1n));
-            }
-          }
+          // One issue per metric, with the count and the first such step.
+          if (!exact) issues.add(path, roundedStepReason(multiplier), stepText(unscaled, 1n));
           spill.appendPoint(lastChannel, step, timestamp ?? 0, value);
           break;
         }
@@ -158,9 +153,6 @@ async function scanInto(ctx: ScanContext, spill: Spill): Promise<ScannedRun> {
     }
   }
 
-  for (const [path, count] of roundedSteps) {
-    if (count > 1) issues.add(path, `${count} points of this metric had non-integral steps and were rounded`);
-  }
   for (const { channel } of histograms.values()) spill.appendText(channel, encoder.encode(']}'));
   spill.flush();
 

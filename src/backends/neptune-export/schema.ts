@@ -41,23 +41,6 @@ export function isAtomType(value: string): value is AtomType {
   return (ATOM_TYPES as readonly string[]).includes(value);
 }
 
-/** The value column an attribute type fills. */
-export const VALUE_COLUMN: Record<AttributeType, Column> = {
-  float: 'float_value',
-  int: 'int_value',
-  string: 'string_value',
-  bool: 'bool_value',
-  datetime: 'datetime_value',
-  string_set: 'string_set_value',
-  float_series: 'float_value',
-  string_series: 'string_value',
-  histogram_series: 'histogram_value',
-  file: 'file_value',
-  file_series: 'file_value',
-  file_set: 'file_value',
-  artifact: 'file_value',
-};
-
 /** decimal(18, 6): steps are stored as `step * 10^6` in a signed 64-bit range. */
 export const STEP_SCALE = 6;
 export const STEP_FACTOR = 1_000_000n;
@@ -68,46 +51,6 @@ export interface Histogram {
   type: string | null;
   edges: Array<number | null> | null;
   values: Array<number | null> | null;
-}
-
-/** One decoded row; absent values are null. */
-export interface Row {
-  project_id: string | null;
-  run_id: string | null;
-  attribute_path: string | null;
-  attribute_type: string | null;
-  /** The unscaled decimal (`step * 10^6`), exact. */
-  step: bigint | null;
-  /** Epoch milliseconds. */
-  timestamp: number | null;
-  int_value: bigint | null;
-  float_value: number | null;
-  string_value: string | null;
-  bool_value: boolean | null;
-  /** Epoch milliseconds. */
-  datetime_value: number | null;
-  string_set_value: Array<string | null> | null;
-  file_value: { path: string | null } | null;
-  histogram_value: Histogram | null;
-}
-
-export function emptyRow(): Row {
-  return {
-    project_id: null,
-    run_id: null,
-    attribute_path: null,
-    attribute_type: null,
-    step: null,
-    timestamp: null,
-    int_value: null,
-    float_value: null,
-    string_value: null,
-    bool_value: null,
-    datetime_value: null,
-    string_set_value: null,
-    file_value: null,
-    histogram_value: null,
-  };
 }
 
 const utf8 = (name: string): SchemaElement => ({

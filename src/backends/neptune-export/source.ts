@@ -133,4 +133,9 @@ export class ArchiveSourceRun implements SourceRun {
   readIssues(): ReadIssue[] {
     return this.done?.issues ?? [];
   }
+
+  /** The engine is done with the run: close its spill now rather than at garbage collection. */
+  async close(): Promise<void> {
+    if (this.done) this.ctx.temp.release(this.done.spill);
+  }
 }

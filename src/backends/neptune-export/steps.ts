@@ -10,8 +10,6 @@
 import { MAX_UNSCALED_STEP, STEP_FACTOR, formatUnscaledStep } from './schema.js';
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 export interface CanonicalStep {
   step: number | bigint;
@@ -48,19 +46,21 @@ export function stepText(unscaled: bigint, multiplier: bigint): string {
 }
 
 /**
- * Canonical integer step -> unscaled archive decimal (`step / multiplier * 10^6`), or undefined
- * when that is not an integer or does not fit decimal(18, 6) (|step| >= 10^12): such steps are
- * written exactly in `int_value` instead (see writer).
+ * Canonical integer step -> unscaled archive decimal (`step / multiplier * 10^6`): a number while
+ * that is a safe integer (no BigInt on the hot path), else a bigint; undefined when it is not an
+ * integer or does not fit decimal(18, 6) (|step| >= 10^12): such steps are written exactly in
+ * `int_value` instead (see part-writer.ts).
  */
-export function archiveStep(step: number | bigint, multiplier: bigint): bigint | undefined {
+export function archiveStep(step: number | bigint, multiplier: bigint): number | bigint | undefined {
+  if (typeof step === 'number') {
+    const scaled = step * 1_000_000;
+    const divisor = Number(multiplier);
+    if (Number.isSafeInteger(scaled) && scaled % divisor === 0) return scaled / divisor;
+  }
   const value = typeof step === 'bigint' ? step : BigInt(step);
   const scaled = value * STEP_FACTOR;
   if (scaled % multiplier !== 0n) return undefined;
   const unscaled = scaled / multiplier;
   if (unscaled > MAX_UNSCALED_STEP || unscaled < -MAX_UNSCALED_STEP) return undefined;
-  return unscaled;
-}
-
-export function isInt64(value: bigint): boolean {
-  return value >= INT64_MIN && value <= INT64_MAX;
+  return toInt64(unscaled);
 }

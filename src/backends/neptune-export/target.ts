@@ -14,7 +14,7 @@ import { Transform } from 'node:stream';
 import type { CopyRecord, MetricBatch, RunEnd, RunInit, TargetProject, TargetRun } from '../contract.js';
 import type { DatasetInput, KeyValue } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
-import { PROVENANCE } from '../../model/provenance.js';
+import { PROVENANCE, PROVENANCE_KEYS } from '../../model/provenance.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import { paramAtom, runEndAtoms, runInitAtoms, tagAtom } from './mapping.js';
 import { listRunFiles, SIDECAR_SUFFIX, type RunFiles } from './parts.js';
@@ -69,7 +69,7 @@ export class ArchiveTargetProject implements TargetProject {
       } else if (run.sidecar) {
         const sidecar = await readSidecar(run.sidecar);
         if (!sidecar) continue;
-        yield { ...sidecar, targetRunId: sidecar.runId, complete: false, deleted: false };
+        yield { sourceProject: sidecar.sourceProject, sourceRunId: sidecar.sourceRunId, targetRunId: sidecar.runId, complete: false, deleted: false };
       }
     }
   }
@@ -82,7 +82,7 @@ export class ArchiveTargetProject implements TargetProject {
     await writeFile(join(this.dir, prefix + SIDECAR_SUFFIX), JSON.stringify(sidecar) + '\n', { mode: 0o600 });
     const writer = new RunPartWriter(this.dir, prefix, this.ctx.projectId, runId, this.ctx.partOptions);
     for (const atom of runInitAtoms(runId, init)) writer.addAtom(atom);
-    return new ArchiveTargetRun(runId, prefix, this.dir, writer, this.ctx);
+    return new ArchiveTargetRun(runId, prefix, this.dir, writer, this.ctx, init.tags);
   }
 
   async discardRun(targetRunId: string): Promise<void> {
@@ -126,6 +126,8 @@ async function readSidecar(path: string): Promise<Sidecar | undefined> {
 export class ArchiveTargetRun implements TargetRun {
   private readonly inputs: DatasetInput[] = [];
   private finished = false;
+  /** Provenance tags given at creation (old_sys/run_id, old_sys/project, ...). */
+  private readonly provenance: Map<string, string>;
 
   constructor(
     readonly runId: string,
@@ -133,7 +135,10 @@ export class ArchiveTargetRun implements TargetRun {
     private readonly dir: string,
     private readonly writer: RunPartWriter,
     private readonly ctx: WriteContext,
-  ) {}
+    initTags: KeyValue[],
+  ) {
+    this.provenance = new Map(initTags.filter((tag) => PROVENANCE_KEYS.has(tag.key)).map((tag) => [tag.key, tag.value]));
+  }
 
   async logParams(params: KeyValue[]): Promise<void> {
     for (const param of params) this.writer.addAtom(paramAtom(param));
@@ -141,7 +146,13 @@ export class ArchiveTargetRun implements TargetRun {
   }
 
   async setTags(tags: KeyValue[]): Promise<void> {
-    for (const tag of tags) this.writer.addAtom(tagAtom(tag));
+    for (const tag of tags) {
+      // A source's own older provenance must not overwrite this copy's (atoms: last value wins,
+      // and listCopies matches on it): it moves one level down, as the reader does on a clash.
+      const own = this.provenance.get(tag.key);
+      const moved = own !== undefined && own !== tag.value && tag.key.startsWith('old_sys/');
+      this.writer.addAtom(tagAtom(moved ? { ...tag, key: `old_sys/${tag.key}` } : tag));
+    }
     this.writer.maybeFlush();
   }
 

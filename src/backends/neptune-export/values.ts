@@ -89,12 +89,3 @@ export function parseAtomText(type: AtomType, text: string): AtomValue | undefin
     }
   }
 }
-
-/** Two atoms hold the same typed value (NaN equals NaN; sets compare as sets). */
-export function sameAtomValue(a: AtomValue, b: AtomValue): boolean {
-  if (a.type !== b.type) return false;
-  if (a.type === 'string_set' && b.type === 'string_set') {
-    return JSON.stringify(sortedSet(a.value)) === JSON.stringify(sortedSet(b.value));
-  }
-  return Object.is(a.value, b.value) || a.value === b.value;
-}
