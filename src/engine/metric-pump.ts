@@ -2,7 +2,7 @@
  * Moves metric histories from a source run into a target run: pages are read as the source gives
  * them, repacked into write batches of at most the target's limit (several keys may share one
  * batch), and up to `writeConcurrency` writes are in flight while the next page is read. Memory
- * is bounded by one source page plus the batches in flight, whatever the history length.
+ * is bounded by two source pages plus the batches in flight, whatever the history length.
  */
 import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
 import type { MetricPoint } from '../model/run.js';
@@ -52,39 +52,68 @@ export async function pumpMetrics(
     inFlight.add(write);
   };
 
+  const clamped = new Map<string, number>();
   try {
-    for (const key of keys) {
-      let clamped = 0;
-      for await (const page of source.metricHistory(key)) {
-        signal?.throwIfAborted();
-        if (failure) throw failure.error;
-        if (caps.nonFinite === 'infinity-clamped') clamped += countInfinities(page);
-        total += page.length;
-        let offset = 0;
-        while (offset < page.length) {
-          const room = maxPoints - pendingPoints;
-          const points = offset === 0 && page.length <= room ? page : page.slice(offset, offset + room);
-          pending.push({ key, points });
-          pendingPoints += points.length;
-          offset += points.length;
-          if (pendingPoints >= maxPoints) await flush();
-        }
+    for await (const { key, page } of readAhead(pages(source, keys))) {
+      signal?.throwIfAborted();
+      if (failure) throw failure.error;
+      if (caps.nonFinite === 'infinity-clamped') {
+        const count = countInfinities(page);
+        if (count > 0) clamped.set(key, (clamped.get(key) ?? 0) + count);
       }
-      if (clamped > 0) {
-        issues.push({
-          field: 'metric',
-          key,
-          action: 'mapped',
-          reason: `${clamped} infinite value(s) are stored as +-1.7976931348623157e308 by the target (it has no infinity)`,
-        });
+      total += page.length;
+      let offset = 0;
+      while (offset < page.length) {
+        const room = maxPoints - pendingPoints;
+        const points = offset === 0 && page.length <= room ? page : page.slice(offset, offset + room);
+        pending.push({ key, points });
+        pendingPoints += points.length;
+        offset += points.length;
+        if (pendingPoints >= maxPoints) await flush();
       }
     }
     await flush();
+    for (const [key, count] of clamped) {
+      issues.push({
+        field: 'metric',
+        key,
+        action: 'mapped',
+        reason: `${count} infinite value(s) are stored as +-1.7976931348623157e308 by the target (it has no infinity)`,
+      });
+    }
   } finally {
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
   return { points: total };
+}
+
+/** Every page of every key, in order. */
+async function* pages(source: SourceRun, keys: string[]): AsyncIterable<{ key: string; page: MetricPoint[] }> {
+  for (const key of keys) {
+    for await (const page of source.metricHistory(key)) yield { key, page };
+  }
+}
+
+/**
+ * Asks for the next page while the current one is being written, so the source's latency hides
+ * behind the target's: at most one page waits ahead, so memory stays bounded.
+ */
+async function* readAhead<T>(items: AsyncIterable<T>): AsyncIterable<T> {
+  const iterator = items[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = iterator.next();
+      // A failure of the page read ahead surfaces when it is awaited; do not let it go unhandled meanwhile.
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 function countInfinities(points: MetricPoint[]): number {

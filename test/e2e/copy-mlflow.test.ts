@@ -74,8 +74,8 @@ describe('copy between two MLflow servers', () => {
   it('a dry run prints the plan with counts and writes nothing', async () => {
     const result = await runCli(copyArgs(source, target, ['--dry-run', '--include-deleted']), { cwd });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/4 to copy/);
-    expect(result.stdout).toMatch(/4,?0\d\d points|40\d\d points/);
+    expect(result.stdout).toMatch(/to copy: +4 runs \(.*4016 points/);
+    expect(result.stdout).toContain('nothing was written');
     expect(await new MlflowApi(target.url).experimentId('churn-copy')).toBeUndefined();
     expect(filesBelow(cwd)).toEqual([]);
   });
@@ -116,7 +116,8 @@ describe('copy between two MLflow servers', () => {
     expect(report.summary).toMatchObject({ copied: 4, failed: 0, skipped: 0 });
     const trialResult = report.runs.find((r: any) => r.sourceRunId === sourceIds.get('trial-1'));
     expect(trialResult.counts).toMatchObject({ params: 1, metricKeys: 2, points: 3_503, files: 3, inputs: 1 });
-    expect(trialResult.issues).toEqual([expect.objectContaining({ field: 'metric', key: 'odd', action: 'mapped' })]);
+    // The source server already stores +Infinity as the largest double, so nothing is mapped on the way.
+    expect(trialResult.issues).toEqual([]);
 
     const verify = await runCli(verifyArgs(source, target, ['--include-deleted']), { cwd });
     expect(verify.stdout).toContain('Verify clean');
@@ -144,7 +145,7 @@ describe('copy between two MLflow servers', () => {
     const dry = async (extra: string[]) => {
       const result = await runCli(copyArgs(source, target, ['--dry-run', '--target-project', 'default/filtered', ...extra]), { cwd });
       expect(result.code).toBe(0);
-      return Number(/(\d+) to copy/.exec(result.stdout)?.[1]);
+      return Number(/to copy: +(\d+) run/.exec(result.stdout)?.[1]);
     };
     expect(await dry(['--run-name', '^trial-'])).toBe(2);
     expect(await dry(['--tag', 'team=churn'])).toBe(1);

@@ -313,3 +313,19 @@ describe('mlflow http client: error mapping', () => {
     expect((error as MlflowRequestError).status).toBe(400);
   });
 });
+
+describe('mlflow http client: closing', () => {
+  it('closes even when a streamed answer was never read', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1024 * 1024));
+      // never ends
+    });
+    const c = client(url);
+    const answer = await c.send({ method: 'GET', path: '/api/2.0/mlflow-artifacts/artifacts/x', what: 'download' });
+    expect(answer.status).toBe(200);
+    const started = Date.now();
+    await c.close(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});

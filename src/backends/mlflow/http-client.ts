@@ -290,11 +290,20 @@ export class MlflowHttpClient {
     return this.json({ method: 'POST', path, json, what, ...(workspace ? { workspace } : {}) });
   }
 
-  async close(): Promise<void> {
+  /** Close the pool; requests still holding unread bodies are cut after a short grace period. */
+  async close(graceMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+      timer.unref();
+    });
     try {
-      await this.pool.close();
+      const outcome = await Promise.race([this.pool.close().then(() => 'closed' as const), grace]);
+      if (outcome === 'timeout') await this.pool.destroy();
     } catch {
       await this.pool.destroy().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
