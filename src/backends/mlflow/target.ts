@@ -246,14 +246,18 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
   let sourceRunId: string | undefined;
   let sourceProject = '';
   let complete = false;
+  let discarded = false;
   for (const tag of run.tags) {
     if (tag.key === PROVENANCE.runId) sourceRunId = tag.value;
     else if (tag.key === PROVENANCE.project) sourceProject = tag.value;
     else if (tag.key === PROVENANCE.completed) complete = true;
-    else if (tag.key === DISCARDED_TAG) return undefined;
+    else if (tag.key === DISCARDED_TAG) discarded = true;
   }
   if (sourceRunId === undefined) return undefined;
-  return { sourceProject, sourceRunId, targetRunId: run.info.runId, complete, deleted: run.info.deleted };
+  // Discarded and deleted: gone for good. Discarded but still active (killed between the tag and
+  // the delete): a partial copy, so the engine discards it again.
+  if (discarded && run.info.deleted) return undefined;
+  return { sourceProject, sourceRunId, targetRunId: run.info.runId, complete: complete && !discarded, deleted: run.info.deleted };
 }
 
 async function setTag(client: MlflowHttpClient, workspace: string, runId: string, tag: KeyValue): Promise<void> {
