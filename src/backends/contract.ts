@@ -205,8 +205,9 @@ export interface TargetRun {
 /** Options every factory gets when opening a URI. */
 export interface OpenOptions {
   credentials: Credentials;
-  /** Extra request headers etc. are not here on purpose: backends read their own env. */
   role: 'source' | 'target';
+  /** Told of every retried request (network stores), for logs and progress. Must not throw. */
+  onRetry?: (event: { what: string; attempt: number; reason: string }) => void;
 }
 
 export interface BackendFactory {

@@ -154,15 +154,18 @@ async function execute(settings: CopySettings, ctx: CliContext, log: Logger, rep
   const targetLabel = formatProjectRef(settings.targetProject);
   const stores: Store[] = [];
   try {
-    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source' });
+    // Retries happen inside the stores; they reach the log and progress display through the copy's events.
+    const retries: { listener?: (event: CopyEvent) => void } = {};
+    const onRetry = (event: { what: string; attempt: number; reason: string }) => retries.listener?.({ type: 'retry', ...event });
+    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source', onRetry });
     stores.push(source);
-    const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target' });
+    const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target', onRetry });
     stores.push(target);
     log.info(
       `${args.dryRun ? 'Planning' : 'Copying'} ${sourceLabel} (${source.displayUri}) to ${targetLabel} (${target.displayUri}) ` +
         `with ${settings.workers} workers`,
     );
-    return await copyWithProgress(settings, ctx, log, reportPath, source, target);
+    return await copyWithProgress(settings, ctx, log, reportPath, source, target, retries);
   } finally {
     for (const store of stores.reverse()) {
       await store.close().catch(() => undefined);
@@ -177,6 +180,7 @@ async function copyWithProgress(
   reportPath: string | undefined,
   source: Store,
   target: Store,
+  retries: { listener?: (event: CopyEvent) => void },
 ): Promise<number> {
   const { args } = settings;
   const startedAt = ctx.now().toISOString();
@@ -197,6 +201,8 @@ async function copyWithProgress(
       // onEvent must not throw; a display problem never stops a copy.
     }
   };
+
+  retries.listener = onEvent;
 
   const partialReport = (): CopyReport =>
     seen.report({

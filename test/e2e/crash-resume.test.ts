@@ -5,6 +5,8 @@
  * requests. (scripts/torture.ts runs the long variants.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject } from '../support/mlflow-seed.js';
 import { mixedRuns } from '../support/mixed-project.js';
@@ -70,8 +72,11 @@ describe('crash and resume', () => {
       const stats = faulty.stats();
       const injected = Object.values(stats.faults).reduce((a, b) => a + b, 0);
       expect(injected).toBeGreaterThan(10);
-      const report = JSON.parse((await import('node:fs')).readFileSync(`${cwd}/report.json`, 'utf8'));
+      const report = JSON.parse(readFileSync(join(cwd, 'report.json'), 'utf8'));
       expect(report.summary.retries).toBeGreaterThanOrEqual(injected - 2);
+      const log = readdirSync(cwd).find((name) => name.endsWith('.log'))!;
+      const retryLines = readFileSync(join(cwd, log), 'utf8').split('\n').filter((line) => / WARNING Retrying /.test(line));
+      expect(retryLines.length).toBe(report.summary.retries);
     } finally {
       await faulty.close();
     }

@@ -304,6 +304,19 @@ describe('mlflow backend: retries under injected faults', () => {
     expect(all.length).toBeGreaterThan(8);
     expect(all.filter((r) => !r.deleted)).toHaveLength(8);
   });
+
+  it('lists a copy discarded by a process killed before its delete as partial, so it is discarded again', async () => {
+    const server = await standin();
+    const store = await openStore(server.url);
+    const ref = { workspace: 'default', project: 'half-discarded' };
+    const project = await target(store, ref);
+    const run = await project.createRun({ name: 'r', startTime: START, tags: provenance('s1'), source: { project: 'src/proj', runId: 's1' } });
+    // What discardRun's first step leaves when the process dies before runs/delete.
+    await rest(server, 'POST', '/api/2.0/mlflow/runs/set-tag', { run_id: run.runId, key: 'runs_migrator.discarded', value: 'x' });
+    expect((await collect(project.listCopies())).find((c) => c.targetRunId === run.runId)).toMatchObject({ complete: false, deleted: false });
+    await project.discardRun(run.runId);
+    expect((await collect(project.listCopies())).find((c) => c.targetRunId === run.runId)).toBeUndefined();
+  });
 });
 
 describe('mlflow backend: metric data', () => {

@@ -186,6 +186,8 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
       const credentials = mergeCredentials(openOptions.credentials, parsed.userinfo);
       const maxRetries = envNumber(env, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES');
       const timeoutSeconds = envNumber(env, 'MLFLOW_HTTP_REQUEST_TIMEOUT');
+      // MLflow's client sleeps factor * 2^(n-1) seconds: the factor is our first delay.
+      const backoffFactor = envNumber(env, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR');
       const caPath = env.MLFLOW_TRACKING_SERVER_CERT_PATH;
       const insecure = envFlag(env, 'MLFLOW_TRACKING_INSECURE_TLS');
       let tls: { rejectUnauthorized?: boolean; ca?: Buffer } | undefined;
@@ -205,10 +207,14 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         prefix: parsed.prefix,
         displayUri: parsed.displayUri,
         credentials,
-        retry: { ...(maxRetries !== undefined ? { maxRetries: Math.floor(maxRetries) } : {}), ...options.retry },
+        retry: {
+          ...(maxRetries !== undefined ? { maxRetries: Math.floor(maxRetries) } : {}),
+          ...(backoffFactor !== undefined ? { backoffBaseMs: backoffFactor * 1000, jitterMs: Math.min(500, backoffFactor * 1000) } : {}),
+          ...options.retry,
+        },
         timeoutMs: options.timeoutMs ?? (timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined),
         ...(options.connections !== undefined ? { connections: options.connections } : {}),
-        ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+        ...(options.onRetry || openOptions.onRetry ? { onRetry: options.onRetry ?? openOptions.onRetry } : {}),
         ...(tls ? { tls } : {}),
       });
       return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
