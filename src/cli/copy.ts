@@ -18,6 +18,7 @@ import { EventRecord, logEvent } from './copy-events.js';
 import { planText, plural, summaryLine } from './format.js';
 import { defaultLogName, NULL_LOGGER, openLogFile, type Logger } from './log-file.js';
 import { createProgress, progressMode } from './progress.js';
+import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
 import { askCopySettings } from './prompts.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
@@ -192,11 +193,13 @@ async function copyWithProgress(
     dryRun: args.dryRun,
   });
   const seen = new EventRecord();
+  const nudgeHeap = heapNudger();
   const onEvent = (event: CopyEvent) => {
     try {
       seen.add(event);
       logEvent(event, log);
       progress.onEvent(event);
+      if (event.type === 'progress') nudgeHeap(event.points);
     } catch {
       // onEvent must not throw; a display problem never stops a copy.
     }

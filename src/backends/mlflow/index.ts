@@ -218,7 +218,7 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         ...(tls ? { tls } : {}),
       });
       return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
-        historyPageSize: options.historyPageSize ?? 25_000,
+        historyPageSize: options.historyPageSize ?? 10_000,
         searchPageSize: options.searchPageSize ?? 1000,
       });
     },

@@ -109,16 +109,22 @@ export interface HistoryPage {
   nextPageToken?: string;
 }
 
-/**
- * In a history page only `step` can exceed 2^53 (values are doubles, timestamps are ms), so the
- * slow-path test looks at steps alone: far cheaper on a 2 MB page than the generic scan.
- */
-const BIG_STEP = /"step"\s*:\s*-?\d{16}/;
 /** Long step literals quoted, so JSON.parse keeps their digits for toInt64 (far cheaper than lossless-json). */
 const BIG_STEP_LITERAL = /("step"\s*:\s*)(-?\d{16,})(?=\s*[,}])/g;
 
+/**
+ * In a history page only `step` can exceed 2^53 (values are doubles, timestamps are ms). The
+ * plain parse rounds such a step to a number that is not a safe integer, which is how it is
+ * noticed: then, and only then, the page is parsed again with its long steps kept as text.
+ */
 export function parseHistoryPage(text: string): HistoryPage {
-  const doc = asRecord(JSON.parse(BIG_STEP.test(text) ? text.replace(BIG_STEP_LITERAL, '$1"$2"') : text));
+  const page = pointsOf(JSON.parse(text));
+  return page ?? (pointsOf(JSON.parse(text.replace(BIG_STEP_LITERAL, '$1"$2"'))) as HistoryPage);
+}
+
+/** The page's points, or undefined when a step lost digits in parsing. */
+function pointsOf(parsed: unknown): HistoryPage | undefined {
+  const doc = asRecord(parsed);
   const metrics = doc.metrics;
   const points: MetricPoint[] = [];
   if (Array.isArray(metrics)) {
@@ -128,6 +134,7 @@ export function parseHistoryPage(text: string): HistoryPage {
       const v = m.value;
       const ts = m.timestamp;
       const st = m.step;
+      if (typeof st === 'number' && !Number.isSafeInteger(st) && Number.isInteger(st)) return undefined;
       points.push({
         value: typeof v === 'number' ? v : toDouble(v),
         timestamp: typeof ts === 'number' ? ts : (toMillis(ts) ?? 0),
