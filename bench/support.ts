@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -130,6 +131,12 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   const seconds = (performance.now() - started) / 1000;
   const match = /RUNS_MIGRATOR_MAX_RSS_KB=(\d+)/.exec(stderr);
   return { seconds, maxRssMb: match ? Number(match[1]) / 1024 : Number.NaN, exitCode: code ?? -1, stdout, stderr };
+}
+
+/** Seconds the engine spent (report startedAt..finishedAt): the copy without process start-up. */
+export function engineSeconds(reportPath: string): number {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { startedAt: string; finishedAt: string };
+  return (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
 }
 
 export function arg(name: string, fallback: number): number {

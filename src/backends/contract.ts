@@ -144,6 +144,12 @@ export interface SourceRun {
   readIssues?(): ReadIssue[];
   /** Frees what opening the run took (temp files); the engine calls it when done with the run. */
   close?(): Promise<void>;
+  /**
+   * One metric history as bytes in the store's own format (`format` names it), for a straight
+   * copy into a target run of the same format - rclone's server-side copy. Optional; the engine
+   * falls back to metricHistory.
+   */
+  rawMetricHistory?(key: string): { format: string; open(): Readable } | undefined;
 }
 
 /** A run in the target that names its source through the provenance tags. */
@@ -200,6 +206,10 @@ export interface TargetRun {
   /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
   writeFile(path: string, data: Readable, size: number): Promise<void>;
   finish(end: RunEnd): Promise<void>;
+  /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
+  readonly rawMetricFormat?: string;
+  /** Writes one whole metric history given as bytes in `rawMetricFormat`; returns its points. */
+  writeRawMetricHistory?(key: string, data: Readable): Promise<number>;
 }
 
 /** Options every factory gets when opening a URI. */

@@ -52,9 +52,23 @@ export async function pumpMetrics(
     inFlight.add(write);
   };
 
+  // Histories the target takes in the source's own format are copied as bytes, not parsed.
+  const parsedKeys: string[] = [];
+  for (const key of keys) {
+    const raw = target?.writeRawMetricHistory && target.rawMetricFormat ? source.rawMetricHistory?.(key) : undefined;
+    if (!raw || raw.format !== target!.rawMetricFormat) {
+      parsedKeys.push(key);
+      continue;
+    }
+    signal?.throwIfAborted();
+    const points = await target!.writeRawMetricHistory!(key, raw.open());
+    total += points;
+    onPoints(points);
+  }
+
   const clamped = new Map<string, number>();
   try {
-    for await (const { key, page } of readAhead(pages(source, keys))) {
+    for await (const { key, page } of readAhead(pages(source, parsedKeys))) {
       signal?.throwIfAborted();
       if (failure) throw failure.error;
       if (caps.nonFinite === 'infinity-clamped') {

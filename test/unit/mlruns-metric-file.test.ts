@@ -5,6 +5,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricPoint } from '../../src/model/run.js';
 import {
@@ -12,6 +13,7 @@ import {
   MetricAppender,
   parseMetricLine,
   readMetricFile,
+  writeMetricFile,
 } from '../../src/backends/mlruns/metric-file.js';
 
 let dir: string;
@@ -88,5 +90,16 @@ describe('reading a metric file', () => {
     expect(await readFile(path, 'utf8')).toBe('1 0.25 0\n2 nan 1\n3 1e-07 4611686018427387904\n');
     const { points } = await readAll(path);
     expect(points[2]).toEqual({ timestamp: 3, value: 1e-7, step: 4611686018427387904n });
+  });
+});
+
+describe('a metric file copied as bytes between mlruns stores', () => {
+  it('is written unchanged, its points counted, and a last line without newline closed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'raw-metric-'));
+    const text = '1700000000000 0.5 0\n1700000000001 nan 1\n\n1700000000002 -inf 9007199254740993';
+    const points = await writeMetricFile(join(dir, 'sub', 'loss'), Readable.from([Buffer.from(text.slice(0, 25)), Buffer.from(text.slice(25))]));
+    expect(points).toBe(3);
+    expect(await readFile(join(dir, 'sub', 'loss'), 'latin1')).toBe(`${text}\n`);
+    await rm(dir, { recursive: true, force: true });
   });
 });

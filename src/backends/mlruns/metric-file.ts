@@ -6,7 +6,9 @@
  * Histories are streamed both ways: the reader yields bounded batches from a file stream, the
  * appender writes each batch with one append, so memory never grows with a history's length.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { appendFile, stat, truncate } from 'node:fs/promises';
 import type { MetricPoint } from '../../model/run.js';
 import { isErrorCode, mkdirPrivate, PRIVATE_FILE_MODE } from './fs-util.js';
@@ -14,6 +16,39 @@ import { formatPythonFloat, parsePythonFloat, parsePythonInt } from './python-nu
 import { dirname } from 'node:path';
 
 export const METRIC_READ_BATCH = 10_000;
+
+/** The name under which metric files are offered for a straight copy (SourceRun.rawMetricHistory). */
+export const METRIC_FILE_FORMAT = 'mlflow-filestore-metric-lines';
+
+/**
+ * Writes a whole metric file from a stream of another store's metric file, counting its
+ * non-empty lines (its points); a last line without a newline gets one, so later appends stay
+ * on their own lines.
+ */
+export async function writeMetricFile(path: string, data: Readable): Promise<number> {
+  await mkdirPrivate(dirname(path));
+  let points = 0;
+  // Length of the line so far that the previous chunk left open.
+  let openLine = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let start = 0;
+      for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+        if (openLine + newline - start > 0) points++;
+        openLine = 0;
+        start = newline + 1;
+      }
+      openLine += chunk.length - start;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (openLine > 0) points++;
+      callback(null, openLine > 0 ? Buffer.from('\n') : undefined);
+    },
+  });
+  await pipeline(data, counter, createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
+  return points;
+}
 
 export function formatMetricLine(point: MetricPoint): string {
   return `${point.timestamp} ${formatPythonFloat(point.value)} ${String(point.step)}\n`;

@@ -12,6 +12,10 @@ import type { Int64 } from '../../model/run.js';
 
 /** `repr(float(x))` in CPython 3. */
 export function formatPythonFloat(x: number): string {
+  // Fast paths (the metric hot path): JavaScript's shortest digits are Python's, and both print
+  // positionally between 1e-4 and 1e16 - Python only adds `.0` to whole numbers.
+  const magnitude = x < 0 ? -x : x;
+  if (magnitude >= 1e-4 && magnitude < 1e16) return Number.isInteger(x) ? `${x}.0` : String(x);
   if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
@@ -41,8 +45,25 @@ const PY_DECIMAL = new RegExp(
 );
 const PY_NON_FINITE = /^([+-]?)(nan|inf|infinity)$/i;
 
+/** Only digits, '.', '-', and an exponent: what Number() and float() read alike (no hex, no words). */
+function isPlainDecimal(text: string): boolean {
+  const n = text.length;
+  if (n === 0) return false;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c !== 46 && c !== 45 && c !== 43 && c !== 101 && c !== 69) return false;
+  }
+  return digits > 0;
+}
+
 /** `float(text)` in Python; throws on what Python would refuse. */
 export function parsePythonFloat(text: string): number {
+  if (isPlainDecimal(text)) {
+    const fast = Number(text);
+    if (!Number.isNaN(fast)) return fast;
+  }
   const trimmed = text.trim();
   const special = PY_NON_FINITE.exec(trimmed);
   if (special) {
@@ -57,6 +78,18 @@ const PY_INT = /^[+-]?\d(?:_?\d)*$/;
 
 /** `int(text)` in Python, kept exact: a number while safe, a bigint beyond +-2^53. */
 export function parsePythonInt(text: string): Int64 {
+  if (text.length > 0 && text.length <= 15) {
+    // Fast path: up to 15 plain digits (an optional '-') is always a safe integer.
+    let plain = true;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (i === 0 && c === 45 && text.length > 1))) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return Number(text) + 0; // + 0 turns int("-0") into 0, not -0
+  }
   const trimmed = text.trim();
   if (!PY_INT.test(trimmed)) throw new Error(`not a Python int: "${text}"`);
   const big = BigInt(trimmed.replaceAll('_', ''));

@@ -2,6 +2,7 @@
  * Reading an experiment of an mlruns store: runs are the sub-folders of the experiment folder
  * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
  */
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
@@ -14,7 +15,7 @@ import { listSubdirs, walkFiles } from './fs-util.js';
 import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
-import { readMetricFile } from './metric-file.js';
+import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 
 export class MlrunsSourceProject implements SourceProject {
@@ -85,6 +86,12 @@ class MlrunsSourceRun implements SourceRun {
       this.issues.push({ field: `metrics/${key}`, reason: `line ${line} skipped: ${reason}` });
     };
     return readMetricFile(keyPath(join(this.run.dir, METRICS_DIR), key), onBadLine);
+  }
+
+  /** The metric file itself, for a straight copy into another mlruns store. */
+  rawMetricHistory(key: string): { format: string; open(): Readable } {
+    const path = keyPath(join(this.run.dir, METRICS_DIR), key);
+    return { format: METRIC_FILE_FORMAT, open: () => createReadStream(path) };
   }
 
   /** Resolved once, so a non-local artifact store is reported once. */

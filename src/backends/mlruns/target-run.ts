@@ -15,7 +15,7 @@ import { writeRunInputs } from './inputs.js';
 import { writeKeyValue } from './key-value-dir.js';
 import { keyPath, META_FILE, METRICS_DIR, PARAMS_DIR, TAGS_DIR } from './layout.js';
 import { formatRunMeta, type RunMeta } from './meta-files.js';
-import { MetricAppender } from './metric-file.js';
+import { METRIC_FILE_FORMAT, MetricAppender, writeMetricFile } from './metric-file.js';
 import { RUN_NAME_TAG } from './run-files.js';
 
 /** Where a run's files go: a local folder, or the remote location mlruns cannot write. */
@@ -67,6 +67,14 @@ export class MlrunsTargetRun implements TargetRun {
     for (const batch of batches) {
       await this.metrics.append(keyPath(join(this.stagingDir, METRICS_DIR), batch.key), batch.points);
     }
+  }
+
+  readonly rawMetricFormat = METRIC_FILE_FORMAT;
+
+  /** A metric file from another mlruns store, streamed as it is (its lines are already MLflow's). */
+  async writeRawMetricHistory(key: string, data: Readable): Promise<number> {
+    this.checkOpen();
+    return writeMetricFile(keyPath(join(this.stagingDir, METRICS_DIR), key), data);
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
