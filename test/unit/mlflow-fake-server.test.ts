@@ -162,7 +162,7 @@ describe('mlflow backend against a hostile or unusual server', () => {
     for await (const batch of run.metricHistory('empty')) batches.push(batch.length);
     expect(batches).toEqual([30_000]);
     expect(calls).toBe(2);
-    expect(requests.filter((r) => r.includes('get-history')).every((r) => r.includes('max_results=25000'))).toBe(true);
+    expect(requests.filter((r) => r.includes('get-history')).every((r) => r.includes('max_results=10000'))).toBe(true);
   });
 
   it('reports artifacts in a direct store as an issue instead of failing the run', async () => {

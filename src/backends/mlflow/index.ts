@@ -52,7 +52,7 @@ export interface MlflowBackendOptions {
   retry?: Partial<RetryPolicy>;
   /** Per-request timeout in ms (default 120 000; env MLFLOW_HTTP_REQUEST_TIMEOUT in seconds). */
   timeoutMs?: number;
-  /** metrics/get-history page size (default 25 000). */
+  /** metrics/get-history page size (default 10 000: measured faster than the MLflow client's 25 000, as reads overlap writes in smaller steps). */
   historyPageSize?: number;
   /** runs/search page size (default 1000). */
   searchPageSize?: number;
