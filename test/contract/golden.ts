@@ -4,11 +4,16 @@
  * for byte) and the README's comparison rules.
  */
 import { request } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
 
-export const GOLDEN_DIR = process.env.MLFLOW_GOLDEN_DIR ?? '/work/shared/mlflow-golden/cases';
+/** The recordings live in shared/ beside the repository (in CI too); MLFLOW_GOLDEN_DIR overrides. */
+export const GOLDEN_DIR =
+  process.env.MLFLOW_GOLDEN_DIR ??
+  [fileURLToPath(new URL('../../../shared/mlflow-golden/cases', import.meta.url)), '/work/shared/mlflow-golden/cases'].find((dir) => existsSync(dir)) ??
+  '../shared/mlflow-golden/cases';
 
 export interface GoldenRequest {
   method: string;
