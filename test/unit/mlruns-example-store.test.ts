@@ -65,7 +65,8 @@ describe('the example mlruns store', () => {
       expect(generated.map((file) => file.path)).toEqual(committed.map((file) => file.path));
       for (const [index, file] of generated.entries()) {
         const got = (await readFile(file.fullPath, 'latin1')).replaceAll(pathToFileUri(fresh), 'ROOT');
-        const want = (await readFile(committed[index]!.fullPath, 'latin1')).replaceAll(pathToFileUri(EXAMPLE), 'ROOT');
+        // The committed store names the folder it was generated in, which need not be this clone's.
+        const want = (await readFile(committed[index]!.fullPath, 'latin1')).replace(/file:\/\/\S*?\/examples\/mlruns/g, 'ROOT');
         expect(got, file.path).toBe(want);
       }
     } finally {
