@@ -24,6 +24,7 @@ export const COPY_OPTIONS = {
   workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
+  'step-multiplier': { type: 'string' },
   'run-id': { type: 'string', multiple: true },
   'run-name': { type: 'string' },
   tag: { type: 'string', multiple: true },
@@ -77,6 +78,8 @@ How:
   --workers N               runs copied in parallel (default ${DEFAULT_WORKERS})
   --dry-run                 print the plan and counts; write nothing
   --verify                  after the copy, run \`runs-migrator verify\` on the same projects
+  --step-multiplier N       Neptune archive source: step x N becomes the integer step (default 1);
+                            same as &step_multiplier=N in the neptune-export: URI
   --log-file PATH           log file (default <source>_to_<target>_YYYYmmddHHMMSS.log here)
   --report PATH             JSON report (default: beside the log, .report.json)
   --quiet                   print only the summary
@@ -102,6 +105,8 @@ export interface CopyArgs {
   dryRun: boolean;
   /** Run verify after the copy. */
   verify: boolean;
+  /** Neptune archive sources: decimal step x N = integer step. */
+  stepMultiplier?: number;
   includeDeleted: boolean;
   filters: RunFilters;
   shard?: Shard;
@@ -184,6 +189,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
   args.sourceTokenFile = nonEmpty(values['source-token-file'], '--source-token-file');
   args.targetTokenFile = nonEmpty(values['target-token-file'], '--target-token-file');
   if (values.workers !== undefined) args.workers = parseWorkers(values.workers, '--workers');
+  if (values['step-multiplier'] !== undefined) args.stepMultiplier = parseStepMultiplier(values['step-multiplier']);
   if (values.shard !== undefined) args.shard = parseShard(values.shard);
   args.logFile = nonEmpty(values['log-file'], '--log-file');
   args.report = nonEmpty(values.report, '--report');
@@ -221,6 +227,14 @@ export function parseWorkers(text: string, flag = '--workers'): number {
   const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
     throw new UsageError(`${flag} must be a whole number from 1 to ${MAX_WORKERS}, got "${text}"`);
+  }
+  return value;
+}
+
+export function parseStepMultiplier(text: string): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 1_000_000) {
+    throw new UsageError(`--step-multiplier must be a whole number from 1 to 1000000, got "${text}"`);
   }
   return value;
 }

@@ -122,6 +122,7 @@ export async function settle(args: CopyArgs, ctx: CliContext): Promise<CopySetti
   }
   if (!sourceUri || !sourceProject || !targetProject) throw new UsageError(missingMessage(sourceUri, sourceProject, targetProject));
   targetUri ??= sourceUri;
+  if (args.stepMultiplier !== undefined) sourceUri = withStepMultiplier(sourceUri, args.stepMultiplier);
   if (target.origin.startsWith('MLFLOW_TRACKING_') && targetCredentials === target.credentials && targetUri !== sourceUri) {
     // MLflow's own variables belong to the server MLFLOW_TRACKING_URI names: never send them to another one.
     targetCredentials = {};
@@ -139,6 +140,13 @@ export async function settle(args: CopyArgs, ctx: CliContext): Promise<CopySetti
     workers: workers ?? DEFAULT_WORKERS,
     warnings,
   };
+}
+
+/** --step-multiplier is a reading option of Neptune archives: it goes into the source URI. */
+function withStepMultiplier(uri: string, multiplier: number): string {
+  if (!uri.startsWith('neptune-export:')) throw new UsageError('--step-multiplier applies to a neptune-export: source only');
+  if (/[?&]step_multiplier=/.test(uri)) throw new UsageError('--step-multiplier and step_multiplier= in the source URI: give one of them');
+  return `${uri}${uri.includes('?') ? '&' : '?'}step_multiplier=${multiplier}`;
 }
 
 function missingMessage(sourceUri?: string, sourceProject?: ProjectRef, targetProject?: ProjectRef): string {

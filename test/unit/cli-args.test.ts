@@ -186,3 +186,12 @@ describe('--shard', () => {
     expect(usageMessage(() => parseShard(text))).toContain('--shard');
   });
 });
+
+describe('--step-multiplier', () => {
+  it('takes a whole number from 1 to 1000000 and refuses anything else, naming the flag', () => {
+    expect(parseCopyArgs(['--step-multiplier', '1000'], { cwd: tmpdir() }).stepMultiplier).toBe(1000);
+    for (const bad of ['0', '1.5', 'ten', '1000001']) {
+      expect(() => parseCopyArgs(['--step-multiplier', bad], { cwd: tmpdir() })).toThrow(/--step-multiplier must be a whole number/);
+    }
+  });
+});
