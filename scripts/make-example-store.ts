@@ -21,22 +21,12 @@ import type { TargetProject } from '../src/backends/contract.js';
 import { openMlrunsStore } from '../src/backends/mlruns/index.js';
 import { STAGING_DIR } from '../src/backends/mlruns/layout.js';
 import type { DatasetInput, KeyValue, MetricPoint, RunStatus } from '../src/model/run.js';
+import { prng } from '../test/support/prng.js';
 
 const SEED = 20260305;
 /** 2025-03-01T09:00:00Z: every time in the store is counted from here. */
 const T0 = Date.UTC(2025, 2, 1, 9, 0, 0);
 
-/** mulberry32: small, seedable, good enough for example data. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(SEED);
 const hex = (length: number): string => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');

@@ -12,6 +12,7 @@ import type { KeyValue, MetricPoint, ProjectMeta } from '../../src/model/run.js'
 import type { ProjectRef } from '../../src/model/project-ref.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import type { ConformanceFixture } from './fixture.js';
+import { collect, readAll } from '../support/streams.js';
 
 const START = 1_700_000_000_123;
 
@@ -52,18 +53,6 @@ const FILES: Array<{ path: string; bytes: Buffer }> = [
   { path: 'notes.txt', bytes: Buffer.from('héllo wörld\n') },
   { path: 'empty.txt', bytes: Buffer.alloc(0) },
 ];
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
 
 async function readHistory(run: SourceRun, key: string): Promise<{ points: MetricPoint[]; batches: number }> {
   const points: MetricPoint[] = [];

@@ -14,6 +14,7 @@ import type { ProjectRef } from '../../src/model/project-ref.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import { AuthError, NotFoundError, UsageError } from '../../src/util/errors.js';
 import { startStandin, type StandinOptions, type StandinServer } from '../support/mlflow-standin/index.js';
+import { collect, readAll } from '../support/streams.js';
 
 const START = 1_700_000_000_000;
 const META: ProjectMeta = { tags: [{ key: 'team', value: 'vision' }], description: 'server tests' };
@@ -66,18 +67,6 @@ async function rest(
 
 function basic(user: string, password: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
 }
 
 function provenance(id: string): KeyValue[] {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceProject, SourceRun } from '../../src/backends/contract.js';
 import { MlflowSqliteStore } from '../../src/backends/mlflow-sqlite/index.js';
@@ -9,6 +8,7 @@ import type { MetricPoint, RunInfo } from '../../src/model/run.js';
 import { NotFoundError } from '../../src/util/errors.js';
 import { createMlflowDatabase } from '../support/mlflow-sqlite-schema.js';
 import { MlflowSqliteSeeder } from '../support/mlflow-sqlite-seed.js';
+import { collect, readAll } from '../support/streams.js';
 
 // One database holding runs of every shape, read back through the backend.
 
@@ -120,23 +120,11 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
-
 async function open(name: RunName): Promise<SourceRun> {
   const infos = await collect(project.listRuns({ includeDeleted: true }));
   const info = infos.find((candidate) => candidate.runId === ids[name]);
   if (!info) throw new Error(`run ${name} not listed`);
   return project.openRun(info);
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
 }
 
 describe('mlflow-sqlite: experiment and run listing', () => {

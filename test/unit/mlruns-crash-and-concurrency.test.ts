@@ -13,6 +13,7 @@ import { openMlrunsStore } from '../../src/backends/mlruns/index.js';
 import { listExperiments } from '../../src/backends/mlruns/experiments.js';
 import { exists } from '../../src/backends/mlruns/fs-util.js';
 import { MlrunsLayout } from '../../src/backends/mlruns/layout.js';
+import { collect } from '../support/streams.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./mlruns-child-writer.ts', import.meta.url));
@@ -27,12 +28,6 @@ async function child(mode: string, root: string, name: string, ...extra: string[
     if (failed.signal === 'SIGKILL') return (failed.stdout ?? '').trim();
     throw new Error(`child failed: ${failed.stderr ?? String(error)}`);
   }
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 let dir: string;

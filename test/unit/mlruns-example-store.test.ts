@@ -13,15 +13,10 @@ import { openMlrunsStore } from '../../src/backends/mlruns/index.js';
 import { walkFiles } from '../../src/backends/mlruns/fs-util.js';
 import { pathToFileUri } from '../../src/backends/mlruns/uri.js';
 import type { RunInfo } from '../../src/model/run.js';
+import { collect } from '../support/streams.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = join(REPO, 'examples', 'mlruns');
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('the example mlruns store', () => {
   it('holds experiment churn: six runs, nested children, a FAILED run, a deleted run', async () => {

@@ -13,6 +13,7 @@ import { openMlrunsStore, type MlrunsStore } from '../../src/backends/mlruns/ind
 import { datasetId, inputId } from '../../src/backends/mlruns/inputs.js';
 import type { MetricPoint } from '../../src/model/run.js';
 import { NotFoundError } from '../../src/util/errors.js';
+import { collect } from '../support/streams.js';
 
 const EXP = '5';
 const RUN = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -98,12 +99,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dirname(root), { recursive: true, force: true });
 });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 async function text(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];

@@ -13,6 +13,7 @@ import { openMlrunsStore, type MlrunsStore } from '../../src/backends/mlruns/ind
 import { exists } from '../../src/backends/mlruns/fs-util.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import { NotFoundError, UsageError } from '../../src/util/errors.js';
+import { collect } from '../support/streams.js';
 
 const REF = { workspace: 'default', project: 'churn' };
 const MARKER = { key: PROVENANCE.completed, value: '2026-03-05T00:00:00.000Z' };
@@ -40,12 +41,6 @@ function provenance(runId: string) {
     { key: PROVENANCE.runId, value: runId },
     { key: PROVENANCE.project, value: 'ws/src' },
   ];
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;

@@ -7,7 +7,6 @@
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceProject, SourceRun } from '../../src/backends/contract.js';
 import { openNeptuneArchive, neptuneExportFactory } from '../../src/backends/neptune-export/index.js';
@@ -15,20 +14,9 @@ import { sanitizePathPart } from '../../src/backends/neptune-export/sanitise.js'
 import type { KeyValue, MetricPoint, RunInfo } from '../../src/model/run.js';
 import { NotFoundError } from '../../src/util/errors.js';
 import { partFile, projectDir, writePart, type FixtureRow } from './neptune-fixtures.js';
+import { collect, readAll } from '../support/streams.js';
 
 const T0 = 1_700_000_000_123;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
 
 async function history(run: SourceRun, key: string): Promise<MetricPoint[]> {
   return (await collect(run.metricHistory(key))).flat();
@@ -234,9 +222,9 @@ describe('a 2.x archive', () => {
       { path: 'datasets/train/files_list.json', size: FILES_LIST.length },
       { path: 'monitoring/stdout/series.txt', size: Buffer.byteLength(seriesText) },
     ]);
-    expect(await bytesOf(await run.openFile('model/weights'))).toEqual(Buffer.from([1, 2, 3, 4, 5]));
-    expect((await bytesOf(await run.openFile('monitoring/stdout/series.txt'))).toString()).toBe(seriesText);
-    expect((await bytesOf(await run.openFile('datasets/train/files_list.json'))).toString()).toBe(FILES_LIST);
+    expect(await readAll(await run.openFile('model/weights'))).toEqual(Buffer.from([1, 2, 3, 4, 5]));
+    expect((await readAll(await run.openFile('monitoring/stdout/series.txt'))).toString()).toBe(seriesText);
+    expect((await readAll(await run.openFile('datasets/train/files_list.json'))).toString()).toBe(FILES_LIST);
     await expect(run.openFile('../SAN-1/model/weights')).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -359,8 +347,8 @@ describe('a 3.x archive', () => {
       'preds/step_3/step_3_000000.png',
       'hist/w/histograms.json',
     ]);
-    expect((await bytesOf(await run.openFile('files/file-value.txt'))).toString()).toBe('hello');
-    const histograms = JSON.parse((await bytesOf(await run.openFile('hist/w/histograms.json'))).toString()) as unknown;
+    expect((await readAll(await run.openFile('files/file-value.txt'))).toString()).toBe('hello');
+    const histograms = JSON.parse((await readAll(await run.openFile('hist/w/histograms.json'))).toString()) as unknown;
     expect(histograms).toEqual({
       histograms: [
         { step: 0, timestamp: new Date(T0).toISOString(), type: 'COUNTING', edges: [0, 1, 2], values: [3, 4] },
@@ -368,7 +356,7 @@ describe('a 3.x archive', () => {
       ],
     });
     expect(listed.find((file) => file.path === 'hist/w/histograms.json')?.size).toBe(
-      (await bytesOf(await run.openFile('hist/w/histograms.json'))).length,
+      (await readAll(await run.openFile('hist/w/histograms.json'))).length,
     );
   });
 });

@@ -17,22 +17,11 @@ import { sanitizePathPart } from '../../src/backends/neptune-export/sanitise.js'
 import type { KeyValue, MetricPoint } from '../../src/model/run.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import { query, sqlString } from './neptune-fixtures.js';
+import { collect, readAll } from '../support/streams.js';
 
 const T0 = 1_700_000_000_123;
 const REF = { workspace: 'team', project: 'vision/models' };
 const PROJECT_ID = 'team/vision/models';
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
 
 function provenance(sourceRunId: string): KeyValue[] {
   return [
@@ -300,7 +289,7 @@ describe('round trips', () => {
     const metrics: Record<string, MetricPoint[]> = {};
     for (const key of (await run.metricKeys()).sort()) metrics[key] = (await collect(run.metricHistory(key))).flat();
     const files: Record<string, string> = {};
-    for (const file of await collect(run.files())) files[file.path] = (await bytesOf(await run.openFile(file.path))).toString('base64');
+    for (const file of await collect(run.files())) files[file.path] = (await readAll(await run.openFile(file.path))).toString('base64');
     const { runId: _runId, parentRunId: _parent, ...info } = run.info;
     return { info, params: strip(await run.params()), tags: strip(await run.tags()), inputs: await run.inputs(), metrics, files };
   }
