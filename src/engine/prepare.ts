@@ -9,6 +9,9 @@ import type { RunIssue } from './types.js';
 
 export const PARENT_TAG = 'mlflow.parentRunId';
 
+/** Tags runs-migrator writes for its own bookkeeping (`runs_migrator.completed`, `runs_migrator.discarded`). */
+const TOOL_TAG_PREFIX = 'runs_migrator.';
+
 export interface Provenance {
   sourceProject: string;
   sourceUri: string;
@@ -57,7 +60,9 @@ export function prepareValues(
   }
   const outTags: KeyValue[] = [];
   for (const tag of tags) {
-    if (PROVENANCE_KEYS.has(tag.key)) {
+    if (PROVENANCE_KEYS.has(tag.key) || tag.key.startsWith(TOOL_TAG_PREFIX)) {
+      // A run that is itself a copy: its provenance and our bookkeeping tags (completion marker,
+      // discard mark) describe the earlier copy, not this one.
       issues.push({ field: 'tag', key: tag.key, action: 'mapped', reason: `replaced by this copy's provenance (was "${tag.value}")` });
       continue;
     }
