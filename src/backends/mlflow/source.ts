@@ -133,6 +133,7 @@ export class MlflowSourceRun implements SourceRun {
   async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
     const tokens = new Set<string>();
     let pageToken: string | undefined;
+    let read = 0;
     for (;;) {
       const text = await this.client.text({
         method: 'GET',
@@ -147,13 +148,17 @@ export class MlflowSourceRun implements SourceRun {
         what: 'metrics/get-history',
       });
       const page = parseHistoryPage(text);
+      read += page.points.length;
       if (page.points.length > 0) yield page.points;
       const next = page.nextPageToken;
       if (page.points.length === 0 || next === undefined) return;
       if (tokens.has(next)) {
-        throw new Error(
-          `metric history of '${key}' in run ${this.info.runId} on ${this.client.displayUri} does not advance: the server repeated a page token`,
-        );
+        // The server would loop forever: stop here, and say the history may be incomplete.
+        this.issues.push({
+          field: `metrics/${key}`,
+          reason: `the server repeated a history page token after ${read} points; reading stopped there, later points (if any) are not copied`,
+        });
+        return;
       }
       tokens.add(next);
       pageToken = next;
