@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The default output for people, and a JSON summary .ci/run turns into one plain closing line.
+    reporters: ['default', ['json', { outputFile: 'out/test-results.json' }]],
   },
 });
