@@ -208,8 +208,11 @@ export interface TargetRun {
   finish(end: RunEnd): Promise<void>;
   /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
   readonly rawMetricFormat?: string;
-  /** Writes one whole metric history given as bytes in `rawMetricFormat`; returns its points. */
-  writeRawMetricHistory?(key: string, data: Readable): Promise<number>;
+  /**
+   * Writes one whole metric history given as bytes in `rawMetricFormat`; tells `onPoints` of the
+   * points as they pass and returns their number.
+   */
+  writeRawMetricHistory?(key: string, data: Readable, onPoints: (count: number) => void): Promise<number>;
 }
 
 /** Options every factory gets when opening a URI. */

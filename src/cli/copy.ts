@@ -207,7 +207,7 @@ async function copyWithProgress(
       seen.add(event);
       logEvent(event, log);
       progress.onEvent(event);
-      if (event.type === 'progress') nudgeHeap(event.points);
+      if (event.type === 'progress') nudgeHeap();
     } catch {
       // onEvent must not throw; a display problem never stops a copy.
     }

@@ -1,16 +1,19 @@
 /**
  * Keeps the CLI's peak memory flat in history length. Metric points live just long enough (a
  * page read, a batch in flight) to be promoted to V8's old generation, which V8 collects lazily:
- * the live heap stays around 20 MB, but garbage piles up to ~100 MB before a full collection.
- * The CLI owns its process, so it asks for a full collection every FULL_GC_EVERY points - a
- * few milliseconds each, as the live heap is small. The library never does this.
+ * the live heap stays around 20 MB, but garbage piles up to ~150 MB before a full collection.
+ * File and network chunks are Buffers outside the JS heap, freed only when a collection finds
+ * their wrappers dead - and a copy that allocates little on the heap rarely collects. The CLI owns
+ * its process, so when either has grown past its limit since the last full collection it asks for
+ * one: a few milliseconds, as the live heap is small. The library never does this.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-const FULL_GC_EVERY = 100_000;
+const HEAP_GROWTH_LIMIT = 32 * 1024 * 1024;
+const EXTERNAL_GROWTH_LIMIT = 8 * 1024 * 1024;
 
-export function heapNudger(): (points: number) => void {
+export function heapNudger(): () => void {
   let collect: (() => void) | undefined;
   try {
     setFlagsFromString('--expose-gc');
@@ -18,13 +21,12 @@ export function heapNudger(): (points: number) => void {
   } catch {
     collect = undefined;
   }
-  let since = 0;
-  return (points: number) => {
+  let { used_heap_size: heap, external_memory: external } = getHeapStatistics();
+  return () => {
     if (!collect) return;
-    since += points;
-    if (since >= FULL_GC_EVERY) {
-      since = 0;
-      collect();
-    }
+    const now = getHeapStatistics();
+    if (now.used_heap_size - heap < HEAP_GROWTH_LIMIT && now.external_memory - external < EXTERNAL_GROWTH_LIMIT) return;
+    collect();
+    ({ used_heap_size: heap, external_memory: external } = getHeapStatistics());
   };
 }

@@ -61,9 +61,7 @@ export async function pumpMetrics(
       continue;
     }
     signal?.throwIfAborted();
-    const points = await target!.writeRawMetricHistory!(key, raw.open());
-    total += points;
-    onPoints(points);
+    total += await target!.writeRawMetricHistory!(key, raw.open(), onPoints);
   }
 
   const clamped = new Map<string, number>();

@@ -97,8 +97,10 @@ describe('a metric file copied as bytes between mlruns stores', () => {
   it('is written unchanged, its points counted, and a last line without newline closed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'raw-metric-'));
     const text = '1700000000000 0.5 0\n1700000000001 nan 1\n\n1700000000002 -inf 9007199254740993';
-    const points = await writeMetricFile(join(dir, 'sub', 'loss'), Readable.from([Buffer.from(text.slice(0, 25)), Buffer.from(text.slice(25))]));
+    let told = 0;
+    const points = await writeMetricFile(join(dir, 'sub', 'loss'), Readable.from([Buffer.from(text.slice(0, 25)), Buffer.from(text.slice(25))]), (count) => (told += count));
     expect(points).toBe(3);
+    expect(told).toBe(3);
     expect(await readFile(join(dir, 'sub', 'loss'), 'latin1')).toBe(`${text}\n`);
     await rm(dir, { recursive: true, force: true });
   });

@@ -25,7 +25,7 @@ export const METRIC_FILE_FORMAT = 'mlflow-filestore-metric-lines';
  * non-empty lines (its points); a last line without a newline gets one, so later appends stay
  * on their own lines.
  */
-export async function writeMetricFile(path: string, data: Readable): Promise<number> {
+export async function writeMetricFile(path: string, data: Readable, onPoints: (count: number) => void = () => {}): Promise<number> {
   await mkdirPrivate(dirname(path));
   let points = 0;
   // Length of the line so far that the previous chunk left open.
@@ -33,16 +33,22 @@ export async function writeMetricFile(path: string, data: Readable): Promise<num
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       let start = 0;
+      let inChunk = 0;
       for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
-        if (openLine + newline - start > 0) points++;
+        if (openLine + newline - start > 0) inChunk++;
         openLine = 0;
         start = newline + 1;
       }
       openLine += chunk.length - start;
+      points += inChunk;
+      if (inChunk > 0) onPoints(inChunk);
       callback(null, chunk);
     },
     flush(callback) {
-      if (openLine > 0) points++;
+      if (openLine > 0) {
+        points++;
+        onPoints(1);
+      }
       callback(null, openLine > 0 ? Buffer.from('\n') : undefined);
     },
   });

@@ -72,9 +72,9 @@ export class MlrunsTargetRun implements TargetRun {
   readonly rawMetricFormat = METRIC_FILE_FORMAT;
 
   /** A metric file from another mlruns store, streamed as it is (its lines are already MLflow's). */
-  async writeRawMetricHistory(key: string, data: Readable): Promise<number> {
+  async writeRawMetricHistory(key: string, data: Readable, onPoints: (count: number) => void): Promise<number> {
     this.checkOpen();
-    return writeMetricFile(keyPath(join(this.stagingDir, METRICS_DIR), key), data);
+    return writeMetricFile(keyPath(join(this.stagingDir, METRICS_DIR), key), data, onPoints);
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
