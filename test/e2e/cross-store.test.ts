@@ -55,6 +55,14 @@ describe('across store kinds', () => {
     expect(JSON.parse(json.stdout).projects[0].points).toBe(14_320);
   });
 
+  it('MLflow server -> Neptune archive -> MLflow server, every hop verified', async () => {
+    const cwd = tempDir('cross-server-archive');
+    const archive = `neptune-export:${join(cwd, 'exports/data')}`;
+    await hop(cwd, [EXAMPLE, 'default/churn'], [server.url, 'default/churn-for-archive']);
+    await hop(cwd, [server.url, 'default/churn-for-archive'], [archive, 'team-a/churn']);
+    await hop(cwd, [archive, 'team-a/churn'], [server.url, 'default/churn-from-archive']);
+  });
+
   it('MLflow SQLite database -> mlruns, verified', async () => {
     const cwd = tempDir('cross-sqlite');
     const dbPath = join(cwd, 'mlflow.db');
