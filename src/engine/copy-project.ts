@@ -73,6 +73,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   filteredOut += selected.length - tagFiltered.length;
 
   const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
+  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
   const copies = await copiesBySourceRun(existing, sourceName);
 
   const ordered = parentsFirst(tagFiltered);
