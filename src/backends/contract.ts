@@ -117,6 +117,8 @@ export interface RunQuery {
 export interface SourceProject {
   readonly ref: ProjectRef;
   readonly meta: ProjectMeta;
+  /** What the listing passed over and why (an unreadable run folder); read after listRuns. */
+  readonly issues?: readonly ReadIssue[];
   /** Every run of the project, parents in any order; the engine orders them. */
   listRuns(query: RunQuery): AsyncIterable<RunInfo>;
   openRun(info: RunInfo): Promise<SourceRun>;
@@ -187,6 +189,8 @@ export interface RunEnd {
 export interface TargetProject {
   readonly ref: ProjectRef;
   readonly id?: string;
+  /** Project metadata the target could not take (an experiment tag over its limit). */
+  readonly issues?: readonly ReadIssue[];
   /** Every run here that carries provenance, complete or not, deleted or not. */
   listCopies(): AsyncIterable<CopyRecord>;
   createRun(init: RunInit): Promise<TargetRun>;

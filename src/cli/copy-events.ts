@@ -24,6 +24,7 @@ export function logEvent(event: CopyEvent, log: Logger): void {
       log.info(
         `Plan: ${event.toCopy} to copy, ${event.alreadyDone} already copied, ${event.filteredOut} filtered out, ${event.outOfShard} out of shard`,
       );
+      for (const issue of event.projectIssues ?? []) log.warning(`${issue.side} project: ${issue.field}: ${issue.reason}`);
       break;
     case 'run-done': {
       const { result, sourceProject, targetProject } = event;
@@ -90,6 +91,7 @@ export class EventRecord {
         totals: sumCounts(runs),
         retries: this.retries,
       },
+      projectIssues: plan?.projectIssues ?? [],
       runs,
     };
   }

@@ -19,7 +19,7 @@ import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
-import type { CopyEvent, CopyOptions, CopyReport, RunFilters, RunResult } from './types.js';
+import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
 
 /** What a child needs to know of its parent's copy. */
 interface ParentCopy {
@@ -78,7 +78,11 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
 
   const ordered = parentsFirst(tagFiltered);
   const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
-  emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard });
+  const projectIssues: ProjectIssue[] = [
+    ...(sourceProject.issues ?? []).map((issue) => ({ side: 'source' as const, ...issue })),
+    ...(existing?.issues ?? []).map((issue) => ({ side: 'target' as const, ...issue })),
+  ];
+  emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
 
   const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
   const results: RunResult[] = new Array(ordered.length);
@@ -169,6 +173,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
     summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
+    projectIssues,
     runs: results,
   };
 }

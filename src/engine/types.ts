@@ -64,6 +64,13 @@ export interface RunIssue {
   reason: string;
 }
 
+/** Something about a whole project that a store passed over or could not take. */
+export interface ProjectIssue {
+  side: 'source' | 'target';
+  field: string;
+  reason: string;
+}
+
 export type RunOutcome = 'copied' | 'skipped' | 'failed' | 'planned';
 
 export interface RunResult {
@@ -99,11 +106,13 @@ export interface CopyReport {
     totals: RunCounts;
     retries: number;
   };
+  /** Project-level things not copied as they were (never silent). */
+  projectIssues: ProjectIssue[];
   runs: RunResult[];
 }
 
 export type CopyEvent =
-  | { type: 'plan'; toCopy: number; alreadyDone: number; filteredOut: number; outOfShard: number }
+  | { type: 'plan'; toCopy: number; alreadyDone: number; filteredOut: number; outOfShard: number; projectIssues?: ProjectIssue[] }
   | { type: 'run-start'; sourceRunId: string }
   | { type: 'run-done'; result: RunResult; sourceProject: string; targetProject: string }
   | { type: 'progress'; points: number; bytes: number }

@@ -3,7 +3,7 @@
  * target run deleted by someone while the migration runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../src/backends/registry.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
@@ -77,6 +77,29 @@ describe('values the target cannot take, and a target run deleted mid-migration'
     expect(params.config).toBe('c'.repeat(6000));
     const history = await api.call('GET', 'metrics/get-history', { run_id: copy.info.run_id, metric_key: 'm', max_results: '10' });
     expect(history.metrics.map((point: any) => point.value)).toEqual([1.7976931348623157e308, 'NaN']);
+  });
+
+  it('project-level things not copied are reported too: an unreadable run folder, an experiment tag over the limit', async () => {
+    const cwd = tempDir('project-issues');
+    const store = await openStore(join(cwd, 'src'), { credentials: {}, role: 'target' });
+    const project = (await store.openTarget({ workspace: 'default', project: 'odd' }, { tags: [{ key: 'huge', value: 'h'.repeat(6000) }] }, { create: true }))!;
+    const run = await project.createRun({ name: 'fine', startTime: T0, tags: [], source: { project: 'x', runId: 'y' } });
+    await run.finish({ status: 'FINISHED', endTime: T0 + 1, deleted: false, marker: { key: 'mark', value: 'x' } });
+    await store.close();
+    const experimentDir = readdirSync(join(cwd, 'src')).find((name) => /^\d{6,}$/.test(name))!;
+    mkdirSync(join(cwd, 'src', experimentDir, 'f'.repeat(32)));
+
+    const result = await runCli(['copy', '--source-uri', join(cwd, 'src'), '--source-project', 'odd', '--target-uri', server.url, '--target-project', 'odd', '--no-progress', '--report', 'r.json', '--log-file', 'copy.log'], { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(cwd, 'r.json'), 'utf8'));
+    expect(report.summary.copied).toBe(1);
+    expect(report.projectIssues).toEqual([
+      { side: 'source', field: `run folder ${'f'.repeat(32)}`, reason: expect.stringContaining('no readable meta.yaml') },
+      { side: 'target', field: 'project tag huge', reason: expect.stringContaining('not written') },
+    ]);
+    const log = readFileSync(join(cwd, 'copy.log'), 'utf8');
+    expect(log).toContain(`WARNING source project: run folder ${'f'.repeat(32)}`);
+    expect(log).toContain('WARNING target project: project tag huge');
   });
 
   it('a target run deleted by someone mid-migration fails that run with the reason; the next run copies it again', async () => {

@@ -112,6 +112,7 @@ export function fakeCopy(results: RunResult[], extra: { hold?: (options: CopyOpt
           copied: n('copied'), skipped: n('skipped'), failed: n('failed'), planned: n('planned'),
           totals, retries: extra.retries ?? 0,
         },
+        projectIssues: [],
         runs: done,
       };
     },

@@ -56,6 +56,7 @@ const report: CopyReport = {
     listed: 1, filteredOut: 0, outOfShard: 0, copied: 0, skipped: 0, failed: 1, planned: 0, retries: 0,
     totals: { params: 0, tags: 0, metricKeys: 0, points: 0, inputs: 0, files: 0, bytes: 0 },
   },
+  projectIssues: [],
   runs: [{ sourceRunId: 'abc', outcome: 'failed', reason: 'server said token=tok-XYZ is bad', counts: { params: 0, tags: 0, metricKeys: 0, points: 0, inputs: 0, files: 0, bytes: 0 }, issues: [] }],
 };
 

@@ -19,6 +19,8 @@ import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 
 export class MlrunsSourceProject implements SourceProject {
+  readonly issues: ReadIssue[] = [];
+
   constructor(
     readonly ref: ProjectRef,
     readonly meta: ProjectMeta,
@@ -26,11 +28,19 @@ export class MlrunsSourceProject implements SourceProject {
   ) {}
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
+    this.issues.length = 0;
     for (const name of await listSubdirs(this.experiment.dir)) {
       if (!isRunDirName(name)) continue;
       const run = await readRunFolder(join(this.experiment.dir, name));
-      // FileStore ignores a run folder recording another experiment.
-      if (!run || run.meta.experimentId !== this.experiment.meta.experimentId) continue;
+      // FileStore ignores such run folders too; we say so.
+      if (!run) {
+        this.issues.push({ field: `run folder ${name}`, reason: 'no readable meta.yaml; not a run MLflow can read, not copied' });
+        continue;
+      }
+      if (run.meta.experimentId !== this.experiment.meta.experimentId) {
+        this.issues.push({ field: `run folder ${name}`, reason: `its meta.yaml names experiment ${run.meta.experimentId}; MLflow ignores it here, not copied` });
+        continue;
+      }
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
       yield toRunInfo(run);
     }
