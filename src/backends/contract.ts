@@ -84,6 +84,11 @@ export interface Store {
    * Such keys are reported, never mangled silently.
    */
   rejectKey(key: string): string | undefined;
+  /**
+   * Why an artifact path (already a safe relative path) cannot be written to this store, or
+   * undefined. Optional; such files are reported, never a reason to fail the run.
+   */
+  rejectPath?(path: string): string | undefined;
 
   /** Open a project to read. Throws NotFoundError / AuthError / UnreachableError with a clear text. */
   openSource(ref: ProjectRef): Promise<SourceProject>;

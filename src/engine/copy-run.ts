@@ -98,6 +98,11 @@ export async function copyRun(
       issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `unsafe artifact path from the source: ${unsafe}` });
       continue;
     }
+    const refused = targetStore.rejectPath?.(file.path);
+    if (refused) {
+      issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `${targetStore.kind} refuses the path: ${refused}` });
+      continue;
+    }
     if (run) {
       const stream = await source.openFile(file.path);
       await run.writeFile(file.path, counted(stream, file.size, file.path, (bytes) => context.onProgress(0, bytes)), file.size);

@@ -73,7 +73,7 @@ export async function compareRun(
   }
   for (const key of copyKeys) differences.push(`metric ${key}: only in the copy`);
 
-  await compareFiles(source, copy, differences, result);
+  await compareFiles(source, copy, targetStore, differences, result);
   return result;
 }
 
@@ -124,9 +124,11 @@ async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (val
   return print;
 }
 
-async function compareFiles(source: SourceRun, copy: SourceRun, differences: string[], result: RunComparison): Promise<void> {
+async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison): Promise<void> {
   const want = new Map<string, number>();
-  for await (const file of source.files()) if (!unsafePathReason(file.path)) want.set(file.path, file.size);
+  for await (const file of source.files()) {
+    if (!unsafePathReason(file.path) && !targetStore.rejectPath?.(file.path)) want.set(file.path, file.size);
+  }
   const got = new Map<string, number>();
   for await (const file of copy.files()) got.set(file.path, file.size);
   for (const [path, size] of want) {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { openStore } from '../../src/backends/registry.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
@@ -56,6 +57,8 @@ describe('values the target cannot take, and a target run deleted mid-migration'
     await run.logParams([{ key: 'config', value: 'c'.repeat(7000) }, { key: 'ok', value: '1' }]);
     await run.setTags([{ key: 'notes', value: 'n'.repeat(9000) }]);
     await run.logMetrics([{ key: 'm', points: [{ value: Number.POSITIVE_INFINITY, timestamp: T0, step: 0 }, { value: Number.NaN, timestamp: T0 + 1, step: 1 }] }]);
+    await run.writeFile('plots/loss#1.png', Readable.from([Buffer.from('png')]), 3);
+    await run.writeFile('plots/loss.png', Readable.from([Buffer.from('png')]), 3);
     await run.finish({ status: 'FINISHED', endTime: T0 + 10, deleted: false, marker: { key: 'mark', value: 'x' } });
     await store.close();
 
@@ -69,8 +72,10 @@ describe('values the target cannot take, and a target run deleted mid-migration'
         ['param', 'config', 'truncated'],
         ['tag', 'notes', 'truncated'],
         ['metric', 'm', 'mapped'],
+        ['file', 'plots/loss#1.png', 'dropped'],
       ]),
     );
+    expect(report.runs[0].counts.files).toBe(1);
     const api = new MlflowApi(server.url);
     const [copy] = await api.searchRuns((await api.experimentId('big'))!);
     const params = Object.fromEntries(copy.data.params.map((p: any) => [p.key, p.value]));

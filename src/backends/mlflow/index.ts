@@ -85,6 +85,11 @@ export class MlflowServerStore implements Store {
     return rejectMlflowKey(key);
   }
 
+  /** MLflow's artifact proxy answers "Invalid path" to a '#' anywhere in the path. */
+  rejectPath(path: string): string | undefined {
+    return path.includes('#') ? "MLflow's artifact proxy refuses '#' in paths (Invalid path)" : undefined;
+  }
+
   /** Requests retried so far (for the report's retry count). */
   retryCount(): number {
     return this.client.retries;
