@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mlflowSqliteFactory } from '../../src/backends/mlflow-sqlite/index.js';
 import { parseSqliteUri } from '../../src/backends/mlflow-sqlite/uri.js';
-import { findFactory } from '../../src/backends/registry.js';
+import { backendKindOf } from '../../src/backends/registry.js';
 import { UsageError } from '../../src/util/errors.js';
 
 describe('mlflow-sqlite URIs (SQLAlchemy spelling)', () => {
@@ -44,7 +44,7 @@ describe('mlflow-sqlite URIs (SQLAlchemy spelling)', () => {
   });
 
   it('is the backend the registry picks for sqlite: URIs, ahead of the path backend', () => {
-    expect(findFactory('sqlite:///mlflow.db')?.kind).toBe('mlflow-sqlite');
+    expect(backendKindOf('sqlite:///mlflow.db')).toBe('mlflow-sqlite');
     expect(mlflowSqliteFactory.handles('./mlruns')).toBe(false);
     expect(mlflowSqliteFactory.handles('http://localhost:5000')).toBe(false);
   });
