@@ -5,6 +5,7 @@ import type { DatasetInput, KeyValue, RunInfo } from '../../model/run.js';
 import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError } from '../../util/errors.js';
+import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, toKeyValues, toMillis, toStr } from './json.js';
 
@@ -124,18 +125,8 @@ export function parseInputs(value: unknown): DatasetInput[] {
   const out: DatasetInput[] = [];
   for (const item of asArray(asRecord(value).dataset_inputs)) {
     const rec = asRecord(item);
-    const d = asRecord(rec.dataset);
-    const schema = toStr(d.schema);
-    const profile = toStr(d.profile);
     out.push({
-      dataset: {
-        name: toStr(d.name) ?? '',
-        digest: toStr(d.digest) ?? '',
-        sourceType: toStr(d.source_type) ?? '',
-        source: toStr(d.source) ?? '',
-        ...(schema !== undefined ? { schema } : {}),
-        ...(profile !== undefined ? { profile } : {}),
-      },
+      dataset: datasetFromFields(asRecord(rec.dataset), toStr),
       tags: toKeyValues(rec.tags),
     });
   }

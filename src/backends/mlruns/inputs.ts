@@ -18,6 +18,7 @@ import type { ReadIssue } from '../contract.js';
 import type { Dataset, DatasetInput } from '../../model/run.js';
 import { exists, isErrorCode, listSubdirs, mkdirPrivate, readTextIfExists, tempName, writePrivateFile } from './fs-util.js';
 import { DATASETS_DIR, INPUTS_DIR, META_FILE } from './layout.js';
+import { datasetFromFields } from '../mlflow-dataset.js';
 import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
 
 function md5(...parts: string[]): string {
@@ -115,17 +116,8 @@ export async function readRunInputs(
       issues.push({ field: `inputs/${name}`, reason: `dataset ${link.source_id} is missing; input not copied` });
       continue;
     }
-    const schema = optionalText(data.schema);
-    const profile = optionalText(data.profile);
     inputs.push({
-      dataset: {
-        name: optionalText(data.name) ?? '',
-        digest: optionalText(data.digest) ?? '',
-        sourceType: optionalText(data.source_type) ?? '',
-        source: optionalText(data.source) ?? '',
-        ...(schema !== undefined ? { schema } : {}),
-        ...(profile !== undefined ? { profile } : {}),
-      },
+      dataset: datasetFromFields(data, (value) => optionalText(value as YamlValue | undefined)),
       tags: Object.entries(asRecord(link.tags ?? {}) ?? {}).map(([key, value]) => ({ key, value: String(value) })),
     });
   }
