@@ -53,8 +53,10 @@ export interface VerifyReport {
 }
 
 interface CopyInfo {
-  info: RunInfo;
+  targetRunId: string;
   complete: boolean;
+  /** The copy as a run of the target; absent for a partial copy that is not a run yet. */
+  info?: RunInfo;
 }
 
 export async function verifyProject(options: VerifyOptions): Promise<VerifyReport> {
@@ -76,7 +78,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
       (options.includeDeleted || !info.deleted) && matchesInfo(info, filters) && inShard(rootOf(info, byId), options.shard),
   );
 
-  const copies = await copiesOf(targetProject, sourceName);
+  const copies = await copiesOf(target, targetProject, sourceName);
   const runs: VerifyRunResult[] = new Array(selected.length);
   await runPool(selected, options.workers ?? 4, async (info, index) => {
     const result = await verifyOne(info, copies.get(info.runId) ?? [], sourceProject, targetProject, options, copies);
@@ -87,7 +89,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const extra: VerifyReport['extra'] = [];
   for (const [sourceRunId, list] of copies) {
     if (byId.has(sourceRunId)) continue;
-    for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.info.runId });
+    for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.targetRunId });
   }
 
   const summary: VerifyReport['summary'] = {
@@ -114,10 +116,32 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   };
 }
 
-/** Target runs that name a source run of `sourceName`; discarded partial copies are left out. */
-async function copiesOf(target: SourceProject, sourceName: string): Promise<Map<string, CopyInfo[]>> {
+/**
+ * Target runs that name a source run of `sourceName`; discarded partial copies are left out. A
+ * writable target lists its copies itself (cheap, and it sees partial copies that are not runs
+ * yet, like an mlruns staging folder); a read-only one is asked for every run's tags.
+ */
+async function copiesOf(endpoint: Endpoint, target: SourceProject, sourceName: string): Promise<Map<string, CopyInfo[]>> {
   const bySource = new Map<string, CopyInfo[]>();
-  for await (const info of target.listRuns({ includeDeleted: true })) {
+  const add = (sourceRunId: string, copy: CopyInfo) => {
+    const list = bySource.get(sourceRunId) ?? [];
+    list.push(copy);
+    bySource.set(sourceRunId, list);
+  };
+  const infos = new Map<string, RunInfo>();
+  for await (const info of target.listRuns({ includeDeleted: true })) infos.set(info.runId, info);
+
+  const writable = endpoint.store.capabilities.write
+    ? await endpoint.store.openTarget(endpoint.project, { tags: [] }, { create: false })
+    : undefined;
+  if (writable) {
+    for await (const copy of writable.listCopies()) {
+      if (copy.sourceProject !== sourceName || (!copy.complete && copy.deleted)) continue;
+      add(copy.sourceRunId, { targetRunId: copy.targetRunId, complete: copy.complete, info: infos.get(copy.targetRunId) });
+    }
+    return bySource;
+  }
+  for (const info of infos.values()) {
     const run = await target.openRun(info);
     const tags = new Map((await run.tags()).map((tag) => [tag.key, tag.value]));
     await run.close?.();
@@ -125,9 +149,7 @@ async function copiesOf(target: SourceProject, sourceName: string): Promise<Map<
     if (sourceRunId === undefined || tags.get(PROVENANCE.project) !== sourceName) continue;
     const complete = tags.has(PROVENANCE.completed);
     if (!complete && info.deleted) continue;
-    const list = bySource.get(sourceRunId) ?? [];
-    list.push({ info, complete });
-    bySource.set(sourceRunId, list);
+    add(sourceRunId, { targetRunId: info.runId, complete, info });
   }
   return bySource;
 }
@@ -143,7 +165,7 @@ async function verifyOne(
   const result: VerifyRunResult = {
     sourceRunId: info.runId,
     sourceName: info.name,
-    targetRunIds: found.map((copy) => copy.info.runId),
+    targetRunIds: found.map((copy) => copy.targetRunId),
     status: 'ok',
     differences: [],
     points: 0,
@@ -155,9 +177,11 @@ async function verifyOne(
   if (complete.length === 0) return { ...result, status: 'partial', differences: ['the copy has no completion marker'] };
   if (complete.length > 1) return { ...result, status: 'duplicated', differences: [`${complete.length} complete copies`] };
   try {
-    const parentCopy = info.parentRunId ? copies.get(info.parentRunId)?.find((copy) => copy.complete)?.info.runId : undefined;
+    const parentCopy = info.parentRunId ? copies.get(info.parentRunId)?.find((copy) => copy.complete)?.targetRunId : undefined;
+    const kept = complete[0]!;
+    if (!kept.info) throw new Error(`the complete copy ${kept.targetRunId} is not listed as a run of the target`);
     const sourceRun: SourceRun = await sourceProject.openRun(info);
-    const copyRun: SourceRun = await targetProject.openRun(complete[0]!.info);
+    const copyRun: SourceRun = await targetProject.openRun(kept.info);
     const comparison = await compareRun(
       sourceRun,
       copyRun,
