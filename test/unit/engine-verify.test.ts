@@ -1,7 +1,7 @@
 /**
  * verify as a specification, on real mlruns stores: clean after a copy; a partial copy left
- * beside a complete one, a changed metric point and a missing run are each found; a re-run of
- * copy repairs what a re-run can repair.
+ * beside a complete one and a changed metric point are each found; a re-run of copy removes the
+ * partial copy. (Missing and duplicated copies: test/e2e/crash-resume.test.ts.)
  */
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
