@@ -1,7 +1,7 @@
 /**
  * verify as a specification, on real mlruns stores: clean after a copy; a partial copy left
- * beside a complete one and a changed metric point are each found; a re-run of copy removes the
- * partial copy. (Missing and duplicated copies: test/e2e/crash-resume.test.ts.)
+ * beside a complete one, a changed metric point and runs never copied are each found; a re-run of
+ * copy removes the partial copy.
  */
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,16 @@ describe('verify', () => {
     const again = await copyProject(endpoints());
     expect(again.summary).toMatchObject({ copied: 0, skipped: 6 });
     expect((await verifyProject(endpoints())).clean).toBe(true);
+  });
+
+  it('finds runs that were never copied', async () => {
+    const elsewhere = await openStore(join(dir, 'other'), { credentials: {}, role: 'target' });
+    await elsewhere.openTarget(parseProjectRef('default/churn-copy'), { tags: [] }, { create: true });
+    const report = await verifyProject({ ...endpoints(), target: { store: elsewhere, project: parseProjectRef('default/churn-copy') } });
+    await elsewhere.close();
+    expect(report.clean).toBe(false);
+    expect(report.summary).toMatchObject({ runs: 6, missing: 6, ok: 0 });
+    expect(report.runs[0]!.differences).toEqual(['no copy in the target']);
   });
 
   it('finds a metric point that differs, naming the metric', async () => {
