@@ -1,5 +1,5 @@
 /**
- * Contract test: replays every recorded MLflow 3.11 exchange in /work/shared/mlflow-golden/cases
+ * Contract test: replays every recorded MLflow 3.11 exchange in test/golden/cases (the repository's copy of ../shared/mlflow-golden/cases)
  * against a fresh stand-in (test/support/mlflow-standin) in the case's configuration, sending
  * each request raw (node:http, path byte for byte) and comparing status, Content-Type, the
  * recorded headers, body kind and body with the README's rules.
@@ -41,7 +41,7 @@ const KNOWN_GAPS: Record<string, string> = {};
 const RELAXED_MESSAGES: Record<string, string> = {};
 
 // The recordings must be there: a replay of nothing would pass while proving nothing.
-if (!existsSync(GOLDEN_DIR)) throw new Error(`no golden cases at ${GOLDEN_DIR}: put shared/ beside the repository or set MLFLOW_GOLDEN_DIR`);
+if (!existsSync(GOLDEN_DIR)) throw new Error(`no golden cases at ${GOLDEN_DIR}: run npm run golden:refresh or set MLFLOW_GOLDEN_DIR`);
 const cases = loadCases();
 
 function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {

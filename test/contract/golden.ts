@@ -1,19 +1,16 @@
 /**
- * Replay machinery for the recorded MLflow golden exchanges (/work/shared/mlflow-golden/README.md):
+ * Replay machinery for the recorded MLflow golden exchanges (test/golden/README.md, copied from ../shared/mlflow-golden):
  * case loading (big-int safe), placeholder/macro expansion, raw HTTP requests (paths sent byte
  * for byte) and the README's comparison rules.
  */
 import { request } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GOLDEN_CASES_DIR } from '../support/golden-paths.js';
 import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
 
-/** The recordings live in shared/ beside the repository (in CI too); MLFLOW_GOLDEN_DIR overrides. */
-export const GOLDEN_DIR =
-  process.env.MLFLOW_GOLDEN_DIR ??
-  [fileURLToPath(new URL('../../../shared/mlflow-golden/cases', import.meta.url)), '/work/shared/mlflow-golden/cases'].find((dir) => existsSync(dir)) ??
-  '../shared/mlflow-golden/cases';
+/** The repository's copy of the recordings (test/golden/cases); MLFLOW_GOLDEN_DIR overrides. */
+export const GOLDEN_DIR = process.env.MLFLOW_GOLDEN_DIR ?? GOLDEN_CASES_DIR;
 
 export interface GoldenRequest {
   method: string;

@@ -1,7 +1,7 @@
 /**
  * In-memory HTTP stand-in of an MLflow 3.11 tracking server (REST API, artifact proxy,
  * workspaces, basic-auth app) on 127.0.0.1 - behaviour taken from the recorded golden
- * exchanges in /work/shared/mlflow-golden. See README.md in this folder.
+ * exchanges in test/golden (copied from ../shared/mlflow-golden). See README.md in this folder.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
