@@ -69,6 +69,11 @@ export interface Capabilities {
   limits: ValueLimits;
   /** Metric writes the engine may have in flight into one run at once. */
   writeConcurrency: number;
+  /**
+   * Longest artifact path component in UTF-8 bytes; longer ones are renamed by the engine's
+   * published rule (engine/key-mapping.ts). Optional: 255, the common file-system limit.
+   */
+  maxPathComponentBytes?: number;
 }
 
 export interface Store {

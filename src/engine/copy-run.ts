@@ -10,6 +10,7 @@ import { PROVENANCE } from '../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
 import { unsafePathReason } from './paths.js';
+import { withTargetNames } from './target-names.js';
 import type { RunCounts, RunIssue } from './types.js';
 
 export interface RunCopyContext {
@@ -45,6 +46,8 @@ export async function copyRun(
   const info = source.info;
   const caps = targetStore.capabilities;
   const { counts, issues } = progress;
+  // Names the target refuses are renamed by the published rule (key-mapping.ts) and reported.
+  source = withTargetNames(source, targetStore, issues);
 
   const [params, tags, inputs, metricKeys] = await Promise.all([
     source.params(),

@@ -60,6 +60,8 @@ export interface RunCounts {
 export interface RunIssue {
   field: string;
   key?: string;
+  /** The name it was written under, when `mapped` to another key or path (engine/key-mapping.ts). */
+  targetKey?: string;
   action: 'dropped' | 'truncated' | 'mapped';
   reason: string;
 }

@@ -11,7 +11,9 @@ import { PROVENANCE } from '../model/provenance.js';
 import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
 import { acceptedMetricKeys, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { unsafePathReason } from './paths.js';
+import { withTargetNames } from './target-names.js';
 import type { RunIssue } from './types.js';
+import { notCompared } from './verify-gaps.js';
 
 export interface RunComparison {
   differences: string[];
@@ -32,6 +34,9 @@ export async function compareRun(
 ): Promise<RunComparison> {
   const differences: string[] = [];
   const result: RunComparison = { differences, points: 0, files: 0, bytes: 0 };
+  const issues: RunIssue[] = [];
+  // The copy holds the source's names as the published rule renamed them (key-mapping.ts).
+  source = withTargetNames(source, targetStore, issues);
   const caps = targetStore.capabilities;
   const a = source.info;
   const b = copy.info;
@@ -48,7 +53,6 @@ export async function compareRun(
     if (applies && want !== got) differences.push(`${field}: source ${show(want)}, copy ${show(got)}`);
   }
 
-  const issues: RunIssue[] = [];
   const expected = prepareValues(await source.params(), await source.tags(), targetStore, parentTargetId, issues);
   compareKeyValues('param', expected.params, await copy.params(), differences, new Set());
   const expectedTags = [...expected.tags, ...provenanceTags(a, origin, targetStore)].filter((tag) => !IGNORED_TARGET_TAGS.has(tag.key));
@@ -74,6 +78,7 @@ export async function compareRun(
   for (const key of copyKeys) differences.push(`metric ${key}: only in the copy`);
 
   await compareFiles(source, copy, targetStore, differences, result);
+  differences.push(...notCompared(issues, source, copy));
   return result;
 }
 
@@ -127,7 +132,9 @@ async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (val
 async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison): Promise<void> {
   const want = new Map<string, number>();
   for await (const file of source.files()) {
-    if (!unsafePathReason(file.path) && !targetStore.rejectPath?.(file.path)) want.set(file.path, file.size);
+    const skipped = unsafePathReason(file.path) ?? targetStore.rejectPath?.(file.path);
+    if (skipped) differences.push(`file ${file.path}: not compared, the copy cannot hold it (${skipped})`);
+    else want.set(file.path, file.size);
   }
   const got = new Map<string, number>();
   for await (const file of copy.files()) got.set(file.path, file.size);

@@ -94,7 +94,7 @@ export async function* listArtifacts(
   const seen = new Set<string>();
   while (pending.length > 0) {
     const dir = pending.pop()!;
-    const files: Array<{ path: string; isDir: boolean; size?: number }> = [];
+    const files: Array<{ path: string; isDir: boolean; size?: number; rawSize?: unknown }> = [];
     let pageToken: string | undefined;
     const tokens = new Set<string>();
     do {
@@ -110,8 +110,9 @@ export async function* listArtifacts(
         const rec = asRecord(item);
         const path = toStr(rec.path);
         if (path === undefined) continue;
-        const size = toMillis(rec.file_size);
-        files.push({ path, isDir: rec.is_dir === true, ...(size !== undefined ? { size } : {}) });
+        // proto3 JSON leaves a field out at its default: no file_size is a 0-byte file, no is_dir a file.
+        const size = rec.file_size === undefined ? 0 : toMillis(rec.file_size);
+        files.push({ path, isDir: rec.is_dir === true, rawSize: rec.file_size, ...(size !== undefined ? { size } : {}) });
       }
       const next = toStr(doc.next_page_token);
       pageToken = next && !tokens.has(next) ? next : undefined;
@@ -138,7 +139,7 @@ export async function* listArtifacts(
       if (file.isDir) {
         dirs.push(file.path);
       } else if (file.size === undefined || !Number.isSafeInteger(file.size) || file.size < 0) {
-        issues.push({ field: `files/${file.path}`, reason: 'the server listed the file without a size; not copied' });
+        issues.push({ field: `files/${file.path}`, reason: `the server listed the file with an unreadable size (${JSON.stringify(file.rawSize)}); not copied` });
       } else {
         yield { path: file.path, size: file.size };
       }

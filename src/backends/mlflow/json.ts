@@ -136,7 +136,8 @@ function pointsOf(parsed: unknown): HistoryPage | undefined {
       const st = m.step;
       if (typeof st === 'number' && !Number.isSafeInteger(st) && Number.isInteger(st)) return undefined;
       points.push({
-        value: typeof v === 'number' ? v : toDouble(v),
+        // proto3 JSON: an absent value, timestamp or step is 0.
+        value: typeof v === 'number' ? v : v === undefined ? 0 : toDouble(v),
         timestamp: typeof ts === 'number' ? ts : (toMillis(ts) ?? 0),
         step: typeof st === 'number' ? st : toInt64(st, 0),
       });

@@ -34,6 +34,11 @@ async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
   };
 }
 
+/** A file of a listing: proto3 JSON leaves file_size out for a 0-byte file (artifacts-list-empty-files). */
+function fileInfo(path: string, size: number | undefined): Record<string, unknown> {
+  return size ? { path, is_dir: false, file_size: size } : { path, is_dir: false };
+}
+
 async function listTracking(ctx: Ctx) {
   const f = await ctx.fields();
   const runId = runIdOf(f);
@@ -46,7 +51,7 @@ async function listTracking(ctx: Ctx) {
     const entries = await ctx.state.artifacts.list(join(base, path));
     if (entries?.length)
       out.files = entries.map((e) =>
-        e.isDir ? { path: join(path, e.name), is_dir: true } : { path: join(path, e.name), is_dir: false, file_size: e.size },
+        e.isDir ? { path: join(path, e.name), is_dir: true } : fileInfo(join(path, e.name), e.size),
       );
   }
   return json(out);
@@ -63,7 +68,7 @@ async function listProxy(ctx: Ctx) {
   const entries = await ctx.state.artifacts.list(rel);
   const out: Record<string, unknown> = {};
   if (entries?.length)
-    out.files = entries.map((e) => (e.isDir ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: e.size }));
+    out.files = entries.map((e) => (e.isDir ? { path: e.name, is_dir: true } : fileInfo(e.name, e.size)));
   return json(out);
 }
 
