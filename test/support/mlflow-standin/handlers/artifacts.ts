@@ -13,6 +13,9 @@ import { guessMimeType, validatePathIsSafe } from '../artifacts.js';
 import { proxiedPathOfUri, scopeArtifactPath } from '../workspaces.js';
 import { runIdOf } from './runs.js';
 
+/** NAME_MAX of ext4, XFS, APFS... where the real server's --artifacts-destination lives. */
+const MAX_NAME_BYTES = 255;
+
 const join = (a: string, b: string) => (a && b ? `${a}/${b}` : a || b);
 
 async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
@@ -80,6 +83,10 @@ async function proxyGet(ctx: Ctx) {
 
 async function proxyPut(ctx: Ctx) {
   const rel = proxyPath(ctx, ctx.params.artifact_path!);
+  // The real handler writes to a local file system: a name over its 255-byte limit raises
+  // OSError (ENAMETOOLONG), which is no MLflow error, so Flask answers its HTML 500 page -
+  // whatever file system the stand-in itself runs on.
+  if (rel.split('/').some((name) => Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)) return internalErrorPage();
   const k = await ctx.state.artifacts.kind(rel);
   if (k?.isDir) return internalErrorPage();
   try {
