@@ -55,6 +55,13 @@ describe('mlflow json: parsing', () => {
     expect(page.points[2]!.step).toBe(0);
     expect(parseHistoryPage('{}')).toEqual({ points: [] });
   });
+
+  it('reads a field proto3 JSON left out as its default: no value, timestamp or step is 0', () => {
+    expect(parseHistoryPage('{"metrics":[{"key":"m","timestamp":5},{"key":"m","value":1.5}]}').points).toEqual([
+      { value: 0, timestamp: 5, step: 0 },
+      { value: 1.5, timestamp: 0, step: 0 },
+    ]);
+  });
 });
 
 describe('mlflow json: request bodies', () => {

@@ -103,6 +103,9 @@ export class MlflowSourceRun implements SourceRun {
     private readonly settings: SourceSettings,
   ) {
     this.info = doc.info;
+    for (const model of doc.modelOutputs) {
+      this.issues.push({ field: `outputs/${model}`, reason: `output link to logged model ${model} not copied: runs-migrator does not copy logged models yet` });
+    }
   }
 
   async params(): Promise<KeyValue[]> {

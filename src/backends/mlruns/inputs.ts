@@ -107,7 +107,11 @@ export async function readRunInputs(
   for (const name of await listSubdirs(join(runDir, INPUTS_DIR))) {
     const link = asRecord(parsePyYaml(await readFile(join(runDir, INPUTS_DIR, name, META_FILE), 'utf8')));
     if (!link || link.source_type !== 'DATASET' || typeof link.source_id !== 'string') {
-      issues.push({ field: `inputs/${name}`, reason: 'run input that is not a dataset link; not copied' });
+      const reason =
+        link?.source_type === 'MODEL'
+          ? `input from logged model ${String(link.source_id)} not copied: runs-migrator does not copy logged models yet`
+          : 'run input that is not a dataset link; not copied';
+      issues.push({ field: `inputs/${name}`, reason });
       continue;
     }
     const datasetText = await readTextIfExists(join(experimentDir, DATASETS_DIR, link.source_id, META_FILE));

@@ -15,6 +15,7 @@ import { listSubdirs, walkFiles } from './fs-util.js';
 import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
+import { projectModelIssues, runModelOutputIssues } from './models-not-copied.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 
@@ -29,6 +30,7 @@ export class MlrunsSourceProject implements SourceProject {
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
     this.issues.length = 0;
+    const runIds = new Set<string>();
     for (const name of await listSubdirs(this.experiment.dir)) {
       if (!isRunDirName(name)) continue;
       const run = await readRunFolder(join(this.experiment.dir, name));
@@ -41,9 +43,11 @@ export class MlrunsSourceProject implements SourceProject {
         this.issues.push({ field: `run folder ${name}`, reason: `its meta.yaml names experiment ${run.meta.experimentId}; MLflow ignores it here, not copied` });
         continue;
       }
+      runIds.add(run.meta.runId);
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
       yield toRunInfo(run);
     }
+    this.issues.push(...(await projectModelIssues(this.experiment.dir, runIds)));
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
@@ -52,6 +56,7 @@ export class MlrunsSourceProject implements SourceProject {
     if (!run) {
       throw new NotFoundError(`run ${info.runId} not found in experiment "${this.experiment.meta.name}"`);
     }
+    await runModelOutputIssues(run.dir, run.issues);
     return new MlrunsSourceRun(await toRunInfo(run), run, this.experiment.dir);
   }
 }
