@@ -74,6 +74,8 @@ export interface Capabilities {
    * published rule (engine/key-mapping.ts). Optional: 255, the common file-system limit.
    */
   maxPathComponentBytes?: number;
+  /** Target keeps an exact duplicate point (same key, timestamp, step, value) once (MLflow SQL stores). */
+  dropsExactDuplicatePoints?: boolean;
 }
 
 export interface Store {

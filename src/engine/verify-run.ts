@@ -11,6 +11,7 @@ import { PROVENANCE } from '../model/provenance.js';
 import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
 import { acceptedMetricKeys, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { unsafePathReason } from './paths.js';
+import { sameAfterTargetDedupe } from './distinct-history.js';
 import { withTargetNames } from './target-names.js';
 import type { RunIssue } from './types.js';
 import { notCompared } from './verify-gaps.js';
@@ -71,7 +72,7 @@ export async function compareRun(
     const want = await fingerprintHistory(source.metricHistory(key), (value) => storedValue(targetStore, value));
     const got = await fingerprintHistory(copy.metricHistory(key), (value) => value);
     result.points += want.count;
-    if (!sameFingerprint(want, got)) {
+    if (!sameFingerprint(want, got) && !(await sameAfterTargetDedupe(source, copy, key, targetStore, want, got, (value) => storedValue(targetStore, value)))) {
       differences.push(`metric ${key}: histories differ (source ${want.count} points, copy ${got.count})`);
     }
   }

@@ -45,6 +45,8 @@ export const MLFLOW_CAPABILITIES: Capabilities = {
   batch: MLFLOW_BATCH_LIMITS,
   limits: MLFLOW_VALUE_LIMITS,
   writeConcurrency: 4,
+  // Servers run on a SQL store: exact duplicate points are kept once (logbatch-metric-duplicates).
+  dropsExactDuplicatePoints: true,
 };
 
 /** Tuning knobs (tests, benchmarks); the defaults follow the MLflow Python client. */
