@@ -9,7 +9,12 @@
  * and the CLI's peak RSS at 1/10 of the points and at all of them; then runs/s for many small
  * runs with --workers 8.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Api, arg, buildBatches, engineSeconds, postAll, runCli, startStandinProcess } from './support.js';
+
+const BENCH_LOG = join(tmpdir(), 'runs-migrator-bench.log');
+const BENCH_REPORT = join(tmpdir(), 'runs-migrator-bench.report.json');
 
 const POINTS = arg('points', 1_000_000);
 const SMALL_RUNS = arg('small-runs', 500);
@@ -40,12 +45,12 @@ async function main(): Promise<void> {
     const ceiling = POINTS / ceilingSeconds;
 
     const copy = (project: string) =>
-      runCli(['copy', '--source-uri', source.url, '--source-project', `default/${project}`, '--target-uri', target.url, '--target-project', `default/${project}-copy`, '--no-progress', '--quiet', '--log-file', '/tmp/runs-migrator-bench.log', '--report', '/tmp/runs-migrator-bench.report.json']);
+      runCli(['copy', '--source-uri', source.url, '--source-project', `default/${project}`, '--target-uri', target.url, '--target-project', `default/${project}-copy`, '--no-progress', '--quiet', '--log-file', BENCH_LOG, '--report', BENCH_REPORT]);
     const smallRun = await copy('bench-small');
     const largeRun = await copy('bench-large');
     for (const run of [smallRun, largeRun]) if (run.exitCode !== 0) throw new Error(`copy failed: ${run.stderr}`);
     const ours = POINTS / largeRun.seconds;
-    const oursEngine = POINTS / engineSeconds('/tmp/runs-migrator-bench.report.json');
+    const oursEngine = POINTS / engineSeconds(BENCH_REPORT);
 
     console.log(`one run, ${POINTS.toLocaleString('en')} points (${KEYS} keys), MLflow stand-in -> MLflow stand-in`);
     console.log(`  raw log-batch ceiling of the target: ${Math.round(ceiling).toLocaleString('en')} points/s (${bodies.length} bodies, concurrency ${WRITE_CONCURRENCY})`);
@@ -77,7 +82,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const many = await runCli(['copy', '--source-uri', source.url, '--source-project', 'default/bench-many', '--target-uri', target.url, '--target-project', 'default/bench-many-copy', '--workers', '8', '--no-progress', '--quiet', '--log-file', '/tmp/runs-migrator-bench.log', '--report', '/tmp/runs-migrator-bench.report.json']);
+    const many = await runCli(['copy', '--source-uri', source.url, '--source-project', 'default/bench-many', '--target-uri', target.url, '--target-project', 'default/bench-many-copy', '--workers', '8', '--no-progress', '--quiet', '--log-file', BENCH_LOG, '--report', BENCH_REPORT]);
     if (many.exitCode !== 0) throw new Error(`copy failed: ${many.stderr}`);
     console.log(`${SMALL_RUNS} small runs (3 params, 3 tags, 100 points each), --workers 8: ${(SMALL_RUNS / many.seconds).toFixed(1)} runs/s (${many.seconds.toFixed(1)} s, peak RSS ${many.maxRssMb.toFixed(0)} MB)`);
   } finally {

@@ -1,12 +1,16 @@
 /**
  * Writes the example mlruns store through the mlruns backend's own writer:
  *
- *   node --import tsx scripts/make-example-store.ts examples/mlruns [--replace]
+ *   node --import tsx scripts/make-example-store.ts out/example-mlruns [--replace]
+ *
+ * `npm run example` writes it into out/example-mlruns before copying from it, and the tests
+ * write their own (test/support/example-store.ts): run meta.yaml files hold absolute file://
+ * artifact URIs, as MLflow writes them, so a store written where it is used is one MLflow's UI
+ * can serve artifacts from, wherever the repository is cloned. Nothing of it is committed.
  *
  * Deterministic: a seeded PRNG makes every value, run ids and experiment ids come from it, and
- * every time is fixed, so the same output path always gives the same bytes. (Run meta.yaml holds
- * absolute file:// artifact URIs, as MLflow writes them, so a different output path changes
- * those.) The store looks like one MLflow itself wrote: no provenance tags; the tag finish()
+ * every time is fixed, so the same output path always gives the same bytes (a different path
+ * changes only the artifact URIs); test/unit/mlruns-example-store.test.ts pins the bytes. The store looks like one MLflow itself wrote: no provenance tags; the tag finish()
  * writes last is an ordinary MLflow system tag.
  *
  * Contents: experiment `churn` (a baseline, a parent sweep run with two nested children, a FAILED
@@ -16,6 +20,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import type { TargetProject } from '../src/backends/contract.js';
 import { openMlrunsStore } from '../src/backends/mlruns/index.js';
@@ -28,7 +33,8 @@ const SEED = 20260305;
 const T0 = Date.UTC(2025, 2, 1, 9, 0, 0);
 
 
-const random = prng(SEED);
+// Reset by writeExampleStore, so that every store written in one process is the same.
+let random = prng(SEED);
 const hex = (length: number): string => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
 const round = (value: number): number => Math.round(value * 1e4) / 1e4;
 
@@ -216,16 +222,18 @@ async function writeVision(project: TargetProject): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const out = args.find((arg) => !arg.startsWith('--'));
-  if (!out) throw new Error('usage: node --import tsx scripts/make-example-store.ts <output-dir> [--replace]');
+/**
+ * Writes the example store into `out` (made absolute: meta.yaml files name it). A non-empty
+ * folder is refused unless `replace` is set.
+ */
+export async function writeExampleStore(out: string, options: { replace?: boolean } = {}): Promise<string> {
   const root = resolve(out);
   const existing = await readdir(root).catch(() => []);
   if (existing.length > 0) {
-    if (!args.includes('--replace')) throw new Error(`${root} is not empty; pass --replace to write the example again`);
+    if (!options.replace) throw new Error(`${root} is not empty; pass --replace to write the example again`);
     await rm(root, { recursive: true });
   }
+  random = prng(SEED);
   let experiment = 0;
   const store = await openMlrunsStore(root, 'target', {
     now: () => T0,
@@ -243,10 +251,21 @@ async function main(): Promise<void> {
   await store.close();
   // The writer's staging folder holds nothing after finished runs; an MLflow-made store has none.
   await rm(join(root, STAGING_DIR), { recursive: true, force: true });
+  return root;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const out = args.find((arg) => !arg.startsWith('--'));
+  if (!out) throw new Error('usage: node --import tsx scripts/make-example-store.ts <output-dir> [--replace]');
+  const root = await writeExampleStore(out, { replace: args.includes('--replace') });
   process.stdout.write(`wrote the example store to ${root}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+// Run as a script (npm run example), not when imported by the tests.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -14,9 +14,10 @@ import { startStandin, type StandinServer } from '../support/mlflow-standin/inde
 import { createMlflowDatabase } from '../support/mlflow-sqlite-schema.js';
 import { MlflowSqliteSeeder, seedTarget } from '../support/mlflow-sqlite-seed.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
-import { REPO, runCli, tempDir } from '../support/cli-process.js';
+import { runCli, tempDir } from '../support/cli-process.js';
+import { exampleStore } from '../support/example-store.js';
 
-const EXAMPLE = join(REPO, 'examples', 'mlruns');
+let EXAMPLE: string;
 
 async function hop(cwd: string, from: [string, string], to: [string, string]): Promise<void> {
   const locations = ['--source-uri', from[0], '--source-project', from[1], '--target-uri', to[0], '--target-project', to[1]];
@@ -31,6 +32,7 @@ describe('across store kinds', () => {
   let server: StandinServer;
   beforeAll(async () => {
     server = await startStandin();
+    EXAMPLE = await exampleStore();
   });
   afterAll(async () => server.close());
 

@@ -6,7 +6,6 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/backends/contract.js';
 import { openStore } from '../../src/backends/registry.js';
@@ -14,8 +13,8 @@ import { copyProject } from '../../src/engine/copy-project.js';
 import { verifyProject } from '../../src/engine/verify.js';
 import { parseProjectRef } from '../../src/model/project-ref.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
+import { exampleStore } from '../support/example-store.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/mlruns', import.meta.url));
 
 describe('verify', () => {
   let dir: string;
@@ -29,7 +28,7 @@ describe('verify', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'verify-'));
-    source = await openStore(EXAMPLE, { credentials: {}, role: 'source' });
+    source = await openStore(await exampleStore(), { credentials: {}, role: 'source' });
     target = await openStore(join(dir, 'mlruns'), { credentials: {}, role: 'target' });
     expect((await copyProject(endpoints())).summary.copied).toBe(6);
   });

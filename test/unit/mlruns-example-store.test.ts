@@ -1,8 +1,11 @@
 /**
- * The committed example store (examples/mlruns) reads back as the runs the generator describes,
- * carries no runs-migrator traces, and is exactly what scripts/make-example-store.ts writes.
+ * The example store (scripts/make-example-store.ts, written where it is used: `npm run example`
+ * writes out/example-mlruns) reads back as the runs the generator describes, carries no
+ * runs-migrator traces, is the same bytes on every run (pinned by example-store.sha256), and
+ * names the folder it is in, so MLflow can serve its artifacts wherever the repository is.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +16,16 @@ import { openMlrunsStore } from '../../src/backends/mlruns/index.js';
 import { walkFiles } from '../../src/backends/mlruns/fs-util.js';
 import { pathToFileUri } from '../../src/backends/mlruns/uri.js';
 import type { RunInfo } from '../../src/model/run.js';
+import { exampleStore } from '../support/example-store.js';
 import { collect } from '../support/streams.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const EXAMPLE = join(REPO, 'examples', 'mlruns');
+/** What the generator writes: sha256 of every file (its own root URI as ROOT). Rewrite it only with the generator. */
+const MANIFEST = fileURLToPath(new URL('./example-store.sha256', import.meta.url));
 
 describe('the example mlruns store', () => {
   it('holds experiment churn: six runs, nested children, a FAILED run, a deleted run', async () => {
-    const store = await openMlrunsStore(EXAMPLE, 'source');
+    const store = await openMlrunsStore(await exampleStore(), 'source');
     const churn = await store.openSource({ workspace: 'default', project: 'churn' });
     expect(churn.meta.description).toBe('Customer churn models for the retention campaign.');
     const runs = await collect(churn.listRuns({ includeDeleted: true }));
@@ -45,27 +50,42 @@ describe('the example mlruns store', () => {
   });
 
   it('holds experiment vision with two runs', async () => {
-    const store = await openMlrunsStore(EXAMPLE, 'source');
+    const store = await openMlrunsStore(await exampleStore(), 'source');
     const vision = await store.openSource({ workspace: 'default', project: 'vision' });
     expect((await collect(vision.listRuns({ includeDeleted: true }))).map((run) => run.name).sort()).toEqual(['resnet18-cifar10', 'vit-small-cifar10']);
   });
 
-  it('is what the generator writes, byte for byte apart from the absolute artifact URIs', async () => {
+  it('is written the same, byte for byte, by every run of the generator, wherever it is written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mlruns-example-'));
     try {
+      // As `npm run example` writes it: the script in a child process, into another folder.
       const fresh = join(dir, 'mlruns');
       await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/make-example-store.ts', fresh], { cwd: REPO });
-      const committed = await collect(walkFiles(EXAMPLE));
-      const generated = await collect(walkFiles(fresh));
-      expect(generated.map((file) => file.path)).toEqual(committed.map((file) => file.path));
-      for (const [index, file] of generated.entries()) {
-        const got = (await readFile(file.fullPath, 'latin1')).replaceAll(pathToFileUri(fresh), 'ROOT');
-        // The committed store names the folder it was generated in, which need not be this clone's.
-        const want = (await readFile(committed[index]!.fullPath, 'latin1')).replace(/file:\/\/\S*?\/examples\/mlruns/g, 'ROOT');
-        expect(got, file.path).toBe(want);
-      }
+      const example = await exampleStore();
+      const want = (await readFile(MANIFEST, 'utf8')).trim().split('\n');
+      expect(await manifest(fresh)).toEqual(want);
+      expect(await manifest(example)).toEqual(want);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('names the folder it was written in, so that MLflow serves its artifacts there', async () => {
+    const example = await exampleStore();
+    const metas = (await collect(walkFiles(example))).filter((file) => file.path.endsWith('meta.yaml'));
+    const uris = (await Promise.all(metas.map((file) => readFile(file.fullPath, 'utf8')))).flatMap((text) => [...text.matchAll(/^(?:artifact_uri|artifact_location): (\S+)$/gm)].map((m) => m[1]!));
+    expect(uris.length).toBeGreaterThan(10);
+    for (const uri of uris) expect(uri.startsWith(`${pathToFileUri(example)}/`)).toBe(true);
+  });
 });
+
+/** `<sha256>  <path>` of every file, with the store's own file: URI replaced by ROOT, sorted by path. */
+async function manifest(root: string): Promise<string[]> {
+  const files = await collect(walkFiles(root));
+  const lines: Array<[string, string]> = [];
+  for (const file of files) {
+    const text = (await readFile(file.fullPath, 'latin1')).replaceAll(pathToFileUri(root), 'ROOT');
+    lines.push([file.path, createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex')]);
+  }
+  return lines.sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([path, hash]) => `${hash}  ${path}`);
+}
