@@ -13,7 +13,9 @@
  *     segments are removed and `.` / `..` segments become `_` / `__`;
  *  4. if that is longer than the target's key limit, or another key of the run already has that
  *     name, it is cut to fit and ends in `_` + the first 8 hex digits of the SHA-256 of the
- *     ORIGINAL key (16, then 64 digits in the unlikely case that is taken too);
+ *     ORIGINAL key (16, then 64 digits in the unlikely case that is taken too); should the
+ *     target still refuse it (a file store's 255-byte limit on one path component), the readable
+ *     part is halved until it is taken;
  *  5. a key that still cannot be written is dropped and reported.
  * The keys kept as they are claim their names first; renamed keys follow in code-point order of
  * their original names, so the result depends only on the run's set of keys.
@@ -98,11 +100,17 @@ export function mapKeys(keys: readonly string[], target: Store): Map<string, Key
   for (const { key, reason } of refused) {
     const readable = readableKey(key, target, cache);
     let candidate: string | undefined;
-    for (const digits of [0, 8, 16, 64]) {
-      const name = digits === 0 ? readable : withKeyHash(readable, key, maxLength, digits);
-      if (name.length <= maxLength && !taken.has(name) && target.rejectKey(name) === undefined) {
-        candidate = name;
-        break;
+    const fits = (name: string) => name.length <= maxLength && !taken.has(name) && target.rejectKey(name) === undefined;
+    if (fits(readable)) candidate = readable;
+    // A target may limit more than the length (bytes of a path component on a file store): the
+    // prefix is halved until the target takes the name.
+    for (let room = maxLength; candidate === undefined && room >= 1; room = Math.floor(room / 2)) {
+      for (const digits of [8, 16, 64]) {
+        const name = withKeyHash(readable, key, room, digits);
+        if (fits(name)) {
+          candidate = name;
+          break;
+        }
       }
     }
     if (candidate !== undefined) taken.add(candidate);

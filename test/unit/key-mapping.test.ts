@@ -84,3 +84,13 @@ describe('artifact paths', () => {
     expect(mapPath(`deep/${name}/${name}`, mlruns)).toBe(mapped);
   });
 });
+
+describe('keys an mlruns store cannot hold as file names', () => {
+  it('shortens a key whose path component is over 255 bytes until the store takes it', () => {
+    const key = `metrics/${'ü'.repeat(200)}`;
+    expect(mlruns.rejectKey(key)).toMatch(/over 255 bytes/);
+    const to = renamed([key], mlruns)[key]!;
+    expect(mlruns.rejectKey(to)).toBeUndefined();
+    expect(to).toMatch(new RegExp(`^metrics/ü+_${hash8(key)}$`));
+  });
+});

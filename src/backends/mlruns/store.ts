@@ -23,6 +23,9 @@ import { MlrunsLayout } from './layout.js';
 import { MlrunsSourceProject } from './source.js';
 import { MlrunsTargetProject } from './target.js';
 
+/** NAME_MAX of common file systems: the longest file name an mlruns store can hold. */
+const MAX_NAME_BYTES = 255;
+
 /** Injected clock and id makers, for deterministic stores (tests, the example generator). */
 export interface MlrunsOptions {
   now?: () => number;
@@ -53,8 +56,14 @@ export class MlrunsStore implements Store {
     return this.root;
   }
 
+  /** MLflow's rules, and each key is a file path here: a component over 255 bytes fails (ENAMETOOLONG). */
   rejectKey(key: string): string | undefined {
-    return rejectMlflowKey(key);
+    const refused = rejectMlflowKey(key);
+    if (refused !== undefined) return refused;
+    if (key.split('/').some((name) => Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)) {
+      return `a part of the key is over ${MAX_NAME_BYTES} bytes, the file system's limit for a file name`;
+    }
+    return undefined;
   }
 
   async openSource(ref: ProjectRef): Promise<SourceProject> {
