@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store, TargetProject, TargetRun, SourceRun } from '../../src/backends/contract.js';
 import { NotFoundError } from '../../src/util/errors.js';
+import { mapKeys, mapPath } from '../../src/engine/key-mapping.js';
 import type { KeyValue, MetricPoint, ProjectMeta } from '../../src/model/run.js';
 import type { ProjectRef } from '../../src/model/project-ref.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
@@ -350,6 +351,34 @@ export function describeConformance(fixture: ConformanceFixture): void {
           expect(store.rejectKey('')).toBeDefined();
           expect(store.displayUri).not.toMatch(/:[^/@]+@/);
         });
+      });
+
+      it('takes every name the published rename rule gives for names it refuses', async () => {
+        const store = await open();
+        const target = await writer(store);
+        const keys = ['metrics/acc@top-1', 'a b!c?', '/lead//x', 'k'.repeat(1100), `${'ü'.repeat(240)}@`];
+        const names = new Map(keys.map((key) => [key, mapKeys(keys, store).get(key)?.to ?? key]));
+        for (const name of names.values()) expect(store.rejectKey(name), name).toBeUndefined();
+        const path = `outputs/${'l'.repeat(300)}/${'é'.repeat(150)}.txt`;
+        const stored = mapPath(path, store);
+
+        const run = await target.createRun({ name: 'renamed', startTime: START, tags: provenance('src-renamed'), source: { project: 'src-ws/src-project', runId: 'src-renamed' } });
+        await run.logParams([...names.values()].map((key) => ({ key, value: 'p' })));
+        await run.setTags([...names.values()].map((key) => ({ key, value: 't' })));
+        await run.logMetrics([...names.values()].map((key) => ({ key, points: [{ value: 1, timestamp: START, step: 0 }] })));
+        await run.writeFile(stored, Readable.from([Buffer.from('x')]), 1);
+        await run.finish({ status: 'FINISHED', endTime: START + 1, deleted: false, marker: { key: PROVENANCE.completed, value: '2026-01-01T00:00:00.000Z' } });
+
+        const copy = await findRun(store, 'src-renamed');
+        const params = byKey(await copy.params());
+        const tags = byKey(await copy.tags());
+        const metricKeys = new Set(await copy.metricKeys());
+        for (const name of names.values()) {
+          expect(params.get(name), name).toBe('p');
+          expect(tags.get(name), name).toBe('t');
+          expect(metricKeys.has(name), name).toBe(true);
+        }
+        expect((await collect(copy.files())).map((file) => file.path)).toEqual([stored]);
       });
     });
   });
