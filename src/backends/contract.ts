@@ -88,12 +88,15 @@ export interface Store {
   readonly capabilities: Capabilities;
   /**
    * Why a key cannot be written to this store (param, tag or metric), or undefined when it can.
-   * Such keys are reported, never mangled silently.
+   * A pure function of the key: the engine renames refused keys by its published rule
+   * (engine/key-mapping.ts), asking this method about single characters (`a@a`) and candidates,
+   * and reports each rename.
    */
   rejectKey(key: string): string | undefined;
   /**
    * Why an artifact path (already a safe relative path) cannot be written to this store, or
-   * undefined. Optional; such files are reported, never a reason to fail the run.
+   * undefined. Optional and pure like rejectKey: refused characters are renamed by the same rule;
+   * what no rename fixes is reported, never a reason to fail the run.
    */
   rejectPath?(path: string): string | undefined;
 
