@@ -12,7 +12,8 @@
  *  3. if the target still refuses it as a path (leading `/`, `a//b`, `.` or `..` segments), empty
  *     segments are removed and `.` / `..` segments become `_` / `__`;
  *  4. if that is longer than the target's key limit, or another key of the run already has that
- *     name, it is cut to fit and ends in `_` + the first 8 hex digits of the SHA-256 of the
+ *     name (or the engine writes a tag of that name: provenance), it is cut to fit and ends in
+ *     `_` + the first 8 hex digits of the SHA-256 of the
  *     ORIGINAL key (16, then 64 digits in the unlikely case that is taken too); should the
  *     target still refuse it (a file store's 255-byte limit on one path component), the readable
  *     part is halved until it is taken;
@@ -82,9 +83,10 @@ function withKeyHash(readable: string, original: string, maxLength: number, digi
 
 /**
  * The target name of every key of one namespace of a run: only keys that change are in the
- * result (with `to` undefined when the key has to be dropped).
+ * result (with `to` undefined when the key has to be dropped). A renamed key never takes a
+ * `reserved` name (the tags the engine writes itself).
  */
-export function mapKeys(keys: readonly string[], target: Store): Map<string, KeyRename> {
+export function mapKeys(keys: readonly string[], target: Store, reserved: (name: string) => boolean = () => false): Map<string, KeyRename> {
   const renames = new Map<string, KeyRename>();
   const taken = new Set<string>();
   const refused: Array<{ key: string; reason: string }> = [];
@@ -100,7 +102,7 @@ export function mapKeys(keys: readonly string[], target: Store): Map<string, Key
   for (const { key, reason } of refused) {
     const readable = readableKey(key, target, cache);
     let candidate: string | undefined;
-    const fits = (name: string) => name.length <= maxLength && !taken.has(name) && target.rejectKey(name) === undefined;
+    const fits = (name: string) => name.length <= maxLength && !taken.has(name) && !reserved(name) && target.rejectKey(name) === undefined;
     if (fits(readable)) candidate = readable;
     // A target may limit more than the length (bytes of a path component on a file store): the
     // prefix is halved until the target takes the name.

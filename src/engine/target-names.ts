@@ -8,9 +8,16 @@
 import type { Readable } from 'node:stream';
 import type { SourceRun, Store } from '../backends/contract.js';
 import type { FileEntry, KeyValue, MetricPoint } from '../model/run.js';
+import { PROVENANCE_KEYS } from '../model/provenance.js';
 import { mapKeys, mapPath } from './key-mapping.js';
+import { PARENT_TAG } from './prepare.js';
 import { unsafePathReason } from './paths.js';
 import type { RunIssue } from './types.js';
+
+/** Tags the engine writes itself: a renamed source tag must not land on one. */
+function engineTag(name: string): boolean {
+  return PROVENANCE_KEYS.has(name) || name.startsWith('runs_migrator.') || name === PARENT_TAG;
+}
 
 export function withTargetNames(source: SourceRun, target: Store, issues: RunIssue[]): SourceRun {
   const metricOrigin = new Map<string, string>();
@@ -18,7 +25,7 @@ export function withTargetNames(source: SourceRun, target: Store, issues: RunIss
 
   const renameAll = (field: 'param' | 'tag' | 'metric', keys: string[]): Map<string, string> => {
     const out = new Map<string, string>();
-    for (const [from, rename] of mapKeys(keys, target)) {
+    for (const [from, rename] of mapKeys(keys, target, field === 'tag' ? engineTag : undefined)) {
       if (rename.to === undefined) continue;
       out.set(from, rename.to);
       issues.push({ field, key: from, targetKey: rename.to, action: 'mapped', reason: `written as "${rename.to}": ${rename.reason}` });

@@ -94,3 +94,10 @@ describe('keys an mlruns store cannot hold as file names', () => {
     expect(to).toMatch(new RegExp(`^metrics/ü+_${hash8(key)}$`));
   });
 });
+
+describe('tags the engine writes itself', () => {
+  it('a renamed source tag never lands on a provenance tag', () => {
+    const reserved = (name: string) => name === 'old_sys/run_id';
+    expect(mapKeys(['old_sys//run_id'], mlruns, reserved).get('old_sys//run_id')?.to).toBe(`old_sys/run_id_${hash8('old_sys//run_id')}`);
+  });
+});
