@@ -13,6 +13,31 @@ import { acceptedMetricKeys, prepareValues, provenanceTags, type Provenance } fr
 import { unsafePathReason } from './paths.js';
 import type { RunIssue } from './types.js';
 
+/**
+ * Optional: sees what compareRun reads and decides, for a report that shows it (src/report/).
+ * It must not throw and must keep its memory bounded: histories reach it page by page.
+ */
+export interface CompareObserver {
+  /** Params or tags as the copy should hold them (the published mapping applied), and as it does. */
+  keyValues?(field: 'param' | 'tag', expected: KeyValue[], actual: KeyValue[], ignored: ReadonlySet<string>): void;
+  /** What the mapping changed or left out (the same list copy reports). */
+  issues?(issues: RunIssue[]): void;
+  /** One page of a metric history, from the source or from the copy, as read. */
+  metricPage?(key: string, side: 'source' | 'copy', page: readonly MetricPoint[]): void;
+  /** verify's exact verdict on one metric, after both histories streamed past. */
+  metricCompared?(key: string, same: boolean): void;
+  file?(check: FileCheck): void;
+}
+
+/** One file of the source and its copy; an absent side is a missing file, an absent hash not hashed. */
+export interface FileCheck {
+  path: string;
+  sourceSize?: number;
+  copySize?: number;
+  sourceSha256?: string;
+  copySha256?: string;
+}
+
 export interface RunComparison {
   differences: string[];
   points: number;
@@ -29,6 +54,7 @@ export async function compareRun(
   targetStore: Store,
   origin: Provenance,
   parentTargetId: string | undefined,
+  observer?: CompareObserver,
 ): Promise<RunComparison> {
   const differences: string[] = [];
   const result: RunComparison = { differences, points: 0, files: 0, bytes: 0 };
@@ -50,13 +76,18 @@ export async function compareRun(
 
   const issues: RunIssue[] = [];
   const expected = prepareValues(await source.params(), await source.tags(), targetStore, parentTargetId, issues);
-  compareKeyValues('param', expected.params, await copy.params(), differences, new Set());
+  const copyParams = await copy.params();
+  compareKeyValues('param', expected.params, copyParams, differences, new Set());
   const expectedTags = [...expected.tags, ...provenanceTags(a, origin, targetStore)].filter((tag) => !IGNORED_TARGET_TAGS.has(tag.key));
-  compareKeyValues('tag', expectedTags, await copy.tags(), differences, IGNORED_TARGET_TAGS);
+  const copyTags = await copy.tags();
+  compareKeyValues('tag', expectedTags, copyTags, differences, IGNORED_TARGET_TAGS);
+  observer?.keyValues?.('param', expected.params, copyParams, new Set());
+  observer?.keyValues?.('tag', expectedTags, copyTags, IGNORED_TARGET_TAGS);
 
   compareInputs(await source.inputs(), await copy.inputs(), differences);
 
   const keys = acceptedMetricKeys(await source.metricKeys(), targetStore, issues);
+  observer?.issues?.(issues);
   const copyKeys = new Set(await copy.metricKeys());
   for (const key of keys) {
     if (!copyKeys.has(key)) {
@@ -64,16 +95,18 @@ export async function compareRun(
       continue;
     }
     copyKeys.delete(key);
-    const want = await fingerprintHistory(source.metricHistory(key), (value) => storedValue(targetStore, value));
-    const got = await fingerprintHistory(copy.metricHistory(key), (value) => value);
+    const seen = (side: 'source' | 'copy') => (page: MetricPoint[]) => observer?.metricPage?.(key, side, page);
+    const want = await fingerprintHistory(source.metricHistory(key), (value) => storedValue(targetStore, value), seen('source'));
+    const got = await fingerprintHistory(copy.metricHistory(key), (value) => value, seen('copy'));
     result.points += want.count;
+    observer?.metricCompared?.(key, sameFingerprint(want, got));
     if (!sameFingerprint(want, got)) {
       differences.push(`metric ${key}: histories differ (source ${want.count} points, copy ${got.count})`);
     }
   }
   for (const key of copyKeys) differences.push(`metric ${key}: only in the copy`);
 
-  await compareFiles(source, copy, targetStore, differences, result);
+  await compareFiles(source, copy, targetStore, differences, result, observer);
   return result;
 }
 
@@ -116,15 +149,27 @@ function storedValue(target: Store, value: number): number {
   return value;
 }
 
-async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (value: number) => number): Promise<Fingerprint> {
+async function fingerprintHistory(
+  pages: AsyncIterable<MetricPoint[]>,
+  map: (value: number) => number,
+  seen: (page: MetricPoint[]) => void,
+): Promise<Fingerprint> {
   const print = newFingerprint();
   for await (const page of pages) {
+    seen(page);
     for (const point of page) addPoint(print, canonicalPoint(point, map(point.value)));
   }
   return print;
 }
 
-async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison): Promise<void> {
+async function compareFiles(
+  source: SourceRun,
+  copy: SourceRun,
+  targetStore: Store,
+  differences: string[],
+  result: RunComparison,
+  observer?: CompareObserver,
+): Promise<void> {
   const want = new Map<string, number>();
   for await (const file of source.files()) {
     if (!unsafePathReason(file.path) && !targetStore.rejectPath?.(file.path)) want.set(file.path, file.size);
@@ -135,19 +180,25 @@ async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Sto
     const copySize = got.get(path);
     got.delete(path);
     if (copySize === undefined) {
+      observer?.file?.({ path, sourceSize: size });
       differences.push(`file ${path}: missing in the copy`);
       continue;
     }
     result.files++;
     result.bytes += size;
     if (copySize !== size) {
+      observer?.file?.({ path, sourceSize: size, copySize });
       differences.push(`file ${path}: ${size} bytes in the source, ${copySize} in the copy`);
       continue;
     }
     const [x, y] = await Promise.all([sha256(await source.openFile(path)), sha256(await copy.openFile(path))]);
+    observer?.file?.({ path, sourceSize: size, copySize, sourceSha256: x, copySha256: y });
     if (x !== y) differences.push(`file ${path}: sha256 differs (source ${x}, copy ${y})`);
   }
-  for (const path of got.keys()) differences.push(`file ${path}: only in the copy`);
+  for (const [path, copySize] of got) {
+    observer?.file?.({ path, copySize });
+    differences.push(`file ${path}: only in the copy`);
+  }
 }
 
 async function sha256(stream: Readable): Promise<string> {

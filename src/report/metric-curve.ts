@@ -1,0 +1,51 @@
+/**
+ * One metric's source and copy histories, downsampled for an overlay chart as the pages stream
+ * past (curve-grid.ts). Steps are the x axis, as in MLflow's UI; when every point has the same
+ * step (a metric logged without steps), the points' wall-clock time is the x axis instead.
+ */
+import type { MetricPoint } from '../model/run.js';
+import { CurveGrid, type CurveRows, type Side } from './curve-grid.js';
+
+export interface MetricChart {
+  key: string;
+  /** verify's exact comparison (fingerprints of the full histories) found them equal. */
+  same: boolean;
+  axis: 'step' | 'time';
+  /** Points read per side, and how many of them were NaN or +-Infinity (not drawn). */
+  points: [number, number];
+  nonFinite: [number, number];
+  /** time axis: seconds since the epoch. */
+  rows: CurveRows;
+}
+
+export class MetricCurve {
+  private readonly steps: CurveGrid;
+  private readonly times: CurveGrid;
+  private readonly points: [number, number] = [0, 0];
+  private readonly nonFinite: [number, number] = [0, 0];
+
+  constructor(readonly key: string, buckets = 500) {
+    this.steps = new CurveGrid(buckets);
+    this.times = new CurveGrid(buckets);
+  }
+
+  add(side: Side, page: readonly MetricPoint[]): void {
+    for (const point of page) {
+      this.points[side]++;
+      if (!Number.isFinite(point.value)) {
+        this.nonFinite[side]++;
+        continue;
+      }
+      this.steps.add(side, Number(point.step), point.value);
+      this.times.add(side, point.timestamp, point.value);
+    }
+  }
+
+  chart(same: boolean): MetricChart {
+    const [low, high] = this.steps.range;
+    const byTime = low === high && this.points[0] + this.points[1] > 2;
+    const rows = byTime ? this.times.rows() : this.steps.rows();
+    if (byTime) rows.x = rows.x.map((ms) => ms / 1000);
+    return { key: this.key, same, axis: byTime ? 'time' : 'step', points: [...this.points], nonFinite: [...this.nonFinite], rows };
+  }
+}
