@@ -396,7 +396,7 @@
     card.appendChild(plot);
     var diff = differingMarks(chart.rows);
     card.dataset.differingPoints = String(diff.count);
-    if (diff.count) card.appendChild(el('div', 'chart-facts bad-text', [plural(diff.count, 'displayed point') + ' differ (red)']));
+    if (diff.count) card.appendChild(el('div', 'chart-facts bad-text', [plural(diff.count, 'displayed point') + (diff.count === 1 ? ' differs' : ' differ') + ' (red)']));
     draws.push(function () {
       var series = [
         {},
