@@ -78,12 +78,12 @@ export class HtmlReportCollector {
       issues: builder?.issueCount ?? 0,
     };
     this.checked.set(result.sourceRunId, entry);
-    const detail = (builder ?? new RunDetailBuilder(this.limits)).build(result.differences);
     const clean = result.status === 'ok';
     if (clean && this.cleanKept >= this.limits.cleanRuns) {
       entry.omitted = `details are kept for the first ${this.limits.cleanRuns} clean runs; verify found this one identical to its source`;
       return;
     }
+    const detail = (builder ?? new RunDetailBuilder(this.limits)).build(result.differences);
     let size = jsonSize(detail);
     const room = clean ? this.limits.cleanBytes - this.cleanBytes : this.limits.otherBytes - this.otherBytes;
     if (size > room) {
@@ -141,11 +141,11 @@ export class HtmlReportCollector {
         exitStatus: input.exitStatus,
       },
       limits: {
-        pointsPerSeries: this.limits.buckets * 2,
+        pointsPerSeries: this.limits.buckets * 4,
         detailsLeftOut: leftOut,
         note:
-          `Curves are downsampled for display (the lowest and highest value in each of ${this.limits.buckets} buckets, ` +
-          `at most ${this.limits.buckets * 2} points per series); exact equality of every point is what verify's fingerprint decides. ` +
+          `Curves are downsampled for display: the first, last, lowest and highest point in each of ${this.limits.buckets} ` +
+          `buckets, at most ${this.limits.buckets * 4} points per series. Exact equality of every point is what verify's fingerprint decides. ` +
           `Details are kept for every run with a difference (up to ${mb(this.limits.otherBytes)}) and for the first ` +
           `${this.limits.cleanRuns} clean runs (up to ${mb(this.limits.cleanBytes)}).`,
       },
@@ -184,7 +184,11 @@ export class HtmlReportCollector {
     if (entry?.detail) {
       row.detail = entry.detail;
       if (copyIssues) {
-        row.detail.issues = copyIssues.slice(0, this.limits.listRows).map((issue) => ({ ...issue, reason: clip(issue.reason, this.limits.textLength) }));
+        const { listRows, textLength } = this.limits;
+        row.detail.issues = copyIssues.slice(0, listRows).map((issue) => ({ ...issue, reason: clip(issue.reason, textLength) }));
+        const { issues: _stale, ...leftOut } = row.detail.leftOut ?? {};
+        const more = copyIssues.length - row.detail.issues.length;
+        row.detail.leftOut = more > 0 ? { ...leftOut, issues: more } : leftOut;
       }
     } else if (entry?.omitted) row.detailOmitted = entry.omitted;
     else if (!checked) row.detailOmitted = 'not compared: verify did not run';

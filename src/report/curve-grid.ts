@@ -7,20 +7,26 @@
  * `buckets` buckets of width w (a power of two), the first aligned on a multiple of w. A point
  * outside the grid widens it: w doubles (adjacent buckets merge) until the smallest and largest x
  * seen fit, and the grid re-anchors on the smallest x. Each bucket keeps, per side (source and
- * copy), the lowest and the highest value with their x and a count - the min/max envelope that
- * line-chart decimation uses (M4 without first/last), so a spike or a changed extreme is never
- * averaged away. Memory is O(buckets) per metric, independent of the history's length.
+ * copy), its first and last point and its lowest and highest value with their x - the M4
+ * decimation of line charts (Jugel et al., VLDB 2014) - so a spike or a changed extreme is never
+ * averaged away and the line enters and leaves each bucket where it really does. Memory is
+ * O(buckets) per metric, independent of the history's length.
  *
  * The result depends only on the set of points, not on their order: w ends as the smallest power
  * of two whose grid spans all x (the span only shrinks as w grows, and w never grows further than
- * the points seen so far need), the anchor is floor(min x / w), and ties keep the smaller x.
- * Both sides share one grid, so their buckets line up and the overlay compares like with like.
+ * the points seen so far need), the anchor is floor(min x / w), and every tie is broken by a fixed
+ * rule (first: smaller y, last: larger y, min and max: smaller x). Both sides share one grid, so
+ * their buckets line up and the overlay compares like with like.
  */
 
 export type Side = 0 | 1;
 
-/** Per side: min value and its x, max value and its x, points in the bucket. */
+/** Per side and bucket: first and last point (by x), min and max value with their x, a count. */
 interface SideBuckets {
+  firstX: Float64Array;
+  firstY: Float64Array;
+  lastX: Float64Array;
+  lastY: Float64Array;
   minY: Float64Array;
   minX: Float64Array;
   maxY: Float64Array;
@@ -30,6 +36,10 @@ interface SideBuckets {
 
 function sideBuckets(size: number): SideBuckets {
   return {
+    firstX: new Float64Array(size),
+    firstY: new Float64Array(size),
+    lastX: new Float64Array(size),
+    lastY: new Float64Array(size),
     minY: new Float64Array(size),
     minX: new Float64Array(size),
     maxY: new Float64Array(size),
@@ -52,7 +62,7 @@ export class CurveGrid {
   private xMax = -Infinity;
   private sides: [SideBuckets, SideBuckets];
 
-  constructor(readonly buckets = 500) {
+  constructor(readonly buckets = 250) {
     if (!Number.isInteger(buckets) || buckets < 2) throw new Error('a curve grid needs at least 2 buckets');
     this.sides = [sideBuckets(buckets), sideBuckets(buckets)];
   }
@@ -66,21 +76,7 @@ export class CurveGrid {
   add(side: Side, x: number, y: number): void {
     if (x < this.xMin || x > this.xMax) this.extend(Math.min(x, this.xMin), Math.max(x, this.xMax));
     const index = Math.floor(x / this.width) - Math.floor(this.lo / this.width);
-    const b = this.sides[side];
-    if (b.count[index] === 0) {
-      b.minY[index] = b.maxY[index] = y;
-      b.minX[index] = b.maxX[index] = x;
-    } else {
-      if (y < b.minY[index]! || (y === b.minY[index] && x < b.minX[index]!)) {
-        b.minY[index] = y;
-        b.minX[index] = x;
-      }
-      if (y > b.maxY[index]! || (y === b.maxY[index] && x < b.maxX[index]!)) {
-        b.maxY[index] = y;
-        b.maxX[index] = x;
-      }
-    }
-    b.count[index]!++;
+    merge(this.sides[side], index, x, y, x, y, y, x, y, x, 1);
   }
 
   /** Makes the grid cover [low, high]: the smallest doubling of w that spans it, anchored at low. */
@@ -110,27 +106,12 @@ export class CurveGrid {
         if (from.count[i] === 0) continue;
         // Old buckets nest inside new ones: w grew by a power of two and both grids are aligned.
         const j = Math.floor((oldLo + i * oldWidth) / width) - Math.floor(lo / width);
-        if (to.count[j] === 0) {
-          to.minY[j] = from.minY[i]!;
-          to.minX[j] = from.minX[i]!;
-          to.maxY[j] = from.maxY[i]!;
-          to.maxX[j] = from.maxX[i]!;
-        } else {
-          if (from.minY[i]! < to.minY[j]! || (from.minY[i] === to.minY[j] && from.minX[i]! < to.minX[j]!)) {
-            to.minY[j] = from.minY[i]!;
-            to.minX[j] = from.minX[i]!;
-          }
-          if (from.maxY[i]! > to.maxY[j]! || (from.maxY[i] === to.maxY[j] && from.maxX[i]! < to.maxX[j]!)) {
-            to.maxY[j] = from.maxY[i]!;
-            to.maxX[j] = from.maxX[i]!;
-          }
-        }
-        to.count[j]! += from.count[i]!;
+        merge(to, j, from.firstX[i]!, from.firstY[i]!, from.lastX[i]!, from.lastY[i]!, from.minY[i]!, from.minX[i]!, from.maxY[i]!, from.maxX[i]!, from.count[i]!);
       }
     }
   }
 
-  /** At most 2 points per bucket and side, merged into rows on a shared x. */
+  /** At most 4 points per bucket and side, merged into rows on a shared x. */
   rows(): CurveRows {
     const out: CurveRows = { x: [], source: [], copy: [] };
     for (let i = 0; i < this.buckets; i++) {
@@ -166,9 +147,57 @@ export class CurveGrid {
   private bucketPoints(side: Side, i: number): Array<[number, number]> {
     const b = this.sides[side];
     if (b.count[i] === 0) return [];
-    const low: [number, number] = [b.minX[i]!, b.minY[i]!];
-    const high: [number, number] = [b.maxX[i]!, b.maxY[i]!];
-    if (low[0] === high[0] && low[1] === high[1]) return [low];
-    return high[0] < low[0] ? [high, low] : [low, high];
+    const points: Array<[number, number]> = [
+      [b.firstX[i]!, b.firstY[i]!],
+      [b.minX[i]!, b.minY[i]!],
+      [b.maxX[i]!, b.maxY[i]!],
+      [b.lastX[i]!, b.lastY[i]!],
+    ];
+    points.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    return points.filter((p, k) => k === 0 || p[0] !== points[k - 1]![0] || p[1] !== points[k - 1]![1]);
   }
+}
+
+/** Folds a point, or a whole old bucket, into bucket j. */
+function merge(
+  to: SideBuckets,
+  j: number,
+  firstX: number,
+  firstY: number,
+  lastX: number,
+  lastY: number,
+  minY: number,
+  minX: number,
+  maxY: number,
+  maxX: number,
+  count: number,
+): void {
+  if (to.count[j] === 0) {
+    to.firstX[j] = firstX;
+    to.firstY[j] = firstY;
+    to.lastX[j] = lastX;
+    to.lastY[j] = lastY;
+    to.minY[j] = minY;
+    to.minX[j] = minX;
+    to.maxY[j] = maxY;
+    to.maxX[j] = maxX;
+  } else {
+    if (firstX < to.firstX[j]! || (firstX === to.firstX[j] && firstY < to.firstY[j]!)) {
+      to.firstX[j] = firstX;
+      to.firstY[j] = firstY;
+    }
+    if (lastX > to.lastX[j]! || (lastX === to.lastX[j] && lastY > to.lastY[j]!)) {
+      to.lastX[j] = lastX;
+      to.lastY[j] = lastY;
+    }
+    if (minY < to.minY[j]! || (minY === to.minY[j] && minX < to.minX[j]!)) {
+      to.minY[j] = minY;
+      to.minX[j] = minX;
+    }
+    if (maxY > to.maxY[j]! || (maxY === to.maxY[j] && maxX < to.maxX[j]!)) {
+      to.maxY[j] = maxY;
+      to.maxX[j] = maxX;
+    }
+  }
+  to.count[j]! += count;
 }

@@ -63,9 +63,9 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-/** Escapes text for an HTML text node or a quoted attribute. */
+/** Escapes text for an HTML text node or a double-quoted attribute. */
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function renderHtmlReport(data: HtmlReportData, redact: Redactor = (text) => text): string {

@@ -24,7 +24,7 @@ export class MetricCurve {
   private readonly points: [number, number] = [0, 0];
   private readonly nonFinite: [number, number] = [0, 0];
 
-  constructor(readonly key: string, buckets = 500) {
+  constructor(readonly key: string, buckets = 250) {
     this.steps = new CurveGrid(buckets);
     this.times = new CurveGrid(buckets);
   }
@@ -43,7 +43,8 @@ export class MetricCurve {
 
   chart(same: boolean): MetricChart {
     const [low, high] = this.steps.range;
-    const byTime = low === high && this.points[0] + this.points[1] > 2;
+    const [first, last] = this.times.range;
+    const byTime = low === high && first < last;
     const rows = byTime ? this.times.rows() : this.steps.rows();
     if (byTime) rows.x = rows.x.map((ms) => ms / 1000);
     return { key: this.key, same, axis: byTime ? 'time' : 'step', points: [...this.points], nonFinite: [...this.nonFinite], rows };

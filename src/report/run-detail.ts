@@ -11,7 +11,7 @@ import { MetricCurve } from './metric-curve.js';
 import type { FileRow, KeyValueMark, KeyValueRow, RunDetail } from './report-data.js';
 
 export interface DetailLimits {
-  /** Buckets per curve grid: up to 2 points per bucket and series. */
+  /** Buckets per curve grid: up to 4 points per bucket and series. */
   buckets: number;
   /** Rows kept per list (params, tags, files, issues, differences). */
   listRows: number;
@@ -22,7 +22,7 @@ export interface DetailLimits {
 }
 
 export const DEFAULT_DETAIL_LIMITS: DetailLimits = {
-  buckets: 500,
+  buckets: 250,
   listRows: 500,
   textLength: 1000,
   chartBytesPerRun: 1_000_000,
@@ -106,7 +106,7 @@ export class RunDetailBuilder {
   private dropRows(chart: RunDetail['metrics'][number]): void {
     if (this.detail.metrics.includes(chart)) this.chartBytes -= chart.rows.x.length * BYTES_PER_ROW;
     chart.rows = { x: [], source: [], copy: [] };
-    chart.omitted = 'not drawn: the report keeps about 1 MB of curves per run';
+    chart.omitted = `not drawn: the report keeps about ${Math.round(this.limits.chartBytesPerRun / 1000)} kB of curves per run`;
   }
 
   private file(check: FileCheck): void {
