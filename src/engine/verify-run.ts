@@ -12,31 +12,7 @@ import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerp
 import { acceptedMetricKeys, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { unsafePathReason } from './paths.js';
 import type { RunIssue } from './types.js';
-
-/**
- * Optional: sees what compareRun reads and decides, for a report that shows it (src/report/).
- * It must not throw and must keep its memory bounded: histories reach it page by page.
- */
-export interface CompareObserver {
-  /** Params or tags as the copy should hold them (the published mapping applied), and as it does. */
-  keyValues?(field: 'param' | 'tag', expected: KeyValue[], actual: KeyValue[], ignored: ReadonlySet<string>): void;
-  /** What the mapping changed or left out (the same list copy reports). */
-  issues?(issues: RunIssue[]): void;
-  /** One page of a metric history, from the source or from the copy, as read. */
-  metricPage?(key: string, side: 'source' | 'copy', page: readonly MetricPoint[]): void;
-  /** verify's exact verdict on one metric, after both histories streamed past. */
-  metricCompared?(key: string, same: boolean): void;
-  file?(check: FileCheck): void;
-}
-
-/** One file of the source and its copy; an absent side is a missing file, an absent hash not hashed. */
-export interface FileCheck {
-  path: string;
-  sourceSize?: number;
-  copySize?: number;
-  sourceSha256?: string;
-  copySha256?: string;
-}
+import type { CompareObserver } from './compare-observer.js';
 
 export interface RunComparison {
   differences: string[];
@@ -149,11 +125,7 @@ function storedValue(target: Store, value: number): number {
   return value;
 }
 
-async function fingerprintHistory(
-  pages: AsyncIterable<MetricPoint[]>,
-  map: (value: number) => number,
-  seen: (page: MetricPoint[]) => void,
-): Promise<Fingerprint> {
+async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (value: number) => number, seen: (page: MetricPoint[]) => void): Promise<Fingerprint> {
   const print = newFingerprint();
   for await (const page of pages) {
     seen(page);
@@ -162,14 +134,7 @@ async function fingerprintHistory(
   return print;
 }
 
-async function compareFiles(
-  source: SourceRun,
-  copy: SourceRun,
-  targetStore: Store,
-  differences: string[],
-  result: RunComparison,
-  observer?: CompareObserver,
-): Promise<void> {
+async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison, observer?: CompareObserver): Promise<void> {
   const want = new Map<string, number>();
   for await (const file of source.files()) {
     if (!unsafePathReason(file.path) && !targetStore.rejectPath?.(file.path)) want.set(file.path, file.size);

@@ -12,7 +12,8 @@ import { UsageError, errorMessage } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
-import { compareRun, type CompareObserver } from './verify-run.js';
+import { compareRun } from './verify-run.js';
+import type { CompareObserver } from './compare-observer.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
