@@ -13,11 +13,11 @@ import type { CliContext } from './context.js';
 export function htmlReportPath(html: string | undefined, cwd: string): string | undefined {
   if (!html) return undefined;
   const path = resolve(cwd, html);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     accessSync(dirname(path), constants.W_OK);
-  } catch {
-    throw new UsageError(`--html ${path}: cannot write in ${dirname(path)}`);
+  } catch (error) {
+    throw new UsageError(`--html ${path}: cannot write in ${dirname(path)} (${(error as { code?: string }).code ?? 'not writable'})`);
   }
   return path;
 }

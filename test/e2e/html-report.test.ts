@@ -186,6 +186,16 @@ describe.skipIf(!runBrowserTests)('the HTML report in a browser', () => {
     await page.close();
   });
 
+  it('refuses an --html path it cannot write before anything is copied', async () => {
+    const dir = tempDir('html-bad');
+    writeFileSync(join(dir, 'a-file'), '');
+    const args = ['copy', ...locations().map((arg) => arg.replace(join(cwd, 'mlruns'), join(dir, 'mlruns'))), '--html', 'a-file/report.html'];
+    const result = await runCli(args, { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`--html ${join(dir, 'a-file/report.html')}: cannot write in ${join(dir, 'a-file')}`);
+    expect(readdirSync(dir)).toEqual(['a-file']);
+  });
+
   it('shows hostile run data as text: no markup from a run reaches the document', async () => {
     const hostile = '</script><script>window.__owned=1</script><!-- <img src=x onerror="window.__owned=2">';
     const collector = new HtmlReportCollector();
