@@ -72,9 +72,20 @@ export class CurveGrid {
     return [this.xMin, this.xMax];
   }
 
+  /** No two points with different x so far. */
+  get singleX(): boolean {
+    return this.xMin === this.xMax;
+  }
+
   /** Adds one point; `y` must be finite (the caller counts the others). */
   add(side: Side, x: number, y: number): void {
-    if (x < this.xMin || x > this.xMax) this.extend(Math.min(x, this.xMin), Math.max(x, this.xMax));
+    if (!(x >= this.xMin && x <= this.xMax)) {
+      // Inside the grid's span the grid stays as it is (its anchor is min x's bucket): only the range moves.
+      if (this.xMin !== Infinity && x >= this.lo && x < this.lo + this.buckets * this.width) {
+        if (x < this.xMin) this.xMin = x;
+        else this.xMax = x;
+      } else this.extend(Math.min(x, this.xMin), Math.max(x, this.xMax));
+    }
     const index = Math.floor(x / this.width) - Math.floor(this.lo / this.width);
     merge(this.sides[side], index, x, y, x, y, y, x, y, x, 1);
   }

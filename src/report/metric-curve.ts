@@ -37,14 +37,14 @@ export class MetricCurve {
         continue;
       }
       this.steps.add(side, Number(point.step), point.value);
-      this.times.add(side, point.timestamp, point.value);
+      // Time is the x axis only while every step is the same: past that, the time grid is dead weight.
+      if (this.steps.singleX) this.times.add(side, point.timestamp, point.value);
     }
   }
 
   chart(same: boolean): MetricChart {
-    const [low, high] = this.steps.range;
     const [first, last] = this.times.range;
-    const byTime = low === high && first < last;
+    const byTime = this.steps.singleX && first < last;
     const rows = byTime ? this.times.rows() : this.steps.rows();
     if (byTime) rows.x = rows.x.map((ms) => ms / 1000);
     return { key: this.key, same, axis: byTime ? 'time' : 'step', points: [...this.points], nonFinite: [...this.nonFinite], rows };
