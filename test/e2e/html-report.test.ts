@@ -125,6 +125,14 @@ describe.skipIf(!runBrowserTests)('the HTML report in a browser', () => {
     expect(await page.locator(`tr.detail-row[data-run-id="${run.sourceRunId}"] .uplot`).count()).toBe(keys.length);
     expect(await page.locator('tr.file.differs').count()).toBe(0);
     await screenshot(page, 'html-report-clean');
+
+    // Sortable and filterable: most points first; a filter by name keeps the matching runs.
+    await page.locator('th[data-key="points"] button').click();
+    const mostPoints = [...copyReport.runs].sort((a, b) => b.counts.points - a.counts.points)[0]!;
+    expect(await page.locator('tr.run-row').first().getAttribute('data-run-id')).toBe(mostPoints.sourceRunId);
+    await page.locator('input.search').fill('xgb-depth');
+    expect(await page.locator('tr.run-row .name').allTextContents()).toEqual(expect.arrayContaining(['xgb-depth-4', 'xgb-depth-8']));
+    expect(await page.locator('tr.run-row').count()).toBe(copyReport.runs.filter((r) => r.sourceName?.includes('xgb-depth')).length);
     expect(problems).toEqual([]);
     await page.close();
   });
