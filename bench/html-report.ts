@@ -158,13 +158,19 @@ function curveCost(points: number): { alone: number; withCurve: number; heapMb: 
     return performance.now() - t;
   };
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = process.memoryUsage().heapUsed;
-  const alone = pass();
-  const curve = new MetricCurve('m');
-  const withCurve = pass(curve);
-  gc?.();
-  const heapMb = (process.memoryUsage().heapUsed - before) / 1e6;
+  // The machine is shared: alternate the two passes three times and keep each one's best.
+  let alone = Infinity;
+  let withCurve = Infinity;
+  let heapMb = 0;
+  for (let round = 0; round < 3; round++) {
+    alone = Math.min(alone, pass());
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const curve = new MetricCurve('m');
+    withCurve = Math.min(withCurve, pass(curve));
+    gc?.();
+    heapMb = Math.max(heapMb, (process.memoryUsage().heapUsed - before) / 1e6);
+  }
   return { alone, withCurve, heapMb };
 }
 
@@ -173,8 +179,8 @@ try {
   for (const points of [100_000, 1_000_000]) {
     const { alone, withCurve, heapMb } = curveCost(points);
     console.log(
-      `curves while verify streams ${points.toLocaleString('en-US')} points: fingerprint alone ${Math.round(alone)} ms, with the curve ${Math.round(withCurve)} ms ` +
-        `(x${(withCurve / alone).toFixed(2)}); heap held afterwards ${heapMb.toFixed(2)} MB`,
+      `curves while verify streams ${points.toLocaleString('en-US')} points (best of 3): fingerprint alone ${Math.round(alone)} ms, with the curve ${Math.round(withCurve)} ms ` +
+        `(x${(withCurve / alone).toFixed(2)}); heap held by the curve afterwards ${heapMb.toFixed(2)} MB`,
     );
   }
   await scenario('typical', dir, 100);
