@@ -11,7 +11,7 @@ export interface MetricChart {
   /** verify's exact comparison (fingerprints of the full histories) found them equal. */
   same: boolean;
   axis: 'step' | 'time';
-  /** Points read per side, and how many of them were NaN or +-Infinity (not drawn). */
+  /** Points read per side, and how many of them were NaN or +-Infinity (+-MAX_VALUE included; not drawn). */
   points: [number, number];
   nonFinite: [number, number];
   /** time axis: seconds since the epoch. */
@@ -32,7 +32,8 @@ export class MetricCurve {
   add(side: Side, page: readonly MetricPoint[]): void {
     for (const point of page) {
       this.points[side]++;
-      if (!Number.isFinite(point.value)) {
+      // +-Number.MAX_VALUE is how SQL stores keep +-Infinity: as unplottable as the infinity itself.
+      if (!Number.isFinite(point.value) || Math.abs(point.value) === Number.MAX_VALUE) {
         this.nonFinite[side]++;
         continue;
       }

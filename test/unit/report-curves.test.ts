@@ -87,16 +87,21 @@ describe('report curves', () => {
     expect(curve.chart(true).rows.x).toEqual([2 ** 63]);
   });
 
-  it('count NaN and infinities without drawing them', () => {
+  it('count NaN and infinities (and the +-MAX_VALUE SQL stores keep for them) without drawing them', () => {
     const curve = new MetricCurve('m');
     curve.add(0, [
       { step: 0, timestamp: 0, value: NaN },
       { step: 1, timestamp: 0, value: Infinity },
       { step: 2, timestamp: 0, value: 0.5 },
     ]);
+    curve.add(1, [
+      { step: 0, timestamp: 0, value: NaN },
+      { step: 1, timestamp: 0, value: Number.MAX_VALUE },
+      { step: 2, timestamp: 0, value: 0.5 },
+    ]);
     const chart = curve.chart(true);
-    expect(chart).toMatchObject({ points: [3, 0], nonFinite: [2, 0] });
-    expect(chart.rows).toEqual({ x: [2], source: [0.5], copy: [null] });
+    expect(chart).toMatchObject({ points: [3, 3], nonFinite: [2, 2] });
+    expect(chart.rows).toEqual({ x: [2], source: [0.5], copy: [0.5] });
   });
 
   it('use wall-clock time as x when every point has the same step', () => {

@@ -384,7 +384,7 @@
       badge(chart.same ? 'identical' : 'DIFFERS', chart.same ? 'good' : 'bad'),
     ]);
     var facts = 'source ' + plural(chart.points[0], 'point') + ', copy ' + plural(chart.points[1], 'point');
-    if (chart.nonFinite[0] || chart.nonFinite[1]) facts += ' · not drawn (NaN/±Inf): ' + count(chart.nonFinite[0]) + ' / ' + count(chart.nonFinite[1]);
+    if (chart.nonFinite[0] || chart.nonFinite[1]) facts += ' · not drawn (NaN, ±Inf): source ' + count(chart.nonFinite[0]) + ', copy ' + count(chart.nonFinite[1]);
     if (chart.axis === 'time') facts += ' · x: time (every point has the same step)';
     card.appendChild(title);
     card.appendChild(el('div', 'chart-facts', [facts]));
@@ -400,8 +400,9 @@
     draws.push(function () {
       var series = [
         {},
-        { label: 'source', stroke: '#2563eb', width: 2, spanGaps: true, points: { show: false } },
-        { label: 'copy', stroke: '#f59e0b', width: 1.5, dash: [6, 4], spanGaps: true, points: { show: false } },
+        // uPlot shows the points themselves only where they are sparse (a one-point metric stays visible).
+        { label: 'source', stroke: '#2563eb', width: 2, spanGaps: true },
+        { label: 'copy', stroke: '#f59e0b', width: 1.5, dash: [6, 4], spanGaps: true },
       ];
       var values = [chart.rows.x, chart.rows.source, chart.rows.copy];
       if (diff.count) {
