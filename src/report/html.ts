@@ -28,6 +28,7 @@ interface PageAssets {
   script: string;
   chartStyle: string;
   chartScript: string;
+  chartLicense: string;
 }
 
 let cached: PageAssets | undefined;
@@ -42,9 +43,10 @@ function assets(): PageAssets {
     script: read(join(PAGE_DIR, 'app.js')),
     chartStyle: read(require.resolve('uplot/dist/uPlot.min.css')),
     chartScript: read(require.resolve('uplot/dist/uPlot.iife.min.js')),
+    chartLicense: read(require.resolve('uplot/LICENSE')),
   };
   for (const [name, text] of Object.entries(cached)) {
-    if (name !== 'template' && /<\/(script|style)|<!--/i.test(text)) throw new Error(`report page asset ${name} would end its own element`);
+    if (name !== 'template' && /<\/(script|style)|<!--|-->/i.test(text)) throw new Error(`report page asset ${name} would end its own element`);
   }
   return cached;
 }
@@ -88,6 +90,7 @@ export function renderHtmlReport(data: HtmlReportData, redact: Redactor = (text)
     STYLE: `<style>${styles}</style>`,
     DATA: `<script type="application/json" id="report-data">${json}</script>`,
     SCRIPTS: scripts.map((script) => `<script>${script}</script>`).join('\n'),
+    LICENSES: `<!-- The charts are drawn by uPlot (https://github.com/leeoniya/uPlot), bundled in this file:\n\n${page.chartLicense.trim()}\n-->`,
   };
   // One pass over the template's {{NAME}} slots: nothing inserted is scanned again.
   return page.template.replace(/\{\{([A-Z]+)\}\}/g, (slot, name: string) => {

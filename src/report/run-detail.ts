@@ -70,7 +70,7 @@ export class RunDetailBuilder {
     file: (check) => this.file(check),
   };
 
-  setIssues(issues: RunIssue[]): void {
+  private setIssues(issues: RunIssue[]): void {
     this.detail.issues = issues.slice(0, this.limits.listRows).map((issue) => ({ ...issue, reason: clip(issue.reason, this.limits.textLength) }));
     if (issues.length > this.limits.listRows) this.leftOut.issues = issues.length - this.limits.listRows;
     else delete this.leftOut.issues;
