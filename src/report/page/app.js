@@ -221,8 +221,7 @@
     var tr = el('tr', 'run-row' + (isProblem(run) ? ' problem' : ''), cells);
     tr.dataset.index = String(index);
     tr.dataset.runId = run.id;
-    tr.addEventListener('click', function (event) {
-      if (event.target.closest('a')) return;
+    tr.addEventListener('click', function () {
       if (state.open.has(index)) state.open.delete(index);
       else state.open.add(index);
       renderRows();
