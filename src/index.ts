@@ -15,3 +15,7 @@ export type * from './model/run.js';
 export { PROVENANCE } from './model/provenance.js';
 export { UserError, UsageError, AuthError, NotFoundError, UnreachableError } from './util/errors.js';
 export { verifyProject, type VerifyOptions, type VerifyReport, type VerifyRunResult, type VerifyStatus } from './engine/verify.js';
+export { HtmlReportCollector, DEFAULT_REPORT_LIMITS, type ReportLimits, type BuildInput } from './report/collect.js';
+export { renderHtmlReport, writeHtmlReport } from './report/html.js';
+export type * from './report/report-data.js';
+export type { CompareObserver, FileCheck } from './engine/compare-observer.js';

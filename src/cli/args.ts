@@ -36,6 +36,7 @@ export const COPY_OPTIONS = {
   shard: { type: 'string' },
   'log-file': { type: 'string' },
   report: { type: 'string' },
+  html: { type: 'string' },
   quiet: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -82,6 +83,8 @@ How:
                             same as &step_multiplier=N in the neptune-export: URI
   --log-file PATH           log file (default <source>_to_<target>_YYYYmmddHHMMSS.log here)
   --report PATH             JSON report (default: beside the log, .report.json)
+  --html PATH               also write a one-file HTML report: every run's outcome, params, tags,
+                            files and source-versus-copy curves (implies --verify)
   --quiet                   print only the summary
   --no-progress             plain lines instead of a progress bar
   --json                    print the JSON report on stdout
@@ -112,6 +115,8 @@ export interface CopyArgs {
   shard?: Shard;
   logFile?: string;
   report?: string;
+  /** Write the HTML report here (src/report/). */
+  html?: string;
   quiet: boolean;
   noProgress: boolean;
   json: boolean;
@@ -193,6 +198,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
   if (values.shard !== undefined) args.shard = parseShard(values.shard);
   args.logFile = nonEmpty(values['log-file'], '--log-file');
   args.report = nonEmpty(values.report, '--report');
+  args.html = nonEmpty(values.html, '--html');
 
   const filters = args.filters;
   if (values['run-id'] !== undefined) filters.runIds = readRunIds(values['run-id'], options.cwd);

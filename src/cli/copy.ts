@@ -22,6 +22,9 @@ import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
 import { askCopySettings } from './prompts.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
+import { htmlReportPath, writeHtmlFile } from './html-report.js';
+import { HtmlReportCollector } from '../report/collect.js';
+import type { VerifyReport } from '../engine/verify.js';
 
 export const copyCommand: Command = {
   summary: 'copy runs from one project to another, exactly once',
@@ -53,6 +56,7 @@ async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
   }
   const settings = await settle(args, ctx);
   if (args.dryRun && args.logFile) settings.warnings.push('--log-file is ignored with --dry-run: a dry run writes nothing');
+  if (args.dryRun && args.html) settings.warnings.push('--html is ignored with --dry-run: a dry run writes nothing');
   for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
 
   const now = ctx.now();
@@ -69,6 +73,8 @@ async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
       throw new UsageError(`--report ${reportPath}: cannot write in ${dirname(reportPath)}`);
     }
   }
+  // A bad --html path is a usage error before anything is copied; the page is written at the end.
+  if (!args.dryRun) htmlReportPath(args.html, ctx.cwd);
   const log = logPath ? openLogFile(logPath, (text) => ctx.term.redact(text)) : NULL_LOGGER;
   try {
     for (const warning of settings.warnings) log.warning(warning);
@@ -286,12 +292,23 @@ async function copyWithProgress(
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
-  if (stoppedBy) return stopCode();
-  if (args.verify && !args.dryRun) {
+  // --html shows verify's comparison, so it runs verify too.
+  const htmlPath = args.dryRun ? undefined : htmlReportPath(args.html, ctx.cwd);
+  const collector = htmlPath ? new HtmlReportCollector() : undefined;
+  const finish = (code: number, verified?: VerifyReport): number => {
+    if (htmlPath && collector) {
+      const durationMs = ctx.now().getTime() - Date.parse(startedAt);
+      writeHtmlFile(htmlPath, collector.build({ command: 'copy', copy: report, verify: verified, durationMs, exitStatus: code }), ctx, args.json);
+    }
+    return code;
+  };
+  if (stoppedBy) return finish(stopCode());
+  if ((args.verify || htmlPath) && !args.dryRun) {
     const verifyPath = reportPath ? reportPath.replace(/\.report\.json$|\.json$|$/, '.verify.json') : undefined;
-    const verified = await verifyStores(settings, source, target, ctx, verifyPath);
+    const verified = await verifyStores(settings, source, target, ctx, verifyPath, collector);
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
-    if (!verified.clean) return EXIT.runsFailed;
+    if (!verified.clean) return finish(EXIT.runsFailed, verified);
+    return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok;
+  return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok);
 }

@@ -12,6 +12,8 @@ import type { CliContext } from './context.js';
 import { settle, type CopySettings } from './copy.js';
 import { EXIT } from './exit-codes.js';
 import { reportJson, writeReportFile } from './report-file.js';
+import { htmlReportPath, writeHtmlFile } from './html-report.js';
+import { HtmlReportCollector } from '../report/collect.js';
 
 export const VERIFY_HELP = `Usage: runs-migrator verify [options]
 
@@ -23,6 +25,8 @@ gone, and each difference. Exit code 0 only when clean.
 Takes the location, credential and run-selection flags of \`runs-migrator copy\` (see
 \`runs-migrator copy --help\`), and:
   --report PATH             write the JSON verify report here
+  --html PATH               write a one-file HTML report: every run's status, params and tags side
+                            by side, files with sha256 match, source-versus-copy metric curves
   --json                    print the JSON verify report on stdout
   --workers N               runs compared in parallel (default 4)
 `;
@@ -37,12 +41,19 @@ export const verifyCommand: Command = {
     }
     const settings = await settle(args, ctx);
     for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
+    const htmlPath = htmlReportPath(args.html, ctx.cwd);
+    const started = Date.now();
     const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source' });
     try {
       const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target' });
       try {
-        const report = await verifyStores(settings, source, target, ctx, args.report ? resolve(ctx.cwd, args.report) : undefined);
-        return report.clean ? EXIT.ok : EXIT.runsFailed;
+        const collector = htmlPath ? new HtmlReportCollector() : undefined;
+        const report = await verifyStores(settings, source, target, ctx, args.report ? resolve(ctx.cwd, args.report) : undefined, collector);
+        const code = report.clean ? EXIT.ok : EXIT.runsFailed;
+        if (htmlPath && collector) {
+          writeHtmlFile(htmlPath, collector.build({ command: 'verify', verify: report, durationMs: Date.now() - started, exitStatus: code }), ctx, args.json);
+        }
+        return code;
       } finally {
         await target.close().catch(() => undefined);
       }
@@ -53,7 +64,14 @@ export const verifyCommand: Command = {
 };
 
 /** Runs verify on two open stores, prints the result, writes the report when asked. */
-export async function verifyStores(settings: CopySettings, source: Store, target: Store, ctx: CliContext, reportPath: string | undefined): Promise<VerifyReport> {
+export async function verifyStores(
+  settings: CopySettings,
+  source: Store,
+  target: Store,
+  ctx: CliContext,
+  reportPath: string | undefined,
+  collector?: HtmlReportCollector,
+): Promise<VerifyReport> {
   const { args } = settings;
   const report = await verifyProject({
     source: { store: source, project: settings.sourceProject },
@@ -62,6 +80,8 @@ export async function verifyStores(settings: CopySettings, source: Store, target
     filters: args.filters,
     shard: args.shard,
     workers: settings.workers,
+    observe: collector?.observe,
+    onRunChecked: collector?.runChecked,
   });
   if (reportPath) writeReportFile(reportPath, report, ctx.term.redact);
   if (args.json) ctx.stdout.write(reportJson(report, ctx.term.redact));

@@ -15,6 +15,7 @@ import { sameAfterTargetDedupe } from './distinct-history.js';
 import { withTargetNames } from './target-names.js';
 import type { RunIssue } from './types.js';
 import { notCompared } from './verify-gaps.js';
+import type { CompareObserver } from './compare-observer.js';
 
 export interface RunComparison {
   differences: string[];
@@ -32,6 +33,7 @@ export async function compareRun(
   targetStore: Store,
   origin: Provenance,
   parentTargetId: string | undefined,
+  observer?: CompareObserver,
 ): Promise<RunComparison> {
   const differences: string[] = [];
   const result: RunComparison = { differences, points: 0, files: 0, bytes: 0 };
@@ -55,13 +57,18 @@ export async function compareRun(
   }
 
   const expected = prepareValues(await source.params(), await source.tags(), targetStore, parentTargetId, issues);
-  compareKeyValues('param', expected.params, await copy.params(), differences, new Set());
+  const copyParams = await copy.params();
+  compareKeyValues('param', expected.params, copyParams, differences, new Set());
   const expectedTags = [...expected.tags, ...provenanceTags(a, origin, targetStore)].filter((tag) => !IGNORED_TARGET_TAGS.has(tag.key));
-  compareKeyValues('tag', expectedTags, await copy.tags(), differences, IGNORED_TARGET_TAGS);
+  const copyTags = await copy.tags();
+  compareKeyValues('tag', expectedTags, copyTags, differences, IGNORED_TARGET_TAGS);
+  observer?.keyValues?.('param', expected.params, copyParams, new Set());
+  observer?.keyValues?.('tag', expectedTags, copyTags, IGNORED_TARGET_TAGS);
 
   compareInputs(await source.inputs(), await copy.inputs(), differences);
 
   const keys = acceptedMetricKeys(await source.metricKeys(), targetStore, issues);
+  observer?.issues?.(issues);
   const copyKeys = new Set(await copy.metricKeys());
   for (const key of keys) {
     if (!copyKeys.has(key)) {
@@ -69,16 +76,19 @@ export async function compareRun(
       continue;
     }
     copyKeys.delete(key);
-    const want = await fingerprintHistory(source.metricHistory(key), (value) => storedValue(targetStore, value));
-    const got = await fingerprintHistory(copy.metricHistory(key), (value) => value);
+    const seen = (side: 'source' | 'copy') => (page: MetricPoint[]) => observer?.metricPage?.(key, side, page);
+    const want = await fingerprintHistory(source.metricHistory(key), (value) => storedValue(targetStore, value), seen('source'));
+    const got = await fingerprintHistory(copy.metricHistory(key), (value) => value, seen('copy'));
     result.points += want.count;
-    if (!sameFingerprint(want, got) && !(await sameAfterTargetDedupe(source, copy, key, targetStore, want, got, (value) => storedValue(targetStore, value)))) {
+    const same = sameFingerprint(want, got) || (await sameAfterTargetDedupe(source, copy, key, targetStore, want, got, (value) => storedValue(targetStore, value)));
+    observer?.metricCompared?.(key, same);
+    if (!same) {
       differences.push(`metric ${key}: histories differ (source ${want.count} points, copy ${got.count})`);
     }
   }
   for (const key of copyKeys) differences.push(`metric ${key}: only in the copy`);
 
-  await compareFiles(source, copy, targetStore, differences, result);
+  await compareFiles(source, copy, targetStore, differences, result, observer);
   differences.push(...notCompared(issues, source, copy));
   return result;
 }
@@ -122,15 +132,16 @@ function storedValue(target: Store, value: number): number {
   return value;
 }
 
-async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (value: number) => number): Promise<Fingerprint> {
+async function fingerprintHistory(pages: AsyncIterable<MetricPoint[]>, map: (value: number) => number, seen: (page: MetricPoint[]) => void): Promise<Fingerprint> {
   const print = newFingerprint();
   for await (const page of pages) {
+    seen(page);
     for (const point of page) addPoint(print, canonicalPoint(point, map(point.value)));
   }
   return print;
 }
 
-async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison): Promise<void> {
+async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Store, differences: string[], result: RunComparison, observer?: CompareObserver): Promise<void> {
   const want = new Map<string, number>();
   for await (const file of source.files()) {
     const skipped = unsafePathReason(file.path) ?? targetStore.rejectPath?.(file.path);
@@ -143,19 +154,25 @@ async function compareFiles(source: SourceRun, copy: SourceRun, targetStore: Sto
     const copySize = got.get(path);
     got.delete(path);
     if (copySize === undefined) {
+      observer?.file?.({ path, sourceSize: size });
       differences.push(`file ${path}: missing in the copy`);
       continue;
     }
     result.files++;
     result.bytes += size;
     if (copySize !== size) {
+      observer?.file?.({ path, sourceSize: size, copySize });
       differences.push(`file ${path}: ${size} bytes in the source, ${copySize} in the copy`);
       continue;
     }
     const [x, y] = await Promise.all([sha256(await source.openFile(path)), sha256(await copy.openFile(path))]);
+    observer?.file?.({ path, sourceSize: size, copySize, sourceSha256: x, copySha256: y });
     if (x !== y) differences.push(`file ${path}: sha256 differs (source ${x}, copy ${y})`);
   }
-  for (const path of got.keys()) differences.push(`file ${path}: only in the copy`);
+  for (const [path, copySize] of got) {
+    observer?.file?.({ path, copySize });
+    differences.push(`file ${path}: only in the copy`);
+  }
 }
 
 async function sha256(stream: Readable): Promise<string> {

@@ -13,6 +13,7 @@ import { VERSION } from '../util/version.js';
 import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
 import { compareRun } from './verify-run.js';
+import type { CompareObserver } from './compare-observer.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -23,6 +24,8 @@ export interface VerifyOptions {
   shard?: Shard;
   workers?: number;
   onRunChecked?: (result: VerifyRunResult) => void;
+  /** Sees what is read while a run is compared (the HTML report's curves, src/report/). */
+  observe?: (info: RunInfo) => CompareObserver | undefined;
 }
 
 export type VerifyStatus = 'ok' | 'missing' | 'partial' | 'duplicated' | 'different' | 'error';
@@ -188,6 +191,7 @@ async function verifyOne(
       options.target.store,
       { sourceProject: formatProjectRef(options.source.project), sourceUri: options.source.store.displayUri },
       parentCopy,
+      options.observe?.(info),
     ).finally(async () => {
       await sourceRun.close?.();
       await copyRun.close?.();

@@ -1,0 +1,478 @@
+/*
+ * The runs-migrator HTML report's page. It reads the report's data from the JSON script element
+ * (#report-data) and draws the summary, the runs table and, on demand, a run's details with uPlot
+ * overlays of its source and copy curves.
+ *
+ * Run data is untrusted: it only ever reaches the document as text (textContent, dataset,
+ * attribute values), never as markup. The page fetches nothing; the Content Security Policy of
+ * the file forbids it anyway.
+ */
+(function () {
+  'use strict';
+
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var app = document.getElementById('app');
+  var PAGE = 500;
+  var PROBLEM = 'problem';
+
+  // ---- small helpers -------------------------------------------------------------------------
+
+  /** An element with a class, and children: strings become text nodes, never markup. */
+  function el(tag, className, children) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      node.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    });
+    return node;
+  }
+
+  function count(n) {
+    return n === undefined || n === null ? '–' : Number(n).toLocaleString('en-US');
+  }
+
+  function bytes(n) {
+    if (n === undefined || n === null) return '–';
+    var units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    var value = n;
+    var unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+      value /= 1000;
+      unit++;
+    }
+    return (unit === 0 ? String(value) : value.toFixed(value < 10 ? 2 : 1)) + ' ' + units[unit];
+  }
+
+  function duration(ms) {
+    if (ms < 1000) return ms + ' ms';
+    var s = ms / 1000;
+    if (s < 60) return s.toFixed(1) + ' s';
+    var m = Math.floor(s / 60);
+    return m + ' min ' + Math.round(s - m * 60) + ' s';
+  }
+
+  function plural(n, word) {
+    return count(n) + ' ' + word + (n === 1 ? '' : 's');
+  }
+
+  /** A run has a problem when its copy failed or verify found it anything but ok. */
+  function isProblem(run) {
+    return run.outcome === 'failed' || (run.status !== undefined && run.status !== 'ok');
+  }
+
+  // ---- summary -------------------------------------------------------------------------------
+
+  var s = data.summary;
+  var statuses = s.statuses || {};
+  var problems = data.runs.filter(isProblem).length;
+
+  function verdict() {
+    if (s.exitStatus === 0) {
+      return { ok: true, text: s.verified ? (data.command === 'copy' ? 'Copied, verify clean' : 'Verify clean') : 'Copied' };
+    }
+    if (s.failed) return { ok: false, text: plural(s.failed, 'run') + ' failed' };
+    if (s.verified && !s.clean) return { ok: false, text: 'Verify found ' + plural(problems + (s.extra || 0), 'problem') };
+    return { ok: false, text: 'Exit status ' + s.exitStatus };
+  }
+
+  function location(label, where) {
+    return el('div', 'location', [
+      el('div', 'label', [label]),
+      el('div', 'project', [where.project]),
+      el('div', 'uri', [where.uri + ' · ' + where.kind]),
+    ]);
+  }
+
+  function tile(label, value, tone, title) {
+    var node = el('div', 'tile' + (tone ? ' ' + tone : ''), [el('div', 'value', [value]), el('div', 'label', [label])]);
+    node.dataset.stat = label;
+    if (title) node.title = title;
+    return node;
+  }
+
+  function summary() {
+    var v = verdict();
+    var tiles = [tile('runs', count(s.runs))];
+    if (s.copied !== undefined) {
+      tiles.push(tile('copied', count(s.copied), s.copied ? 'good' : ''));
+      tiles.push(tile('skipped', count(s.skipped), '', 'already copied by an earlier run'));
+      tiles.push(tile('failed', count(s.failed), s.failed ? 'bad' : ''));
+    }
+    if (s.verified) {
+      tiles.push(tile('verified ok', count(statuses.ok || 0), statuses.ok ? 'good' : ''));
+      tiles.push(tile('different', count(statuses.different || 0), statuses.different ? 'bad' : ''));
+      Object.keys(statuses).forEach(function (status) {
+        if (status !== 'ok' && status !== 'different') tiles.push(tile(status, count(statuses[status]), 'bad'));
+      });
+      if (s.extra) tiles.push(tile('extra copies', count(s.extra), 'bad', 'copies in the target whose source run is not in the source project'));
+    }
+    tiles.push(tile('points', count(s.points)));
+    tiles.push(tile('files', count(s.files)));
+    tiles.push(tile('bytes', bytes(s.bytes), '', count(s.bytes) + ' bytes'));
+    tiles.push(tile('duration', duration(s.durationMs)));
+    tiles.push(tile('exit status', String(s.exitStatus), s.exitStatus === 0 ? 'good' : 'bad'));
+
+    var title = data.command === 'copy' ? 'Copy report' : 'Verify report';
+    var header = el('header', 'top', [
+      el('div', '', [
+        el('h1', '', [title]),
+        el('div', 'subtitle', [data.source.project + ' → ' + data.target.project]),
+      ]),
+      el('div', 'verdict ' + (v.ok ? 'good' : 'bad'), [v.text]),
+    ]);
+    header.querySelector('.verdict').id = 'verdict';
+    var meta = el('div', 'meta', [
+      'runs-migrator ' + data.version + ' · ' + new Date(data.createdAt).toUTCString() + (s.verified ? '' : ' · not verified: run with --verify to compare'),
+    ]);
+    return el('section', 'summary', [
+      header,
+      meta,
+      el('div', 'locations', [location('Source', data.source), el('div', 'arrow', ['→']), location('Target', data.target)]),
+      el('div', 'tiles', tiles),
+      el('p', 'note', [data.limits.note + (data.limits.detailsLeftOut ? ' Details of ' + plural(data.limits.detailsLeftOut, 'run') + ' are left out.' : '')]),
+    ]);
+  }
+
+  // ---- runs table ----------------------------------------------------------------------------
+
+  var columns = [
+    { key: 'run', label: 'Run', value: function (r) { return (r.name || '') + ' ' + r.id; } },
+  ];
+  if (s.copied !== undefined) columns.push({ key: 'outcome', label: 'Copy', value: function (r) { return r.outcome || ''; } });
+  if (s.verified) columns.push({ key: 'status', label: 'Verify', value: function (r) { return r.status || ''; } });
+  columns.push(
+    { key: 'reason', label: 'Reason', value: function (r) { return r.reason || ''; } },
+    { key: 'params', label: 'Params', num: true, value: function (r) { return r.counts.params; } },
+    { key: 'tags', label: 'Tags', num: true, value: function (r) { return r.counts.tags; } },
+    { key: 'metrics', label: 'Metrics', num: true, value: function (r) { return r.counts.metrics; } },
+    { key: 'points', label: 'Points', num: true, value: function (r) { return r.counts.points; } },
+    { key: 'files', label: 'Files', num: true, value: function (r) { return r.counts.files; } },
+    { key: 'bytes', label: 'Bytes', num: true, value: function (r) { return r.counts.bytes; }, show: bytes },
+    { key: 'issues', label: 'Issues', num: true, value: function (r) { return r.issues; } }
+  );
+
+  var state = { query: '', filter: 'all', sort: null, dir: 1, limit: PAGE, open: new Set() };
+  var order = data.runs.map(function (run, index) { return index; });
+  var tbody = el('tbody');
+  var shown = el('span', 'shown');
+  var more = el('button', 'more', ['Show more']);
+
+  function filterOptions() {
+    var options = [['all', 'All runs'], [PROBLEM, 'Runs with a problem']];
+    var seen = {};
+    data.runs.forEach(function (run) {
+      if (run.outcome) seen['outcome:' + run.outcome] = 'Copy: ' + run.outcome;
+      if (run.status) seen['status:' + run.status] = 'Verify: ' + run.status;
+    });
+    Object.keys(seen).sort().forEach(function (key) { options.push([key, seen[key]]); });
+    return options;
+  }
+
+  function matches(run) {
+    if (state.filter === PROBLEM && !isProblem(run)) return false;
+    if (state.filter.indexOf('outcome:') === 0 && run.outcome !== state.filter.slice(8)) return false;
+    if (state.filter.indexOf('status:') === 0 && run.status !== state.filter.slice(7)) return false;
+    if (!state.query) return true;
+    var text = ((run.name || '') + ' ' + run.id + ' ' + run.targets.join(' ') + ' ' + (run.reason || '')).toLowerCase();
+    return text.indexOf(state.query) >= 0;
+  }
+
+  function compare(a, b) {
+    if (!state.sort) return isProblem(data.runs[b]) - isProblem(data.runs[a]) || a - b;
+    var column = columns.filter(function (c) { return c.key === state.sort; })[0];
+    var x = column.value(data.runs[a]);
+    var y = column.value(data.runs[b]);
+    if (x === undefined || x === null) x = column.num ? -Infinity : '';
+    if (y === undefined || y === null) y = column.num ? -Infinity : '';
+    return (x < y ? -1 : x > y ? 1 : 0) * state.dir || a - b;
+  }
+
+  function badge(text, tone) {
+    return el('span', 'badge ' + tone, [text]);
+  }
+
+  function tone(value) {
+    return value === 'ok' || value === 'copied' ? 'good' : value === 'skipped' || value === 'planned' ? 'neutral' : 'bad';
+  }
+
+  function runRow(run, index) {
+    var open = state.open.has(index);
+    var toggle = el('button', 'toggle', [open ? '▾' : '▸']);
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.setAttribute('aria-label', 'details of run ' + run.id);
+    var cells = [el('td', 'toggle-cell', [toggle])];
+    columns.forEach(function (column) {
+      var td;
+      if (column.key === 'run') {
+        td = el('td', 'run', [el('div', 'name', [run.name || '(no name)']), el('div', 'id', [run.id + (run.targets.length ? ' → ' + run.targets.join(', ') : '')])]);
+      } else if (column.key === 'outcome' || column.key === 'status') {
+        var value = column.value(run);
+        td = el('td', '', [value ? badge(value, tone(value)) : '–']);
+      } else if (column.key === 'reason') {
+        td = el('td', 'reason', [run.reason || '']);
+        if (run.differences > 1) td.appendChild(el('span', 'more-count', [' (+' + (run.differences - 1) + ' more)']));
+      } else {
+        var n = column.value(run);
+        td = el('td', 'num', [column.show ? column.show(n) : count(n)]);
+      }
+      cells.push(td);
+    });
+    var tr = el('tr', 'run-row' + (isProblem(run) ? ' problem' : ''), cells);
+    tr.dataset.index = String(index);
+    tr.dataset.runId = run.id;
+    tr.addEventListener('click', function () {
+      if (state.open.has(index)) state.open.delete(index);
+      else state.open.add(index);
+      renderRows();
+    });
+    return tr;
+  }
+
+  function renderRows() {
+    var visible = order.filter(function (index) { return matches(data.runs[index]); });
+    visible.sort(compare);
+    var fragment = document.createDocumentFragment();
+    var charts = [];
+    visible.slice(0, state.limit).forEach(function (index) {
+      var run = data.runs[index];
+      fragment.appendChild(runRow(run, index));
+      if (state.open.has(index)) {
+        var cell = el('td', '', []);
+        cell.colSpan = columns.length + 1;
+        charts.push.apply(charts, renderDetail(run, cell));
+        var detailRow = el('tr', 'detail-row', [cell]);
+        detailRow.dataset.runId = run.id;
+        fragment.appendChild(detailRow);
+      }
+    });
+    tbody.replaceChildren(fragment);
+    shown.textContent = 'Showing ' + count(Math.min(state.limit, visible.length)) + ' of ' + plural(visible.length, 'matching run') + ' (' + count(data.runs.length) + ' in all)';
+    more.hidden = visible.length <= state.limit;
+    // Charts need their container's width: draw them once the rows are in the document.
+    charts.forEach(function (draw) { draw(); });
+  }
+
+  function runsTable() {
+    var search = el('input', 'search');
+    search.type = 'search';
+    search.placeholder = 'Filter by run name, id or reason';
+    search.setAttribute('aria-label', 'filter runs');
+    search.addEventListener('input', function () {
+      state.query = search.value.trim().toLowerCase();
+      state.limit = PAGE;
+      renderRows();
+    });
+    var select = el('select', 'filter');
+    select.setAttribute('aria-label', 'which runs');
+    filterOptions().forEach(function (option) {
+      var node = el('option', '', [option[1]]);
+      node.value = option[0];
+      select.appendChild(node);
+    });
+    select.value = state.filter;
+    select.addEventListener('change', function () {
+      state.filter = select.value;
+      state.limit = PAGE;
+      renderRows();
+    });
+    more.addEventListener('click', function () {
+      state.limit += PAGE;
+      renderRows();
+    });
+
+    var headRow = el('tr', '', [el('th', 'toggle-cell', [])]);
+    columns.forEach(function (column) {
+      var button = el('button', 'sort', [column.label]);
+      var th = el('th', column.num ? 'num' : '', [button]);
+      th.dataset.key = column.key;
+      button.addEventListener('click', function () {
+        state.dir = state.sort === column.key ? -state.dir : column.num ? -1 : 1;
+        state.sort = column.key;
+        headRow.querySelectorAll('th').forEach(function (other) { other.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', state.dir > 0 ? 'ascending' : 'descending');
+        renderRows();
+      });
+      headRow.appendChild(th);
+    });
+    var table = el('table', 'runs', [el('thead', '', [headRow]), tbody]);
+    return el('section', 'runs-section', [
+      el('h2', '', ['Runs']),
+      el('div', 'toolbar', [search, select, shown]),
+      el('div', 'table-wrap', [table]),
+      more,
+    ]);
+  }
+
+  // ---- one run's details ---------------------------------------------------------------------
+
+  function leftOut(detail, list) {
+    var n = detail.leftOut && detail.leftOut[list];
+    return n ? el('p', 'muted', [count(n) + (n === 1 ? ' more entry' : ' more entries') + ' not listed (report size limit).']) : null;
+  }
+
+  function section(title, children) {
+    return el('div', 'detail-section', [el('h3', '', [title])].concat(children));
+  }
+
+  function keyValueTable(title, rows, detail, list) {
+    var differing = rows.filter(function (row) { return row[3] !== 'same' && row[3] !== 'target'; }).length;
+    var head = el('tr', '', [el('th', '', ['Key']), el('th', '', ['Source']), el('th', '', ['Copy'])]);
+    var body = el('tbody');
+    rows.forEach(function (row) {
+      var tr = el('tr', 'kv ' + row[3], [
+        el('td', 'key', [row[0]]),
+        el('td', 'value', [row[1] === null ? '(none)' : row[1]]),
+        el('td', 'value', [row[2] === null ? '(none)' : row[2]]),
+      ]);
+      tr.title = {
+        same: 'same in the copy',
+        differs: 'differs in the copy',
+        missing: 'missing in the copy',
+        extra: 'only in the copy',
+        target: 'only in the copy, as expected (provenance, or set by the target itself)',
+      }[row[3]];
+      body.appendChild(tr);
+    });
+    var caption = title + ' (' + count(rows.length) + (differing ? ', ' + count(differing) + ' differing' : '') + ')';
+    return section(caption, rows.length ? [el('table', 'kv-table', [el('thead', '', [head]), body]), leftOut(detail, list)] : [el('p', 'muted', ['none'])]);
+  }
+
+  function filesTable(detail) {
+    var head = el('tr', '', [el('th', '', ['Path']), el('th', 'num', ['Source']), el('th', 'num', ['Copy']), el('th', '', ['sha256'])]);
+    var body = el('tbody');
+    detail.files.forEach(function (file) {
+      var verdict;
+      if (file.sha256Match === true) verdict = badge('match', 'good');
+      else if (file.sha256Match === false) verdict = badge('MISMATCH', 'bad');
+      else verdict = badge(file.sourceSize === null ? 'only in the copy' : file.copySize === null ? 'missing in the copy' : 'size differs', 'bad');
+      var tr = el('tr', 'file ' + (file.sha256Match === true ? 'same' : 'differs'), [
+        el('td', 'key', [file.path]),
+        el('td', 'num', [file.sourceSize === null ? '–' : bytes(file.sourceSize)]),
+        el('td', 'num', [file.copySize === null ? '–' : bytes(file.copySize)]),
+        el('td', '', [verdict]),
+      ]);
+      if (file.sourceSha256) tr.title = 'source ' + file.sourceSha256 + '\ncopy   ' + file.copySha256;
+      body.appendChild(tr);
+    });
+    return section('Files (' + count(detail.files.length) + ')', detail.files.length ? [el('table', 'files-table', [el('thead', '', [head]), body]), leftOut(detail, 'files')] : [el('p', 'muted', ['none'])]);
+  }
+
+  /** Rows where the two downsampled curves disagree: a point on one side only, or another value. */
+  function differingMarks(rows) {
+    var marks = new Array(rows.x.length);
+    var n = 0;
+    for (var i = 0; i < rows.x.length; i++) {
+      var a = rows.source[i];
+      var b = rows.copy[i];
+      if (a === b) marks[i] = null;
+      else {
+        marks[i] = b === null ? a : b;
+        n++;
+      }
+    }
+    return { marks: marks, count: n };
+  }
+
+  function chartCard(chart, draws) {
+    var card = el('div', 'chart-card ' + (chart.same ? 'same' : 'differs'));
+    card.dataset.metric = chart.key;
+    card.dataset.same = String(chart.same);
+    var title = el('div', 'chart-title', [
+      el('span', 'metric', [chart.key]),
+      badge(chart.same ? 'identical' : 'DIFFERS', chart.same ? 'good' : 'bad'),
+    ]);
+    var facts = 'source ' + plural(chart.points[0], 'point') + ', copy ' + plural(chart.points[1], 'point');
+    if (chart.nonFinite[0] || chart.nonFinite[1]) facts += ' · not drawn (NaN, ±Inf): source ' + count(chart.nonFinite[0]) + ', copy ' + count(chart.nonFinite[1]);
+    if (chart.axis === 'time') facts += ' · x: time (every point has the same step)';
+    card.appendChild(title);
+    card.appendChild(el('div', 'chart-facts', [facts]));
+    if (chart.omitted || chart.rows.x.length === 0) {
+      card.appendChild(el('p', 'muted', [chart.omitted || 'no finite points to draw']));
+      return card;
+    }
+    var plot = el('div', 'plot');
+    card.appendChild(plot);
+    var diff = differingMarks(chart.rows);
+    card.dataset.differingPoints = String(diff.count);
+    if (diff.count) card.appendChild(el('div', 'chart-facts bad-text', [plural(diff.count, 'displayed point') + (diff.count === 1 ? ' differs' : ' differ') + ' (red)']));
+    draws.push(function () {
+      var series = [
+        {},
+        // uPlot shows the points themselves only where they are sparse (a one-point metric stays visible).
+        { label: 'source', stroke: '#2563eb', width: 2, spanGaps: true },
+        { label: 'copy', stroke: '#f59e0b', width: 1.5, dash: [6, 4], spanGaps: true },
+      ];
+      var values = [chart.rows.x, chart.rows.source, chart.rows.copy];
+      if (diff.count) {
+        series.push({ label: 'differs', stroke: '#dc2626', fill: '#dc2626', width: 0, paths: function () { return null; }, points: { show: true, size: 7, fill: '#dc2626' } });
+        values.push(diff.marks);
+      }
+      var width = Math.max(280, plot.clientWidth || 480);
+      var u = new uPlot({
+        width: width,
+        height: 200,
+        scales: { x: { time: chart.axis === 'time' } },
+        axes: [{ label: chart.axis === 'time' ? '' : 'step', size: 36 }, { size: 56 }],
+        cursor: { drag: { x: true, y: false } },
+        series: series,
+      }, values, plot);
+      plot.uplot = u;
+    });
+    return card;
+  }
+
+  function metricsSection(detail, draws) {
+    if (!detail.metrics.length) return section('Metrics', [el('p', 'muted', ['none compared'])]);
+    var sorted = detail.metrics.slice().sort(function (a, b) { return (a.same - b.same) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0); });
+    var grid = el('div', 'charts', sorted.map(function (chart) { return chartCard(chart, draws); }));
+    var legend = el('p', 'muted', ['Blue: source. Dashed amber: copy (drawn over the source; one line when they agree). Downsampled for display: at most ' + count(data.limits.pointsPerSeries) + ' points per series.']);
+    return section('Metrics (' + count(detail.metrics.length) + ')', [legend, grid]);
+  }
+
+  function issuesSection(detail) {
+    if (!detail.issues.length) return section('Issues', [el('p', 'muted', ['none: every value was copied as it was'])]);
+    var body = el('tbody');
+    detail.issues.forEach(function (issue) {
+      body.appendChild(el('tr', '', [
+        el('td', '', [badge(issue.action, issue.action === 'dropped' ? 'bad' : 'warn')]),
+        el('td', 'key', [issue.field + (issue.key ? ' ' + issue.key : '')]),
+        el('td', '', [issue.reason]),
+      ]));
+    });
+    return section('Issues (' + count(detail.issues.length) + ')', [el('table', 'issues-table', [body]), leftOut(detail, 'issues')]);
+  }
+
+  /** Fills a detail cell; returns the chart drawings to run once it is in the document. */
+  function renderDetail(run, cell) {
+    var draws = [];
+    var box = el('div', 'detail');
+    cell.appendChild(box);
+    if (!run.detail) {
+      box.appendChild(el('p', 'muted', [run.detailOmitted || 'no details']));
+      return draws;
+    }
+    var d = run.detail;
+    if (d.differences.length) {
+      box.appendChild(section('Differences (' + count(d.differences.length) + ')', [
+        el('ul', 'differences', d.differences.map(function (text) { return el('li', '', [text]); })),
+        leftOut(d, 'differences'),
+      ]));
+    }
+    box.appendChild(metricsSection(d, draws));
+    box.appendChild(el('div', 'two', [keyValueTable('Params', d.params, d, 'params'), keyValueTable('Tags', d.tags, d, 'tags')]));
+    box.appendChild(el('div', 'two', [filesTable(d), issuesSection(d)]));
+    return draws;
+  }
+
+  // ---- the page ------------------------------------------------------------------------------
+
+  app.replaceChildren(summary(), runsTable());
+  if (data.extra.length) {
+    var list = el('ul', 'differences', data.extra.map(function (e) { return el('li', '', [e.targetRunId + ': copy of ' + e.sourceRunId + ', which is not in the source project']); }));
+    app.appendChild(el('section', 'runs-section', [el('h2', '', ['Extra copies in the target (' + count(data.extra.length) + ')']), list]));
+  }
+  renderRows();
+  app.setAttribute('aria-busy', 'false');
+  document.documentElement.dataset.rendered = 'true';
+})();

@@ -1,0 +1,96 @@
+/**
+ * What the HTML report embeds as JSON and its page (page/app.js) draws. Kept compact: a report for
+ * 10,000 runs must stay well under 20 MB, so per-run details are bounded (see limits.ts).
+ */
+import type { RunIssue } from '../engine/types.js';
+import type { MetricChart } from './metric-curve.js';
+
+export const REPORT_DATA_FORMAT = 1;
+
+export interface Location {
+  uri: string;
+  project: string;
+  kind: string;
+}
+
+export interface HtmlReportData {
+  format: typeof REPORT_DATA_FORMAT;
+  tool: 'runs-migrator';
+  version: string;
+  command: 'copy' | 'verify';
+  createdAt: string;
+  source: Location;
+  target: Location;
+  summary: {
+    runs: number;
+    /** copy only. */
+    copied?: number;
+    skipped?: number;
+    failed?: number;
+    /** A comparison ran (verify, or copy with --verify/--html). */
+    verified: boolean;
+    /** verify's counts by status (ok, different, missing, ...), when it ran. */
+    statuses?: Record<string, number>;
+    clean?: boolean;
+    extra?: number;
+    points: number;
+    files: number;
+    bytes: number;
+    durationMs: number;
+    exitStatus: number;
+  };
+  /** What the page says about downsampling and left-out details. */
+  limits: {
+    pointsPerSeries: number;
+    detailsLeftOut: number;
+    note: string;
+  };
+  runs: RunRow[];
+  /** Copies in the target whose source run is not in the source project. */
+  extra: Array<{ targetRunId: string; sourceRunId: string }>;
+}
+
+export interface RunRow {
+  id: string;
+  name?: string;
+  targets: string[];
+  /** copy's outcome (copy reports only). */
+  outcome?: string;
+  /** verify's status, when verify ran. */
+  status?: string;
+  /** Why it failed, or the first difference. */
+  reason?: string;
+  differences: number;
+  issues: number;
+  counts: { params?: number; tags?: number; metrics?: number; points: number; files: number; bytes: number };
+  detail?: RunDetail;
+  /** Why there is no detail (size limits, or the run was not compared). */
+  detailOmitted?: string;
+}
+
+/** A key's row side by side: source (as the copy should hold it), copy, and how they compare. */
+export type KeyValueRow = [key: string, source: string | null, copy: string | null, mark: KeyValueMark];
+/** same | differs | missing in the copy | only in the copy (a difference) | only in the copy, expected (provenance, target's own). */
+export type KeyValueMark = 'same' | 'differs' | 'missing' | 'extra' | 'target';
+
+export interface FileRow {
+  path: string;
+  sourceSize: number | null;
+  copySize: number | null;
+  /** true/false: sha256 compared; null: not compared (missing, or sizes differ). */
+  sha256Match: boolean | null;
+  sourceSha256?: string;
+  copySha256?: string;
+}
+
+export interface RunDetail {
+  differences: string[];
+  issues: RunIssue[];
+  params: KeyValueRow[];
+  tags: KeyValueRow[];
+  files: FileRow[];
+  /** Charts; `rows` is empty when a chart was left out by the size limits (`omitted` says so). */
+  metrics: Array<MetricChart & { omitted?: string }>;
+  /** Entries not listed, by list (size limits). */
+  leftOut?: Partial<Record<'differences' | 'issues' | 'params' | 'tags' | 'files', number>>;
+}
