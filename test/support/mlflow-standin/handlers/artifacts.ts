@@ -15,7 +15,8 @@ import { runIdOf } from './runs.js';
 
 const join = (a: string, b: string) => (a && b ? `${a}/${b}` : a || b);
 
-async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
+/** Streams one stored artifact file (404 when missing, the 500 page for a directory). */
+export async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
   const { artifacts } = ctx.state;
   const k = await artifacts.kind(rel);
   if (!k)
@@ -63,7 +64,9 @@ async function listProxy(ctx: Ctx) {
   const entries = await ctx.state.artifacts.list(rel);
   const out: Record<string, unknown> = {};
   if (entries?.length)
-    out.files = entries.map((e) => (e.isDir ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: e.size }));
+    out.files = entries.map((e) =>
+      e.isDir ? { path: e.name, is_dir: true } : e.size ? { path: e.name, is_dir: false, file_size: e.size } : { path: e.name, is_dir: false },
+    );
   return json(out);
 }
 
