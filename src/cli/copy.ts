@@ -22,6 +22,8 @@ import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
 import { askCopySettings } from './prompts.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
+import { modelsFailed } from '../engine/model-types.js';
+import { modelsLine } from './models-format.js';
 
 export const copyCommand: Command = {
   summary: 'copy runs from one project to another, exactly once',
@@ -252,6 +254,7 @@ async function copyWithProgress(
       target: { store: target, project: settings.targetProject },
       workers: settings.workers,
       dryRun: args.dryRun,
+      registry: args.registry,
       includeDeleted: args.includeDeleted,
       filters: args.filters,
       shard: args.shard,
@@ -283,6 +286,7 @@ async function copyWithProgress(
     say(stoppedBy ? `Interrupted. ${summary}` : summary);
     if (report.summary.failed > 0) say(`${plural(report.summary.failed, 'run')} failed: see the log or the report for the reasons`);
   }
+  if (report.models) say(modelsLine(report.models));
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -293,5 +297,5 @@ async function copyWithProgress(
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
     if (!verified.clean) return EXIT.runsFailed;
   }
-  return report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok;
+  return report.summary.failed > 0 || modelsFailed(report.models) ? EXIT.runsFailed : EXIT.ok;
 }

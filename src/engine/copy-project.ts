@@ -17,6 +17,7 @@ import { VERSION } from '../util/version.js';
 import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
+import { copyProjectModels } from './project-models.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
@@ -163,6 +164,12 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     }
   });
 
+  // Logged models, links and the registry come after the runs (project-models.ts says why).
+  const models = await copyProjectModels({
+    options, source: sourceProject, target: existing, emit, runs: ordered, results,
+    origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+  });
+
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
     tool: 'runs-migrator',
@@ -175,6 +182,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
     projectIssues,
     runs: results,
+    ...(models ? { models } : {}),
   };
 }
 

@@ -13,6 +13,8 @@ import { VERSION } from '../util/version.js';
 import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
 import { compareRun } from './verify-run.js';
+import { narrowsRuns } from './project-models.js';
+import { verifyModels, type VerifyModelsReport } from './verify-models.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -23,6 +25,8 @@ export interface VerifyOptions {
   shard?: Shard;
   workers?: number;
   onRunChecked?: (result: VerifyRunResult) => void;
+  /** Also compare the registry entries copy --registry makes. */
+  registry?: boolean;
 }
 
 export type VerifyStatus = 'ok' | 'missing' | 'partial' | 'duplicated' | 'different' | 'error';
@@ -50,6 +54,8 @@ export interface VerifyReport {
   runs: VerifyRunResult[];
   /** Copies in the target whose source run is not in the source project. */
   extra: Array<{ targetRunId: string; sourceRunId: string }>;
+  /** Logged models, links and (with registry) the registry; absent when the source has no models. */
+  models?: VerifyModelsReport;
 }
 
 interface CopyInfo {
@@ -92,6 +98,18 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.targetRunId });
   }
 
+  const runCopies = new Map<string, RunInfo>();
+  for (const info of selected) {
+    const complete = (copies.get(info.runId) ?? []).filter((copy) => copy.complete && copy.info);
+    if (complete.length === 1) runCopies.set(info.runId, complete[0]!.info!);
+  }
+  const models = await verifyModels({
+    sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
+    sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
+    runs: selected, wholeProject: !narrowsRuns(filters, options.shard), runCopies,
+    registry: options.registry ?? false, workers: options.workers ?? 4,
+  });
+
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
     extra: extra.length, points: 0, files: 0, bytes: 0,
@@ -109,10 +127,11 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0,
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true),
     summary,
     runs,
     extra,
+    ...(models ? { models } : {}),
   };
 }
 

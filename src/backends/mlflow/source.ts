@@ -19,6 +19,8 @@ import {
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
+import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
+import { MlflowSourceModel, readModelLinks, searchLoggedModels, type ModelDoc } from './models.js';
 
 export interface SourceSettings {
   /** max_results of metrics/get-history (the MLflow client sends 25 000). */
@@ -80,6 +82,22 @@ export class MlflowSourceProject implements SourceProject {
       doc = await getRun(this.client, this.ref.workspace, info.runId);
     }
     return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
+  }
+
+  /** Logged models (models.ts); the search answer is kept for openModel. */
+  private readonly listedModels = new Map<string, ModelDoc>();
+
+  async *listModels(): AsyncIterable<LoggedModelInfo> {
+    for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.experiment.id)) {
+      this.listedModels.set(doc.info.modelId, doc);
+      yield doc.info;
+    }
+  }
+
+  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
+    const doc = this.listedModels.get(info.modelId);
+    if (!doc) throw new Error(`logged model ${info.modelId} was not listed`);
+    return new MlflowSourceModel(this.client, this.ref.workspace, doc);
   }
 }
 
@@ -196,5 +214,9 @@ export class MlflowSourceRun implements SourceRun {
 
   readIssues(): ReadIssue[] {
     return [...this.issues];
+  }
+
+  modelLinks(): Promise<ModelLinks> {
+    return readModelLinks(this.client, this.workspace, this.info.runId);
   }
 }

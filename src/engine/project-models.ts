@@ -1,0 +1,72 @@
+/**
+ * The MLflow 3 part of a project copy, after its runs: logged models and run<->model links
+ * (copy-models.ts), then with `registry` the registered models that point at them
+ * (copy-registry.ts). Returns undefined when the source has no logged models to offer.
+ */
+import type { SourceProject, TargetProject } from '../backends/contract.js';
+import type { RunInfo } from '../model/run.js';
+import { copyModels } from './copy-models.js';
+import { copyRegistry } from './copy-registry.js';
+import { summariseModels, type ModelsReport } from './model-types.js';
+import type { Provenance } from './prepare.js';
+import type { CopyEvent, CopyOptions, RunFilters, RunResult, Shard } from './types.js';
+
+export interface ProjectModelsInput {
+  options: CopyOptions;
+  source: SourceProject;
+  target: TargetProject | undefined;
+  origin: Provenance;
+  runs: RunInfo[];
+  results: RunResult[];
+  emit(event: CopyEvent): void;
+}
+
+/** True when a filter or shard selects some runs only: models then follow their source run. */
+export function narrowsRuns(filters: RunFilters, shard: Shard | undefined): boolean {
+  return (
+    shard !== undefined ||
+    Object.values(filters).some((value) => value !== undefined && !(Array.isArray(value) && value.length === 0))
+  );
+}
+
+export async function copyProjectModels(input: ProjectModelsInput): Promise<ModelsReport | undefined> {
+  const { options, emit } = input;
+  const dryRun = options.dryRun ?? false;
+  const runCopies = new Map<string, string>();
+  for (const result of input.results) {
+    if (result?.targetRunId && (result.outcome === 'copied' || result.outcome === 'skipped')) runCopies.set(result.sourceRunId, result.targetRunId);
+  }
+  const copied = await copyModels({
+    source: input.source,
+    targetStore: options.target.store,
+    target: input.target,
+    dryRun,
+    origin: input.origin,
+    runs: input.runs,
+    wholeProject: !narrowsRuns(options.filters ?? {}, options.shard),
+    runCopies,
+    workers: Math.max(1, options.workers ?? 4),
+    onBytes: (bytes) => emit({ type: 'progress', points: 0, bytes }),
+    onModelDone: (result) =>
+      emit({ type: 'info', message: `logged model ${result.name} (${result.sourceModelId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),
+    signal: options.signal,
+  });
+  if (!copied && !options.registry) return undefined;
+  const report: Omit<ModelsReport, 'summary'> = { models: copied?.models ?? [], links: copied?.links ?? [] };
+  if (options.registry) {
+    report.registry = await copyRegistry({
+      sourceStore: options.source.store,
+      targetStore: options.target.store,
+      sourceWorkspace: options.source.project.workspace,
+      targetWorkspace: options.target.project.workspace,
+      dryRun,
+      origin: input.origin,
+      runCopies,
+      selectedRuns: new Set(input.runs.map((run) => run.runId)),
+      modelCopies: copied?.modelCopies ?? new Map(),
+      selectedModels: new Set((copied?.models ?? []).map((m) => m.sourceModelId)),
+      emit,
+    });
+  }
+  return { summary: summariseModels(report), ...report };
+}

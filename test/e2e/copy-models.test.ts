@@ -1,0 +1,148 @@
+/**
+ * End to end through the CLI between two MLflow stand-ins: logged models, run<->model links and
+ * (with --registry) the model registry move with the runs, verify clean, re-runs converge.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
+import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js';
+import { MODEL_FILES, seedModels } from '../support/mlflow-models-seed.js';
+import { runCli, tempDir } from '../support/cli-process.js';
+
+const T0 = 1_700_000_000_000;
+const RUNS: SeedRun[] = [
+  { name: 'trainer', startTime: T0, endTime: T0 + 1000, params: { lr: '0.1' }, metrics: { loss: [{ value: 1, timestamp: T0, step: 0 }] } },
+  { name: 'evaluator', startTime: T0 + 2000, endTime: T0 + 3000, metrics: { loss: [{ value: 2, timestamp: T0, step: 0 }] } },
+  { name: 'unrelated', startTime: T0 + 4000, endTime: T0 + 5000, params: { p: '1' } },
+];
+
+export function copyArgs(sourceUrl: string, targetUrl: string, project: string, targetProject: string, extra: string[] = []): string[] {
+  return ['copy', '--source-uri', sourceUrl, '--source-project', project, '--target-uri', targetUrl, '--target-project', targetProject, '--no-progress', ...extra];
+}
+
+export function verifyArgs(sourceUrl: string, targetUrl: string, project: string, targetProject: string, extra: string[] = []): string[] {
+  return ['verify', '--source-uri', sourceUrl, '--source-project', project, '--target-uri', targetUrl, '--target-project', targetProject, ...extra];
+}
+
+async function targetModels(api: MlflowApi, experimentId: string): Promise<any[]> {
+  const out: any[] = [];
+  let token: string | undefined;
+  do {
+    const page = await api.call('POST', 'logged-models/search', { experiment_ids: [experimentId], page_token: token });
+    out.push(...(page.models ?? []));
+    token = page.next_page_token;
+  } while (token);
+  return out;
+}
+
+const tag = (model: any, key: string) => (model.info.tags ?? []).find((t: any) => t.key === key)?.value;
+
+describe('logged models, links and the registry between two MLflow servers', () => {
+  let source: StandinServer;
+  let target: StandinServer;
+  let runIds: Map<string, string>;
+  let modelIds: Map<string, string>;
+  const cwd = tempDir('e2e-models');
+
+  beforeAll(async () => {
+    source = await startStandin();
+    target = await startStandin();
+    const api = new MlflowApi(source.url);
+    runIds = await seedProject(api, 'churn', RUNS);
+    const seeded = await seedModels(api, (await api.experimentId('churn'))!, runIds, { registry: true });
+    modelIds = seeded.models;
+  });
+  afterAll(async () => {
+    await source.close();
+    await target.close();
+  });
+
+  it('a dry run counts models, files and bytes and writes nothing', async () => {
+    const result = await runCli(copyArgs(source.url, target.url, 'default/churn', 'default/churn-copy', ['--dry-run', '--registry', '--json']), { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    const bytes = Object.values(MODEL_FILES).reduce((n, b) => n + Buffer.from(b).length, 0) + 4;
+    expect(report.models.summary).toMatchObject({ models: 3, planned: 3, files: 5, bytes });
+    expect(report.models.registry[0].versions.map((v: any) => [v.sourceVersion, v.outcome])).toEqual([['1', 'planned'], ['2', 'outside'], ['4', 'planned']]);
+    expect(await new MlflowApi(target.url).experimentId('churn-copy')).toBeUndefined();
+  });
+
+  it('copies every model with its fields, files, metrics and links, and the registry entries', async () => {
+    const result = await runCli(copyArgs(source.url, target.url, 'default/churn', 'default/churn-copy', ['--registry', '--json']), { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.models.summary).toMatchObject({ models: 3, copied: 3, failed: 0, unresolvedLinks: 1, versionsCopied: 2, versionsOutside: 1 });
+
+    const api = new MlflowApi(target.url);
+    const experimentId = (await api.experimentId('churn-copy'))!;
+    const copies = await targetModels(api, experimentId);
+    const byName = new Map(copies.map((m) => [m.info.name, m]));
+    expect([...byName.keys()].sort()).toEqual(['clf', 'clf-failed', 'orphan']);
+    const runs = await api.searchRuns(experimentId);
+    const runCopy = (name: string) => runs.find((r) => r.info.run_name === name)!.info.run_id as string;
+
+    const clf = byName.get('clf')!;
+    expect(clf.info).toMatchObject({ status: 'LOGGED_MODEL_READY', model_type: 'sklearn', source_run_id: runCopy('trainer') });
+    expect(tag(clf, 'old_sys/model_id')).toBe(modelIds.get('clf'));
+    expect(tag(clf, 'stage')).toBe('dev');
+    expect(tag(clf, 'runs_migrator.completed')).toBeDefined();
+    expect(clf.data.params.find((p: any) => p.key === 'long').value).toHaveLength(6000);
+    expect(clf.data.metrics.map((m: any) => [m.key, m.value, m.run_id, m.model_id, m.dataset_name ?? ''])).toEqual([
+      ['accuracy', 0.9, runCopy('evaluator'), clf.info.model_id, 'eval-set'],
+      ['f1', 0.5, runCopy('evaluator'), clf.info.model_id, ''],
+    ]);
+    expect(byName.get('clf-failed')!.info.status).toBe('LOGGED_MODEL_UPLOAD_FAILED');
+    expect(byName.get('orphan')!.info).toMatchObject({ status: 'LOGGED_MODEL_READY', source_run_id: '' });
+
+    const trainer = (await api.call('GET', 'runs/get', { run_id: runCopy('trainer') })).run;
+    expect(trainer.outputs.model_outputs.map((o: any) => [o.model_id, o.step]).sort()).toEqual(
+      [[clf.info.model_id, 3], [byName.get('clf-failed')!.info.model_id, 0]].sort(),
+    );
+    const evaluator = (await api.call('GET', 'runs/get', { run_id: runCopy('evaluator') })).run;
+    expect(evaluator.inputs.model_inputs).toEqual([{ model_id: clf.info.model_id }]);
+    expect(evaluator.outputs).toEqual({});
+    const lost = evaluator.data.tags.find((t: any) => t.key === 'old_sys/model_outputs');
+    expect(JSON.parse(lost.value)).toEqual([{ model_id: 'm-0123456789abcdef0123456789abcdef', step: '1' }]);
+
+    const rm = (await api.call('GET', 'registered-models/get', { name: 'churn-clf' })).registered_model;
+    expect(rm).toMatchObject({ description: 'Churn classifier', tags: [{ key: 'domain', value: 'tabular' }] });
+    expect(rm.aliases).toEqual([{ alias: 'champion', version: '1' }, { alias: 'latest-run', version: '4' }]);
+    const versions = (await api.call('GET', 'model-versions/search', { filter: "name='churn-clf'" })).model_versions;
+    expect(versions.map((v: any) => v.version).sort()).toEqual(['1', '4']);
+    const v1 = versions.find((v: any) => v.version === '1');
+    expect(v1).toMatchObject({ source: `models:/${clf.info.model_id}`, run_id: runCopy('trainer'), current_stage: 'Staging', description: 'first' });
+    const v4 = versions.find((v: any) => v.version === '4');
+    expect(v4.source).toBe(`runs:/${runCopy('trainer')}/model`);
+  });
+
+  it('verify --registry is clean', async () => {
+    const result = await runCli(verifyArgs(source.url, target.url, 'default/churn', 'default/churn-copy', ['--registry']), { cwd });
+    expect(result.stdout + result.stderr).toContain('Models clean');
+    expect(result.code).toBe(0);
+  });
+
+  it('a re-run skips complete models and versions and duplicates nothing', async () => {
+    const result = await runCli(copyArgs(source.url, target.url, 'default/churn', 'default/churn-copy', ['--registry', '--json']), { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.models.summary).toMatchObject({ copied: 0, skipped: 3, versionsCopied: 2 });
+    expect(report.models.registry[0].versions.filter((v: any) => v.outcome === 'skipped')).toHaveLength(2);
+    const api = new MlflowApi(target.url);
+    const experimentId = (await api.experimentId('churn-copy'))!;
+    expect(await targetModels(api, experimentId)).toHaveLength(3);
+    const versions = (await api.call('GET', 'model-versions/search', { filter: "name='churn-clf'" })).model_versions;
+    expect(versions).toHaveLength(2);
+    const verify = await runCli(verifyArgs(source.url, target.url, 'default/churn', 'default/churn-copy', ['--registry']), { cwd });
+    expect(verify.code).toBe(0);
+  });
+
+  it('a run filter takes the models of the selected runs only', async () => {
+    const result = await runCli(copyArgs(source.url, target.url, 'default/churn', 'default/churn-evaluator', ['--run-name', '^evaluator$', '--json']), { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.models.models).toEqual([]);
+    // The evaluator's input (clf) and output (a model of another experiment) were not copied: reported, kept.
+    expect(report.models.links[0].unresolved.map((u: any) => u.kind).sort()).toEqual(['input', 'output']);
+    const verify = await runCli(verifyArgs(source.url, target.url, 'default/churn', 'default/churn-evaluator', ['--run-name', '^evaluator$']), { cwd });
+    expect(verify.code).toBe(0);
+  });
+});
