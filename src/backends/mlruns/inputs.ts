@@ -106,6 +106,8 @@ export async function readRunInputs(
   const inputs: DatasetInput[] = [];
   for (const name of await listSubdirs(join(runDir, INPUTS_DIR))) {
     const link = asRecord(parsePyYaml(await readFile(join(runDir, INPUTS_DIR, name, META_FILE), 'utf8')));
+    // A logged model used by the run: a link, read with the run's model links (models.ts).
+    if (link?.source_type === 'MODEL') continue;
     if (!link || link.source_type !== 'DATASET' || typeof link.source_id !== 'string') {
       issues.push({ field: `inputs/${name}`, reason: 'run input that is not a dataset link; not copied' });
       continue;

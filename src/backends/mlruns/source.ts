@@ -17,6 +17,8 @@ import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
+import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
+import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -53,6 +55,18 @@ export class MlrunsSourceProject implements SourceProject {
       throw new NotFoundError(`run ${info.runId} not found in experiment "${this.experiment.meta.name}"`);
     }
     return new MlrunsSourceRun(await toRunInfo(run), run, this.experiment.dir);
+  }
+
+  /** Logged models under <exp>/models (models.ts). */
+  async *listModels(): AsyncIterable<LoggedModelInfo> {
+    for await (const folder of listModelFolders(this.experiment.dir, this.experiment.meta.experimentId, this.issues)) yield folder.info;
+  }
+
+  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
+    const [name] = safeSegments(info.modelId, 'model id');
+    const folder = await readModelFolder(join(this.experiment.dir, MODELS_DIR, name!));
+    if (!folder) throw new NotFoundError(`logged model ${info.modelId} not found in experiment "${this.experiment.meta.name}"`);
+    return new MlrunsSourceModel(folder);
   }
 }
 
@@ -123,5 +137,9 @@ class MlrunsSourceRun implements SourceRun {
 
   readIssues(): ReadIssue[] {
     return [...this.issues];
+  }
+
+  modelLinks(): Promise<ModelLinks> {
+    return readRunModelLinks(this.run.dir);
   }
 }
