@@ -32,7 +32,7 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     await server.close();
   });
 
-  it('to an MLflow server: both models with files, links and the registry, verify clean', async () => {
+  it('to an MLflow server: both models with files, links and the registry; models, links and registry verify clean', async () => {
     const result = await runCli(args('copy', server.url, 'default/fixture', ['--json']), { cwd });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
