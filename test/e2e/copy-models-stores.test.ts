@@ -43,7 +43,7 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     const models = (await api.call('POST', 'logged-models/search', { experiment_ids: [experimentId] })).models;
     const byName = new Map<string, any>(models.map((m: any) => [m.info.name, m]));
     const parentCopy = report.runs.find((r: any) => r.sourceRunId === PARENT).targetRunId;
-    for (const [name, id] of [['model', MODEL], ['model-v2', MODEL_V2]]) {
+    for (const [name, id] of [['model', MODEL], ['model-v2', MODEL_V2]] as const) {
       const copy = byName.get(name);
       expect(copy.info).toMatchObject({ status: 'LOGGED_MODEL_READY', source_run_id: parentCopy });
       expect(copy.info.tags.find((t: any) => t.key === 'old_sys/model_id').value).toBe(id);
