@@ -17,7 +17,7 @@ import { VERSION } from '../util/version.js';
 import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
-import { copyProjectModels } from './project-models.js';
+import { checkRegistryRequest, copyProjectModels } from './project-models.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
@@ -51,6 +51,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   if (!target.store.capabilities.write) {
     throw new UsageError(`${target.store.kind} stores cannot be written to; choose an mlruns folder, an MLflow server or a neptune-export archive as target`);
   }
+  checkRegistryRequest(source.store, target.store, options.registry, !dryRun);
   if (filters.nativeFilter && !source.store.capabilities.nativeFilter) {
     throw new UsageError(`--filter takes an MLflow search filter, which ${source.store.kind} sources do not understand`);
   }

@@ -3,7 +3,9 @@
  * (copy-models.ts), then with `registry` the registered models that point at them
  * (copy-registry.ts). Returns undefined when the source has no logged models to offer.
  */
-import type { SourceProject, TargetProject } from '../backends/contract.js';
+import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
+import { registryOf } from '../backends/model-contract.js';
+import { UsageError } from '../util/errors.js';
 import type { RunInfo } from '../model/run.js';
 import { copyModels } from './copy-models.js';
 import { copyRegistry } from './copy-registry.js';
@@ -22,6 +24,16 @@ export interface ProjectModelsInput {
 }
 
 /** True when a filter or shard selects some runs only: models then follow their source run. */
+/** `--registry` between stores that have one, checked before anything is written (DESIGN rule 7). */
+export function checkRegistryRequest(source: Store, target: Store, registry: boolean | undefined, writing: boolean): void {
+  if (!registry) return;
+  if (!registryOf(source)) throw new UsageError(`--registry: ${source.kind} stores have no model registry to copy or compare`);
+  const access = registryOf(target);
+  if (!access || (writing && !access.openTargetRegistry)) {
+    throw new UsageError(`--registry: ${target.kind} stores cannot hold a model registry; leave out --registry or choose an MLflow server or an mlruns folder as target`);
+  }
+}
+
 export function narrowsRuns(filters: RunFilters, shard: Shard | undefined): boolean {
   return (
     shard !== undefined ||

@@ -13,7 +13,7 @@ import { VERSION } from '../util/version.js';
 import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
 import { compareRun } from './verify-run.js';
-import { narrowsRuns } from './project-models.js';
+import { checkRegistryRequest, narrowsRuns } from './project-models.js';
 import { verifyModels, type VerifyModelsReport } from './verify-models.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
@@ -72,6 +72,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (source.store.identity === target.store.identity && sourceName === targetName) {
     throw new UsageError('source and target are the same project: nothing to verify against');
   }
+  checkRegistryRequest(source.store, target.store, options.registry, false);
   const sourceProject = await source.store.openSource(source.project);
   const targetProject = await target.store.openSource(target.project);
 

@@ -113,4 +113,21 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     expect(verify.stdout).toContain('Models clean: 2/2 logged model(s) ok, 1/1 linked run(s) ok, 1/1 registered model(s) ok');
     expect(verify.code).toBe(0);
   });
+
+  it('to a Neptune archive: the runs are copied and each logged model is reported as unsupported; --registry is refused before anything is written', async () => {
+    const dir = tempDir('e2e-models-neptune');
+    const archive = `neptune-export:${join(dir, 'exports/data')}?files=${join(dir, 'exports/files')}`;
+    const base = ['copy', '--source-uri', MLRUNS, '--source-project', 'default/fixture', '--target-uri', archive, '--target-project', 'my-org/fixture', '--no-progress'];
+    const refused = await runCli([...base, '--registry'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot hold a model registry');
+    expect(existsSync(join(dir, 'exports'))).toBe(false);
+
+    const result = await runCli([...base, '--json'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.summary.copied).toBe(3);
+    expect(report.models.models.map((m: any) => [m.name, m.outcome])).toEqual([['model', 'unsupported'], ['model-v2', 'unsupported']].sort());
+    expect(report.models.models[0].reason).toBe('neptune-export stores cannot hold MLflow logged models');
+  });
 });
