@@ -23,6 +23,10 @@ export function verifyModelsText(report: VerifyModelsReport): string {
   }
   for (const l of report.links) {
     if (l.status === 'ok') continue;
+    if (l.status === 'skipped') {
+      lines.push(`NOT COMPARED model links of run ${l.sourceRunId} -> ${l.targetRunId}: ${l.differences.join('; ')}`);
+      continue;
+    }
     lines.push(`${l.status.toUpperCase()} model links of run ${l.sourceRunId} -> ${l.targetRunId}`);
     for (const d of l.differences) lines.push(`  - ${d}`);
   }

@@ -13,8 +13,10 @@
  *    crash between steps is repaired by the next run. Links to models that were not copied are
  *    reported and kept as JSON in old_sys/model_outputs / old_sys/model_inputs.
  *
- * Without a run filter every model of the experiment is copied, also those without a source run;
- * with a filter (or a shard), models follow their source run.
+ * Without a run filter every model of the experiment is copied, also those without a source run
+ * or whose run is not copied (deleted); with a filter (or a shard), models follow their source run.
+ * A run copy that is deleted takes no writes on an MLflow server: its links are reported as not
+ * written (skipped), not as a failure.
  */
 import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
 import {
@@ -72,7 +74,7 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
   let projectModels = 0;
   for await (const info of sourceModels.listModels()) {
     projectModels++;
-    if (info.sourceRunId ? selectedRuns.has(info.sourceRunId) : context.wholeProject) listed.push(info);
+    if (context.wholeProject || (info.sourceRunId !== undefined && selectedRuns.has(info.sourceRunId))) listed.push(info);
   }
   const targetModels = targetModelsOf(context.target);
   const modelCopies = new Map<string, string>();
@@ -300,7 +302,17 @@ async function linkRuns(context: ModelCopyContext, target: TargetModels | undefi
       result.outputs = remapped.outputs.length;
       result.inputs = remapped.inputs.length;
       if (context.dryRun || !target || !targetRunId) result.outcome = 'planned';
-      else await target.linkRun(targetRunId, remapped, tags);
+      else {
+        try {
+          await target.linkRun(targetRunId, remapped, tags);
+        } catch (error) {
+          if (!info.deleted) throw error;
+          result.outcome = 'skipped';
+          result.reason = `the run copy is deleted and takes no more writes here; its model links are not written (${errorMessage(error)})`;
+          results.push(result);
+          return;
+        }
+      }
       if (result.unresolved.length) result.reason = 'links to models that were not copied: old ids kept in old_sys/model_outputs / old_sys/model_inputs';
     } catch (error) {
       result.outcome = 'failed';

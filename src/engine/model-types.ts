@@ -30,7 +30,7 @@ export interface ModelResult {
 export interface LinkResult {
   sourceRunId: string;
   targetRunId?: string;
-  outcome: 'linked' | 'failed' | 'planned';
+  outcome: 'linked' | 'failed' | 'planned' | 'skipped';
   outputs: number;
   inputs: number;
   reason?: string;

@@ -40,7 +40,8 @@ export interface VerifyModelResult {
 export interface VerifyLinkResult {
   sourceRunId: string;
   targetRunId: string;
-  status: 'ok' | 'different' | 'error';
+  /** skipped: a deleted run copy on a store that takes no writes on deleted runs has no links (copy reported it). */
+  status: 'ok' | 'different' | 'error' | 'skipped';
   differences: string[];
 }
 
@@ -89,7 +90,7 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   if (sourceModels) {
     for await (const info of sourceModels.listModels()) {
       projectModels++;
-      if (info.sourceRunId ? selectedRuns.has(info.sourceRunId) : input.wholeProject) listed.push(info);
+      if (input.wholeProject || (info.sourceRunId !== undefined && selectedRuns.has(info.sourceRunId))) listed.push(info);
     }
   }
   const targetModels = sourceModelsOf(input.target);
@@ -130,7 +131,7 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   const report: VerifyModelsReport = { clean: true, models, links };
   if (input.registry) report.registry = await verifyRegistry(input, runTargetId, modelTargetId, new Set(listed.map((m) => m.modelId)));
   report.clean =
-    models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok') && (report.registry ?? []).every((r) => r.status === 'ok');
+    models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok' || l.status === 'skipped') && (report.registry ?? []).every((r) => r.status === 'ok');
   return report;
 }
 
@@ -221,6 +222,12 @@ async function verifyLinks(input: VerifyModelsInput, modelTargetId: Map<string, 
         const want = await modelLinksOf(sourceRun)?.();
         if (!want || (want.outputs.length === 0 && want.inputs.length === 0)) return;
         const got = (await modelLinksOf(copyRun)?.()) ?? { outputs: [], inputs: [] };
+        if (info.deleted && copyInfo.deleted && got.outputs.length === 0 && got.inputs.length === 0) {
+          result.status = 'skipped';
+          result.differences.push('the run copy is deleted and holds no model links: not written by copy (a deleted run takes no writes), not compared');
+          out.push(result);
+          return;
+        }
         const lostOutputs: string[] = [];
         const lostInputs: string[] = [];
         const wantOut = new Set<string>();

@@ -145,4 +145,23 @@ describe('logged models, links and the registry between two MLflow servers', () 
     const verify = await runCli(verifyArgs(source.url, target.url, 'default/churn', 'default/churn-evaluator', ['--run-name', '^evaluator$']), { cwd });
     expect(verify.code).toBe(0);
   });
+
+  it('a deleted run keeps its model in the copy; its links are reported as not written, not as a failure', async () => {
+    const api = new MlflowApi(source.url);
+    const experimentId = (await api.call('POST', 'experiments/create', { name: 'scrapped' })).experiment_id;
+    const run = (await api.call('POST', 'runs/create', { experiment_id: experimentId, run_name: 'gone', start_time: T0 })).run.info;
+    const model = (await api.call('POST', 'logged-models', { experiment_id: experimentId, name: 'gone-model', source_run_id: run.run_id })).model.info;
+    await api.call('POST', 'runs/outputs', { run_id: run.run_id, models: [{ model_id: model.model_id, step: 0 }] });
+    await api.call('POST', 'runs/update', { run_id: run.run_id, status: 'FINISHED', end_time: T0 + 1 });
+    await api.call('POST', 'runs/delete', { run_id: run.run_id });
+
+    const result = await runCli(copyArgs(source.url, target.url, 'default/scrapped', 'default/scrapped', ['--include-deleted', '--json']), { cwd });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.models.models.map((m: any) => [m.name, m.outcome])).toEqual([['gone-model', 'copied']]);
+    expect(report.models.links).toMatchObject([{ sourceRunId: run.run_id, outcome: 'skipped', outputs: 1 }]);
+    const verify = await runCli(verifyArgs(source.url, target.url, 'default/scrapped', 'default/scrapped', ['--include-deleted']), { cwd });
+    expect(verify.stdout).toContain(`NOT COMPARED model links of run ${run.run_id}`);
+    expect(verify.code).toBe(0);
+  });
 });
