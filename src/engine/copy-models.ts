@@ -80,10 +80,13 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
   const modelCopies = new Map<string, string>();
   const models: ModelResult[] = new Array(listed.length);
 
-  if (!context.dryRun && !targetModelsOf(context.target)) {
+  if (!context.dryRun && !targetModels) {
     const reason = `${context.targetStore.kind} stores cannot hold MLflow logged models`;
     listed.forEach((info, i) => (models[i] = { ...baseResult(info), outcome: 'unsupported', reason }));
-    return { models, links: [], modelCopies };
+    // The runs' links are listed too, so that none is dropped silently.
+    const links = projectModels > 0 ? await linkRuns(context, undefined, modelCopies) : [];
+    for (const link of links) Object.assign(link, { outcome: 'skipped', reason: `${context.targetStore.kind} stores cannot hold links to logged models` });
+    return { models, links, modelCopies };
   }
 
   const copies = await copiesBySourceModel(targetModels, context.origin.sourceProject);

@@ -116,9 +116,16 @@ async function copyRegisteredModel(
       result.aliases.push({ alias, sourceVersion: version, outcome: 'skipped', reason: `version ${version} was not copied` });
       continue;
     }
+    const before = existing?.aliases.find((a) => a.alias === alias)?.version;
     try {
       if (target) await target.setAlias(model.name, alias, targetVersion);
-      result.aliases.push({ alias, sourceVersion: version, targetVersion, outcome: target ? 'set' : 'planned' });
+      result.aliases.push({
+        alias,
+        sourceVersion: version,
+        targetVersion,
+        outcome: target ? 'set' : 'planned',
+        ...(before !== undefined && before !== targetVersion ? { reason: `moved from version ${before} of the existing target model` } : {}),
+      });
     } catch (error) {
       result.aliases.push({ alias, sourceVersion: version, targetVersion, outcome: 'failed', reason: errorMessage(error) });
     }

@@ -129,5 +129,7 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     expect(report.summary.copied).toBe(3);
     expect(report.models.models.map((m: any) => [m.name, m.outcome])).toEqual([['model', 'unsupported'], ['model-v2', 'unsupported']].sort());
     expect(report.models.models[0].reason).toBe('neptune-export stores cannot hold MLflow logged models');
+    expect(report.models.links).toMatchObject([{ outcome: 'skipped', outputs: 0, inputs: 0, reason: 'neptune-export stores cannot hold links to logged models' }]);
+    expect(report.models.links[0].unresolved).toHaveLength(3);
   });
 });
