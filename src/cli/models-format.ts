@@ -15,6 +15,7 @@ export function modelsLine(report: ModelsReport): string {
 }
 
 export function verifyModelsText(report: VerifyModelsReport): string {
+  if (report.notCompared) return `Models not compared: ${report.notCompared}`;
   const lines: string[] = [];
   for (const m of report.models) {
     if (m.status === 'ok') continue;

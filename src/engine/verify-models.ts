@@ -55,6 +55,8 @@ export interface VerifyRegistryResult {
 
 export interface VerifyModelsReport {
   clean: boolean;
+  /** Why the models were not compared at all (a target that cannot hold them). */
+  notCompared?: string;
   models: VerifyModelResult[];
   links: VerifyLinkResult[];
   registry?: VerifyRegistryResult[];
@@ -94,6 +96,11 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
     }
   }
   const targetModels = sourceModelsOf(input.target);
+  if (!targetModels && !input.registry) {
+    // Copy reported each model as unsupported by such a target; nothing to compare here.
+    const reason = `${input.targetStore.kind} stores hold no logged models: ${listed.length} model(s) not compared`;
+    return { clean: true, models: [], links: [], notCompared: reason };
+  }
   const copies = new Map<string, TargetCopy[]>();
   if (targetModels) {
     for await (const info of targetModels.listModels()) {

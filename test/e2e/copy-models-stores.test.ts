@@ -131,5 +131,7 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     expect(report.models.models[0].reason).toBe('neptune-export stores cannot hold MLflow logged models');
     expect(report.models.links).toMatchObject([{ outcome: 'skipped', outputs: 0, inputs: 0, reason: 'neptune-export stores cannot hold links to logged models' }]);
     expect(report.models.links[0].unresolved).toHaveLength(3);
+    const verify = await runCli(['verify', '--source-uri', MLRUNS, '--source-project', 'default/fixture', '--target-uri', archive, '--target-project', 'my-org/fixture'], { cwd: dir });
+    expect(verify.stdout).toContain('Models not compared: neptune-export stores hold no logged models: 2 model(s) not compared');
   });
 });
