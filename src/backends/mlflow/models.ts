@@ -22,6 +22,7 @@ import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
 import { PATHS } from './api.js';
 import { directStoreReason, downloadArtifact, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { MissingEndpointError, MlflowRequestError } from './errors.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, formatDouble, formatInt64, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
 
@@ -92,7 +93,11 @@ export function parseLoggedModel(value: unknown): ModelDoc {
   };
 }
 
-/** Every logged model of one experiment, newest first, each once. */
+function isMissingEndpoint(error: unknown): boolean {
+  return error instanceof MissingEndpointError || (error instanceof MlflowRequestError && error.errorCode === 'ENDPOINT_NOT_FOUND');
+}
+
+/** Every logged model of one experiment, newest first, each once (none on a server before MLflow 3). */
 export async function* searchLoggedModels(client: MlflowHttpClient, workspace: string, experimentId: string): AsyncGenerator<ModelDoc> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
@@ -100,7 +105,14 @@ export async function* searchLoggedModels(client: MlflowHttpClient, workspace: s
   for (;;) {
     const body: Record<string, unknown> = { experiment_ids: [experimentId], max_results: SEARCH_PAGE };
     if (pageToken !== undefined) body.page_token = pageToken;
-    const doc = asRecord(await client.post(`${MODELS}/search`, body, 'logged-models/search', workspace));
+    let doc: Record<string, unknown>;
+    try {
+      doc = asRecord(await client.post(`${MODELS}/search`, body, 'logged-models/search', workspace));
+    } catch (error) {
+      // A server older than MLflow 3 has no logged models: nothing to list.
+      if (pageToken === undefined && isMissingEndpoint(error)) return;
+      throw error;
+    }
     const models = asArray(doc.models);
     for (const item of models) {
       const model = parseLoggedModel(item);
