@@ -18,6 +18,7 @@ export function verifyModelsText(report: VerifyModelsReport): string {
   if (report.notCompared) return `Models not compared: ${report.notCompared}`;
   const lines: string[] = [];
   for (const m of report.models) {
+    if (m.notCompared?.length) lines.push(`NOT COMPARED logged model ${m.name} (${m.sourceModelId}): ${m.notCompared.join('; ')}`);
     if (m.status === 'ok') continue;
     lines.push(`${m.status.toUpperCase()} logged model ${m.name} (${m.sourceModelId})${m.targetModelIds.length ? ` -> ${m.targetModelIds.join(', ')}` : ''}`);
     for (const d of m.differences) lines.push(`  - ${d}`);

@@ -28,6 +28,7 @@ import {
   type ModelLinks,
   type ModelMetric,
   type SourceModels,
+  type TargetModel,
   type TargetModels,
 } from '../backends/model-contract.js';
 import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../model/model-provenance.js';
@@ -193,7 +194,7 @@ async function copyOneModel(
       result.counts.files++;
       result.counts.bytes += file.size;
     }
-    if (copy && rows.length) await copy.logMetrics(rows);
+    if (copy && rows.length) await logModelMetrics(context, copy, rows, issues);
     result.counts.metrics = rows.length;
     for (const issue of model.readIssues?.() ?? []) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
     if (info.status === 'PENDING') issues.push({ field: 'status', action: 'mapped', reason: 'the source model is still PENDING (never finalised); the copy stays PENDING' });
@@ -204,6 +205,24 @@ async function copyOneModel(
     result.reason = errorMessage(error);
   }
   return result;
+}
+
+/**
+ * Model metrics are logged through their run; a deleted run copy may take no writes (MLflow
+ * server): its rows are tried apart and, when refused, reported instead of failing the model.
+ */
+async function logModelMetrics(context: ModelCopyContext, copy: TargetModel, rows: ModelMetric[], issues: RunIssue[]): Promise<void> {
+  const deleted = new Set(context.runs.filter((run) => run.deleted).map((run) => context.runCopies.get(run.runId)));
+  const live = rows.filter((row) => !deleted.has(row.runId));
+  const dead = rows.filter((row) => deleted.has(row.runId));
+  if (live.length) await copy.logMetrics(live);
+  if (dead.length) {
+    try {
+      await copy.logMetrics(dead);
+    } catch (error) {
+      issues.push({ field: 'metric', action: 'dropped', reason: `${dead.length} metric row(s) logged by deleted runs: the deleted run copies take no writes (${errorMessage(error)})` });
+    }
+  }
 }
 
 function modelProvenance(info: LoggedModelInfo, origin: Provenance): KeyValue[] {

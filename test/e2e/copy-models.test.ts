@@ -152,6 +152,7 @@ describe('logged models, links and the registry between two MLflow servers', () 
     const run = (await api.call('POST', 'runs/create', { experiment_id: experimentId, run_name: 'gone', start_time: T0 })).run.info;
     const model = (await api.call('POST', 'logged-models', { experiment_id: experimentId, name: 'gone-model', source_run_id: run.run_id })).model.info;
     await api.call('POST', 'runs/outputs', { run_id: run.run_id, models: [{ model_id: model.model_id, step: 0 }] });
+    await api.call('POST', 'runs/log-batch', { run_id: run.run_id, metrics: [{ key: 'acc', value: 0.5, timestamp: T0, step: 0, model_id: model.model_id }] });
     await api.call('POST', 'runs/update', { run_id: run.run_id, status: 'FINISHED', end_time: T0 + 1 });
     await api.call('POST', 'runs/delete', { run_id: run.run_id });
 
@@ -159,9 +160,14 @@ describe('logged models, links and the registry between two MLflow servers', () 
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.models.models.map((m: any) => [m.name, m.outcome])).toEqual([['gone-model', 'copied']]);
+    expect(report.models.models[0].issues).toEqual([
+      expect.objectContaining({ field: 'metric', action: 'dropped', reason: expect.stringMatching(/^1 metric row\(s\) logged by deleted runs/) }),
+      expect.objectContaining({ field: 'status', action: 'mapped', reason: expect.stringContaining('PENDING') }),
+    ]);
     expect(report.models.links).toMatchObject([{ sourceRunId: run.run_id, outcome: 'skipped', outputs: 1 }]);
     const verify = await runCli(verifyArgs(source.url, target.url, 'default/scrapped', 'default/scrapped', ['--include-deleted']), { cwd });
     expect(verify.stdout).toContain(`NOT COMPARED model links of run ${run.run_id}`);
+    expect(verify.stdout).toContain('NOT COMPARED logged model gone-model');
     expect(verify.code).toBe(0);
   });
 });
