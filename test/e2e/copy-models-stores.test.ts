@@ -5,7 +5,7 @@
  * (mlflow.db) to an mlruns store, complete and verify clean.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
@@ -16,6 +16,11 @@ const MLRUNS = join(GOLDEN_STORES_DIR, 'mlruns');
 const PARENT = 'd3c238855dbb489d8ea79df4c85a82fc';
 const MODEL = 'm-97974bbd4b914384a9253728a5163cbb';
 const MODEL_V2 = 'm-ae2113beadab4fbdb96f3f3b7471f000';
+
+/** The id of the only experiment folder with models in an mlruns store. */
+function experimentWithModels(root: string): string {
+  return readdirSync(root).find((name) => !name.startsWith('.') && name !== 'models' && existsSync(join(root, name, 'models')))!;
+}
 
 function args(command: 'copy' | 'verify', target: string, targetProject: string, extra: string[] = []): string[] {
   const base = [command, '--source-uri', MLRUNS, '--source-project', 'default/fixture', '--target-uri', target, '--target-project', targetProject, '--registry'];
@@ -87,6 +92,10 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     expect(version1).toMatch(/^source: models:\/m-[0-9a-f]{32}$/m);
     expect(readFileSync(join(target, 'models/fixture-model/meta.yaml'), 'utf8')).toMatch(/aliases:\n  champion: '1'/);
     expect(existsSync(join(target, 'models/fixture-model/version-2/tags/candidate'))).toBe(true);
+    // MLflow's client records a version on its logged model; the copy's registry does the same.
+    const modelDirs = readdirSync(join(target, experimentWithModels(target), 'models'));
+    const listed = modelDirs.map((id) => readFileSync(join(target, experimentWithModels(target), 'models', id, 'tags/mlflow.modelVersions'), 'utf8')).sort();
+    expect(listed).toEqual(['[{"name": "fixture-model", "version": 1}]', '[{"name": "fixture-model", "version": 2}]']);
 
     const again = await runCli(args('copy', target, 'default/fixture', ['--json']), { cwd });
     expect(again.code).toBe(0);

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { ModelVersionInfo, RegisteredModelInfo, TargetRegistry, VersionInit } from '../model-contract.js';
 import type { KeyValue } from '../../model/run.js';
 import { exists, listSubdirs, readTextIfExists, writeFileAtomic, writePrivateFile } from './fs-util.js';
-import { readKeyValues, writeKeyValue } from './key-value-dir.js';
+import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
+import { MODEL_VERSIONS_TAG } from '../../model/model-provenance.js';
 import { isExperimentDirName, META_FILE, safeSegments, TAGS_DIR } from './layout.js';
 import { MODELS_DIR, readModelFolder } from './models.js';
 import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
@@ -29,6 +30,25 @@ function asMap(value: YamlValue | undefined): YamlMap {
   return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : {};
 }
 const text = (value: YamlValue | undefined) => (value === undefined || value === null ? undefined : String(value));
+
+/**
+ * The logged model behind a version lists it in its `mlflow.modelVersions` tag, as MLflow's
+ * client does for a file store: a JSON list in Python's spelling, the version as a number.
+ */
+async function recordVersionOnModel(modelDir: string, name: string, version: number): Promise<void> {
+  const tags = join(modelDir, TAGS_DIR);
+  const entries: Array<{ name: unknown; version: unknown }> = [];
+  try {
+    const parsed = JSON.parse((await readKeyValue(tags, MODEL_VERSIONS_TAG)) ?? '[]') as unknown;
+    if (Array.isArray(parsed)) entries.push(...(parsed as Array<{ name: unknown; version: unknown }>));
+  } catch {
+    // An unreadable tag is replaced by a readable one.
+  }
+  if (entries.some((e) => e.name === name && Number(e.version) === version)) return;
+  entries.push({ name, version });
+  const text = `[${entries.map((e) => `{"name": ${JSON.stringify(e.name)}, "version": ${JSON.stringify(e.version)}}`).join(', ')}]`;
+  await writeKeyValue(tags, MODEL_VERSIONS_TAG, text);
+}
 
 export class MlrunsRegistry implements TargetRegistry {
   constructor(
@@ -138,7 +158,7 @@ export class MlrunsRegistry implements TargetRegistry {
       source: init.source,
       status: 'READY',
       status_message: null,
-      storage_location: await this.storageLocation(init.source),
+      storage_location: (await this.storageLocation(init.source)).location,
       user_id: null,
       version: Number(version),
       workspace: 'default',
@@ -146,24 +166,27 @@ export class MlrunsRegistry implements TargetRegistry {
     const dir = this.versionDir(init.name, version);
     await writePrivateFile(join(dir, META_FILE), dumpPyYaml(meta));
     for (const tag of init.tags) await writeKeyValue(join(dir, TAGS_DIR), tag.key, tag.value);
+    const modelDir = (await this.storageLocation(init.source)).modelDir;
+    if (modelDir) await recordVersionOnModel(modelDir, init.name, Number(version));
     return version;
   }
 
-  private async storageLocation(source: string): Promise<string> {
+  /** Where a version's files are, and the logged model's folder for a models:/ source. */
+  private async storageLocation(source: string): Promise<{ location: string; modelDir?: string }> {
     const model = /^models:\/(m-[^/]+)$/.exec(source)?.[1];
     const run = /^runs:\/([^/]+)(\/.*)?$/.exec(source);
-    if (!model && !run) return source;
+    if (!model && !run) return { location: source };
     for (const experiment of await listSubdirs(this.root)) {
       if (!isExperimentDirName(experiment)) continue;
       if (model) {
         const folder = await readModelFolder(join(this.root, experiment, MODELS_DIR, model));
-        if (folder?.info.artifactUri) return folder.info.artifactUri;
+        if (folder) return { location: folder.info.artifactUri ?? source, modelDir: folder.dir };
       } else if (run) {
         const folder = await readRunFolder(join(this.root, experiment, run[1]!));
-        if (folder) return `${folder.meta.artifactUri}${run[2] ?? ''}`;
+        if (folder) return { location: `${folder.meta.artifactUri}${run[2] ?? ''}` };
       }
     }
-    return source;
+    return { location: source };
   }
 
   async deleteVersion(name: string, version: string): Promise<void> {
