@@ -170,4 +170,30 @@ describe('logged models, links and the registry between two MLflow servers', () 
     expect(verify.stdout).toContain('NOT COMPARED logged model gone-model');
     expect(verify.code).toBe(0);
   });
+
+  it('into a registered model that already has versions: the next numbers, mapped in a tag and the report, aliases follow', async () => {
+    const other = await startStandin();
+    try {
+      const api = new MlflowApi(other.url);
+      await api.call('POST', 'registered-models/create', { name: 'churn-clf', description: 'Churn classifier' });
+      await api.call('POST', 'model-versions/create', { name: 'churn-clf', source: 's3://theirs/model' });
+      const result = await runCli(copyArgs(source.url, other.url, 'default/churn', 'default/churn', ['--registry', '--json']), { cwd });
+      expect(result.code).toBe(0);
+      const registry = JSON.parse(result.stdout).models.registry[0];
+      expect(registry.outcome).toBe('existing');
+      expect(registry.versions.map((v: any) => [v.sourceVersion, v.targetVersion ?? null, v.outcome])).toEqual([
+        ['1', '2', 'copied'],
+        ['2', null, 'outside'],
+        ['4', '3', 'copied'],
+      ]);
+      expect(registry.aliases.map((a: any) => [a.alias, a.targetVersion])).toEqual([['champion', '2'], ['latest-run', '3']]);
+      const v2 = (await api.call('GET', 'model-versions/get', { name: 'churn-clf', version: '2' })).model_version;
+      expect(v2.tags).toEqual(expect.arrayContaining([{ key: 'old_sys/model_version', value: '1' }, { key: 'old_sys/registered_model', value: 'churn-clf' }]));
+      expect((await api.call('GET', 'registered-models/alias', { name: 'churn-clf', alias: 'champion' })).model_version.version).toBe('2');
+      const verify = await runCli(verifyArgs(source.url, other.url, 'default/churn', 'default/churn', ['--registry']), { cwd });
+      expect(verify.code).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
 });
