@@ -4,7 +4,7 @@
  * without it (rclone's optional features). Shapes follow MLflow's own entities.
  */
 import type { Readable } from 'node:stream';
-import type { FileEntry, Int64, KeyValue } from '../model/run.js';
+import type { FileEntry, Int64, KeyValue, RunInfo } from '../model/run.js';
 import type { ReadIssue } from './contract.js';
 
 /** LOGGED_MODEL_READY / _UPLOAD_FAILED / _PENDING, without the prefix. */
@@ -84,6 +84,11 @@ export interface SourceModels {
   /** The project's logged models (not deleted ones). */
   listModels(): AsyncIterable<LoggedModelInfo>;
   openModel(info: LoggedModelInfo): Promise<SourceModel>;
+  /**
+   * Optional: a run's model links without opening the run (one request instead of two on a
+   * server); the engine falls back to SourceRun.modelLinks.
+   */
+  runModelLinks?(info: RunInfo): Promise<ModelLinks>;
 }
 
 export interface TargetModels {
@@ -171,6 +176,20 @@ export function targetModelsOf(project: object | undefined): TargetModels | unde
 export function modelLinksOf(run: object): (() => Promise<ModelLinks>) | undefined {
   const r = run as { modelLinks?: () => Promise<ModelLinks> };
   return typeof r.modelLinks === 'function' ? () => r.modelLinks!() : undefined;
+}
+
+/** A run's model links: through the project when it can, else by opening the run (undefined: no links ability). */
+export async function readRunLinks(
+  project: { openRun(info: RunInfo): Promise<{ close?(): Promise<void> }> } & Partial<SourceModels>,
+  info: RunInfo,
+): Promise<ModelLinks | undefined> {
+  if (typeof project.runModelLinks === 'function') return project.runModelLinks(info);
+  const run = await project.openRun(info);
+  try {
+    return await modelLinksOf(run)?.();
+  } finally {
+    await run.close?.();
+  }
 }
 
 export function registryOf(store: object): RegistryStore | undefined {

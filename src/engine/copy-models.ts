@@ -20,7 +20,7 @@
  */
 import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
 import {
-  modelLinksOf,
+  readRunLinks,
   sourceModelsOf,
   targetModelsOf,
   type LoggedModelInfo,
@@ -292,12 +292,7 @@ async function linkRuns(context: ModelCopyContext, target: TargetModels | undefi
     let links: ModelLinks | undefined;
     const result: LinkResult = { sourceRunId: info.runId, ...(targetRunId ? { targetRunId } : {}), outcome: 'linked', outputs: 0, inputs: 0, unresolved: [] };
     try {
-      const run = await context.source.openRun(info);
-      try {
-        links = await modelLinksOf(run)?.();
-      } finally {
-        await run.close?.();
-      }
+      links = await readRunLinks(context.source, info);
       if (!links || (links.outputs.length === 0 && links.inputs.length === 0)) return;
       const remapped: ModelLinks = { outputs: [], inputs: [] };
       const lostOutputs: Array<{ model_id: string; step: string }> = [];

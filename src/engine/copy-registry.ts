@@ -160,11 +160,13 @@ async function copyVersion(
       result.targetVersion = keepNumbers ? version.version : undefined;
       return result;
     }
+    // The marker is a write of its own, last: a create the client had to send twice may leave a
+    // twin, which then lacks the marker and is deleted as partial by the next copy.
     result.targetVersion = await target.createVersion(init, keepNumbers ? Number(version.version) : undefined);
     if (version.stage && version.stage !== 'None') await target.setStage(version.name, result.targetVersion, version.stage);
+    await target.setVersionTags(version.name, result.targetVersion, [{ key: VERSION_PROVENANCE.completed, value: new Date().toISOString() }]);
     if (version.status && version.status !== 'READY')
       result.issues.push({ field: 'status', action: 'mapped', reason: `source status ${version.status}; the server makes every new version READY` });
-    await target.setVersionTags(version.name, result.targetVersion, [{ key: VERSION_PROVENANCE.completed, value: new Date().toISOString() }]);
     result.outcome = 'copied';
     if (result.targetVersion !== version.version) result.reason = `copied as version ${result.targetVersion} (the target model already had other versions)`;
   } catch (error) {

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { SourceProject, Store } from '../backends/contract.js';
 import {
   modelLinksOf,
+  readRunLinks,
   registryOf,
   sourceModelsOf,
   type LoggedModelInfo,
@@ -237,11 +238,10 @@ async function verifyLinks(input: VerifyModelsInput, modelTargetId: Map<string, 
     if (!copyInfo) return;
     const result: VerifyLinkResult = { sourceRunId: info.runId, targetRunId: copyInfo.runId, status: 'ok', differences: [] };
     try {
-      const sourceRun = await input.source.openRun(info);
+      const want = await readRunLinks(input.source, info);
+      if (!want || (want.outputs.length === 0 && want.inputs.length === 0)) return;
       const copyRun = await input.target.openRun(copyInfo);
       try {
-        const want = await modelLinksOf(sourceRun)?.();
-        if (!want || (want.outputs.length === 0 && want.inputs.length === 0)) return;
         const got = (await modelLinksOf(copyRun)?.()) ?? { outputs: [], inputs: [] };
         if (info.deleted && copyInfo.deleted && got.outputs.length === 0 && got.inputs.length === 0) {
           result.status = 'skipped';
@@ -275,7 +275,6 @@ async function verifyLinks(input: VerifyModelsInput, modelTargetId: Map<string, 
         if (lostInputs.length && !lostInputs.every((id) => (tags.get(LINK_PROVENANCE.inputs) ?? '').includes(id)))
           result.differences.push(`links to models not copied (${lostInputs.join(', ')}) are not kept in ${LINK_PROVENANCE.inputs}`);
       } finally {
-        await sourceRun.close?.();
         await copyRun.close?.();
       }
     } catch (error) {

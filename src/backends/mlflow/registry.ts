@@ -46,6 +46,9 @@ export function parseModelVersion(value: unknown): ModelVersionInfo {
 }
 
 export class MlflowRegistry implements TargetRegistry {
+  /** Next version number per registered model, as far as this process knows. */
+  private readonly next = new Map<string, number>();
+
   constructor(
     private readonly client: MlflowHttpClient,
     private readonly workspace: string,
@@ -130,15 +133,18 @@ export class MlflowRegistry implements TargetRegistry {
     if (init.description) body.description = init.description;
     if (init.tags.length) body.tags = init.tags.map((t) => ({ key: t.key, value: t.value }));
     if (wanted !== undefined) {
-      // Deleted numbers are invisible: the next number is at least the highest one listed + 1.
-      let next = Math.max(0, ...(await this.listVersions(init.name)).map((v) => Number(v.version))) + 1;
+      // Deleted numbers are invisible: the next number is at least the highest one listed + 1
+      // (listed once per model, then followed as versions are created here).
+      let next = this.next.get(init.name) ?? Math.max(0, ...(await this.listVersions(init.name)).map((v) => Number(v.version))) + 1;
       while (next < wanted) {
         const placeholder = Number(await this.create({ name: init.name, source: PLACEHOLDER_SOURCE }));
         await this.deleteVersion(init.name, String(placeholder));
         next = placeholder + 1;
       }
     }
-    return this.create(body);
+    const version = await this.create(body);
+    this.next.set(init.name, Number(version) + 1);
+    return version;
   }
 
   async deleteVersion(name: string, version: string): Promise<void> {

@@ -94,6 +94,10 @@ export class MlflowSourceProject implements SourceProject {
     }
   }
 
+  runModelLinks(info: RunInfo): Promise<ModelLinks> {
+    return readModelLinks(this.client, this.ref.workspace, info.runId);
+  }
+
   async openModel(info: LoggedModelInfo): Promise<SourceModel> {
     const doc = this.listedModels.get(info.modelId);
     if (!doc) throw new Error(`logged model ${info.modelId} was not listed`);
