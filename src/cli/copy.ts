@@ -286,7 +286,8 @@ async function copyWithProgress(
     say(stoppedBy ? `Interrupted. ${summary}` : summary);
     if (report.summary.failed > 0) say(`${plural(report.summary.failed, 'run')} failed: see the log or the report for the reasons`);
   }
-  if (report.models) say(modelsLine(report.models));
+  const models = report.models && modelsLine(report.models);
+  if (models) say(models);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 

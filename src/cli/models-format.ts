@@ -2,8 +2,10 @@
 import type { ModelsReport } from '../engine/model-types.js';
 import type { VerifyModelsReport } from '../engine/verify-models.js';
 
-export function modelsLine(report: ModelsReport): string {
+/** Undefined when the project had nothing of the kind (no line for a runs-only project). */
+export function modelsLine(report: ModelsReport): string | undefined {
   const s = report.summary;
+  if (s.models === 0 && report.links.length === 0 && !report.registry) return undefined;
   const parts = [
     `Logged models: ${s.models} (${s.copied} copied, ${s.skipped} already there, ${s.failed} failed${s.planned ? `, ${s.planned} planned` : ''}${s.unsupported ? `, ${s.unsupported} not supported by the target` : ''}), ${s.files} files, ${s.bytes} bytes`,
     `${s.links} run-model links${s.unresolvedLinks ? ` (${s.unresolvedLinks} to models not copied, kept in old_sys/*)` : ''}${s.linkFailures ? `, ${s.linkFailures} run(s) not linked` : ''}`,
@@ -14,8 +16,9 @@ export function modelsLine(report: ModelsReport): string {
   return parts.join('; ');
 }
 
-export function verifyModelsText(report: VerifyModelsReport): string {
+export function verifyModelsText(report: VerifyModelsReport): string | undefined {
   if (report.notCompared) return `Models not compared: ${report.notCompared}`;
+  if (report.models.length === 0 && report.links.length === 0 && !report.registry) return undefined;
   const lines: string[] = [];
   for (const m of report.models) {
     if (m.notCompared?.length) lines.push(`NOT COMPARED logged model ${m.name} (${m.sourceModelId}): ${m.notCompared.join('; ')}`);

@@ -69,7 +69,8 @@ export async function verifyStores(settings: CopySettings, source: Store, target
   if (args.json) ctx.stdout.write(reportJson(report, ctx.term.redact));
   const say = (text: string) => (args.json ? ctx.term.err(text) : ctx.term.out(text));
   say(verifyText(report));
-  if (report.models) say(verifyModelsText(report.models));
+  const models = report.models && verifyModelsText(report.models);
+  if (models) say(models);
   if (reportPath) say(`Verify report at ${reportPath}`);
   return report;
 }

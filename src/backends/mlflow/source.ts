@@ -44,6 +44,8 @@ export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing, taken by openRun to spare a runs/get. */
   private readonly listed = new Map<string, RunDoc>();
+  /** Logged models (models.ts): the search answer is kept for openModel. */
+  private readonly listedModels = new Map<string, ModelDoc>();
 
   constructor(
     private readonly client: MlflowHttpClient,
@@ -83,9 +85,6 @@ export class MlflowSourceProject implements SourceProject {
     }
     return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
   }
-
-  /** Logged models (models.ts); the search answer is kept for openModel. */
-  private readonly listedModels = new Map<string, ModelDoc>();
 
   async *listModels(): AsyncIterable<LoggedModelInfo> {
     for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.experiment.id)) {
