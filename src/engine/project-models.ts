@@ -1,7 +1,8 @@
 /**
  * The MLflow 3 part of a project copy, after its runs: logged models and run<->model links
  * (copy-models.ts), then with `registry` the registered models that point at them
- * (copy-registry.ts). Returns undefined when the source has no logged models to offer.
+ * (copy-registry.ts). Returns undefined when the source has no logged models to offer (and no
+ * registry was asked for) or the copy was interrupted.
  */
 import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
 import { registryOf } from '../backends/model-contract.js';
@@ -23,7 +24,6 @@ export interface ProjectModelsInput {
   emit(event: CopyEvent): void;
 }
 
-/** True when a filter or shard selects some runs only: models then follow their source run. */
 /** `--registry` between stores that have one, checked before anything is written (DESIGN rule 7). */
 export function checkRegistryRequest(source: Store, target: Store, registry: boolean | undefined, writing: boolean): void {
   if (!registry) return;
@@ -34,6 +34,7 @@ export function checkRegistryRequest(source: Store, target: Store, registry: boo
   }
 }
 
+/** True when a filter or shard selects some runs only: models then follow their source run. */
 export function narrowsRuns(filters: RunFilters, shard: Shard | undefined): boolean {
   return (
     shard !== undefined ||
@@ -43,6 +44,8 @@ export function narrowsRuns(filters: RunFilters, shard: Shard | undefined): bool
 
 export async function copyProjectModels(input: ProjectModelsInput): Promise<ModelsReport | undefined> {
   const { options, emit } = input;
+  // An interrupted copy stops after its runs; the next copy takes the models.
+  if (options.signal?.aborted) return undefined;
   const dryRun = options.dryRun ?? false;
   const runCopies = new Map<string, string>();
   for (const result of input.results) {
