@@ -18,7 +18,7 @@ export function modelsLine(report: ModelsReport): string | undefined {
 
 export function verifyModelsText(report: VerifyModelsReport): string | undefined {
   if (report.notCompared) return `Models not compared: ${report.notCompared}`;
-  if (report.models.length === 0 && report.links.length === 0 && !report.registry) return undefined;
+  if (report.models.length === 0 && report.links.length === 0 && report.extra.length === 0 && !report.registry) return undefined;
   const lines: string[] = [];
   for (const m of report.models) {
     if (m.notCompared?.length) lines.push(`NOT COMPARED logged model ${m.name} (${m.sourceModelId}): ${m.notCompared.join('; ')}`);
@@ -35,6 +35,7 @@ export function verifyModelsText(report: VerifyModelsReport): string | undefined
     lines.push(`${l.status.toUpperCase()} model links of run ${l.sourceRunId} -> ${l.targetRunId}`);
     for (const d of l.differences) lines.push(`  - ${d}`);
   }
+  for (const e of report.extra) lines.push(`EXTRA logged model ${e.targetModelId}: copy of ${e.sourceModelId}, which is not in the source project`);
   for (const r of report.registry ?? []) {
     if (r.status === 'ok') continue;
     lines.push(`${r.status.toUpperCase()} registered model ${r.name}`);

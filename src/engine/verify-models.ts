@@ -62,6 +62,8 @@ export interface VerifyModelsReport {
   notCompared?: string;
   models: VerifyModelResult[];
   links: VerifyLinkResult[];
+  /** Model copies in the target whose source model is not in the source project. */
+  extra: Array<{ sourceModelId: string; targetModelId: string }>;
   registry?: VerifyRegistryResult[];
 }
 
@@ -91,10 +93,10 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   if (!sourceModels && !input.registry) return undefined;
   const selectedRuns = new Set(input.runs.map((run) => run.runId));
   const listed: LoggedModelInfo[] = [];
-  let projectModels = 0;
+  const projectModels = new Set<string>();
   if (sourceModels) {
     for await (const info of sourceModels.listModels()) {
-      projectModels++;
+      projectModels.add(info.modelId);
       if (input.wholeProject || (info.sourceRunId !== undefined && selectedRuns.has(info.sourceRunId))) listed.push(info);
     }
   }
@@ -102,7 +104,7 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   if (!targetModels && !input.registry) {
     // Copy reported each model as unsupported by such a target; nothing to compare here.
     const reason = `${input.targetStore.kind} stores hold no logged models: ${listed.length} model(s) not compared`;
-    return { clean: true, models: [], links: [], notCompared: reason };
+    return { clean: true, models: [], links: [], extra: [], notCompared: reason };
   }
   const copies = new Map<string, TargetCopy[]>();
   if (targetModels) {
@@ -138,11 +140,17 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
     const done = list.find((c) => c.complete);
     if (done && !modelTargetId.has(sourceId)) modelTargetId.set(sourceId, done.info.modelId);
   }
-  const links = projectModels > 0 ? await verifyLinks(input, modelTargetId) : [];
-  const report: VerifyModelsReport = { clean: true, models, links };
+  const links = projectModels.size > 0 ? await verifyLinks(input, modelTargetId) : [];
+  // Complete copies whose source model is not (any more) in the source project.
+  const extra: VerifyModelsReport['extra'] = [];
+  for (const [sourceModelId, list] of copies) {
+    if (projectModels.has(sourceModelId)) continue;
+    for (const copy of list) extra.push({ sourceModelId, targetModelId: copy.info.modelId });
+  }
+  const report: VerifyModelsReport = { clean: true, models, links, extra };
   if (input.registry) report.registry = await verifyRegistry(input, runTargetId, modelTargetId, new Set(listed.map((m) => m.modelId)));
   report.clean =
-    models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok' || l.status === 'skipped') && (report.registry ?? []).every((r) => r.status === 'ok');
+    extra.length === 0 && models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok' || l.status === 'skipped') && (report.registry ?? []).every((r) => r.status === 'ok');
   return report;
 }
 

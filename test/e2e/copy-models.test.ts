@@ -3,6 +3,7 @@
  * (with --registry) the model registry move with the runs, verify clean, re-runs converge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js';
 import { MODEL_FILES, seedModels } from '../support/mlflow-models-seed.js';
@@ -195,5 +196,16 @@ describe('logged models, links and the registry between two MLflow servers', () 
     } finally {
       await other.close();
     }
+  });
+
+  it('verify names a model copy whose source model is gone (extra) and is not clean', async () => {
+    const api = new MlflowApi(source.url);
+    const experimentId = (await api.experimentId('scrapped'))!;
+    const [model] = (await api.call('POST', 'logged-models/search', { experiment_ids: [experimentId] })).models;
+    const response = await request(`${source.url}/api/2.0/mlflow/logged-models/${model.info.model_id}`, { method: 'DELETE' });
+    await response.body.text();
+    const verify = await runCli(verifyArgs(source.url, target.url, 'default/scrapped', 'default/scrapped', ['--include-deleted']), { cwd });
+    expect(verify.stdout).toMatch(new RegExp(`EXTRA logged model m-[0-9a-f]{32}: copy of ${model.info.model_id}, which is not in the source project`));
+    expect(verify.code).toBe(1);
   });
 });
