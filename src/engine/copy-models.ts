@@ -92,7 +92,7 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
 
   const copies = await copiesBySourceModel(targetModels, context.origin.sourceProject);
   await runPool(listed, context.workers, async (info, index) => {
-    const result = await copyOneModel(context, sourceModels, targetModels, info, copies.get(info.modelId) ?? []);
+    const result = await copyOneModel(context, sourceModels, targetModels, info, copies.get(info.modelId) ?? [], selectedRuns);
     if (result.targetModelId && (result.outcome === 'copied' || result.outcome === 'skipped')) modelCopies.set(info.modelId, result.targetModelId);
     models[index] = result;
     context.onModelDone?.(result);
@@ -134,6 +134,7 @@ async function copyOneModel(
   target: TargetModels | undefined,
   info: LoggedModelInfo,
   copies: ModelCopyRecord[],
+  selectedRuns: Set<string>,
 ): Promise<ModelResult> {
   const result = baseResult(info);
   const complete = copies.filter((copy) => copy.complete);
@@ -155,6 +156,10 @@ async function copyOneModel(
       }
     }
     if (discarded.length) result.discarded = discarded;
+    // A model whose run is being copied but failed waits for it: made now, it would keep no link.
+    if (!context.dryRun && info.sourceRunId && !context.runCopies.has(info.sourceRunId) && selectedRuns.has(info.sourceRunId)) {
+      throw new Error(`its source run ${info.sourceRunId} failed to copy; the model is copied with it on the next copy`);
+    }
     const model = await source.openModel(info);
     const [params, tags, metrics] = await Promise.all([model.params(), model.tags(), model.metrics()]);
     const { issues } = result;

@@ -154,6 +154,11 @@ async function copyVersion(
       result.reason = `already copied as version ${done.version}`;
       return result;
     }
+    // A run or model of the project that failed to copy: the version waits for it (next copy).
+    if (target && version.runId && context.selectedRuns.has(version.runId) && !context.runCopies.has(version.runId))
+      throw new Error(`its run ${version.runId} failed to copy; the version is copied with it on the next copy`);
+    if (target && version.modelId && context.selectedModels.has(version.modelId) && !context.modelCopies.has(version.modelId))
+      throw new Error(`its logged model ${version.modelId} failed to copy; the version is copied with it on the next copy`);
     if (target) for (const partial of copies) await target.deleteVersion(partial.name, partial.version);
     const init = versionInit(context, version, result.issues);
     if (!target) {

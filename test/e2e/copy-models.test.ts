@@ -8,6 +8,7 @@ import { startStandin, type StandinServer } from '../support/mlflow-standin/inde
 import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js';
 import { MODEL_FILES, seedModels } from '../support/mlflow-models-seed.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { join } from 'node:path';
 
 const T0 = 1_700_000_000_000;
 const RUNS: SeedRun[] = [
@@ -207,5 +208,25 @@ describe('logged models, links and the registry between two MLflow servers', () 
     const verify = await runCli(verifyArgs(source.url, target.url, 'default/scrapped', 'default/scrapped', ['--include-deleted']), { cwd });
     expect(verify.stdout).toMatch(new RegExp(`EXTRA logged model m-[0-9a-f]{32}: copy of ${model.info.model_id}, which is not in the source project`));
     expect(verify.code).toBe(1);
+  });
+
+  it('a model whose run failed to copy waits for it: reported failed, not copied without its link', async () => {
+    const api = new MlflowApi(source.url);
+    const runIds = await seedProject(api, 'clash', [
+      // "x" and "x/y" cannot both be files of an mlruns run folder: this run fails to copy there.
+      { name: 'trainer', startTime: T0, endTime: T0 + 1, params: { x: '1', 'x/y': '2' } },
+      { name: 'evaluator', startTime: T0 + 2, endTime: T0 + 3 },
+    ]);
+    await seedModels(api, (await api.experimentId('clash'))!, runIds, { registry: true, registeredName: 'clash-clf' });
+    const mlruns = join(tempDir('e2e-models-clash'), 'mlruns');
+    const result = await runCli(copyArgs(source.url, mlruns, 'default/clash', 'default/clash', ['--registry', '--json']), { cwd });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    const outcomes = Object.fromEntries(report.models.models.map((m: any) => [m.name, [m.outcome, m.reason ?? '']]));
+    expect(outcomes.orphan).toEqual(['copied', '']);
+    expect(outcomes.clf[0]).toBe('failed');
+    expect(outcomes.clf[1]).toMatch(/^its source run [0-9a-f]{32} failed to copy; the model is copied with it on the next copy$/);
+    const versions = report.models.registry[0].versions.map((v: any) => [v.sourceVersion, v.outcome]);
+    expect(versions).toEqual([['1', 'failed'], ['2', 'outside'], ['4', 'failed']]);
   });
 });
