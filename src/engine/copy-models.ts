@@ -50,8 +50,8 @@ export interface ModelCopyContext {
   origin: Provenance;
   /** The selected runs (after filters and shard). */
   runs: RunInfo[];
-  /** True when no filter or shard narrowed the runs: models without a source run come too. */
-  wholeProject: boolean;
+  /** Which models go with the selected runs (project-models.ts modelSelector). */
+  selectModel(info: LoggedModelInfo): boolean;
   /** Source run id -> target run id of its complete copy. */
   runCopies: Map<string, string>;
   workers: number;
@@ -75,7 +75,7 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
   let projectModels = 0;
   for await (const info of sourceModels.listModels()) {
     projectModels++;
-    if (context.wholeProject || (info.sourceRunId !== undefined && selectedRuns.has(info.sourceRunId))) listed.push(info);
+    if (context.selectModel(info)) listed.push(info);
   }
   const targetModels = targetModelsOf(context.target);
   const modelCopies = new Map<string, string>();

@@ -167,7 +167,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
 
   // Logged models, links and the registry come after the runs (project-models.ts says why).
   const models = await copyProjectModels({
-    options, source: sourceProject, target: existing, emit, runs: ordered, results,
+    options, source: sourceProject, target: existing, emit, runs: ordered, results, listedRunIds: byId.keys(),
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 

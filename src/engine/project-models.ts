@@ -5,7 +5,8 @@
  * registry was asked for) or the copy was interrupted.
  */
 import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
-import { registryOf } from '../backends/model-contract.js';
+import { registryOf, type LoggedModelInfo } from '../backends/model-contract.js';
+import { inShard } from './filters.js';
 import { UsageError } from '../util/errors.js';
 import type { RunInfo } from '../model/run.js';
 import { copyModels } from './copy-models.js';
@@ -19,6 +20,8 @@ export interface ProjectModelsInput {
   source: SourceProject;
   target: TargetProject | undefined;
   origin: Provenance;
+  /** Every run the source listed (before filters and shard). */
+  listedRunIds: Iterable<string>;
   runs: RunInfo[];
   results: RunResult[];
   emit(event: CopyEvent): void;
@@ -34,12 +37,20 @@ export function checkRegistryRequest(source: Store, target: Store, registry: boo
   }
 }
 
-/** True when a filter or shard selects some runs only: models then follow their source run. */
-export function narrowsRuns(filters: RunFilters, shard: Shard | undefined): boolean {
-  return (
-    shard !== undefined ||
-    Object.values(filters).some((value) => value !== undefined && !(Array.isArray(value) && value.length === 0))
-  );
+/**
+ * Which logged models go with the selected runs: a model whose source run is selected; without a
+ * run filter also every model whose run is not listed at all (no run, or a deleted run left out),
+ * shared out by the model's own id when sharding. A run filter selects models by source run only.
+ */
+export function modelSelector(filters: RunFilters, shard: Shard | undefined, listedRunIds: Iterable<string>, selectedRuns: RunInfo[]): (info: LoggedModelInfo) => boolean {
+  const filtered = Object.values(filters).some((value) => value !== undefined && !(Array.isArray(value) && value.length === 0));
+  const listed = new Set(listedRunIds);
+  const selected = new Set(selectedRuns.map((run) => run.runId));
+  return (info) => {
+    if (info.sourceRunId !== undefined && selected.has(info.sourceRunId)) return true;
+    if (filtered || (info.sourceRunId !== undefined && listed.has(info.sourceRunId))) return false;
+    return inShard(info.modelId, shard);
+  };
 }
 
 export async function copyProjectModels(input: ProjectModelsInput): Promise<ModelsReport | undefined> {
@@ -58,7 +69,7 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
     dryRun,
     origin: input.origin,
     runs: input.runs,
-    wholeProject: !narrowsRuns(options.filters ?? {}, options.shard),
+    selectModel: modelSelector(options.filters ?? {}, options.shard, input.listedRunIds, input.runs),
     runCopies,
     workers: Math.max(1, options.workers ?? 4),
     onBytes: (bytes) => emit({ type: 'progress', points: 0, bytes }),

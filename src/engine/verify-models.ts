@@ -76,7 +76,8 @@ export interface VerifyModelsInput {
   sourceWorkspace: string;
   targetWorkspace: string;
   runs: RunInfo[];
-  wholeProject: boolean;
+  /** Which models go with the selected runs, as for copy (project-models.ts modelSelector). */
+  selectModel(info: LoggedModelInfo): boolean;
   /** Source run id -> the complete copy's run info. */
   runCopies: Map<string, RunInfo>;
   registry: boolean;
@@ -91,13 +92,12 @@ interface TargetCopy {
 export async function verifyModels(input: VerifyModelsInput): Promise<VerifyModelsReport | undefined> {
   const sourceModels = sourceModelsOf(input.source);
   if (!sourceModels && !input.registry) return undefined;
-  const selectedRuns = new Set(input.runs.map((run) => run.runId));
   const listed: LoggedModelInfo[] = [];
   const projectModels = new Set<string>();
   if (sourceModels) {
     for await (const info of sourceModels.listModels()) {
       projectModels.add(info.modelId);
-      if (input.wholeProject || (info.sourceRunId !== undefined && selectedRuns.has(info.sourceRunId))) listed.push(info);
+      if (input.selectModel(info)) listed.push(info);
     }
   }
   const targetModels = sourceModelsOf(input.target);

@@ -13,7 +13,7 @@ import { VERSION } from '../util/version.js';
 import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
 import { compareRun } from './verify-run.js';
-import { checkRegistryRequest, narrowsRuns } from './project-models.js';
+import { checkRegistryRequest, modelSelector } from './project-models.js';
 import { verifyModels, type VerifyModelsReport } from './verify-models.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
@@ -107,7 +107,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const models = await verifyModels({
     sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
     sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
-    runs: selected, wholeProject: !narrowsRuns(filters, options.shard), runCopies,
+    runs: selected, selectModel: modelSelector(filters, options.shard, byId.keys(), selected), runCopies,
     registry: options.registry ?? false, workers: options.workers ?? 4,
   });
 

@@ -148,6 +148,20 @@ describe('logged models, links and the registry between two MLflow servers', () 
     expect(verify.code).toBe(0);
   });
 
+  it('two shards together copy every model exactly once, also the one without a run; a second pass links across shards', async () => {
+    // A run may use a model that the other shard copies: its link can only be written once that
+    // shard is done, so the shards are run a second time (as after any interruption).
+    for (const shard of ['0/2', '1/2', '0/2', '1/2']) {
+      const result = await runCli(copyArgs(source.url, target.url, 'default/churn', 'default/churn-sharded', ['--shard', shard]), { cwd });
+      expect(result.code).toBe(0);
+    }
+    const api = new MlflowApi(target.url);
+    expect((await targetModels(api, (await api.experimentId('churn-sharded'))!)).map((m) => m.info.name).sort()).toEqual(['clf', 'clf-failed', 'orphan']);
+    const verify = await runCli(verifyArgs(source.url, target.url, 'default/churn', 'default/churn-sharded'), { cwd });
+    expect(verify.stdout).toContain('Models clean: 3/3 logged model(s) ok');
+    expect(verify.code).toBe(0);
+  });
+
   it('a deleted run keeps its model in the copy; its links are reported as not written, not as a failure', async () => {
     const api = new MlflowApi(source.url);
     const experimentId = (await api.call('POST', 'experiments/create', { name: 'scrapped' })).experiment_id;
