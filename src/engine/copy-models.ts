@@ -52,8 +52,10 @@ export interface ModelCopyContext {
   runs: RunInfo[];
   /** Which models go with the selected runs (project-models.ts modelSelector). */
   selectModel(info: LoggedModelInfo): boolean;
-  /** Source run id -> target run id of its complete copy. */
+  /** Source run id -> target run id of its complete copy (this copy's and earlier ones). */
   runCopies: Map<string, string>;
+  /** Every run the source listed (before filters and shard). */
+  listedRunIds: Set<string>;
   workers: number;
   onBytes(bytes: number): void;
   onModelDone?(result: ModelResult): void;
@@ -170,7 +172,7 @@ async function copyOneModel(
       provenance.push({ key: MODEL_PROVENANCE.sourceRunId, value: info.sourceRunId });
       issues.push({ field: 'source_run_id', action: 'dropped', reason: `source run ${info.sourceRunId} was not copied; its id is kept in ${MODEL_PROVENANCE.sourceRunId}` });
     }
-    const rows = modelMetrics(metrics, context.runCopies, issues);
+    const rows = modelMetrics(metrics, context, issues);
 
     const copy =
       context.dryRun || !target
@@ -262,12 +264,16 @@ function modelTags(tags: KeyValue[], issues: RunIssue[]): KeyValue[] {
  * model metric through its run) and is reported; exact duplicate rows (the file store appends one
  * per log_model call) are written once and reported.
  */
-function modelMetrics(metrics: ModelMetric[], runCopies: Map<string, string>, issues: RunIssue[]): ModelMetric[] {
+function modelMetrics(metrics: ModelMetric[], context: ModelCopyContext, issues: RunIssue[]): ModelMetric[] {
   const seen = new Set<string>();
   const out: ModelMetric[] = [];
   let duplicates = 0;
   for (const metric of metrics) {
-    const runId = metric.runId ? runCopies.get(metric.runId) : undefined;
+    const runId = metric.runId ? context.runCopies.get(metric.runId) : undefined;
+    // A run of the project that is not copied yet (another shard, or its copy failed): wait for it.
+    if (!runId && !context.dryRun && metric.runId && context.listedRunIds.has(metric.runId)) {
+      throw new Error(`its metric ${metric.key} was logged by run ${metric.runId}, which has no copy yet (another shard, or its copy failed); the model is copied once it has`);
+    }
     if (!runId) {
       issues.push({
         field: 'metric',

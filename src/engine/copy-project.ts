@@ -167,7 +167,8 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
 
   // Logged models, links and the registry come after the runs (project-models.ts says why).
   const models = await copyProjectModels({
-    options, source: sourceProject, target: existing, emit, runs: ordered, results, listedRunIds: byId.keys(),
+    options, source: sourceProject, target: existing, emit, runs: ordered, results,
+    listedRunIds: new Set(byId.keys()), earlierCopies: completeCopies(copies),
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 
@@ -208,6 +209,16 @@ async function copiesBySourceRun(target: TargetProject | undefined, sourceProjec
     bySource.set(copy.sourceRunId, list);
   }
   return bySource;
+}
+
+/** Source run id -> target run id of the complete copies found before this copy. */
+function completeCopies(copies: Map<string, CopyRecord[]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [sourceRunId, list] of copies) {
+    const done = list.find((copy) => copy.complete && !copy.deleted) ?? list.find((copy) => copy.complete);
+    if (done) out.set(sourceRunId, done.targetRunId);
+  }
+  return out;
 }
 
 /** The parent's copy: one made in this migration (waited for) or a complete one from before. */

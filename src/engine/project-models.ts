@@ -21,7 +21,9 @@ export interface ProjectModelsInput {
   target: TargetProject | undefined;
   origin: Provenance;
   /** Every run the source listed (before filters and shard). */
-  listedRunIds: Iterable<string>;
+  listedRunIds: Set<string>;
+  /** Complete run copies found in the target before this copy (source run id -> target run id). */
+  earlierCopies: Map<string, string>;
   runs: RunInfo[];
   results: RunResult[];
   emit(event: CopyEvent): void;
@@ -58,7 +60,7 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
   // An interrupted copy stops after its runs; the next copy takes the models.
   if (options.signal?.aborted) return undefined;
   const dryRun = options.dryRun ?? false;
-  const runCopies = new Map<string, string>();
+  const runCopies = new Map<string, string>(input.earlierCopies);
   for (const result of input.results) {
     if (result?.targetRunId && (result.outcome === 'copied' || result.outcome === 'skipped')) runCopies.set(result.sourceRunId, result.targetRunId);
   }
@@ -71,6 +73,7 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
     runs: input.runs,
     selectModel: modelSelector(options.filters ?? {}, options.shard, input.listedRunIds, input.runs),
     runCopies,
+    listedRunIds: input.listedRunIds,
     workers: Math.max(1, options.workers ?? 4),
     onBytes: (bytes) => emit({ type: 'progress', points: 0, bytes }),
     onModelDone: (result) =>
