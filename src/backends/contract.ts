@@ -19,6 +19,9 @@ import type {
   RunStatus,
 } from '../model/run.js';
 import type { ProjectRef } from '../model/project-ref.js';
+import type { ModelLinks, RegistryStore, SourceModels, TargetModels } from './model-contract.js';
+
+export type * from './model-contract.js';
 
 export interface Credentials {
   token?: string;
@@ -78,7 +81,8 @@ export interface Capabilities {
   dropsExactDuplicatePoints?: boolean;
 }
 
-export interface Store {
+/** Optional: a store with a model registry also implements RegistryStore (model-contract.ts). */
+export interface Store extends Partial<RegistryStore> {
   /** Backend name, e.g. `mlflow`, `mlruns`, `mlflow-sqlite`, `neptune-export`. */
   readonly kind: string;
   /** The URI to show and to record in old_sys/uri: never holds a credential. */
@@ -129,7 +133,8 @@ export interface RunQuery {
   filter?: string;
 }
 
-export interface SourceProject {
+/** Optional: logged models through SourceModels (model-contract.ts). */
+export interface SourceProject extends Partial<SourceModels> {
   readonly ref: ProjectRef;
   readonly meta: ProjectMeta;
   /** What the listing passed over and why (an unreadable run folder); read after listRuns. */
@@ -147,6 +152,8 @@ export interface ReadIssue {
 
 export interface SourceRun {
   readonly info: RunInfo;
+  /** Optional: the run's links to logged models (MLflow 3). */
+  modelLinks?(): Promise<ModelLinks>;
   params(): Promise<KeyValue[]>;
   /** Every tag, system tags included, as stored (mlflow.parentRunId still names the source parent). */
   tags(): Promise<KeyValue[]>;
@@ -201,7 +208,8 @@ export interface RunEnd {
   marker: KeyValue;
 }
 
-export interface TargetProject {
+/** Optional: logged models through TargetModels (model-contract.ts). */
+export interface TargetProject extends Partial<TargetModels> {
   readonly ref: ProjectRef;
   readonly id?: string;
   /** Project metadata the target could not take (an experiment tag over its limit). */

@@ -24,6 +24,7 @@ export const COPY_OPTIONS = {
   workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
+  registry: { type: 'boolean' },
   'step-multiplier': { type: 'string' },
   'run-id': { type: 'string', multiple: true },
   'run-name': { type: 'string' },
@@ -79,6 +80,8 @@ How:
   --workers N               runs copied in parallel (default ${DEFAULT_WORKERS})
   --dry-run                 print the plan and counts; write nothing
   --verify                  after the copy, run \`runs-migrator verify\` on the same projects
+  --registry                also copy (verify: compare) the registered models whose versions
+                            point at the copied runs or logged models
   --step-multiplier N       Neptune archive source: step x N becomes the integer step (default 1);
                             same as &step_multiplier=N in the neptune-export: URI
   --log-file PATH           log file (default <source>_to_<target>_YYYYmmddHHMMSS.log here)
@@ -108,6 +111,8 @@ export interface CopyArgs {
   dryRun: boolean;
   /** Run verify after the copy. */
   verify: boolean;
+  /** Copy / verify the model registry entries of the project too. */
+  registry: boolean;
   /** Neptune archive sources: decimal step x N = integer step. */
   stepMultiplier?: number;
   includeDeleted: boolean;
@@ -178,6 +183,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     empty: argv.length === 0,
     dryRun: values['dry-run'] ?? false,
     verify: values.verify ?? false,
+    registry: values.registry ?? false,
     includeDeleted: values['include-deleted'] ?? false,
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,

@@ -25,6 +25,8 @@ import { defaultReportPath, reportJson, writeReportFile } from './report-file.js
 import { htmlReportPath, writeHtmlFile } from './html-report.js';
 import { HtmlReportCollector } from '../report/collect.js';
 import type { VerifyReport } from '../engine/verify.js';
+import { modelsFailed } from '../engine/model-types.js';
+import { modelsLine } from './models-format.js';
 
 export const copyCommand: Command = {
   summary: 'copy runs from one project to another, exactly once',
@@ -258,6 +260,7 @@ async function copyWithProgress(
       target: { store: target, project: settings.targetProject },
       workers: settings.workers,
       dryRun: args.dryRun,
+      registry: args.registry,
       includeDeleted: args.includeDeleted,
       filters: args.filters,
       shard: args.shard,
@@ -289,6 +292,8 @@ async function copyWithProgress(
     say(stoppedBy ? `Interrupted. ${summary}` : summary);
     if (report.summary.failed > 0) say(`${plural(report.summary.failed, 'run')} failed: see the log or the report for the reasons`);
   }
+  const models = report.models && modelsLine(report.models);
+  if (models) say(models);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -310,5 +315,5 @@ async function copyWithProgress(
     if (!verified.clean) return finish(EXIT.runsFailed, verified);
     return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok);
+  return finish(report.summary.failed > 0 || modelsFailed(report.models) ? EXIT.runsFailed : EXIT.ok);
 }

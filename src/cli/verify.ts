@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../backends/contract.js';
 import { verifyProject, type VerifyReport } from '../engine/verify.js';
+import { verifyModelsText } from './models-format.js';
 import { parseCopyArgs } from './args.js';
 import type { Command } from './command.js';
 import type { CliContext } from './context.js';
@@ -77,6 +78,7 @@ export async function verifyStores(
     source: { store: source, project: settings.sourceProject },
     target: { store: target, project: settings.targetProject },
     includeDeleted: args.includeDeleted,
+    registry: args.registry,
     filters: args.filters,
     shard: args.shard,
     workers: settings.workers,
@@ -87,6 +89,8 @@ export async function verifyStores(
   if (args.json) ctx.stdout.write(reportJson(report, ctx.term.redact));
   const say = (text: string) => (args.json ? ctx.term.err(text) : ctx.term.out(text));
   say(verifyText(report));
+  const models = report.models && verifyModelsText(report.models);
+  if (models) say(models);
   if (reportPath) say(`Verify report at ${reportPath}`);
   return report;
 }

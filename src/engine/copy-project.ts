@@ -17,6 +17,7 @@ import { VERSION } from '../util/version.js';
 import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
+import { checkRegistryRequest, copyProjectModels } from './project-models.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
@@ -50,6 +51,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   if (!target.store.capabilities.write) {
     throw new UsageError(`${target.store.kind} stores cannot be written to; choose an mlruns folder, an MLflow server or a neptune-export archive as target`);
   }
+  checkRegistryRequest(source.store, target.store, options.registry, !dryRun);
   if (filters.nativeFilter && !source.store.capabilities.nativeFilter) {
     throw new UsageError(`--filter takes an MLflow search filter, which ${source.store.kind} sources do not understand`);
   }
@@ -163,6 +165,13 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     }
   });
 
+  // Logged models, links and the registry come after the runs (project-models.ts says why).
+  const models = await copyProjectModels({
+    options, source: sourceProject, target: existing, emit, runs: ordered, results,
+    listedRunIds: new Set(byId.keys()), earlierCopies: completeCopies(copies),
+    origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+  });
+
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
     tool: 'runs-migrator',
@@ -175,6 +184,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
     projectIssues,
     runs: results,
+    ...(models ? { models } : {}),
   };
 }
 
@@ -199,6 +209,16 @@ async function copiesBySourceRun(target: TargetProject | undefined, sourceProjec
     bySource.set(copy.sourceRunId, list);
   }
   return bySource;
+}
+
+/** Source run id -> target run id of the complete copies found before this copy. */
+function completeCopies(copies: Map<string, CopyRecord[]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [sourceRunId, list] of copies) {
+    const done = list.find((copy) => copy.complete && !copy.deleted) ?? list.find((copy) => copy.complete);
+    if (done) out.set(sourceRunId, done.targetRunId);
+  }
+  return out;
 }
 
 /** The parent's copy: one made in this migration (waited for) or a complete one from before. */

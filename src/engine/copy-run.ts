@@ -132,7 +132,7 @@ export async function copyRun(
 }
 
 /** Passes bytes through, reports them, and fails when the source sends more or fewer than listed. */
-function counted(stream: Readable, expected: number, path: string, onBytes: (bytes: number) => void): Readable {
+export function counted(stream: Readable, expected: number, path: string, onBytes: (bytes: number) => void): Readable {
   let seen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {

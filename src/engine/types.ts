@@ -4,6 +4,7 @@
 import type { Store } from '../backends/contract.js';
 import type { ProjectRef } from '../model/project-ref.js';
 import type { RunStatus } from '../model/run.js';
+import type { ModelsReport } from './model-types.js';
 
 export interface Endpoint {
   store: Store;
@@ -43,6 +44,8 @@ export interface CopyOptions {
   /** Receives progress and log events; must not throw. */
   onEvent?: (event: CopyEvent) => void;
   signal?: AbortSignal;
+  /** Also copy the registered models whose versions point at the copied runs or logged models. */
+  registry?: boolean;
 }
 
 /** Counts of what one run holds (or, for a copy, what was written). */
@@ -111,6 +114,8 @@ export interface CopyReport {
   /** Project-level things not copied as they were (never silent). */
   projectIssues: ProjectIssue[];
   runs: RunResult[];
+  /** MLflow 3 logged models, run<->model links and (with registry) the registry; absent when the source has none. */
+  models?: ModelsReport;
 }
 
 export type CopyEvent =

@@ -14,6 +14,8 @@ import { inShard, matchesInfo, rootOf } from './filters.js';
 import { runPool } from './pool.js';
 import { compareRun } from './verify-run.js';
 import type { CompareObserver } from './compare-observer.js';
+import { checkRegistryRequest, modelSelector } from './project-models.js';
+import { verifyModels, type VerifyModelsReport } from './verify-models.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -26,6 +28,8 @@ export interface VerifyOptions {
   onRunChecked?: (result: VerifyRunResult) => void;
   /** Sees what is read while a run is compared (the HTML report's curves, src/report/). */
   observe?: (info: RunInfo) => CompareObserver | undefined;
+  /** Also compare the registry entries copy --registry makes. */
+  registry?: boolean;
 }
 
 export type VerifyStatus = 'ok' | 'missing' | 'partial' | 'duplicated' | 'different' | 'error';
@@ -53,6 +57,8 @@ export interface VerifyReport {
   runs: VerifyRunResult[];
   /** Copies in the target whose source run is not in the source project. */
   extra: Array<{ targetRunId: string; sourceRunId: string }>;
+  /** Logged models, links and (with registry) the registry; absent when the source has no models. */
+  models?: VerifyModelsReport;
 }
 
 interface CopyInfo {
@@ -69,6 +75,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   if (source.store.identity === target.store.identity && sourceName === targetName) {
     throw new UsageError('source and target are the same project: nothing to verify against');
   }
+  checkRegistryRequest(source.store, target.store, options.registry, false);
   const sourceProject = await source.store.openSource(source.project);
   const targetProject = await target.store.openSource(target.project);
 
@@ -95,6 +102,18 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.targetRunId });
   }
 
+  const runCopies = new Map<string, RunInfo>();
+  for (const info of selected) {
+    const complete = (copies.get(info.runId) ?? []).filter((copy) => copy.complete && copy.info);
+    if (complete.length === 1) runCopies.set(info.runId, complete[0]!.info!);
+  }
+  const models = await verifyModels({
+    sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
+    sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
+    runs: selected, selectModel: modelSelector(filters, options.shard, byId.keys(), selected), runCopies,
+    registry: options.registry ?? false, workers: options.workers ?? 4,
+  });
+
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
     extra: extra.length, points: 0, files: 0, bytes: 0,
@@ -112,10 +131,11 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0,
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true),
     summary,
     runs,
     extra,
+    ...(models ? { models } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { KeyValue, MetricPoint, ProjectMeta } from '../../src/model/run.js'
 import type { ProjectRef } from '../../src/model/project-ref.js';
 import { PROVENANCE } from '../../src/model/provenance.js';
 import type { ConformanceFixture } from './fixture.js';
+import { describeModelConformance } from './models-suite.js';
 import { collect, readAll } from '../support/streams.js';
 
 const START = 1_700_000_000_123;
@@ -382,4 +383,5 @@ export function describeConformance(fixture: ConformanceFixture): void {
       });
     });
   });
+  describeModelConformance(fixture);
 }

@@ -3,7 +3,7 @@
  * (experiment, name, digest), one `inputs` edge per use (source_type 'DATASET', source_id the
  * dataset_uuid, destination_type 'RUN', destination_id the run id) and the edge's tags in
  * `input_tags`. MLflow 3 reuses `inputs` for logged-model links (RUN_INPUT -> MODEL_INPUT,
- * RUN_OUTPUT -> MODEL_OUTPUT); those are not part of the canonical run and are reported.
+ * RUN_OUTPUT -> MODEL_OUTPUT); those are the run's model links (models.ts), read apart.
  */
 import type { ReadIssue } from '../contract.js';
 import type { DatasetInput } from '../../model/run.js';
@@ -49,20 +49,7 @@ export function readRunInputs(
         .map((tag) => ({ key: text(tag.name) ?? '', value: text(tag.value) ?? '' })),
     });
   }
-  reportModelLinks(connection, runId, report);
   return inputs;
-}
-
-function reportModelLinks(connection: ReadConnection, runId: string, report: (issue: ReadIssue) => void): void {
-  for (const [sourceType, what] of [
-    ['RUN_INPUT', 'logged-model inputs (RUN_INPUT -> MODEL_INPUT)'],
-    ['RUN_OUTPUT', 'logged-model outputs (RUN_OUTPUT -> MODEL_OUTPUT)'],
-  ] as const) {
-    const count = Number(connection.get('SELECT COUNT(*) AS n FROM inputs WHERE source_type = ? AND source_id = ?', sourceType, runId)?.n ?? 0);
-    if (count > 0) {
-      report({ field: 'inputs', reason: `${count} MLflow 3 ${what}: logged models are not part of the canonical run; not copied` });
-    }
-  }
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

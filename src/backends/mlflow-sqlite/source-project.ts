@@ -14,6 +14,8 @@ import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
+import type { LoggedModelInfo, SourceModel } from '../model-contract.js';
+import { listLoggedModels, SqliteSourceModel } from './models.js';
 
 const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
@@ -63,6 +65,15 @@ export class SqliteSourceProject implements SourceProject {
       },
       issues,
     );
+  }
+
+  /** MLflow 3 logged models (models.ts). */
+  async *listModels(): AsyncIterable<LoggedModelInfo> {
+    yield* listLoggedModels(this.settings.connection, this.experiment.id);
+  }
+
+  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
+    return new SqliteSourceModel(info, this.settings.connection, this.settings.artifactContext);
   }
 
   private readMeta(): ProjectMeta {

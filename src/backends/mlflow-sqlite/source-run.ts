@@ -15,6 +15,8 @@ import { readRunInputs } from './run-inputs.js';
 import { readMetricHistory, summariseKeys, type KeySummary } from './metric-history.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { text } from './values.js';
+import type { ModelLinks } from '../model-contract.js';
+import { readModelLinks } from './models.js';
 
 export interface SourceRunSettings {
   connection: ReadConnection;
@@ -41,6 +43,11 @@ export class SqliteSourceRun implements SourceRun {
     } else {
       this.report({ field: 'files', reason: location.reason });
     }
+  }
+
+  /** Links to logged models (models.ts). */
+  async modelLinks(): Promise<ModelLinks> {
+    return readModelLinks(this.settings.connection, this.info.runId);
   }
 
   async params(): Promise<KeyValue[]> {

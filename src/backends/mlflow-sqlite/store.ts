@@ -14,6 +14,7 @@ import { findExperiment } from './experiment-lookup.js';
 import { DEFAULT_METRIC_CHUNK } from './metric-history.js';
 import { readSchemaFeatures, type SchemaFeatures } from './schema-features.js';
 import { SqliteSourceProject } from './source-project.js';
+import { SqliteRegistry } from './models.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
 export const KIND = 'mlflow-sqlite';
@@ -90,6 +91,12 @@ export class MlflowSqliteStore implements Store {
       },
       metricChunk: this.metricChunk,
     });
+  }
+
+  /** The model registry's default workspace (models.ts). */
+  async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
+    if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
+    return new SqliteRegistry(this.connection);
   }
 
   async openTarget(): Promise<TargetProject | undefined> {

@@ -81,7 +81,6 @@ export interface RunDoc {
   /** Undefined when the answer did not carry the inputs object. */
   inputs?: DatasetInput[];
   /** Logged models the run produced (outputs.model_outputs), not copied yet: reported. */
-  modelOutputs: string[];
 }
 
 export function parseRun(value: unknown): RunDoc {
@@ -116,8 +115,7 @@ export function parseRun(value: unknown): RunDoc {
     ...(artifactUri !== undefined ? { artifactUri } : {}),
     ...(parentRunId !== undefined && parentRunId !== '' ? { parentRunId } : {}),
   };
-  const modelOutputs = asArray(asRecord(run.outputs).model_outputs).map((item) => toStr(asRecord(item).model_id) ?? '');
-  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys], modelOutputs };
+  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys] };
   if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
     doc.inputs = parseInputs(run.inputs);
   }

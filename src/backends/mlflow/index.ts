@@ -21,6 +21,7 @@ import { NotFoundError, UsageError } from '../../util/errors.js';
 import { PATHS, getExperimentByName } from './api.js';
 import { DisabledEndpointError, MissingEndpointError } from './errors.js';
 import { MlflowHttpClient, type RetryEvent, type RetryPolicy } from './http-client.js';
+import { MlflowRegistry } from './registry.js';
 import { MlflowSourceProject, type SourceSettings } from './source.js';
 import { MlflowTargetProject, openTargetProject } from './target.js';
 import { isServerUri, parseServerUri } from './uri.js';
@@ -116,6 +117,15 @@ export class MlflowServerStore implements Store {
       );
     }
     return new MlflowSourceProject(this.client, ref, experiment, this.settings);
+  }
+
+  /** The model registry of one workspace (registry.ts). */
+  async openSourceRegistry(workspace: string): Promise<MlflowRegistry> {
+    return new MlflowRegistry(this.client, workspace);
+  }
+
+  async openTargetRegistry(workspace: string): Promise<MlflowRegistry> {
+    return new MlflowRegistry(this.client, workspace);
   }
 
   async openTarget(

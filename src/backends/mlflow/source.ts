@@ -19,6 +19,8 @@ import {
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
+import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
+import { MlflowSourceModel, readModelLinks, searchLoggedModels, type ModelDoc } from './models.js';
 
 export interface SourceSettings {
   /** max_results of metrics/get-history (the MLflow client sends 25 000). */
@@ -42,6 +44,8 @@ export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing, taken by openRun to spare a runs/get. */
   private readonly listed = new Map<string, RunDoc>();
+  /** Logged models (models.ts): the search answer is kept for openModel. */
+  private readonly listedModels = new Map<string, ModelDoc>();
 
   constructor(
     private readonly client: MlflowHttpClient,
@@ -81,6 +85,23 @@ export class MlflowSourceProject implements SourceProject {
     }
     return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
   }
+
+  async *listModels(): AsyncIterable<LoggedModelInfo> {
+    for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.experiment.id)) {
+      this.listedModels.set(doc.info.modelId, doc);
+      yield doc.info;
+    }
+  }
+
+  runModelLinks(info: RunInfo): Promise<ModelLinks> {
+    return readModelLinks(this.client, this.ref.workspace, info.runId);
+  }
+
+  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
+    const doc = this.listedModels.get(info.modelId);
+    if (!doc) throw new Error(`logged model ${info.modelId} was not listed`);
+    return new MlflowSourceModel(this.client, this.ref.workspace, doc);
+  }
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {
@@ -103,9 +124,6 @@ export class MlflowSourceRun implements SourceRun {
     private readonly settings: SourceSettings,
   ) {
     this.info = doc.info;
-    for (const model of doc.modelOutputs) {
-      this.issues.push({ field: `outputs/${model}`, reason: `output link to logged model ${model} not copied: runs-migrator does not copy logged models yet` });
-    }
   }
 
   async params(): Promise<KeyValue[]> {
@@ -199,5 +217,9 @@ export class MlflowSourceRun implements SourceRun {
 
   readIssues(): ReadIssue[] {
     return [...this.issues];
+  }
+
+  modelLinks(): Promise<ModelLinks> {
+    return readModelLinks(this.client, this.workspace, this.info.runId);
   }
 }

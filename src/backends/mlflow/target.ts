@@ -36,6 +36,8 @@ import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from '
 import { MlflowRequestError } from './errors.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
+import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
 
 /** Experiment tag limits (validation.py: MAX_EXPERIMENT_TAG_KEY_LENGTH / _VAL_LENGTH). */
 const EXPERIMENT_TAG_KEY_MAX = 250;
@@ -230,6 +232,26 @@ export class MlflowTargetProject implements TargetProject {
 
   async deleteRun(targetRunId: string): Promise<void> {
     await deleteRun(this.client, this.ref.workspace, targetRunId);
+  }
+
+  // Logged models (models.ts). A discarded partial copy is soft-deleted: search hides it.
+  async *listModelCopies(): AsyncIterable<ModelCopyRecord> {
+    for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.id)) {
+      const record = modelCopyRecord(doc);
+      if (record) yield record;
+    }
+  }
+
+  createModel(init: ModelInit): Promise<TargetModel> {
+    return createLoggedModel(this.client, this.ref.workspace, this.id, init);
+  }
+
+  discardModel(targetModelId: string): Promise<void> {
+    return deleteLoggedModel(this.client, this.ref.workspace, targetModelId);
+  }
+
+  linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {
+    return linkRunModels(this.client, this.ref.workspace, targetRunId, links, tags);
   }
 
   private search(filter: string | undefined): AsyncGenerator<RunDoc> {

@@ -106,12 +106,10 @@ export async function readRunInputs(
   const inputs: DatasetInput[] = [];
   for (const name of await listSubdirs(join(runDir, INPUTS_DIR))) {
     const link = asRecord(parsePyYaml(await readFile(join(runDir, INPUTS_DIR, name, META_FILE), 'utf8')));
+    // A logged model used by the run: a link, read with the run's model links (models.ts).
+    if (link?.source_type === 'MODEL') continue;
     if (!link || link.source_type !== 'DATASET' || typeof link.source_id !== 'string') {
-      const reason =
-        link?.source_type === 'MODEL'
-          ? `input from logged model ${String(link.source_id)} not copied: runs-migrator does not copy logged models yet`
-          : 'run input that is not a dataset link; not copied';
-      issues.push({ field: `inputs/${name}`, reason });
+      issues.push({ field: `inputs/${name}`, reason: 'run input that is not a dataset link; not copied' });
       continue;
     }
     const datasetText = await readTextIfExists(join(experimentDir, DATASETS_DIR, link.source_id, META_FILE));

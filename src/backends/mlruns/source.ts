@@ -15,9 +15,10 @@ import { listSubdirs, walkFiles } from './fs-util.js';
 import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
-import { projectModelIssues, runModelOutputIssues } from './models-not-copied.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
+import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
+import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -30,7 +31,6 @@ export class MlrunsSourceProject implements SourceProject {
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
     this.issues.length = 0;
-    const runIds = new Set<string>();
     for (const name of await listSubdirs(this.experiment.dir)) {
       if (!isRunDirName(name)) continue;
       const run = await readRunFolder(join(this.experiment.dir, name));
@@ -43,11 +43,9 @@ export class MlrunsSourceProject implements SourceProject {
         this.issues.push({ field: `run folder ${name}`, reason: `its meta.yaml names experiment ${run.meta.experimentId}; MLflow ignores it here, not copied` });
         continue;
       }
-      runIds.add(run.meta.runId);
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
       yield toRunInfo(run);
     }
-    this.issues.push(...(await projectModelIssues(this.experiment.dir, runIds)));
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
@@ -56,8 +54,19 @@ export class MlrunsSourceProject implements SourceProject {
     if (!run) {
       throw new NotFoundError(`run ${info.runId} not found in experiment "${this.experiment.meta.name}"`);
     }
-    await runModelOutputIssues(run.dir, run.issues);
     return new MlrunsSourceRun(await toRunInfo(run), run, this.experiment.dir);
+  }
+
+  /** Logged models under <exp>/models (models.ts). */
+  async *listModels(): AsyncIterable<LoggedModelInfo> {
+    for await (const folder of listModelFolders(this.experiment.dir, this.experiment.meta.experimentId, this.issues)) yield folder.info;
+  }
+
+  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
+    const [name] = safeSegments(info.modelId, 'model id');
+    const folder = await readModelFolder(join(this.experiment.dir, MODELS_DIR, name!));
+    if (!folder) throw new NotFoundError(`logged model ${info.modelId} not found in experiment "${this.experiment.meta.name}"`);
+    return new MlrunsSourceModel(folder);
   }
 }
 
@@ -128,5 +137,9 @@ class MlrunsSourceRun implements SourceRun {
 
   readIssues(): ReadIssue[] {
     return [...this.issues];
+  }
+
+  modelLinks(): Promise<ModelLinks> {
+    return readRunModelLinks(this.run.dir);
   }
 }

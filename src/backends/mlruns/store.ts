@@ -20,6 +20,7 @@ import {
 import { exists } from './fs-util.js';
 import { newExperimentId, newRunId } from './ids.js';
 import { MlrunsLayout } from './layout.js';
+import { MlrunsRegistry } from './registry.js';
 import { MlrunsSourceProject } from './source.js';
 import { MlrunsTargetProject } from './target.js';
 
@@ -97,6 +98,17 @@ export class MlrunsStore implements Store {
       experiment = await createExperiment(this.layout, ref.project, meta, createOptions);
     }
     return new MlrunsTargetProject(ref, this.layout, experiment, { now: this.now, newRunId: this.makeRunId });
+  }
+
+  /** The file-based model registry under <root>/models (registry.ts); workspace `default` only. */
+  async openSourceRegistry(workspace: string): Promise<MlrunsRegistry> {
+    checkWorkspace({ workspace, project: '' });
+    return new MlrunsRegistry(this.root, this.now);
+  }
+
+  async openTargetRegistry(workspace: string): Promise<MlrunsRegistry> {
+    checkWorkspace({ workspace, project: '' });
+    return new MlrunsRegistry(this.root, this.now);
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,9 @@ import { formatRunMeta, type RunMeta } from './meta-files.js';
 import { readRunFolder, RUN_NAME_TAG } from './run-files.js';
 import { MlrunsTargetRun, type ArtifactDestination } from './target-run.js';
 import { fileUriToPath } from './uri.js';
+import type { KeyValue } from '../../model/run.js';
+import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import { createModelFolder, modelCopyRecord, MODELS_DIR, newModelId, writeRunModelLinks } from './models.js';
 
 export interface WriteOptions {
   now: () => number;
@@ -130,6 +133,55 @@ export class MlrunsTargetProject implements TargetProject {
     // As FileStore `delete_run`: lifecycle_stage and deleted_time, the file replaced atomically.
     const meta: RunMeta = { ...run.meta, lifecycleStage: 'deleted', deletedTime: this.options.now() };
     await writeFileAtomic(join(run.dir, META_FILE), formatRunMeta(meta));
+  }
+
+  // Logged models (models.ts): staged like runs, renamed into <exp>/models after the marker.
+  private modelStaging(modelId?: string): string {
+    const dir = join(this.layout.staging, MODELS_DIR, this.experimentId);
+    return modelId === undefined ? dir : join(dir, ...safeSegments(modelId, 'model id'));
+  }
+
+  private modelDir(modelId?: string): string {
+    const dir = join(this.experiment.dir, MODELS_DIR);
+    return modelId === undefined ? dir : join(dir, ...safeSegments(modelId, 'model id'));
+  }
+
+  async *listModelCopies(): AsyncIterable<ModelCopyRecord> {
+    for (const name of await listSubdirs(this.modelDir())) {
+      const record = await modelCopyRecord(this.modelDir(name), name, false);
+      if (record) yield record;
+    }
+    for (const name of await listSubdirs(this.modelStaging())) {
+      if (name.startsWith('.')) continue;
+      const record = await modelCopyRecord(this.modelStaging(name), name, true);
+      if (record) yield record;
+    }
+  }
+
+  createModel(init: ModelInit): Promise<TargetModel> {
+    const modelId = newModelId();
+    return createModelFolder(init, modelId, {
+      experimentId: this.experimentId,
+      experimentArtifactLocation: this.experiment.meta.artifactLocation,
+      stagingDir: this.modelStaging(modelId),
+      finalDir: this.modelDir(modelId),
+      now: this.options.now,
+    }, this.layout.scratch);
+  }
+
+  async discardModel(targetModelId: string): Promise<void> {
+    await rm(this.modelStaging(targetModelId), { recursive: true, force: true });
+    const finalDir = this.modelDir(targetModelId);
+    if ((await readKeyValue(join(finalDir, TAGS_DIR), PROVENANCE.completed)) !== undefined) {
+      throw new Error(`refusing to discard logged model ${targetModelId}: it carries the completion marker`);
+    }
+    await rm(finalDir, { recursive: true, force: true });
+  }
+
+  async linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {
+    const runDir = this.runDir(checkedRunId(targetRunId));
+    await writeRunModelLinks(runDir, targetRunId, links);
+    for (const tag of tags) await writeKeyValue(join(runDir, TAGS_DIR), tag.key, tag.value);
   }
 
   private runDir(runId: string): string {

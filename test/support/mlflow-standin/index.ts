@@ -16,6 +16,7 @@ import { registerArtifacts } from './handlers/artifacts.js';
 import { registerExperiments } from './handlers/experiments.js';
 import { registerMetrics } from './handlers/metrics.js';
 import { registerModels } from './handlers/models.js';
+import { registerRegistry } from './handlers/registry.js';
 import { registerRuns } from './handlers/runs.js';
 import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
@@ -64,6 +65,7 @@ function buildRouter(withAuth: boolean): Router {
   registerRuns(r);
   registerMetrics(r);
   registerModels(r);
+  registerRegistry(r);
   registerArtifacts(r);
   registerWorkspaces(r);
   if (withAuth) registerUsers(r);

@@ -3,6 +3,8 @@ import { pointJson } from './metrics.js';
 import type { Experiment, LoggedModel, Run } from './store.js';
 
 const kvList = (m: Map<string, string>) => [...m].map(([key, value]) => ({ key, value }));
+/** Logged-model tags and params come back sorted by key (SQL order). */
+const sortedKvList = (m: Map<string, string>) => kvList(m).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
 export function experimentJson(e: Experiment): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -33,8 +35,11 @@ export function runInfoJson(r: Run): Record<string, unknown> {
   return out;
 }
 
-/** `withOutputs`: runs/get and runs/search answer `outputs`, runs/create does not. */
-export function runJson(r: Run, withOutputs: boolean): Record<string, unknown> {
+/**
+ * `withOutputs`: runs/get and runs/search answer `outputs`, runs/create does not.
+ * `withModelInputs`: only runs/get lists `inputs.model_inputs` (runs/search never does).
+ */
+export function runJson(r: Run, withOutputs: boolean, withModelInputs = withOutputs): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   const metrics = [...r.metrics.values()].filter((s) => s.latest).map((s) => pointJson(s.key, s.latest!));
   if (metrics.length) data.metrics = metrics;
@@ -48,11 +53,13 @@ export function runJson(r: Run, withOutputs: boolean): Record<string, unknown> {
       if (d.profile) dataset.profile = d.profile;
       return d.tags.length ? { tags: d.tags, dataset } : { dataset };
     });
-  if (r.modelInputs.length) inputs.model_inputs = r.modelInputs.map((model_id) => ({ model_id }));
+  if (withModelInputs && r.modelInputs.length) inputs.model_inputs = r.modelInputs.map((model_id) => ({ model_id }));
   const out: Record<string, unknown> = { info: runInfoJson(r), data, inputs };
   if (withOutputs) {
     const outputs: Record<string, unknown> = {};
-    if (r.modelOutputs.length) outputs.model_outputs = r.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step }));
+    // Listed by model id (the recording shows an empty model id before an m-... one).
+    const sorted = [...r.modelOutputs].sort((a, b) => (a.modelId < b.modelId ? -1 : a.modelId > b.modelId ? 1 : 0));
+    if (sorted.length) outputs.model_outputs = sorted.map((o) => ({ model_id: o.modelId, step: o.step }));
     out.outputs = outputs;
   }
   return out;
@@ -68,14 +75,15 @@ export function loggedModelJson(m: LoggedModel, withMetrics: boolean): Record<st
     artifact_uri: m.artifactUri,
     status: m.status,
   };
-  if (m.modelType) info.model_type = m.modelType;
-  if (m.sourceRunId) info.source_run_id = m.sourceRunId;
-  if (m.tags.size) info.tags = kvList(m.tags);
+  info.model_type = m.modelType;
+  info.source_run_id = m.sourceRunId;
+  if (m.tags.size) info.tags = sortedKvList(m.tags);
   const data: Record<string, unknown> = {};
-  if (m.params.size) data.params = kvList(m.params);
+  if (m.params.size) data.params = sortedKvList(m.params);
   if (withMetrics && m.metrics.length)
     data.metrics = m.metrics.map((x) => {
-      const o: Record<string, unknown> = { key: x.key, value: x.value, timestamp: x.ts, step: x.step };
+      // NaN is stored as 0.0 in logged_model_metrics (recorded).
+      const o: Record<string, unknown> = { key: x.key, value: Number.isNaN(x.value) ? 0 : x.value, timestamp: x.ts, step: x.step };
       if (x.datasetName) o.dataset_name = x.datasetName;
       if (x.datasetDigest) o.dataset_digest = x.datasetDigest;
       o.model_id = m.id;

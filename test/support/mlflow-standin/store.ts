@@ -7,6 +7,7 @@ import { alreadyExists, invalidParam, MlflowError, notFound, SQLA_BACKGROUND } f
 import type { Int64 } from './json.js';
 import type { Series } from './metrics.js';
 import { pyRepr } from './pyfmt.js';
+import type { RegisteredModel } from './registry.js';
 
 export const DEFAULT_WORKSPACE = 'default';
 
@@ -70,8 +71,9 @@ export interface LoggedModel {
   id: string;
   experimentId: string;
   name: string;
-  modelType?: string;
-  sourceRunId?: string;
+  /** "" when not given: the server answers it as "" (present), like source_run_id. */
+  modelType: string;
+  sourceRunId: string;
   status: string;
   creationTs: number;
   lastUpdatedTs: number;
@@ -81,6 +83,8 @@ export interface LoggedModel {
   metrics: ModelMetric[];
   metricKeys: Set<string>;
   deleted: boolean;
+  /** Creation order: breaks ties of equal creation timestamps (newest first). */
+  seq: number;
 }
 
 export class Store {
@@ -88,6 +92,8 @@ export class Store {
   readonly experiments = new Map<string, Experiment>();
   readonly runs = new Map<string, Run>();
   readonly models = new Map<string, LoggedModel>();
+  /** Registered models by `${workspace}\u0000${name}` (model registry, registry.ts). */
+  readonly registry = new Map<string, RegisteredModel>();
   private readonly byName = new Map<string, string>();
   private nextExperimentId = 1;
   private lastCreation = 0;

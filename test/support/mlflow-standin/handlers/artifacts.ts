@@ -18,7 +18,8 @@ const MAX_NAME_BYTES = 255;
 
 const join = (a: string, b: string) => (a && b ? `${a}/${b}` : a || b);
 
-async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
+/** Streams one stored artifact file (404 when missing, the 500 page for a directory). */
+export async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
   const { artifacts } = ctx.state;
   const k = await artifacts.kind(rel);
   if (!k)

@@ -146,7 +146,7 @@ async function search(ctx: Ctx) {
   });
   // built as text: runs can carry many params/tags
   const parts: string[] = [];
-  if (runs.length) parts.push('"runs":[' + runs.map((r) => stringify(runJson(r, true))).join(',') + ']');
+  if (runs.length) parts.push('"runs":[' + runs.map((r) => stringify(runJson(r, true, false))).join(',') + ']');
   if (next !== undefined) parts.push('"next_page_token":' + JSON.stringify(makePageToken(next)));
   return jsonText('{' + parts.join(',') + '}');
 }

@@ -1,4 +1,5 @@
 /** /api/3.0/mlflow/workspaces CRUD and server-info (503 plain text when workspaces are off). */
+import { registeredModelsIn, registryKey } from '../registry.js';
 import type { Ctx } from '../context.js';
 import { alreadyExists, invalidParam, MlflowError, notFound, SQLA_BACKGROUND } from '../errors.js';
 import { json, text, type Reply } from '../http.js';
@@ -67,7 +68,18 @@ async function remove(ctx: Ctx): Promise<Reply> {
       'INVALID_STATE',
       `Cannot delete workspace '${name}': table 'experiments' still contains ${exps.length} resource(s). Remove or reassign them before deleting the workspace.`,
     );
+  const models = registeredModelsIn(store, name);
+  if (models.length && mode !== 'SET_DEFAULT')
+    throw new MlflowError(
+      'INVALID_STATE',
+      `Cannot delete workspace '${name}': table 'registered_models' still contains ${models.length} resource(s). Remove or reassign them before deleting the workspace.`,
+    );
   store.moveExperiments(exps, DEFAULT_WORKSPACE); // SET_DEFAULT
+  for (const rm of models) {
+    store.registry.delete(registryKey(name, rm.name));
+    rm.workspace = DEFAULT_WORKSPACE;
+    store.registry.set(registryKey(DEFAULT_WORKSPACE, rm.name), rm);
+  }
   store.workspaces.delete(name);
   return text(204, '');
 }
