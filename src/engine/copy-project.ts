@@ -83,6 +83,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     ...(existing?.issues ?? []).map((issue) => ({ side: 'target' as const, ...issue })),
   ];
   emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
+  sourceProject.readAhead?.(ordered.filter((info) => !copies.get(info.runId)?.some((copy) => copy.complete)));
 
   const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
   const results: RunResult[] = new Array(ordered.length);

@@ -9,6 +9,7 @@ import type { SourceRun, Store, TargetProject, TargetRun } from '../backends/con
 import { PROVENANCE } from '../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
+import { firstWrite } from './first-write.js';
 import { unsafePathReason } from './paths.js';
 import type { RunCounts, RunIssue } from './types.js';
 
@@ -68,12 +69,17 @@ export async function copyRun(
     progress.targetRunId = run.runId;
   }
 
-  for (const batch of chunk(values.params, caps.batch.maxParams)) {
+  // Params and tags ride with the first metrics when the target takes them in one write.
+  const first = firstWrite(run, values, caps.batch, (params, tags) => {
+    counts.params += params;
+    counts.tags += tags;
+  });
+  for (const batch of first ? [] : chunk(values.params, caps.batch.maxParams)) {
     signal?.throwIfAborted();
     await run?.logParams(batch);
     counts.params += batch.length;
   }
-  for (const batch of chunk(values.tags, caps.batch.maxTags)) {
+  for (const batch of first ? [] : chunk(values.tags, caps.batch.maxTags)) {
     signal?.throwIfAborted();
     await run?.setTags(batch);
     counts.tags += batch.length;
@@ -84,7 +90,7 @@ export async function copyRun(
   await pumpMetrics(source, keys, run, caps, (points) => {
     counts.points += points;
     context.onProgress(points, 0);
-  }, issues, signal);
+  }, issues, signal, first);
 
   if (inputs.length > 0) {
     await run?.logInputs(inputs);

@@ -6,6 +6,7 @@
  */
 import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
 import type { MetricPoint } from '../model/run.js';
+import type { FirstWrite } from './first-write.js';
 import type { RunIssue } from './types.js';
 
 export interface PumpResult {
@@ -20,8 +21,11 @@ export async function pumpMetrics(
   onPoints: (count: number) => void,
   issues: RunIssue[],
   signal?: AbortSignal,
+  /** Params and tags to send with the first metric batch (or alone, when there are no points). */
+  first?: FirstWrite,
 ): Promise<PumpResult> {
-  const maxPoints = caps.batch.maxMetrics;
+  let head = target?.logBatch ? first : undefined;
+  let maxPoints = head ? head.metricRoom : caps.batch.maxMetrics;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   let pending: MetricBatch[] = [];
@@ -29,21 +33,29 @@ export async function pumpMetrics(
   let total = 0;
 
   const flush = async (): Promise<void> => {
-    if (pendingPoints === 0) return;
+    if (pendingPoints === 0 && !head) return;
     const batches = pending;
     const count = pendingPoints;
+    const withValues = head;
     pending = [];
     pendingPoints = 0;
+    head = undefined;
+    maxPoints = caps.batch.maxMetrics;
     if (!target) {
       onPoints(count);
       return;
     }
     while (inFlight.size >= caps.writeConcurrency) await Promise.race(inFlight);
     if (failure) throw failure.error;
-    const write: Promise<void> = target
-      .logMetrics(batches)
+    const sent = withValues
+      ? target.logBatch!({ params: withValues.params, tags: withValues.tags, metrics: batches })
+      : target.logMetrics(batches);
+    const write: Promise<void> = sent
       .then(
-        () => onPoints(count),
+        () => {
+          withValues?.written();
+          onPoints(count);
+        },
         (error: unknown) => {
           failure ??= { error };
         },

@@ -17,6 +17,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import { HistoryPrefetch } from './history-prefetch.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 
@@ -25,7 +26,12 @@ export interface SourceSettings {
   historyPageSize: number;
   /** max_results of runs/search. */
   searchPageSize: number;
+  /** Points one read-ahead window of up to 100 runs may hold (0: no bulk reads). */
+  readAheadPoints: number;
 }
+
+type Histories = Map<string, MetricPoint[]>;
+const NOTHING_READ_AHEAD: Promise<Histories | undefined> = Promise.resolve(undefined);
 
 export function projectMeta(experiment: Experiment): ProjectMeta {
   const note = experiment.tags.find((t) => t.key === NOTE_TAG);
@@ -42,6 +48,7 @@ export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing, taken by openRun to spare a runs/get. */
   private readonly listed = new Map<string, RunDoc>();
+  private prefetch: HistoryPrefetch | undefined;
 
   constructor(
     private readonly client: MlflowHttpClient,
@@ -72,6 +79,17 @@ export class MlflowSourceProject implements SourceProject {
     }
   }
 
+  /** Small metric histories of the planned runs are read many runs per request (history-prefetch.ts). */
+  readAhead(runs: readonly RunInfo[]): void {
+    if (this.settings.readAheadPoints <= 0) return;
+    const plan = runs.map((info) => ({ runId: info.runId, metricKeys: this.listed.get(info.runId)?.metricKeys ?? [] }));
+    this.prefetch = new HistoryPrefetch(this.client, this.ref.workspace, plan, {
+      maxResults: this.settings.historyPageSize,
+      windowPointBudget: this.settings.readAheadPoints,
+      concurrency: 4,
+    });
+  }
+
   async openRun(info: RunInfo): Promise<SourceRun> {
     let doc = this.listed.get(info.runId);
     if (doc) {
@@ -79,7 +97,9 @@ export class MlflowSourceProject implements SourceProject {
     } else {
       doc = await getRun(this.client, this.ref.workspace, info.runId);
     }
-    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
+    // Not awaited here: the run creates its copy while its window is still being read.
+    const histories = this.prefetch ? this.prefetch.take(info.runId) : NOTHING_READ_AHEAD;
+    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings, histories);
   }
 }
 
@@ -101,6 +121,8 @@ export class MlflowSourceRun implements SourceRun {
     private readonly workspace: string,
     private readonly doc: RunDoc,
     private readonly settings: SourceSettings,
+    /** Histories read ahead in bulk for this run; a key not there is read per run. */
+    private readonly readAheadHistories: Promise<Histories | undefined> = NOTHING_READ_AHEAD,
   ) {
     this.info = doc.info;
   }
@@ -131,6 +153,14 @@ export class MlflowSourceRun implements SourceRun {
    * servers that answer the whole history at once (< 3.4).
    */
   async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
+    const histories = await this.readAheadHistories;
+    const ahead = histories?.get(key);
+    if (ahead) {
+      histories!.delete(key);
+      const size = this.settings.historyPageSize;
+      for (let i = 0; i < ahead.length; i += size) yield i === 0 && ahead.length <= size ? ahead : ahead.slice(i, i + size);
+      return;
+    }
     const tokens = new Set<string>();
     let pageToken: string | undefined;
     let read = 0;

@@ -13,6 +13,7 @@ import type {
   ReadIssue,
   RunEnd,
   RunInit,
+  RunValues,
   TargetProject,
   TargetRun,
 } from '../contract.js';
@@ -42,6 +43,11 @@ const EXPERIMENT_TAG_KEY_MAX = 250;
 const EXPERIMENT_TAG_VALUE_MAX = 5000;
 /** runs/log-inputs takes at most this many datasets per call. */
 const MAX_DATASETS_PER_CALL = 1000;
+/**
+ * The log-batch body size MLflow documents. The server does not enforce it (golden README), but a
+ * proxy in front of it may, so one combined batch stays below it and is split when it would not.
+ */
+const MAX_LOG_BATCH_BYTES = 1_000_000;
 
 export interface TargetSettings {
   searchPageSize: number;
@@ -194,7 +200,10 @@ export class MlflowTargetProject implements TargetProject {
     const run = parseRun(doc.run);
     if (run.info.runId === '') throw new Error(`runs/create on ${this.client.displayUri} answered no run id`);
     if (attempts.count > 1) await this.discardTwins(init, run.info.runId, body.start_time as number);
-    return new MlflowTargetRun(this.client, this.ref.workspace, run.info.runId, run.info.artifactUri);
+    // What runs/create wrote already (the server adds mlflow.runName from run_name) is not sent again.
+    const written = new Map(tags.map((t) => [t.key, t.value]));
+    if (body.run_name !== undefined) written.set(RUN_NAME_TAG, body.run_name as string);
+    return new MlflowTargetRun(this.client, this.ref.workspace, run.info.runId, run.info.artifactUri, written);
   }
 
   /**
@@ -274,21 +283,44 @@ export class MlflowTargetRun implements TargetRun {
     private readonly workspace: string,
     readonly runId: string,
     readonly artifactUri: string | undefined,
+    /** Tags runs/create wrote (key -> value): the same tag is not sent again. */
+    private readonly writtenAtCreate: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   async logParams(params: KeyValue[]): Promise<void> {
     if (params.length === 0) return;
-    await this.logBatch(encodeLogBatch(this.runId, { params }));
+    await this.postLogBatch(encodeLogBatch(this.runId, { params }));
   }
 
   async setTags(tags: KeyValue[]): Promise<void> {
-    if (tags.length === 0) return;
-    await this.logBatch(encodeLogBatch(this.runId, { tags }));
+    const fresh = this.notWrittenYet(tags);
+    if (fresh.length === 0) return;
+    await this.postLogBatch(encodeLogBatch(this.runId, { tags: fresh }));
   }
 
   async logMetrics(batches: MetricBatch[]): Promise<void> {
     if (!batches.some((b) => b.points.length > 0)) return;
-    await this.logBatch(encodeLogBatch(this.runId, { metrics: batches }));
+    await this.postLogBatch(encodeLogBatch(this.runId, { metrics: batches }));
+  }
+
+  /** Params, tags and metrics in one runs/log-batch (the engine keeps to the count limits). */
+  async logBatch(parts: RunValues): Promise<void> {
+    const tags = this.notWrittenYet(parts.tags);
+    const metrics = parts.metrics.filter((b) => b.points.length > 0);
+    if (parts.params.length === 0 && tags.length === 0 && metrics.length === 0) return;
+    const body = encodeLogBatch(this.runId, { params: parts.params, tags, metrics });
+    if (body.length <= MAX_LOG_BATCH_BYTES / 3 || Buffer.byteLength(body) <= MAX_LOG_BATCH_BYTES) {
+      await this.postLogBatch(body);
+      return;
+    }
+    await this.logParams(parts.params);
+    await this.setTags(tags);
+    await this.logMetrics(metrics);
+  }
+
+  private notWrittenYet(tags: KeyValue[]): KeyValue[] {
+    if (this.writtenAtCreate.size === 0) return tags;
+    return tags.filter((t) => this.writtenAtCreate.get(t.key) !== t.value);
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
@@ -324,7 +356,7 @@ export class MlflowTargetRun implements TargetRun {
     if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
   }
 
-  private async logBatch(body: string): Promise<void> {
+  private async postLogBatch(body: string): Promise<void> {
     await this.client.json({ method: 'POST', path: PATHS.runsLogBatch, json: body, what: 'runs/log-batch', workspace: this.workspace });
   }
 }

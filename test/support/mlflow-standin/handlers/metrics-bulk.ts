@@ -15,7 +15,7 @@
  */
 import type { Ctx } from '../context.js';
 import { invalidParam } from '../errors.js';
-import { jsonText } from '../http.js';
+import { internalErrorPage, jsonText } from '../http.js';
 import { int64Json } from '../json.js';
 import { pyFloatRepr } from '../pyfmt.js';
 import type { Router } from '../router.js';
@@ -31,11 +31,11 @@ export function bulkRunIds(ctx: Ctx): string[] {
   return ctx.query.get('run_id') ?? [];
 }
 
-function maxResults(ctx: Ctx): number {
+/** max_results as the handler reads it; undefined where Python's int() raises. */
+function maxResults(ctx: Ctx): number | undefined {
   const text = ctx.query.get('max_results')?.[0];
   if (text === undefined) return MAX_HISTORY_RESULTS;
-  // int('abc') raises ValueError, which MLflow does not catch: Flask's 500 page.
-  if (!PY_INT.test(text)) throw new Error(`invalid literal for int() with base 10: '${text}'`);
+  if (!PY_INT.test(text)) return undefined;
   return Math.min(Number(text.replace(/_/g, '').trim()), MAX_HISTORY_RESULTS);
 }
 
@@ -50,6 +50,8 @@ function bulkHistory(ctx: Ctx) {
   const key = ctx.query.get('metric_key')?.[0];
   if (key === undefined) throw invalidParam('GetMetricHistoryBulk request must specify a metric_key.');
   const max = maxResults(ctx);
+  // int('abc') raises ValueError, which MLflow does not catch: Flask's 500 page.
+  if (max === undefined) return internalErrorPage();
 
   const { store } = ctx.state;
   // SQL LIMIT: 0 gives nothing; SQLite takes a negative limit as "no limit".

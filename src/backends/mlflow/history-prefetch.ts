@@ -1,0 +1,127 @@
+/**
+ * Reads the small metric histories of the runs the engine is about to copy, many runs per request
+ * (bulk-history.ts), ahead of the workers: the plan is cut into windows of up to 100 runs; a
+ * window is fetched, one bulk request per metric key that two or more of its runs have, while the
+ * window before it is being copied. Each run takes its histories when it is opened; whatever the
+ * bulk route did not answer plainly (big histories, a server without the route) is read per run
+ * as before.
+ *
+ * Memory: at most two windows are held, each up to `windowPointBudget` points; one bulk answer is
+ * at most `maxResults` points. Big histories are never held (they are streamed per run).
+ */
+import type { MetricPoint } from '../../model/run.js';
+import { bulkHistories, MAX_RUNS_PER_BULK } from './bulk-history.js';
+import { MissingEndpointError } from './errors.js';
+import type { MlflowHttpClient } from './http-client.js';
+
+export interface PlannedRun {
+  runId: string;
+  /** The metric keys the run has (runs/search data.metrics). */
+  metricKeys: readonly string[];
+}
+
+export interface PrefetchSettings {
+  /** max_results of one bulk request. */
+  maxResults: number;
+  /** Points one window may hold; keys past it are read per run. */
+  windowPointBudget: number;
+  /** Bulk requests of one window in flight at once. */
+  concurrency: number;
+}
+
+type Histories = Map<string, MetricPoint[]>;
+
+export class HistoryPrefetch {
+  private readonly windowOf = new Map<string, number>();
+  private readonly windows: PlannedRun[][] = [];
+  private readonly fetched = new Map<number, Promise<Map<string, Histories>>>();
+  /** Off for good once the server shows it has no bulk route (or refuses it). */
+  private disabled = false;
+  /** Bulk requests sent (tests). */
+  requests = 0;
+
+  constructor(
+    private readonly client: MlflowHttpClient,
+    private readonly workspace: string,
+    plan: readonly PlannedRun[],
+    private readonly settings: PrefetchSettings,
+  ) {
+    for (let i = 0; i < plan.length; i += MAX_RUNS_PER_BULK) {
+      const window = plan.slice(i, i + MAX_RUNS_PER_BULK);
+      for (const run of window) this.windowOf.set(run.runId, this.windows.length);
+      this.windows.push(window);
+    }
+    this.start(0);
+  }
+
+  /**
+   * The histories read ahead for this run (key -> points), handed over once; starts reading the
+   * next window. Never throws: on any failure the run simply reads its histories itself.
+   */
+  async take(runId: string): Promise<Histories> {
+    const index = this.windowOf.get(runId);
+    if (index === undefined) return new Map();
+    this.windowOf.delete(runId);
+    this.start(index + 1);
+    // Windows two behind are dropped: a run that late reads its own histories.
+    for (const old of this.fetched.keys()) if (old < index - 1) this.fetched.delete(old);
+    const window = await (this.fetched.get(index) ?? Promise.resolve(new Map<string, Histories>()));
+    const mine = window.get(runId) ?? new Map<string, MetricPoint[]>();
+    window.delete(runId);
+    return mine;
+  }
+
+  private start(index: number): void {
+    if (index >= this.windows.length || this.fetched.has(index)) return;
+    const promise = this.fetchWindow(this.windows[index]!).catch(() => new Map<string, Histories>());
+    this.fetched.set(index, promise);
+  }
+
+  private async fetchWindow(window: PlannedRun[]): Promise<Map<string, Histories>> {
+    const out = new Map<string, Histories>();
+    if (this.disabled) return out;
+    const runsByKey = new Map<string, string[]>();
+    for (const run of window) {
+      for (const key of run.metricKeys) {
+        const list = runsByKey.get(key) ?? [];
+        list.push(run.runId);
+        runsByKey.set(key, list);
+      }
+    }
+    // A key of one run only gains nothing from the bulk route.
+    const keys = [...runsByKey.entries()].filter(([, runs]) => runs.length >= 2);
+    let held = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length && !this.disabled && held < this.settings.windowPointBudget) {
+        const [key, runIds] = keys[next++]!;
+        let answer;
+        try {
+          answer = await bulkHistories(this.client, this.workspace, key, runIds, this.settings.maxResults);
+        } catch (error) {
+          // No bulk route (404 page), or one the server refuses: per-run reads for everything.
+          // Other failures (a flaky network after retries) only cost this key's read-ahead.
+          if (error instanceof MissingEndpointError || !isTransient(error)) this.disabled = true;
+          continue;
+        }
+        this.requests += answer.requests;
+        for (const [runId, points] of answer.complete) {
+          held += points.length;
+          let histories = out.get(runId);
+          if (!histories) {
+            histories = new Map();
+            out.set(runId, histories);
+          }
+          histories.set(key, points);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.settings.concurrency) }, worker));
+    return out;
+  }
+}
+
+function isTransient(error: unknown): boolean {
+  const retryable = (error as { retryable?: unknown } | undefined)?.retryable;
+  return retryable === true;
+}
