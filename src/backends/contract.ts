@@ -233,6 +233,12 @@ export interface TargetRun {
   /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
   writeFile(path: string, data: Readable, size: number): Promise<void>;
   finish(end: RunEnd): Promise<void>;
+  /**
+   * Optional: `finish`, with the run's last values written together with the completion marker
+   * after the status - a small run's values then need no write of their own. Within the limits of
+   * one logBatch; the marker still lands only once the values are stored.
+   */
+  finishWith?(end: RunEnd, last: RunValues): Promise<void>;
   /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
   readonly rawMetricFormat?: string;
   /**

@@ -87,10 +87,10 @@ export async function copyRun(
   counts.tags += initialTags.length;
 
   counts.metricKeys = keys.length;
-  await pumpMetrics(source, keys, run, caps, (points) => {
+  const pumped = await pumpMetrics(source, keys, run, caps, (points) => {
     counts.points += points;
     context.onProgress(points, 0);
-  }, issues, signal, first);
+  }, issues, signal, first, Boolean(run?.finishWith));
 
   if (inputs.length > 0) {
     await run?.logInputs(inputs);
@@ -124,12 +124,19 @@ export async function copyRun(
   }
 
   if (run) {
-    await run.finish({
+    const end = {
       status: info.status,
       endTime: info.endTime,
       deleted: info.deleted,
       marker: { key: PROVENANCE.completed, value: new Date().toISOString() },
-    });
+    };
+    if (pumped.held) {
+      // A small run's values were held back to go with the marker: one write for both.
+      await run.finishWith!(end, pumped.held.values);
+      pumped.held.written();
+    } else {
+      await run.finish(end);
+    }
   }
   return progress;
 }

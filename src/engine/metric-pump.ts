@@ -6,11 +6,13 @@
  */
 import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
 import type { MetricPoint } from '../model/run.js';
-import type { FirstWrite } from './first-write.js';
+import type { FirstWrite, HeldWrite } from './first-write.js';
 import type { RunIssue } from './types.js';
 
 export interface PumpResult {
   points: number;
+  /** The whole run in one batch, held back for TargetRun.finishWith (only when asked to hold). */
+  held?: HeldWrite;
 }
 
 export async function pumpMetrics(
@@ -23,6 +25,8 @@ export async function pumpMetrics(
   signal?: AbortSignal,
   /** Params and tags to send with the first metric batch (or alone, when there are no points). */
   first?: FirstWrite,
+  /** When the first write holds the whole run, return it unsent (for TargetRun.finishWith). */
+  holdWholeRun = false,
 ): Promise<PumpResult> {
   let head = target?.logBatch ? first : undefined;
   let maxPoints = head ? head.metricRoom : caps.batch.maxMetrics;
@@ -77,6 +81,7 @@ export async function pumpMetrics(
   }
 
   const clamped = new Map<string, number>();
+  let held: HeldWrite | undefined;
   try {
     for await (const { key, page } of readAhead(pages(source, parsedKeys))) {
       signal?.throwIfAborted();
@@ -96,6 +101,22 @@ export async function pumpMetrics(
         if (pendingPoints >= maxPoints) await flush();
       }
     }
+    if (holdWholeRun && head && !failure) {
+      const { params, tags } = head;
+      const metrics = pending;
+      const count = pendingPoints;
+      const firstWritten = head.written;
+      held = {
+        values: { params, tags, metrics },
+        written: () => {
+          firstWritten();
+          onPoints(count);
+        },
+      };
+      head = undefined;
+      pending = [];
+      pendingPoints = 0;
+    }
     await flush();
     for (const [key, count] of clamped) {
       issues.push({
@@ -109,7 +130,7 @@ export async function pumpMetrics(
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
-  return { points: total };
+  return held ? { points: total, held } : { points: total };
 }
 
 /** Every page of every key, in order. */

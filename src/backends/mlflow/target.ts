@@ -349,11 +349,34 @@ export class MlflowTargetRun implements TargetRun {
   }
 
   async finish(end: RunEnd): Promise<void> {
+    await this.updateStatus(end);
+    await setTag(this.client, this.workspace, this.runId, end.marker);
+    if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
+  }
+
+  /**
+   * runs/update, then the last values and the marker in one log-batch: MLflow's stores write a
+   * batch's params, then its metrics, then its tags (sqlalchemy_store.log_batch, file_store), and
+   * the marker is the batch's last tag - so it is stored only after everything else.
+   */
+  async finishWith(end: RunEnd, last: RunValues): Promise<void> {
+    await this.updateStatus(end);
+    const tags = [...this.notWrittenYet(last.tags).filter((t) => t.key !== end.marker.key), end.marker];
+    const metrics = last.metrics.filter((b) => b.points.length > 0);
+    const body = encodeLogBatch(this.runId, { params: last.params, tags, metrics });
+    if (body.length <= MAX_LOG_BATCH_BYTES / 3 || Buffer.byteLength(body) <= MAX_LOG_BATCH_BYTES) {
+      await this.postLogBatch(body);
+    } else {
+      await this.logBatch(last);
+      await setTag(this.client, this.workspace, this.runId, end.marker);
+    }
+    if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
+  }
+
+  private async updateStatus(end: RunEnd): Promise<void> {
     const update: Record<string, unknown> = { run_id: this.runId, status: end.status };
     if (end.endTime !== undefined) update.end_time = Math.floor(end.endTime);
     await this.client.post(PATHS.runsUpdate, update, 'runs/update', this.workspace);
-    await setTag(this.client, this.workspace, this.runId, end.marker);
-    if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
   }
 
   private async postLogBatch(body: string): Promise<void> {
