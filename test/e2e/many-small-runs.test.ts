@@ -112,6 +112,33 @@ describe('many small runs', () => {
     expect(read['metrics/get-history']).toBeGreaterThan(0);
   });
 
+  it('sends values that do not fit one log-batch (over 100 params or tags, over 1 MB) in several, and copies them exactly', async () => {
+    const source = await standin();
+    const target = await standin();
+    const api = new MlflowApi(source.url);
+    const experimentId = (await api.call('POST', 'experiments/create', { name: 'runs' })).experiment_id as string;
+    const values = (n: number, prefix: string, length: number) => Array.from({ length: n }, (_, k) => ({ key: `${prefix}${k}`, value: String(k).padEnd(length, 'x') }));
+    const shapes = [
+      { params: values(150, 'p', 10), tags: values(120, 't', 10) },
+      { params: values(100, 'p', 6000), tags: values(60, 't', 8000) },
+    ];
+    for (const [i, shape] of shapes.entries()) {
+      const runId = (await api.call('POST', 'runs/create', { experiment_id: experimentId, run_name: `wide-${i}`, start_time: T0 + i })).run.info.run_id as string;
+      for (let at = 0; at < 150; at += 100) {
+        const params = shape.params.slice(at, at + 100);
+        const tags = shape.tags.slice(at, at + 100);
+        if (params.length + tags.length > 0) await api.call('POST', 'runs/log-batch', { run_id: runId, params, tags });
+      }
+      await api.call('POST', 'runs/log-batch', { run_id: runId, metrics: history(5).map((p) => ({ key: 'loss', ...p })) });
+      await api.call('POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: T0 + 1000 });
+    }
+    const { report, verify } = await copyAndVerify(await open(source.url, 'source'), await open(target.url, 'target'));
+    expect(report.summary.failed).toBe(0);
+    expect(report.summary.totals.params).toBe(250);
+    expect(verify.clean).toBe(true);
+    expect(target.stats().byRoute['runs/log-batch']).toBeGreaterThan(2);
+  });
+
   it('falls back to per-run history reads on a server without the bulk route', async () => {
     const source = await standin();
     const target = await standin();
