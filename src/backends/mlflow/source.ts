@@ -48,6 +48,8 @@ export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing, taken by openRun to spare a runs/get. */
   private readonly listed = new Map<string, RunDoc>();
+  /** Metric keys of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
+  private metricKeysOf: Map<string, string[]> | undefined = new Map();
   private prefetch: HistoryPrefetch | undefined;
 
   constructor(
@@ -69,6 +71,7 @@ export class MlflowSourceProject implements SourceProject {
     try {
       for await (const run of runs) {
         this.listed.set(run.info.runId, run);
+        this.metricKeysOf?.set(run.info.runId, run.metricKeys);
         yield run.info;
       }
     } catch (error) {
@@ -81,8 +84,10 @@ export class MlflowSourceProject implements SourceProject {
 
   /** Small metric histories of the planned runs are read many runs per request (history-prefetch.ts). */
   readAhead(runs: readonly RunInfo[]): void {
-    if (this.settings.readAheadPoints <= 0) return;
-    const plan = runs.map((info) => ({ runId: info.runId, metricKeys: this.listed.get(info.runId)?.metricKeys ?? [] }));
+    const keysOf = this.metricKeysOf;
+    this.metricKeysOf = undefined;
+    if (this.settings.readAheadPoints <= 0 || !keysOf) return;
+    const plan = runs.map((info) => ({ runId: info.runId, metricKeys: keysOf.get(info.runId) ?? [] }));
     this.prefetch = new HistoryPrefetch(this.client, this.ref.workspace, plan, {
       maxResults: this.settings.historyPageSize,
       windowPointBudget: this.settings.readAheadPoints,
