@@ -12,14 +12,16 @@
  *    artifact), counted by each server: the source and the target separately.
  * 2. `--runs` such runs with --workers 8, against the target's raw write ceiling for the same runs
  *    (bare runs/create + log-batch + PUT + runs/update, 4 runs in flight, nothing read).
- * 3. The same copy with 1, 2, 4, 8, 16 and 32 workers: does a worker count that follows latency help?
+ * 3. The same copy with 1, 2, 4, 8, 16 and 32 workers, and with a worker count that follows run
+ *    latency (engine option adaptiveWorkers, at most 32 and at most 8): does following latency help?
  * 4. `--many` small runs: runs/s and peak RSS, against the `--runs` copy.
  * 5. One run of `--points` points (10 keys) and one of a tenth of that: points/s against the
  *    target's raw log-batch ceiling (1000-point bodies, 4 in flight), and peak RSS of both.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Api, arg, buildBatches, engineSeconds, postAll, runCli, startStandinProcess, type CliRun, type ServerProcess } from './support.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Api, ROOT, arg, buildBatches, engineSeconds, postAll, runCli, startStandinProcess, type CliRun, type ServerProcess } from './support.js';
 
 const RUNS = arg('runs', 500);
 const MANY = arg('many', 10_000);
@@ -111,14 +113,20 @@ async function main(): Promise<void> {
       console.log(`  baseline --workers 8: ${(RUNS / base.seconds).toFixed(1)} runs/s whole CLI run, ${(RUNS / baseEngine).toFixed(1)} runs/s engine only; this version is ${(base.seconds / small.seconds).toFixed(2)}x / ${(baseEngine / smallEngine).toFixed(2)}x as fast`);
     }
 
-    // 3: worker counts.
-    console.log(`workers (the same ${RUNS} runs into a new project each time): engine runs/s, mean seconds per run`);
-    for (const workers of [1, 2, 4, 8, 16, 32]) {
-      checked(await copy('small', `small-w${workers}`, workers));
-      const report = JSON.parse(readFileSync(REPORT, 'utf8')) as { runs: Array<{ durationMs?: number }> };
-      const mean = report.runs.reduce((sum, r) => sum + (r.durationMs ?? 0), 0) / report.runs.length / 1000;
-      console.log(`  --workers ${String(workers).padStart(2)}: ${(RUNS / engineSeconds(REPORT)).toFixed(1)} runs/s, ${mean.toFixed(3)} s per run`);
+    // 3: worker counts, fixed and following latency (through the library: the CLI has no adaptive mode).
+    // Two interleaved rounds (the machine is shared: a single pass is mostly noise); both printed.
+    console.log(`workers (the same ${RUNS} runs into a new project each time, library in a child process, 2 rounds): runs/s, mean seconds per run`);
+    const settings: Array<[number, 'fixed' | 'adaptive']> = [[1, 'fixed'], [2, 'fixed'], [4, 'fixed'], [8, 'fixed'], [16, 'fixed'], [32, 'fixed'], [8, 'adaptive'], [32, 'adaptive']];
+    const results = new Map<string, string[]>();
+    for (const round of [1, 2]) {
+      for (const [workers, mode] of settings) {
+        const out = await libraryCopy([source.url, 'default/small', target.url, `default/small-${mode}-${workers}-${round}`, String(workers), mode]);
+        if (out.failed !== 0 || out.copied !== RUNS) throw new Error(`sweep copy: ${JSON.stringify(out)}`);
+        const label = mode === 'fixed' ? `${String(workers).padStart(2)} workers` : `adaptive, at most ${workers}`;
+        results.set(label, [...(results.get(label) ?? []), `${(RUNS / out.seconds).toFixed(1)} runs/s (${out.meanRunSeconds.toFixed(3)} s per run)`]);
+      }
     }
+    for (const [label, rounds] of results) console.log(`  ${label}: ${rounds.join(', ')}`);
 
     // 4: many small runs.
     await writeRuns(sourceApi, await sourceApi.createExperiment('many'), MANY, 8);
@@ -156,6 +164,15 @@ async function main(): Promise<void> {
     await targetApi.close();
     await stopAll([source, target]);
   }
+}
+
+async function libraryCopy(args: string[]): Promise<{ seconds: number; copied: number; failed: number; meanRunSeconds: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/library-copy.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`library copy exited ${code}`);
+  return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
 async function stopAll(servers: ServerProcess[]): Promise<void> {

@@ -17,6 +17,7 @@ import { VERSION } from '../util/version.js';
 import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
+import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
@@ -88,7 +89,8 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
   const results: RunResult[] = new Array(ordered.length);
 
-  await runPool(ordered, workers, async (info, index) => {
+  const pool = options.adaptiveWorkers ? runAdaptivePool : runPool;
+  await pool(ordered, workers, async (info, index) => {
     const began = Date.now();
     const done = (result: RunResult, parent: ParentCopy): void => {
       result.durationMs = Date.now() - began;
