@@ -5,6 +5,8 @@
  * provenance tags -> log-batch (params, tags, metrics; the engine keeps to the batch limits) ->
  * log-inputs -> artifact uploads -> finish: runs/update (status, end time), the completion
  * marker, and runs/delete when the source run was deleted (a deleted run takes no writes).
+ * A small run's params, tags and metrics wait for finishWith and go in the marker's log-batch:
+ * runs/create, uploads, runs/update, one log-batch.
  */
 import type { Readable } from 'node:stream';
 import type {
