@@ -18,6 +18,7 @@ import {
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
 import { HistoryPrefetch } from './history-prefetch.js';
+import { ownRunInfo, ownString, packRunData, unpackRunData } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 
@@ -46,8 +47,8 @@ export function projectMeta(experiment: Experiment): ProjectMeta {
 
 export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
-  /** Run data from the listing, taken by openRun to spare a runs/get. */
-  private readonly listed = new Map<string, RunDoc>();
+  /** Run data from the listing (packed, see own-strings.ts), taken by openRun to spare a runs/get. */
+  private readonly listed = new Map<string, { info: RunInfo; data: string }>();
   /** Metric keys of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
   private metricKeysOf: Map<string, string[]> | undefined = new Map();
   private prefetch: HistoryPrefetch | undefined;
@@ -70,9 +71,10 @@ export class MlflowSourceProject implements SourceProject {
     });
     try {
       for await (const run of runs) {
-        this.listed.set(run.info.runId, run);
-        this.metricKeysOf?.set(run.info.runId, run.metricKeys);
-        yield run.info;
+        const info = ownRunInfo(run.info);
+        this.listed.set(info.runId, { info, data: packRunData(run) });
+        this.metricKeysOf?.set(info.runId, run.metricKeys.map(ownString));
+        yield info;
       }
     } catch (error) {
       if (query.filter !== undefined && error instanceof MlflowRequestError && error.errorCode === 'INVALID_PARAMETER_VALUE') {
@@ -96,9 +98,11 @@ export class MlflowSourceProject implements SourceProject {
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
-    let doc = this.listed.get(info.runId);
-    if (doc) {
+    const listed = this.listed.get(info.runId);
+    let doc: RunDoc;
+    if (listed) {
       this.listed.delete(info.runId);
+      doc = unpackRunData(listed.info, listed.data);
     } else {
       doc = await getRun(this.client, this.ref.workspace, info.runId);
     }

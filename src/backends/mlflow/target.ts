@@ -37,6 +37,7 @@ import {
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { MlflowRequestError } from './errors.js';
+import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 
@@ -268,7 +269,13 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
   // Discarded and deleted: gone for good. Discarded but still active (killed between the tag and
   // the delete): a partial copy, so the engine discards it again.
   if (discarded && run.info.deleted) return undefined;
-  return { sourceProject, sourceRunId, targetRunId: run.info.runId, complete: complete && !discarded, deleted: run.info.deleted };
+  return {
+    sourceProject: ownString(sourceProject),
+    sourceRunId: ownString(sourceRunId),
+    targetRunId: ownString(run.info.runId),
+    complete: complete && !discarded,
+    deleted: run.info.deleted,
+  };
 }
 
 async function setTag(client: MlflowHttpClient, workspace: string, runId: string, tag: KeyValue): Promise<void> {
