@@ -3,6 +3,8 @@
  * them, repacked into write batches of at most the target's limit (several keys may share one
  * batch), and up to `writeConcurrency` writes are in flight while the next page is read. Memory
  * is bounded by two source pages plus the batches in flight, whatever the history length.
+ * A run's params and tags may ride with its first batch (first-write.ts); a run that fits in that
+ * one batch may be handed back unsent, to be written with the completion marker.
  */
 import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
 import type { MetricPoint } from '../model/run.js';

@@ -6,8 +6,9 @@
  * bulk route did not answer plainly (big histories, a server without the route) is read per run
  * as before.
  *
- * Memory: at most two windows are held, each up to `windowPointBudget` points; one bulk answer is
- * at most `maxResults` points. Big histories are never held (they are streamed per run).
+ * Memory: at most three windows are held - the one being copied, the next, and the one before
+ * for runs that started late - each up to `windowPointBudget` points (and one bulk answer is at
+ * most `maxResults` points). Big histories are never held: they are streamed per run.
  */
 import type { MetricPoint } from '../../model/run.js';
 import { bulkHistories, MAX_RUNS_PER_BULK } from './bulk-history.js';
