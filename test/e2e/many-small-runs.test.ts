@@ -112,6 +112,37 @@ describe('many small runs', () => {
     expect(read['metrics/get-history']).toBeGreaterThan(0);
   });
 
+  it('reads ahead window by window (100 runs each) and, past the point budget of a window, per run', async () => {
+    const source = await standin();
+    const target = await standin();
+    const runs = 230;
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    await seedProject(
+      new MlflowApi(source.url),
+      'runs',
+      Array.from({ length: runs }, (_, i): SeedRun => ({ name: `tiny-${i}`, startTime: T0 + i, metrics: Object.fromEntries(keys.map((key, k) => [key, history(2, i + k)])) })),
+    );
+    const copied = async (options: MlflowBackendOptions, to: StandinServer) => {
+      const before = source.stats().byRoute;
+      let read: Record<string, number> = {};
+      const { report, verify } = await copyAndVerify(await open(source.url, 'source', options), await open(to.url, 'target'), () => {
+        read = delta(source.stats().byRoute, before);
+      });
+      expect(report.summary.copied).toBe(runs);
+      expect(verify.clean).toBe(true);
+      return read;
+    };
+    // One bulk request per key and window of 100 runs.
+    const plenty = await copied({}, target);
+    expect(plenty['metrics/get-history-bulk']).toBe(keys.length * 3);
+    expect(plenty['metrics/get-history']).toBeUndefined();
+    // A budget of 150 points: the first answers (up to 200 points each) pass it; keys not asked
+    // for by then are read per run.
+    const tight = await copied({ readAheadPoints: 150 }, await standin());
+    expect(tight['metrics/get-history-bulk']).toBeLessThan(keys.length * 3);
+    expect(tight['metrics/get-history']).toBeGreaterThanOrEqual(runs);
+  });
+
   it('sends values that do not fit one log-batch (over 100 params or tags, over 1 MB) in several, and copies them exactly', async () => {
     const source = await standin();
     const target = await standin();

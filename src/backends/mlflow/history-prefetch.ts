@@ -7,8 +7,9 @@
  * as before.
  *
  * Memory: at most three windows are held - the one being copied, the next, and the one before
- * for runs that started late - each up to `windowPointBudget` points (and one bulk answer is at
- * most `maxResults` points). Big histories are never held: they are streamed per run.
+ * for runs that started late - each up to `windowPointBudget` points plus the answers already on
+ * their way when it was reached (`concurrency` answers of at most `maxResults` points). Big
+ * histories are never held: they are streamed per run.
  */
 import type { MetricPoint } from '../../model/run.js';
 import { bulkHistories, MAX_RUNS_PER_BULK } from './bulk-history.js';
