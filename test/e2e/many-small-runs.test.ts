@@ -170,12 +170,25 @@ describe('many small runs', () => {
     expect(target.stats().byRoute['runs/log-batch']).toBeGreaterThan(2);
   });
 
+  it('reads per run what a bulk answer cut short without a sign misses (the latest point runs/search showed)', async () => {
+    const source = await standin();
+    const target = await standin();
+    const runs = 6;
+    await seedProject(new MlflowApi(source.url), 'runs', Array.from({ length: runs }, (_, i) => smallRun(i)));
+    const cutting = await inFront(source, 'bulk cut at 3');
+    const { report, verify } = await copyAndVerify(await open(cutting.url, 'source'), await open(target.url, 'target'));
+    expect(report.summary.copied).toBe(runs);
+    expect(report.summary.totals.points).toBe(runs * 50);
+    expect(verify.clean).toBe(true);
+    expect(cutting.bulkAttempts).toBeGreaterThan(0);
+  });
+
   it('falls back to per-run history reads on a server without the bulk route', async () => {
     const source = await standin();
     const target = await standin();
     const runs = 12;
     await seedProject(new MlflowApi(source.url), 'runs', Array.from({ length: runs }, (_, i) => smallRun(i)));
-    const older = await withoutBulkRoute(source);
+    const older = await inFront(source, 'no bulk route');
     const { report, verify } = await copyAndVerify(await open(older.url, 'source'), await open(target.url, 'target'));
     expect(report.summary.copied).toBe(runs);
     expect(verify.clean).toBe(true);
@@ -186,12 +199,18 @@ describe('many small runs', () => {
   });
 });
 
-/** A server in front of the stand-in that has no bulk route (as a server older than the UI route): Flask's 404 page. */
-async function withoutBulkRoute(behind: StandinServer): Promise<{ url: string; bulkAttempts: number }> {
+/**
+ * A server in front of the stand-in: without the bulk route (as a server older than the UI route:
+ * Flask's 404 page), or one whose bulk route cuts at 3 points whatever max_results says.
+ */
+async function inFront(behind: StandinServer, kind: 'no bulk route' | 'bulk cut at 3'): Promise<{ url: string; bulkAttempts: number }> {
   const state = { url: '', bulkAttempts: 0 };
   const upstream = new URL(behind.url);
   const server: Server = createServer((req, res) => {
-    if ((req.url ?? '').includes('/metrics/get-history-bulk')) {
+    if (kind === 'bulk cut at 3' && (req.url ?? '').includes('/metrics/get-history-bulk')) {
+      state.bulkAttempts++;
+      req.url = req.url!.replace(/max_results=\d+/, 'max_results=3');
+    } else if ((req.url ?? '').includes('/metrics/get-history-bulk')) {
       state.bulkAttempts++;
       req.resume();
       res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n');

@@ -18,8 +18,8 @@ import type { MlflowHttpClient } from './http-client.js';
 
 export interface PlannedRun {
   runId: string;
-  /** The metric keys the run has (runs/search data.metrics). */
-  metricKeys: readonly string[];
+  /** The run's metrics by key, each with its latest point as runs/search reported it. */
+  latest: ReadonlyMap<string, MetricPoint>;
 }
 
 export interface PrefetchSettings {
@@ -83,8 +83,9 @@ export class HistoryPrefetch {
     const out = new Map<string, Histories>();
     if (this.disabled) return out;
     const runsByKey = new Map<string, string[]>();
+    const latestOf = new Map(window.map((run) => [run.runId, run.latest]));
     for (const run of window) {
-      for (const key of run.metricKeys) {
+      for (const key of run.latest.keys()) {
         const list = runsByKey.get(key) ?? [];
         list.push(run.runId);
         runsByKey.set(key, list);
@@ -108,6 +109,10 @@ export class HistoryPrefetch {
         }
         this.requests += answer.requests;
         for (const [runId, points] of answer.complete) {
+          // A history without the latest point runs/search showed is not whole (a server that
+          // cuts earlier than it says, or a run still being written): read per run instead.
+          const latest = latestOf.get(runId)?.get(key);
+          if (!latest || !points.some((point) => samePoint(point, latest))) continue;
           held += points.length;
           let histories = out.get(runId);
           if (!histories) {
@@ -121,6 +126,10 @@ export class HistoryPrefetch {
     await Promise.all(Array.from({ length: Math.max(1, this.settings.concurrency) }, worker));
     return out;
   }
+}
+
+function samePoint(a: MetricPoint, b: MetricPoint): boolean {
+  return a.step === b.step && a.timestamp === b.timestamp && (a.value === b.value || (a.value !== a.value && b.value !== b.value));
 }
 
 function isTransient(error: unknown): boolean {

@@ -23,7 +23,10 @@ export function ownRunInfo(info: RunInfo): RunInfo {
   return out;
 }
 
-/** A listed run's data besides its info, as one text of its own (see unpackRunData). */
+/**
+ * A listed run's data besides its info, as one text of its own (see unpackRunData). Latest metric
+ * values are left out: the source plans its read-ahead from them before runs are opened.
+ */
 export function packRunData(doc: RunDoc): string {
   return JSON.stringify({ params: doc.params, tags: doc.tags, metricKeys: doc.metricKeys, inputs: doc.inputs });
 }

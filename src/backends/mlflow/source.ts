@@ -49,8 +49,8 @@ export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing (packed, see own-strings.ts), taken by openRun to spare a runs/get. */
   private readonly listed = new Map<string, { info: RunInfo; data: string }>();
-  /** Metric keys of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
-  private metricKeysOf: Map<string, string[]> | undefined = new Map();
+  /** Latest metric points of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
+  private latestOf: Map<string, Map<string, MetricPoint>> | undefined = new Map();
   private prefetch: HistoryPrefetch | undefined;
 
   constructor(
@@ -73,7 +73,9 @@ export class MlflowSourceProject implements SourceProject {
       for await (const run of runs) {
         const info = ownRunInfo(run.info);
         this.listed.set(info.runId, { info, data: packRunData(run) });
-        this.metricKeysOf?.set(info.runId, run.metricKeys.map(ownString));
+        if (this.latestOf && run.latestMetrics) {
+          this.latestOf.set(info.runId, new Map([...run.latestMetrics].map(([key, point]) => [ownString(key), point])));
+        }
         yield info;
       }
     } catch (error) {
@@ -86,10 +88,10 @@ export class MlflowSourceProject implements SourceProject {
 
   /** Small metric histories of the planned runs are read many runs per request (history-prefetch.ts). */
   readAhead(runs: readonly RunInfo[]): void {
-    const keysOf = this.metricKeysOf;
-    this.metricKeysOf = undefined;
-    if (this.settings.readAheadPoints <= 0 || !keysOf) return;
-    const plan = runs.map((info) => ({ runId: info.runId, metricKeys: keysOf.get(info.runId) ?? [] }));
+    const latestOf = this.latestOf;
+    this.latestOf = undefined;
+    if (this.settings.readAheadPoints <= 0 || !latestOf) return;
+    const plan = runs.map((info) => ({ runId: info.runId, latest: latestOf.get(info.runId) ?? new Map<string, MetricPoint>() }));
     this.prefetch = new HistoryPrefetch(this.client, this.ref.workspace, plan, {
       maxResults: this.settings.historyPageSize,
       windowPointBudget: this.settings.readAheadPoints,
