@@ -75,7 +75,9 @@ export class HistoryPrefetch {
 
   private start(index: number): void {
     if (index >= this.windows.length || this.fetched.has(index)) return;
-    const promise = this.fetchWindow(this.windows[index]!).catch(() => new Map<string, Histories>());
+    const window = this.windows[index]!;
+    this.windows[index] = []; // the plan of a window is needed once
+    const promise = this.fetchWindow(window).catch(() => new Map<string, Histories>());
     this.fetched.set(index, promise);
   }
 
