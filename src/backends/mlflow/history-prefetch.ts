@@ -39,8 +39,6 @@ export class HistoryPrefetch {
   private readonly fetched = new Map<number, Promise<Map<string, Histories>>>();
   /** Off for good once the server shows it has no bulk route (or refuses it). */
   private disabled = false;
-  /** Bulk requests sent (tests). */
-  requests = 0;
 
   constructor(
     private readonly client: MlflowHttpClient,
@@ -109,7 +107,6 @@ export class HistoryPrefetch {
           if (error instanceof MissingEndpointError || !isTransient(error)) this.disabled = true;
           continue;
         }
-        this.requests += answer.requests;
         for (const [runId, points] of answer.complete) {
           // A history without the latest point runs/search showed is not whole (a server that
           // cuts earlier than it says, or a run still being written): read per run instead.
