@@ -94,24 +94,37 @@ async function main(): Promise<void> {
     // 1 + 2: the workload, its requests per run, and the target's raw ceiling for the same runs.
     await writeRuns(sourceApi, await sourceApi.createExperiment('small'), RUNS, 8);
     const ceilingSeconds = await writeRuns(targetApi, await targetApi.createExperiment('ceiling'), RUNS, 4);
+    const cpuBefore = [source.cpuSeconds(), target.cpuSeconds()];
     const [sourceBefore, targetBefore] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
     const small = checked(await copy('small', 'small-copy'));
     const smallEngine = engineSeconds(REPORT);
     const [sourceAfter, targetAfter] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
+    const serverMs = (before: number[]) => `source ${((source.cpuSeconds() - before[0]!) * 1000 / RUNS).toFixed(2)} ms, target ${((target.cpuSeconds() - before[1]!) * 1000 / RUNS).toFixed(2)} ms`;
+    const ourServerMs = serverMs(cpuBefore);
     console.log(`workload: 10 params, 5 tags, 5 metrics x 10 points, one 1 KB artifact per run; ${RUNS} runs`);
     console.log(`  requests per run, source: ${perRun(delta(sourceAfter, sourceBefore), RUNS)}`);
     console.log(`  requests per run, target: ${perRun(delta(targetAfter, targetBefore), RUNS)}`);
     const ceiling = RUNS / ceilingSeconds;
     console.log(`  target's raw write ceiling (create + log-batch + PUT + update, 4 runs in flight, nothing read): ${ceiling.toFixed(1)} runs/s`);
     console.log(`  runs-migrator --workers 8: ${(RUNS / small.seconds).toFixed(1)} runs/s whole CLI run (${small.seconds.toFixed(1)} s), ${(RUNS / smallEngine).toFixed(1)} runs/s engine only; ratio to ceiling ${(RUNS / small.seconds / ceiling).toFixed(2)} / ${(RUNS / smallEngine / ceiling).toFixed(2)}; peak RSS ${small.maxRssMb.toFixed(0)} MB`);
+    console.log(`  server CPU per run: ${ourServerMs}`);
     if (BASELINE) {
       const [sb, tb] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
+      const baseCpu = [source.cpuSeconds(), target.cpuSeconds()];
       const base = checked(await copy('small', 'small-baseline', 8, BASELINE));
-      const baseEngine = engineSeconds(REPORT);
+      const baseServerMs = serverMs(baseCpu);
       const [sa, ta] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
       console.log(`  baseline (${BASELINE}): source ${perRun(delta(sa, sb), RUNS)}`);
       console.log(`  baseline: target ${perRun(delta(ta, tb), RUNS)}`);
-      console.log(`  baseline --workers 8: ${(RUNS / base.seconds).toFixed(1)} runs/s whole CLI run, ${(RUNS / baseEngine).toFixed(1)} runs/s engine only; this version is ${(base.seconds / small.seconds).toFixed(2)}x / ${(baseEngine / smallEngine).toFixed(2)}x as fast`);
+      console.log(`  baseline server CPU per run: ${baseServerMs}`);
+      // One copy each is mostly noise on a shared machine: three more of each, interleaved.
+      const rounds: string[] = [];
+      for (let round = 1; round <= 3; round++) {
+        const ours = checked(await copy('small', `small-r${round}`));
+        const theirs = checked(await copy('small', `small-baseline-r${round}`, 8, BASELINE));
+        rounds.push(`${(RUNS / ours.seconds).toFixed(1)} vs ${(RUNS / theirs.seconds).toFixed(1)}`);
+      }
+      console.log(`  this version vs baseline, --workers 8, whole CLI runs/s (first copy above, then 3 interleaved): ${(RUNS / small.seconds).toFixed(1)} vs ${(RUNS / base.seconds).toFixed(1)}, ${rounds.join(', ')}`);
     }
 
     // 3: worker counts, fixed and following latency (through the library: the CLI has no adaptive mode).

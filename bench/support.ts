@@ -16,6 +16,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Requests the server answered so far, by route name (stand-in stats). */
   requestsByRoute(): Promise<Record<string, number>>;
+  /** CPU seconds (user + system) the server process used so far (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,10 @@ export async function startStandinProcess(extraArgs: string[] = []): Promise<Ser
       return {
         url: parsed.url,
         child,
+        cpuSeconds() {
+          const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        },
         async requestsByRoute() {
           child.kill('SIGUSR2');
           const next = await lines.next();

@@ -206,7 +206,8 @@ export class MlflowTargetProject implements TargetProject {
     // What runs/create wrote already (the server adds mlflow.runName from run_name) is not sent again.
     const written = new Map(tags.map((t) => [t.key, t.value]));
     if (body.run_name !== undefined) written.set(RUN_NAME_TAG, body.run_name as string);
-    return new MlflowTargetRun(this.client, this.ref.workspace, run.info.runId, run.info.artifactUri, written);
+    // Own strings: the run id outlives the run (the report keeps it), the answer's text need not.
+    return new MlflowTargetRun(this.client, this.ref.workspace, ownString(run.info.runId), run.info.artifactUri, written);
   }
 
   /**
