@@ -14,6 +14,10 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** Requests the server answered so far, by route name (stand-in stats). */
+  requestsByRoute(): Promise<Record<string, number>>;
+  /** CPU seconds (user + system) the server process used so far (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -22,13 +26,23 @@ export async function startStandinProcess(extraArgs: string[] = []): Promise<Ser
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const parsed = JSON.parse(line) as { url?: string };
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    const parsed = JSON.parse(line.value) as { url?: string };
     if (parsed.url) {
       return {
         url: parsed.url,
         child,
+        cpuSeconds() {
+          const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        },
+        async requestsByRoute() {
+          child.kill('SIGUSR2');
+          const next = await lines.next();
+          if (next.done) throw new Error('the stand-in exited');
+          return (JSON.parse(next.value) as { stats: { byRoute: Record<string, number> } }).stats.byRoute;
+        },
         async stop() {
           child.kill('SIGTERM');
           await once(child, 'exit');
@@ -59,6 +73,13 @@ export class Api {
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`${path}: HTTP ${response.statusCode} ${text.slice(0, 200)}`);
     return text === '' ? {} : JSON.parse(text);
+  }
+
+  /** PUT of raw bytes (artifact proxy uploads), path below the server URL. */
+  async put(path: string, body: Buffer): Promise<void> {
+    const response = await this.pool.request({ method: 'PUT', path: this.path(path), body });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`PUT ${path}: HTTP ${response.statusCode} ${text.slice(0, 200)}`);
   }
 
   async createExperiment(name: string): Promise<string> {
@@ -115,10 +136,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (dist/) as a child and reads its own peak RSS at exit. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs the built CLI (dist/; or `bin` of another build) as a child and reads its own peak RSS at exit. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 'bin/runs-migrator.js'): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', './bench/report-rss.mjs', 'bin/runs-migrator.js', ...args], {
+  const child = spawn(process.execPath, ['--import', './bench/report-rss.mjs', bin, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -142,6 +142,13 @@ export interface SourceProject extends Partial<SourceModels> {
   /** Every run of the project, parents in any order; the engine orders them. */
   listRuns(query: RunQuery): AsyncIterable<RunInfo>;
   openRun(info: RunInfo): Promise<SourceRun>;
+  /**
+   * Optional: the runs the engine will open next, in about the order it opens them (workers open
+   * several at once). A source may read ahead for them in bulk - MLflow servers answer the metric
+   * histories of up to 100 runs in one request - within bounded memory. Without it, or for a run
+   * it did not read ahead, each run reads its own data.
+   */
+  readAhead?(runs: readonly RunInfo[]): void;
 }
 
 /** Something the source holds that it could not express in the canonical run (reported). */
@@ -200,6 +207,12 @@ export interface MetricBatch {
   points: MetricPoint[];
 }
 
+export interface RunValues {
+  params: KeyValue[];
+  tags: KeyValue[];
+  metrics: MetricBatch[];
+}
+
 export interface RunEnd {
   status: RunStatus;
   endTime?: number;
@@ -229,10 +242,21 @@ export interface TargetRun {
   setTags(tags: KeyValue[]): Promise<void>;
   /** At most capabilities.batch.maxMetrics points over all batches. */
   logMetrics(batches: MetricBatch[]): Promise<void>;
+  /**
+   * Optional: params, tags and metrics in one write, within every capabilities.batch limit
+   * (maxEntities over the three). The engine sends a small run's values this way, in one request.
+   */
+  logBatch?(parts: RunValues): Promise<void>;
   logInputs(inputs: DatasetInput[]): Promise<void>;
   /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
   writeFile(path: string, data: Readable, size: number): Promise<void>;
   finish(end: RunEnd): Promise<void>;
+  /**
+   * Optional: `finish`, with the run's last values written together with the completion marker
+   * after the status - a small run's values then need no write of their own. Within the limits of
+   * one logBatch; the marker still lands only once the values are stored.
+   */
+  finishWith?(end: RunEnd, last: RunValues): Promise<void>;
   /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
   readonly rawMetricFormat?: string;
   /**

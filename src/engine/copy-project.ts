@@ -18,6 +18,7 @@ import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './project-models.js';
+import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunFilters, RunResult } from './types.js';
@@ -85,11 +86,13 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     ...(existing?.issues ?? []).map((issue) => ({ side: 'target' as const, ...issue })),
   ];
   emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
+  sourceProject.readAhead?.(ordered.filter((info) => !copies.get(info.runId)?.some((copy) => copy.complete)));
 
   const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
   const results: RunResult[] = new Array(ordered.length);
 
-  await runPool(ordered, workers, async (info, index) => {
+  const pool = options.adaptiveWorkers ? runAdaptivePool : runPool;
+  await pool(ordered, workers, async (info, index) => {
     const began = Date.now();
     const done = (result: RunResult, parent: ParentCopy): void => {
       result.durationMs = Date.now() - began;

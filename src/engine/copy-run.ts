@@ -9,6 +9,7 @@ import type { SourceRun, Store, TargetProject, TargetRun } from '../backends/con
 import { PROVENANCE } from '../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
+import { firstWrite } from './first-write.js';
 import { unsafePathReason } from './paths.js';
 import { withTargetNames } from './target-names.js';
 import type { RunCounts, RunIssue } from './types.js';
@@ -71,12 +72,17 @@ export async function copyRun(
     progress.targetRunId = run.runId;
   }
 
-  for (const batch of chunk(values.params, caps.batch.maxParams)) {
+  // Params and tags ride with the first metrics when the target takes them in one write.
+  const first = firstWrite(run, values, caps.batch, (params, tags) => {
+    counts.params += params;
+    counts.tags += tags;
+  });
+  for (const batch of first ? [] : chunk(values.params, caps.batch.maxParams)) {
     signal?.throwIfAborted();
     await run?.logParams(batch);
     counts.params += batch.length;
   }
-  for (const batch of chunk(values.tags, caps.batch.maxTags)) {
+  for (const batch of first ? [] : chunk(values.tags, caps.batch.maxTags)) {
     signal?.throwIfAborted();
     await run?.setTags(batch);
     counts.tags += batch.length;
@@ -84,10 +90,10 @@ export async function copyRun(
   counts.tags += initialTags.length;
 
   counts.metricKeys = keys.length;
-  await pumpMetrics(source, keys, run, caps, (points) => {
+  const pumped = await pumpMetrics(source, keys, run, caps, (points) => {
     counts.points += points;
     context.onProgress(points, 0);
-  }, issues, signal);
+  }, issues, signal, first, Boolean(run?.finishWith));
 
   if (inputs.length > 0) {
     await run?.logInputs(inputs);
@@ -121,12 +127,19 @@ export async function copyRun(
   }
 
   if (run) {
-    await run.finish({
+    const end = {
       status: info.status,
       endTime: info.endTime,
       deleted: info.deleted,
       marker: { key: PROVENANCE.completed, value: new Date().toISOString() },
-    });
+    };
+    if (pumped.held) {
+      // A small run's values were held back to go with the marker: one write for both.
+      await run.finishWith!(end, pumped.held.values);
+      pumped.held.written();
+    } else {
+      await run.finish(end);
+    }
   }
   return progress;
 }

@@ -3,13 +3,18 @@
  * them, repacked into write batches of at most the target's limit (several keys may share one
  * batch), and up to `writeConcurrency` writes are in flight while the next page is read. Memory
  * is bounded by two source pages plus the batches in flight, whatever the history length.
+ * A run's params and tags may ride with its first batch (first-write.ts); a run that fits in that
+ * one batch may be handed back unsent, to be written with the completion marker.
  */
 import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
 import type { MetricPoint } from '../model/run.js';
+import type { FirstWrite, HeldWrite } from './first-write.js';
 import type { RunIssue } from './types.js';
 
 export interface PumpResult {
   points: number;
+  /** The whole run in one batch, held back for TargetRun.finishWith (only when asked to hold). */
+  held?: HeldWrite;
 }
 
 export async function pumpMetrics(
@@ -20,8 +25,13 @@ export async function pumpMetrics(
   onPoints: (count: number) => void,
   issues: RunIssue[],
   signal?: AbortSignal,
+  /** Params and tags to send with the first metric batch (or alone, when there are no points). */
+  first?: FirstWrite,
+  /** When the first write holds the whole run, return it unsent (for TargetRun.finishWith). */
+  holdWholeRun = false,
 ): Promise<PumpResult> {
-  const maxPoints = caps.batch.maxMetrics;
+  let head = target?.logBatch ? first : undefined;
+  let maxPoints = head ? head.metricRoom : caps.batch.maxMetrics;
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   let pending: MetricBatch[] = [];
@@ -29,21 +39,29 @@ export async function pumpMetrics(
   let total = 0;
 
   const flush = async (): Promise<void> => {
-    if (pendingPoints === 0) return;
+    if (pendingPoints === 0 && !head) return;
     const batches = pending;
     const count = pendingPoints;
+    const withValues = head;
     pending = [];
     pendingPoints = 0;
+    head = undefined;
+    maxPoints = caps.batch.maxMetrics;
     if (!target) {
       onPoints(count);
       return;
     }
     while (inFlight.size >= caps.writeConcurrency) await Promise.race(inFlight);
     if (failure) throw failure.error;
-    const write: Promise<void> = target
-      .logMetrics(batches)
+    const sent = withValues
+      ? target.logBatch!({ params: withValues.params, tags: withValues.tags, metrics: batches })
+      : target.logMetrics(batches);
+    const write: Promise<void> = sent
       .then(
-        () => onPoints(count),
+        () => {
+          withValues?.written();
+          onPoints(count);
+        },
         (error: unknown) => {
           failure ??= { error };
         },
@@ -65,6 +83,7 @@ export async function pumpMetrics(
   }
 
   const clamped = new Map<string, number>();
+  let held: HeldWrite | undefined;
   try {
     for await (const { key, page } of readAhead(pages(source, parsedKeys))) {
       signal?.throwIfAborted();
@@ -84,6 +103,22 @@ export async function pumpMetrics(
         if (pendingPoints >= maxPoints) await flush();
       }
     }
+    if (holdWholeRun && head && !failure) {
+      const { params, tags } = head;
+      const metrics = pending;
+      const count = pendingPoints;
+      const firstWritten = head.written;
+      held = {
+        values: { params, tags, metrics },
+        written: () => {
+          firstWritten();
+          onPoints(count);
+        },
+      };
+      head = undefined;
+      pending = [];
+      pendingPoints = 0;
+    }
     await flush();
     for (const [key, count] of clamped) {
       issues.push({
@@ -97,7 +132,7 @@ export async function pumpMetrics(
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
-  return { points: total };
+  return held ? { points: total, held } : { points: total };
 }
 
 /** Every page of every key, in order. */

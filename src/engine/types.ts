@@ -37,6 +37,11 @@ export interface CopyOptions {
   target: Endpoint;
   /** Runs copied in parallel. */
   workers?: number;
+  /**
+   * Experimental (issue 9): follow the observed run latency with at most `workers` in parallel
+   * instead of a fixed count (measured in bench/small-runs.ts; see the README).
+   */
+  adaptiveWorkers?: boolean;
   dryRun?: boolean;
   includeDeleted?: boolean;
   filters?: RunFilters;

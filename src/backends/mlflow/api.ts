@@ -1,13 +1,13 @@
 /**
  * Endpoint paths and the parsing of MLflow entities (experiments, runs) into the canonical model.
  */
-import type { DatasetInput, KeyValue, RunInfo } from '../../model/run.js';
+import type { DatasetInput, KeyValue, MetricPoint, RunInfo } from '../../model/run.js';
 import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError } from '../../util/errors.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
-import { asArray, asRecord, toKeyValues, toMillis, toStr } from './json.js';
+import { asArray, asRecord, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
 
 const API = '/api/2.0/mlflow';
 export const PATHS = {
@@ -78,6 +78,8 @@ export interface RunDoc {
   params: KeyValue[];
   tags: KeyValue[];
   metricKeys: string[];
+  /** Each metric's latest point as runs/search and runs/get report it (data.metrics), by key. */
+  latestMetrics?: Map<string, MetricPoint>;
   /** Undefined when the answer did not carry the inputs object. */
   inputs?: DatasetInput[];
   /** Logged models the run produced (outputs.model_outputs), not copied yet: reported. */
@@ -90,9 +92,13 @@ export function parseRun(value: unknown): RunDoc {
   const tags = toKeyValues(data.tags);
   const params = toKeyValues(data.params);
   const keys = new Set<string>();
+  const latestMetrics = new Map<string, MetricPoint>();
   for (const metric of asArray(data.metrics)) {
-    const key = toStr(asRecord(metric).key);
-    if (key !== undefined) keys.add(key);
+    const m = asRecord(metric);
+    const key = toStr(m.key);
+    if (key === undefined) continue;
+    keys.add(key);
+    latestMetrics.set(key, { value: toDouble(m.value), timestamp: toMillis(m.timestamp) ?? 0, step: toInt64(m.step, 0) });
   }
   const runId = toStr(info.run_id) ?? toStr(info.run_uuid) ?? '';
   const name = toStr(info.run_name) ?? tags.find((t) => t.key === RUN_NAME_TAG)?.value;
@@ -115,7 +121,7 @@ export function parseRun(value: unknown): RunDoc {
     ...(artifactUri !== undefined ? { artifactUri } : {}),
     ...(parentRunId !== undefined && parentRunId !== '' ? { parentRunId } : {}),
   };
-  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys] };
+  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys], latestMetrics };
   if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
     doc.inputs = parseInputs(run.inputs);
   }

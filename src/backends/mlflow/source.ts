@@ -17,6 +17,8 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import { HistoryPrefetch } from './history-prefetch.js';
+import { ownRunInfo, ownString, packRunData, unpackRunData } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
@@ -27,7 +29,12 @@ export interface SourceSettings {
   historyPageSize: number;
   /** max_results of runs/search. */
   searchPageSize: number;
+  /** Points one read-ahead window of up to 100 runs may hold (0: no bulk reads). */
+  readAheadPoints: number;
 }
+
+type Histories = Map<string, MetricPoint[]>;
+const NOTHING_READ_AHEAD: Promise<Histories | undefined> = Promise.resolve(undefined);
 
 export function projectMeta(experiment: Experiment): ProjectMeta {
   const note = experiment.tags.find((t) => t.key === NOTE_TAG);
@@ -42,8 +49,11 @@ export function projectMeta(experiment: Experiment): ProjectMeta {
 
 export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
-  /** Run data from the listing, taken by openRun to spare a runs/get. */
-  private readonly listed = new Map<string, RunDoc>();
+  /** Run data from the listing (packed, see own-strings.ts), taken by openRun to spare a runs/get. */
+  private readonly listed = new Map<string, { info: RunInfo; data: string }>();
+  /** Latest metric points of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
+  private latestOf: Map<string, Map<string, MetricPoint>> | undefined = new Map();
+  private prefetch: HistoryPrefetch | undefined;
   /** Logged models (models.ts): the search answer is kept for openModel. */
   private readonly listedModels = new Map<string, ModelDoc>();
 
@@ -65,8 +75,12 @@ export class MlflowSourceProject implements SourceProject {
     });
     try {
       for await (const run of runs) {
-        this.listed.set(run.info.runId, run);
-        yield run.info;
+        const info = ownRunInfo(run.info);
+        this.listed.set(info.runId, { info, data: packRunData(run) });
+        if (this.latestOf && run.latestMetrics) {
+          this.latestOf.set(info.runId, new Map([...run.latestMetrics].map(([key, point]) => [ownString(key), point])));
+        }
+        yield info;
       }
     } catch (error) {
       if (query.filter !== undefined && error instanceof MlflowRequestError && error.errorCode === 'INVALID_PARAMETER_VALUE') {
@@ -76,14 +90,31 @@ export class MlflowSourceProject implements SourceProject {
     }
   }
 
+  /** Small metric histories of the planned runs are read many runs per request (history-prefetch.ts). */
+  readAhead(runs: readonly RunInfo[]): void {
+    const latestOf = this.latestOf;
+    this.latestOf = undefined;
+    if (this.settings.readAheadPoints <= 0 || !latestOf) return;
+    const plan = runs.map((info) => ({ runId: info.runId, latest: latestOf.get(info.runId) ?? new Map<string, MetricPoint>() }));
+    this.prefetch = new HistoryPrefetch(this.client, this.ref.workspace, plan, {
+      maxResults: this.settings.historyPageSize,
+      windowPointBudget: this.settings.readAheadPoints,
+      concurrency: 4,
+    });
+  }
+
   async openRun(info: RunInfo): Promise<SourceRun> {
-    let doc = this.listed.get(info.runId);
-    if (doc) {
+    const listed = this.listed.get(info.runId);
+    let doc: RunDoc;
+    if (listed) {
       this.listed.delete(info.runId);
+      doc = unpackRunData(listed.info, listed.data);
     } else {
       doc = await getRun(this.client, this.ref.workspace, info.runId);
     }
-    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings);
+    // Not awaited here: the run creates its copy while its window is still being read.
+    const histories = this.prefetch ? this.prefetch.take(info.runId) : NOTHING_READ_AHEAD;
+    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings, histories);
   }
 
   async *listModels(): AsyncIterable<LoggedModelInfo> {
@@ -122,6 +153,8 @@ export class MlflowSourceRun implements SourceRun {
     private readonly workspace: string,
     private readonly doc: RunDoc,
     private readonly settings: SourceSettings,
+    /** Histories read ahead in bulk for this run; a key not there is read per run. */
+    private readonly readAheadHistories: Promise<Histories | undefined> = NOTHING_READ_AHEAD,
   ) {
     this.info = doc.info;
   }
@@ -152,6 +185,14 @@ export class MlflowSourceRun implements SourceRun {
    * servers that answer the whole history at once (< 3.4).
    */
   async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
+    const histories = await this.readAheadHistories;
+    const ahead = histories?.get(key);
+    if (ahead) {
+      histories!.delete(key);
+      const size = this.settings.historyPageSize;
+      for (let i = 0; i < ahead.length; i += size) yield i === 0 && ahead.length <= size ? ahead : ahead.slice(i, i + size);
+      return;
+    }
     const tokens = new Set<string>();
     let pageToken: string | undefined;
     let read = 0;

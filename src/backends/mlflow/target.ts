@@ -5,6 +5,8 @@
  * provenance tags -> log-batch (params, tags, metrics; the engine keeps to the batch limits) ->
  * log-inputs -> artifact uploads -> finish: runs/update (status, end time), the completion
  * marker, and runs/delete when the source run was deleted (a deleted run takes no writes).
+ * A small run's params, tags and metrics wait for finishWith and go in the marker's log-batch:
+ * runs/create, uploads, runs/update, one log-batch.
  */
 import type { Readable } from 'node:stream';
 import type {
@@ -13,6 +15,7 @@ import type {
   ReadIssue,
   RunEnd,
   RunInit,
+  RunValues,
   TargetProject,
   TargetRun,
 } from '../contract.js';
@@ -34,6 +37,7 @@ import {
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { MlflowRequestError } from './errors.js';
+import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
@@ -44,6 +48,11 @@ const EXPERIMENT_TAG_KEY_MAX = 250;
 const EXPERIMENT_TAG_VALUE_MAX = 5000;
 /** runs/log-inputs takes at most this many datasets per call. */
 const MAX_DATASETS_PER_CALL = 1000;
+/**
+ * The log-batch body size MLflow documents. The server does not enforce it (golden README), but a
+ * proxy in front of it may, so one combined batch stays below it and is split when it would not.
+ */
+const MAX_LOG_BATCH_BYTES = 1_000_000;
 
 export interface TargetSettings {
   searchPageSize: number;
@@ -196,7 +205,11 @@ export class MlflowTargetProject implements TargetProject {
     const run = parseRun(doc.run);
     if (run.info.runId === '') throw new Error(`runs/create on ${this.client.displayUri} answered no run id`);
     if (attempts.count > 1) await this.discardTwins(init, run.info.runId, body.start_time as number);
-    return new MlflowTargetRun(this.client, this.ref.workspace, run.info.runId, run.info.artifactUri);
+    // What runs/create wrote already (the server adds mlflow.runName from run_name) is not sent again.
+    const written = new Map(tags.map((t) => [t.key, t.value]));
+    if (body.run_name !== undefined) written.set(RUN_NAME_TAG, body.run_name as string);
+    // Own strings: the run id outlives the run (the report keeps it), the answer's text need not.
+    return new MlflowTargetRun(this.client, this.ref.workspace, ownString(run.info.runId), run.info.artifactUri, written);
   }
 
   /**
@@ -279,7 +292,13 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
   // Discarded and deleted: gone for good. Discarded but still active (killed between the tag and
   // the delete): a partial copy, so the engine discards it again.
   if (discarded && run.info.deleted) return undefined;
-  return { sourceProject, sourceRunId, targetRunId: run.info.runId, complete: complete && !discarded, deleted: run.info.deleted };
+  return {
+    sourceProject: ownString(sourceProject),
+    sourceRunId: ownString(sourceRunId),
+    targetRunId: ownString(run.info.runId),
+    complete: complete && !discarded,
+    deleted: run.info.deleted,
+  };
 }
 
 async function setTag(client: MlflowHttpClient, workspace: string, runId: string, tag: KeyValue): Promise<void> {
@@ -296,21 +315,44 @@ export class MlflowTargetRun implements TargetRun {
     private readonly workspace: string,
     readonly runId: string,
     readonly artifactUri: string | undefined,
+    /** Tags runs/create wrote (key -> value): the same tag is not sent again. */
+    private readonly writtenAtCreate: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   async logParams(params: KeyValue[]): Promise<void> {
     if (params.length === 0) return;
-    await this.logBatch(encodeLogBatch(this.runId, { params }));
+    await this.postLogBatch(encodeLogBatch(this.runId, { params }));
   }
 
   async setTags(tags: KeyValue[]): Promise<void> {
-    if (tags.length === 0) return;
-    await this.logBatch(encodeLogBatch(this.runId, { tags }));
+    const fresh = this.notWrittenYet(tags);
+    if (fresh.length === 0) return;
+    await this.postLogBatch(encodeLogBatch(this.runId, { tags: fresh }));
   }
 
   async logMetrics(batches: MetricBatch[]): Promise<void> {
     if (!batches.some((b) => b.points.length > 0)) return;
-    await this.logBatch(encodeLogBatch(this.runId, { metrics: batches }));
+    await this.postLogBatch(encodeLogBatch(this.runId, { metrics: batches }));
+  }
+
+  /** Params, tags and metrics in one runs/log-batch (the engine keeps to the count limits). */
+  async logBatch(parts: RunValues): Promise<void> {
+    const tags = this.notWrittenYet(parts.tags);
+    const metrics = parts.metrics.filter((b) => b.points.length > 0);
+    if (parts.params.length === 0 && tags.length === 0 && metrics.length === 0) return;
+    const body = encodeLogBatch(this.runId, { params: parts.params, tags, metrics });
+    if (body.length <= MAX_LOG_BATCH_BYTES / 3 || Buffer.byteLength(body) <= MAX_LOG_BATCH_BYTES) {
+      await this.postLogBatch(body);
+      return;
+    }
+    await this.logParams(parts.params);
+    await this.setTags(tags);
+    await this.logMetrics(metrics);
+  }
+
+  private notWrittenYet(tags: KeyValue[]): KeyValue[] {
+    if (this.writtenAtCreate.size === 0) return tags;
+    return tags.filter((t) => this.writtenAtCreate.get(t.key) !== t.value);
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
@@ -339,14 +381,37 @@ export class MlflowTargetRun implements TargetRun {
   }
 
   async finish(end: RunEnd): Promise<void> {
-    const update: Record<string, unknown> = { run_id: this.runId, status: end.status };
-    if (end.endTime !== undefined) update.end_time = Math.floor(end.endTime);
-    await this.client.post(PATHS.runsUpdate, update, 'runs/update', this.workspace);
+    await this.updateStatus(end);
     await setTag(this.client, this.workspace, this.runId, end.marker);
     if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
   }
 
-  private async logBatch(body: string): Promise<void> {
+  /**
+   * runs/update, then the last values and the marker in one log-batch: MLflow's stores write a
+   * batch's params, then its metrics, then its tags (sqlalchemy_store.log_batch, file_store), and
+   * the marker is the batch's last tag - so it is stored only after everything else.
+   */
+  async finishWith(end: RunEnd, last: RunValues): Promise<void> {
+    await this.updateStatus(end);
+    const tags = [...this.notWrittenYet(last.tags).filter((t) => t.key !== end.marker.key), end.marker];
+    const metrics = last.metrics.filter((b) => b.points.length > 0);
+    const body = encodeLogBatch(this.runId, { params: last.params, tags, metrics });
+    if (body.length <= MAX_LOG_BATCH_BYTES / 3 || Buffer.byteLength(body) <= MAX_LOG_BATCH_BYTES) {
+      await this.postLogBatch(body);
+    } else {
+      await this.logBatch(last);
+      await setTag(this.client, this.workspace, this.runId, end.marker);
+    }
+    if (end.deleted) await deleteRun(this.client, this.workspace, this.runId);
+  }
+
+  private async updateStatus(end: RunEnd): Promise<void> {
+    const update: Record<string, unknown> = { run_id: this.runId, status: end.status };
+    if (end.endTime !== undefined) update.end_time = Math.floor(end.endTime);
+    await this.client.post(PATHS.runsUpdate, update, 'runs/update', this.workspace);
+  }
+
+  private async postLogBatch(body: string): Promise<void> {
     await this.client.json({ method: 'POST', path: PATHS.runsLogBatch, json: body, what: 'runs/log-batch', workspace: this.workspace });
   }
 }

@@ -2,7 +2,8 @@
  * Run the stand-in as its own process (benchmarks):
  *   node --import tsx test/support/mlflow-standin/cli.ts --port 0 [--workspaces] [--auth-password X]
  *        [--static-prefix /mlflow] [--artifacts-root DIR] [--fault-rate R --fault-seed N] [--server-version V]
- * Prints one JSON line {"url": ..., "port": ...} on stdout once listening; stops on SIGINT/SIGTERM.
+ * Prints one JSON line {"url": ..., "port": ...} on stdout once listening; stops on SIGINT/SIGTERM;
+ * on SIGUSR2 prints {"stats": {requests, faults, byRoute}} as one more line.
  */
 import { startStandin, type StandinOptions } from './index.js';
 
@@ -52,3 +53,5 @@ process.stdout.write(JSON.stringify({ url: server.url, port: server.port }) + '\
 const stop = () => void server.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// Benchmarks count requests per route: SIGUSR2 prints {"stats": {...}} as one line.
+process.on('SIGUSR2', () => process.stdout.write(JSON.stringify({ stats: server.stats() }) + '\n'));

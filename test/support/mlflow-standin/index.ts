@@ -15,6 +15,7 @@ import type { FaultOptions } from './faults.js';
 import { registerArtifacts } from './handlers/artifacts.js';
 import { registerExperiments } from './handlers/experiments.js';
 import { registerMetrics } from './handlers/metrics.js';
+import { registerMetricsBulk } from './handlers/metrics-bulk.js';
 import { registerModels } from './handlers/models.js';
 import { registerRegistry } from './handlers/registry.js';
 import { registerRuns } from './handlers/runs.js';
@@ -64,6 +65,7 @@ function buildRouter(withAuth: boolean): Router {
   registerExperiments(r);
   registerRuns(r);
   registerMetrics(r);
+  registerMetricsBulk(r);
   registerModels(r);
   registerRegistry(r);
   registerArtifacts(r);

@@ -6,6 +6,8 @@
  */
 import type { Action } from './auth.js';
 import type { Ctx } from './context.js';
+import { invalidParam, notFound } from './errors.js';
+import { bulkRunIds } from './handlers/metrics-bulk.js';
 import { Fields } from './validation.js';
 
 const ADMIN_ONLY = new Set(['users/create', 'users/update-admin', 'users/delete', 'workspaces/create', 'workspaces/update', 'workspaces/delete']);
@@ -83,6 +85,7 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
   if (ADMIN_ONLY.has(route)) return false;
   const { store } = ctx.state;
   if (SELF_OR_ADMIN.has(route)) return asString((await requestFields(ctx)).raw('username')) === user.username;
+  if (route === 'metrics/get-history-bulk') return canReadEveryRun(ctx);
   let action: Action | undefined;
   let experimentId: string | undefined;
   if ((action = BY_EXPERIMENT[route])) {
@@ -102,4 +105,21 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
   } else return true;
   if (experimentId !== undefined && !store.experiments.has(experimentId)) return true;
   return auth.can(user, experimentId, action);
+}
+
+/**
+ * The auth app's check for the bulk history route (validate_can_read_metric_history_bulk, read
+ * from MLflow's source, not recorded): read permission on the experiment of every run named; no
+ * run id is a 400 and an unknown run a 404 (its get_run raises) before the handler runs.
+ */
+function canReadEveryRun(ctx: Ctx): boolean {
+  const runIds = bulkRunIds(ctx);
+  if (runIds.length === 0) throw invalidParam('GetMetricHistoryBulk request must specify at least one run_id.');
+  const { store, auth } = ctx.state;
+  for (const runId of runIds) {
+    const run = store.runs.get(runId);
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    if (!auth!.can(ctx.user!, run.experimentId, 'read')) return false;
+  }
+  return true;
 }
