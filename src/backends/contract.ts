@@ -103,6 +103,8 @@ export interface Store {
    * Optional: stores without it say so.
    */
   inspect?(): Promise<StoreSummary>;
+  /** What opening the store found worth a line in the log (the schema revision it recognised). Optional. */
+  readonly notes?: readonly string[];
   /** Requests this store retried so far (transient failures); for the report. Optional. */
   retryCount?(): number;
   close(): Promise<void>;

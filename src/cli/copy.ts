@@ -174,6 +174,7 @@ async function execute(settings: CopySettings, ctx: CliContext, log: Logger, rep
       `${args.dryRun ? 'Planning' : 'Copying'} ${sourceLabel} (${source.displayUri}) to ${targetLabel} (${target.displayUri}) ` +
         `with ${settings.workers} workers`,
     );
+    for (const note of [...(source.notes ?? []), ...(target.notes ?? [])]) log.info(note);
     return await copyWithProgress(settings, ctx, log, reportPath, source, target, retries);
   } finally {
     for (const store of stores.reverse()) {

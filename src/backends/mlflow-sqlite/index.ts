@@ -1,6 +1,6 @@
 /**
  * The `mlflow-sqlite` backend: `sqlite:///path/mlflow.db` read as a source, straight from the
- * tables MLflow's SQLAlchemy store keeps (schema revisions listed in revisions.ts).
+ * tables MLflow's SQLAlchemy store keeps (accepted by the shape of its tables: schema-shape.ts).
  */
 import type { BackendFactory, OpenOptions, Store } from '../contract.js';
 import { UsageError } from '../../util/errors.js';
@@ -18,4 +18,4 @@ export const mlflowSqliteFactory: BackendFactory = {
 };
 
 export { MlflowSqliteStore, MLFLOW_SQLITE_CAPABILITIES, type MlflowSqliteSettings } from './store.js';
-export { SUPPORTED_REVISIONS } from './revisions.js';
+export { KNOWN_REVISIONS } from './revisions.js';

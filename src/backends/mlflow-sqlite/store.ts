@@ -13,6 +13,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS, ReadConnection } from './connection.js';
 import { findExperiment } from './experiment-lookup.js';
 import { DEFAULT_METRIC_CHUNK } from './metric-history.js';
 import { readSchemaFeatures, type SchemaFeatures } from './schema-features.js';
+import { shapeNote } from './schema-shape.js';
 import { SqliteSourceProject } from './source-project.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
@@ -50,6 +51,7 @@ export class MlflowSqliteStore implements Store {
   readonly kind = KIND;
   readonly capabilities = MLFLOW_SQLITE_CAPABILITIES;
   readonly identity: string;
+  readonly notes: readonly string[];
 
   private constructor(
     readonly displayUri: string,
@@ -59,6 +61,7 @@ export class MlflowSqliteStore implements Store {
     private readonly metricChunk: number,
   ) {
     this.identity = `${KIND}:${fs.realpathSync(location.dbPath)}`;
+    this.notes = [shapeNote(displayUri, features, 'read')];
   }
 
   static open(uri: string, settings: MlflowSqliteSettings = {}): MlflowSqliteStore {
