@@ -105,7 +105,7 @@ describe('mlflow-sqlite schema check by shape', () => {
     const before = fs.readFileSync(dbPath);
     const store = MlflowSqliteStore.open(uri());
     await expect(store.openSource({ workspace: 'default', project: 'Default' })).resolves.toBeDefined();
-    await expect(store.openTarget()).rejects.toBeInstanceOf(UsageError);
+    await expect(store.openTarget({ workspace: 'default', project: 'x' }, { tags: [] }, { create: true })).rejects.toBeInstanceOf(UsageError);
     await store.close();
     expect(fs.readFileSync(dbPath).equals(before)).toBe(true);
   });

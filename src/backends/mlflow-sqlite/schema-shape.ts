@@ -111,3 +111,29 @@ export function shapeNote(label: string, features: SchemaFeatures, role: 'read' 
   ].join(', ');
   return `${label}: MLflow schema at alembic revision ${describeRevision(features.revision)}; its tables and columns fit this ${role === 'read' ? 'reader' : 'writer'} (${optional})`;
 }
+
+/**
+ * The features of a database this writer can write into, or an UnreachableError. An empty
+ * database (or any without MLflow's tables) is refused with how to let MLflow create its schema:
+ * this tool never creates one, since a schema MLflow did not write could fail its migrations.
+ * (`mlflow db upgrade` is not the way: on an empty database MLflow 3.11 fails with "no such
+ * table: metrics" and leaves an empty alembic_version table behind.)
+ */
+export function writeShape(catalog: Catalog, revisions: string[] | undefined, label: string): SchemaFeatures {
+  const hasTracking = Object.keys(READ_COLUMNS).some((table) => catalog.has(table));
+  if (!hasTracking) {
+    throw new UnreachableError(
+      `${label} holds no MLflow schema (${catalog.size === 0 ? 'it is empty' : 'none of MLflow\'s tracking tables'}). ` +
+        `Let MLflow create it: start \`mlflow server --backend-store-uri <this URI>\` on it once (it creates the tables and stops being needed), then copy again`,
+    );
+  }
+  const features = readShape(catalog, revisions, label);
+  const missing = missingFrom(catalog, WRITE_COLUMNS);
+  if (missing.length > 0) {
+    throw new UnreachableError(
+      `${label} (alembic revision ${describeRevision(features.revision)}) has a schema this writer does not know: ${missing.join(', ')} missing; ` +
+        `upgrade it with the MLflow that serves it (\`mlflow db upgrade <uri>\`, after a backup) or copy through that MLflow server's http:// URI`,
+    );
+  }
+  return features;
+}

@@ -1,0 +1,104 @@
+/**
+ * One run being written into MLflow's tables, as SqlAlchemyStore writes it: params (a key once),
+ * tags (set_tag replaces; mlflow.runName also renames the run), metrics (metric-rows.ts),
+ * dataset inputs (run-inputs-writer.ts) and files (artifact-target.ts). Each call is one short
+ * transaction; finish() sets status, end time and lifecycle and writes the completion marker in
+ * the last one.
+ */
+import type { Readable } from 'node:stream';
+import type { MetricBatch, RunEnd, TargetRun } from '../contract.js';
+import type { DatasetInput, KeyValue } from '../../model/run.js';
+import { UsageError } from '../../util/errors.js';
+import { writeArtifact } from '../mlruns/artifacts.js';
+import type { ArtifactLocation } from './artifact-location.js';
+import { insertMetricBatches, type Binding } from './metric-rows.js';
+import { writeRunInputs } from './run-inputs-writer.js';
+import type { SchemaFeatures } from './schema-shape.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+export const RUN_NAME_TAG = 'mlflow.runName';
+
+export interface RunWriteContext {
+  driver: SqlDriver;
+  features: SchemaFeatures;
+  bind: Binding;
+  experimentId: string;
+  artifacts: ArtifactLocation;
+  now: () => number;
+}
+
+const PARAM_SQL = 'INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
+const TAG_SQL = 'INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value';
+
+/** Tags as set_tag writes them; the run name follows mlflow.runName. */
+export async function upsertTags(tx: SqlExecutor, runId: string, tags: KeyValue[]): Promise<void> {
+  for (const tag of tags) {
+    await tx.run(TAG_SQL, [tag.key, tag.value, runId]);
+    if (tag.key === RUN_NAME_TAG) await tx.run('UPDATE runs SET name = ? WHERE run_uuid = ?', [tag.value, runId]);
+  }
+}
+
+export class SqlTargetRun implements TargetRun {
+  private finished = false;
+
+  constructor(
+    readonly runId: string,
+    private readonly context: RunWriteContext,
+  ) {}
+
+  async logParams(params: KeyValue[]): Promise<void> {
+    this.checkOpen();
+    await this.context.driver.transaction(async (tx) => {
+      for (const param of params) await tx.run(PARAM_SQL, [param.key, param.value, this.runId]);
+    });
+  }
+
+  async setTags(tags: KeyValue[]): Promise<void> {
+    this.checkOpen();
+    await this.context.driver.transaction((tx) => upsertTags(tx, this.runId, tags));
+  }
+
+  async logMetrics(batches: MetricBatch[]): Promise<void> {
+    this.checkOpen();
+    await this.context.driver.transaction((tx) => insertMetricBatches(tx, this.runId, batches, this.context.bind));
+  }
+
+  async logInputs(inputs: DatasetInput[]): Promise<void> {
+    this.checkOpen();
+    if (!this.context.features.datasets) {
+      throw new UsageError(`${this.context.driver.label} predates MLflow 2.4 and has no dataset tables; dataset inputs cannot be written there`);
+    }
+    await this.context.driver.transaction((tx) => writeRunInputs(tx, this.context, this.runId, inputs));
+  }
+
+  async writeFile(path: string, data: Readable, size: number): Promise<void> {
+    this.checkOpen();
+    const destination = this.context.artifacts;
+    if (destination.kind !== 'local') {
+      data.destroy();
+      throw new UsageError(destination.reason);
+    }
+    await writeArtifact(destination.root, path, data, size);
+  }
+
+  async finish(end: RunEnd): Promise<void> {
+    this.checkOpen();
+    const { bind } = this.context;
+    await this.context.driver.transaction(async (tx) => {
+      await tx.run('UPDATE runs SET status = ?, end_time = ?, lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?', [
+        end.status,
+        end.endTime === undefined ? null : bind.int(end.endTime),
+        end.deleted ? 'deleted' : 'active',
+        end.deleted ? bind.int(this.context.now()) : null,
+        this.runId,
+      ]);
+      // The marker goes in the same, last transaction: committed together or not at all.
+      await upsertTags(tx, this.runId, [end.marker]);
+    });
+    this.finished = true;
+  }
+
+  private checkOpen(): void {
+    if (this.finished) throw new Error(`run ${this.runId} is finished; it takes no more writes`);
+  }
+}
