@@ -69,6 +69,11 @@ export interface Capabilities {
   limits: ValueLimits;
   /** Metric writes the engine may have in flight into one run at once. */
   writeConcurrency: number;
+  /**
+   * The target keeps an exact duplicate point (same key, timestamp, step, value) once, as MLflow's
+   * SQL stores do (the whole row is their primary key). Verify then compares distinct points.
+   */
+  storesPointOnce?: boolean;
 }
 
 export interface Store {
@@ -217,6 +222,8 @@ export interface TargetRun {
   /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
   writeFile(path: string, data: Readable, size: number): Promise<void>;
   finish(end: RunEnd): Promise<void>;
+  /** What the target did not keep as sent (duplicate points it stores once); asked after finish. Optional. */
+  writeIssues?(): ReadIssue[];
   /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
   readonly rawMetricFormat?: string;
   /**

@@ -124,6 +124,7 @@ export async function copyRun(
       deleted: info.deleted,
       marker: { key: PROVENANCE.completed, value: new Date().toISOString() },
     });
+    for (const issue of run.writeIssues?.() ?? []) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
   }
   return progress;
 }

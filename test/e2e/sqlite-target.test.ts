@@ -28,7 +28,7 @@ function experimentRows(dbPath: string, experiment: string): Record<string, Row[
       rows
         .filter((row) => names.has(row[column] as string))
         // Run ids in values (mlflow.parentRunId) are remapped by the copy: compare by run name.
-        .map((row) => ({ ...row, [column]: names.get(row[column] as string), ...(names.has(row.value as string) ? { value: names.get(row.value as string) } : {}) }))
+        .map((row): Row => ({ ...row, [column]: names.get(row[column] as string), ...(names.has(row.value as string) ? { value: names.get(row.value as string) } : {}) }))
         .filter((row) => !/^(old_sys\/|runs_migrator\.)/.test(String(row.key ?? '')))
         .sort((a, b) => JSON.stringify(a, big).localeCompare(JSON.stringify(b, big)));
     const all = (table: string) => db.prepare(`SELECT * FROM ${table}`).all() as Row[];
@@ -81,16 +81,23 @@ describe('MLflow database as a target, through the CLI', () => {
     expect(readFileSync(file)).toEqual(readFileSync(join(GOLDEN_STORES_DIR, 'sqlite', 'mlartifacts', '1', '2423373861b24d93958faffdeacd9601', 'artifacts', 'nested', 'deeper', 'data.bin')));
   });
 
-  it('takes the real mlruns folder, verifies clean, and copies nothing the second time', async () => {
+  it('takes the real mlruns folder, keeps repeated points once as MLflow does and says so, verifies clean, copies nothing the second time', async () => {
     const cwd = tempDir('sqlite-target-mlruns');
     cpSync(join(GOLDEN_STORES_DIR, 'mlruns'), join(cwd, 'mlruns'), { recursive: true });
     const target = join(cwd, 'mlflow.db');
     createMlflowDatabase(target);
-    const args = ['copy', '--source-uri', join(cwd, 'mlruns'), '--source-project', 'default/second', '--target-uri', `sqlite:///${target}`, '--target-project', 'default/second', '--include-deleted', '--no-progress'];
-    const copy = await runCli([...args, '--verify'], { cwd });
-    expect(copy.stdout, copy.stderr).toContain('Verify clean');
-    const again = await runCli(args, { cwd });
-    expect(again.stdout).toMatch(/Copied 0, skipped 1\b/);
+    for (const [project, runs] of [['fixture', 4], ['second', 1]] as const) {
+      const args = ['copy', '--source-uri', join(cwd, 'mlruns'), '--source-project', `default/${project}`, '--target-uri', `sqlite:///${target}`, '--target-project', `default/${project}`, '--include-deleted', '--no-progress'];
+      const copy = await runCli([...args, '--verify', '--log-file', join(cwd, `${project}.log`)], { cwd });
+      expect(copy.stdout, copy.stderr).toContain('Verify clean');
+      const again = await runCli(args, { cwd });
+      expect(again.stdout).toMatch(new RegExp(`Copied 0, skipped ${runs}\\b`));
+    }
+    // The file store appended log_model's re-logged step-0 points (README of the stores): 203 -> 200.
+    expect(readFileSync(join(cwd, 'fixture.log'), 'utf8')).toMatch(/metrics\/loss dropped: 3 point\(s\) repeat a point already stored/);
+    const db = new Database(target, { readonly: true });
+    expect(db.prepare("SELECT COUNT(*) AS n FROM metrics m JOIN runs r ON r.run_uuid = m.run_uuid WHERE r.name = 'parent' AND m.key = 'loss'").get()).toEqual({ n: 200 });
+    db.close();
     expect(existsSync(join(cwd, 'mlartifacts'))).toBe(true);
   });
 

@@ -58,8 +58,9 @@ const LATEST_SQL = `INSERT INTO latest_metrics (key, value, timestamp, step, is_
   ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
   WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`;
 
-/** Inserts the batches' points and moves latest_metrics on; answers the rows really added. */
-export async function insertMetricBatches(tx: SqlExecutor, runId: string, batches: MetricBatch[], bind: Binding): Promise<number> {
+/** Inserts the batches' points and moves latest_metrics on; answers the rows really added, per batch. */
+export async function insertMetricBatches(tx: SqlExecutor, runId: string, batches: MetricBatch[], bind: Binding): Promise<number[]> {
+  const addedPerBatch: number[] = [];
   let added = 0;
   let params: unknown[] = [];
   let rows = 0;
@@ -78,9 +79,11 @@ export async function insertMetricBatches(tx: SqlExecutor, runId: string, batche
       if (++rows === ROWS_PER_INSERT) await flush();
     }
     await flush();
+    addedPerBatch.push(added);
+    added = 0;
     if (latest) {
       await tx.run(LATEST_SQL, [batch.key, latest.value, bind.int(latest.timestamp), bind.int(latest.step), bind.bool(latest.isNan), runId]);
     }
   }
-  return added;
+  return addedPerBatch;
 }

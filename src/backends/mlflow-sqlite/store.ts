@@ -44,7 +44,8 @@ export const MLFLOW_SQLITE_CAPABILITIES: Capabilities = {
 
 /**
  * As a target: every run field is a column MLflow lets its clients set, deleted runs stay
- * (lifecycle_stage), infinities are clamped as MLflow clamps them. Metric batches are larger
+ * (lifecycle_stage), infinities are clamped as MLflow clamps them, an exact duplicate point is
+ * stored once (the whole row is the primary key). Metric batches are larger
  * than the REST API's 1000 (a batch is one short transaction; fewer commits is most of the speed)
  * while keys and values keep MLflow's limits. One writer at a time: SQLite has one write lock.
  */
@@ -57,6 +58,7 @@ export const MLFLOW_SQLITE_TARGET_CAPABILITIES: Capabilities = {
   setsUser: true,
   keepsDeletedRuns: true,
   batch: { ...MLFLOW_BATCH_LIMITS, maxMetrics: 10_000, maxEntities: 10_000 },
+  storesPointOnce: true,
 };
 
 export const SQLITE_BINDING: Binding = {

@@ -6,7 +6,7 @@
  * the last one.
  */
 import type { Readable } from 'node:stream';
-import type { MetricBatch, RunEnd, TargetRun } from '../contract.js';
+import type { MetricBatch, ReadIssue, RunEnd, TargetRun } from '../contract.js';
 import type { DatasetInput, KeyValue } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
 import { writeArtifact } from '../mlruns/artifacts.js';
@@ -40,6 +40,7 @@ export async function upsertTags(tx: SqlExecutor, runId: string, tags: KeyValue[
 
 export class SqlTargetRun implements TargetRun {
   private finished = false;
+  private readonly duplicates = new Map<string, number>();
 
   constructor(
     readonly runId: string,
@@ -60,7 +61,19 @@ export class SqlTargetRun implements TargetRun {
 
   async logMetrics(batches: MetricBatch[]): Promise<void> {
     this.checkOpen();
-    await this.context.driver.transaction((tx) => insertMetricBatches(tx, this.runId, batches, this.context.bind));
+    const added = await this.context.driver.transaction((tx) => insertMetricBatches(tx, this.runId, batches, this.context.bind));
+    batches.forEach((batch, index) => {
+      const dropped = batch.points.length - (added[index] ?? 0);
+      if (dropped > 0) this.duplicates.set(batch.key, (this.duplicates.get(batch.key) ?? 0) + dropped);
+    });
+  }
+
+  /** Points MLflow's schema keeps once (an exact duplicate of a stored point), per key. */
+  writeIssues(): ReadIssue[] {
+    return [...this.duplicates].map(([key, count]) => ({
+      field: `metrics/${key}`,
+      reason: `${count} point(s) repeat a point already stored (same timestamp, step and value); MLflow's database keeps such a point once`,
+    }));
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
