@@ -8,7 +8,7 @@ import type { ProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
 import { NotFoundError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import type { ExperimentRow } from './experiment-lookup.js';
 import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import type { SchemaFeatures } from './schema-features.js';
@@ -19,21 +19,22 @@ const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
 
 export interface SourceProjectSettings {
-  connection: ReadConnection;
+  connection: SqlReader;
   features: SchemaFeatures;
   artifactContext: ArtifactContext;
   metricChunk: number;
 }
 
 export class SqliteSourceProject implements SourceProject {
-  readonly meta: ProjectMeta;
-
-  constructor(
+  private constructor(
     readonly ref: ProjectRef,
     private readonly experiment: ExperimentRow,
     private readonly settings: SourceProjectSettings,
-  ) {
-    this.meta = this.readMeta();
+    readonly meta: ProjectMeta,
+  ) {}
+
+  static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
+    return new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
@@ -42,7 +43,7 @@ export class SqliteSourceProject implements SourceProject {
       WHERE r.experiment_id = ? AND r.run_uuid > ? ${lifecycle} ORDER BY r.run_uuid LIMIT ?`;
     let after = '';
     for (;;) {
-      const rows = this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
+      const rows = await this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
       for (const row of rows) yield toRunInfo(row).info;
       if (rows.length < RUN_PAGE) return;
       after = text(rows[rows.length - 1]!.run_uuid) ?? '';
@@ -50,7 +51,7 @@ export class SqliteSourceProject implements SourceProject {
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
-    const row = this.settings.connection.get(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ? AND r.experiment_id = ?`, info.runId, BigInt(this.experiment.id));
+    const row = await this.settings.connection.get(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ? AND r.experiment_id = ?`, info.runId, BigInt(this.experiment.id));
     if (!row) throw new NotFoundError(`run ${info.runId} is not in experiment "${this.experiment.name}" of ${this.settings.connection.label}`);
     const { info: current, issues } = toRunInfo(row);
     return new SqliteSourceRun(
@@ -64,16 +65,16 @@ export class SqliteSourceProject implements SourceProject {
       issues,
     );
   }
+}
 
-  private readMeta(): ProjectMeta {
-    const tags: KeyValue[] = this.settings.connection
-      .all('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key', BigInt(this.experiment.id))
-      .map((row) => ({ key: text(row.key) ?? '', value: text(row.value) ?? '' }));
-    const meta: ProjectMeta = { id: this.experiment.id, tags };
-    const description = tags.find((tag) => tag.key === DESCRIPTION_TAG)?.value;
-    if (description !== undefined) meta.description = description;
-    if (this.experiment.artifactLocation !== undefined) meta.artifactLocation = this.experiment.artifactLocation;
-    if (this.experiment.creationTime !== undefined) meta.creationTime = this.experiment.creationTime;
-    return meta;
-  }
+async function readMeta(experiment: ExperimentRow, connection: SqlReader): Promise<ProjectMeta> {
+  const tags: KeyValue[] = (await connection.all('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key', BigInt(experiment.id))).map(
+    (row) => ({ key: text(row.key) ?? '', value: text(row.value) ?? '' }),
+  );
+  const meta: ProjectMeta = { id: experiment.id, tags };
+  const description = tags.find((tag) => tag.key === DESCRIPTION_TAG)?.value;
+  if (description !== undefined) meta.description = description;
+  if (experiment.artifactLocation !== undefined) meta.artifactLocation = experiment.artifactLocation;
+  if (experiment.creationTime !== undefined) meta.creationTime = experiment.creationTime;
+  return meta;
 }

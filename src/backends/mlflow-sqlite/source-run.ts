@@ -10,14 +10,14 @@ import type { DatasetInput, FileEntry, KeyValue, MetricPoint, RunInfo } from '..
 import { NotFoundError } from '../../util/errors.js';
 import type { ArtifactLocation } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import { readRunInputs } from './run-inputs.js';
 import { readMetricHistory, summariseKeys, type KeySummary } from './metric-history.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { text } from './values.js';
 
 export interface SourceRunSettings {
-  connection: ReadConnection;
+  connection: SqlReader;
   features: SchemaFeatures;
   artifacts: ArtifactLocation;
   metricChunk: number;
@@ -57,11 +57,11 @@ export class SqliteSourceRun implements SourceRun {
   }
 
   async metricKeys(): Promise<string[]> {
-    return [...this.keySummaries().keys()];
+    return [...(await this.keySummaries()).keys()];
   }
 
   async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
-    const summary = this.keySummaries().get(key);
+    const summary = (await this.keySummaries()).get(key);
     if (!summary) return;
     yield* readMetricHistory(this.settings.connection, this.info.runId, summary, this.settings.metricChunk, (missing) =>
       this.report({ field: `metrics/${key}`, reason: `${missing} point(s) have a NULL timestamp or step in the store and were not read` }),
@@ -85,14 +85,14 @@ export class SqliteSourceRun implements SourceRun {
   }
 
   /** Computed once per run: the keys, and each key's time window for the chunked reads. */
-  private keySummaries(): Map<string, KeySummary> {
-    this.summaries ??= summariseKeys(this.settings.connection, this.info.runId);
+  private async keySummaries(): Promise<Map<string, KeySummary>> {
+    this.summaries ??= await summariseKeys(this.settings.connection, this.info.runId);
     return this.summaries;
   }
 
-  private keyValues(table: 'params' | 'tags', sql: string): KeyValue[] {
+  private async keyValues(table: 'params' | 'tags', sql: string): Promise<KeyValue[]> {
     const out: KeyValue[] = [];
-    for (const row of this.settings.connection.all(sql, this.info.runId)) {
+    for (const row of await this.settings.connection.all(sql, this.info.runId)) {
       const key = text(row.key) ?? '';
       const value = text(row.value);
       if (value === undefined) {

@@ -5,6 +5,14 @@
  */
 export type Row = Record<string, unknown>;
 
+/** What the reader needs: queries with `?` placeholders, answered in full (no open cursor). */
+export interface SqlReader {
+  /** How the database is named in messages: never holds a credential. */
+  readonly label: string;
+  all(sql: string, ...params: unknown[]): Promise<Row[]>;
+  get(sql: string, ...params: unknown[]): Promise<Row | undefined>;
+}
+
 export interface SqlExecutor {
   /** Rows of a query. Integers come back as bigint or number; the caller narrows (values.ts). */
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;

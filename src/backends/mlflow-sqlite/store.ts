@@ -139,8 +139,8 @@ export class MlflowSqliteStore implements Store {
   }
 
   async openSource(ref: ProjectRef): Promise<SourceProject> {
-    const experiment = findExperiment(this.connection, this.features, ref);
-    return new SqliteSourceProject(ref, experiment, {
+    const experiment = await findExperiment(this.connection, this.features, ref);
+    return SqliteSourceProject.open(ref, experiment, {
       connection: this.connection,
       features: this.features,
       artifactContext: this.artifactContext(),
