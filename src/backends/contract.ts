@@ -108,6 +108,11 @@ export interface Store {
    * Optional: stores without it say so.
    */
   inspect?(): Promise<StoreSummary>;
+  /**
+   * Every active project of the store, for whole-store copies (`--all-projects`). Optional: a
+   * store without it cannot be copied whole.
+   */
+  listProjects?(): Promise<ProjectRef[]>;
   /** What opening the store found worth a line in the log (the schema revision it recognised). Optional. */
   readonly notes?: readonly string[];
   /** Requests this store retried so far (transient failures); for the report. Optional. */

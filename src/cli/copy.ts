@@ -21,6 +21,7 @@ import { createProgress, progressMode } from './progress.js';
 import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
 import { askCopySettings } from './prompts.js';
+import { copyAllProjects } from './all-projects.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
 
 export const copyCommand: Command = {
@@ -51,7 +52,13 @@ async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
     ctx.term.out(ctx.version);
     return EXIT.ok;
   }
-  const settings = await settle(args, ctx);
+  if (args.allProjects) return copyAllProjects(args, ctx, { settle, copySettled });
+  return copySettled(await settle(args, ctx), ctx);
+}
+
+/** One project's copy, once flags, questions and credentials are settled. */
+export async function copySettled(settings: CopySettings, ctx: CliContext): Promise<number> {
+  const { args } = settings;
   if (args.dryRun && args.logFile) settings.warnings.push('--log-file is ignored with --dry-run: a dry run writes nothing');
   for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
 

@@ -67,3 +67,12 @@ async function knownWorkspaces(connection: SqlReader, features: SchemaFeatures):
     : 'SELECT DISTINCT workspace AS name FROM experiments ORDER BY name LIMIT 20';
   return (await connection.all(sql)).map((row) => text(row.name) ?? '');
 }
+
+/** Every active experiment as a project, in (workspace, name) order: for whole-store copies. */
+export async function listProjects(connection: SqlReader, features: SchemaFeatures): Promise<ProjectRef[]> {
+  const workspace = features.workspaces ? 'workspace' : `'${DEFAULT_WORKSPACE}' AS workspace`;
+  const rows = await connection.all(
+    `SELECT ${workspace}, name FROM experiments WHERE lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted' ORDER BY 1, name`,
+  );
+  return rows.map((row) => ({ workspace: text(row.workspace) ?? DEFAULT_WORKSPACE, project: text(row.name) ?? '' }));
+}

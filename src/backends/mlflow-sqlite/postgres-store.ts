@@ -11,7 +11,7 @@ import type { ProjectRef } from '../../model/project-ref.js';
 import type { ProjectMeta } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
 import type { ArtifactContext } from './artifact-location.js';
-import { findExperiment } from './experiment-lookup.js';
+import { findExperiment, listProjects } from './experiment-lookup.js';
 import { DEFAULT_METRIC_CHUNK } from './metric-history.js';
 import type { Binding } from './metric-rows.js';
 import { PostgresDriver, type PostgresConnectOptions } from './postgres-driver.js';
@@ -73,6 +73,10 @@ export class MlflowPostgresStore implements Store {
 
   rejectKey(key: string): string | undefined {
     return rejectMlflowKey(key);
+  }
+
+  listProjects(): Promise<ProjectRef[]> {
+    return listProjects(this.driver, this.features);
   }
 
   async openSource(ref: ProjectRef): Promise<SourceProject> {

@@ -13,7 +13,7 @@ import type { ProjectMeta } from '../../model/run.js';
 import { UnreachableError, UsageError } from '../../util/errors.js';
 import type { ArtifactContext } from './artifact-location.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, ReadConnection } from './connection.js';
-import { findExperiment } from './experiment-lookup.js';
+import { findExperiment, listProjects } from './experiment-lookup.js';
 import { DEFAULT_METRIC_CHUNK } from './metric-history.js';
 import type { Binding } from './metric-rows.js';
 import { sqliteCatalog } from './schema-features.js';
@@ -136,6 +136,10 @@ export class MlflowSqliteStore implements Store {
 
   rejectKey(key: string): string | undefined {
     return rejectMlflowKey(key);
+  }
+
+  listProjects(): Promise<ProjectRef[]> {
+    return listProjects(this.connection, this.features);
   }
 
   async openSource(ref: ProjectRef): Promise<SourceProject> {
