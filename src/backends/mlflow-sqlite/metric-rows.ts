@@ -40,10 +40,15 @@ function later(a: StoredPoint, b: StoredPoint): boolean {
   return a.value > b.value;
 }
 
-/** How the dialect binds a boolean and an int64. */
+/** How the dialect binds a boolean and an int64, and whether it takes whole columns as arrays. */
 export interface Binding {
   bool(value: boolean): unknown;
   int(value: Int64 | bigint): unknown;
+  /**
+   * PostgreSQL: a batch goes in as one INSERT ... SELECT FROM unnest(<column arrays>) - four
+   * array parameters instead of six parameters a row, as fast as COPY yet with ON CONFLICT.
+   */
+  columnArrays?: boolean;
 }
 
 const METRIC_COLUMNS = '(key, value, timestamp, run_uuid, step, is_nan)';
@@ -53,6 +58,15 @@ function insertSql(rows: number): string {
 }
 
 const FULL_INSERT = insertSql(ROWS_PER_INSERT);
+
+const UNNEST_INSERT = `INSERT INTO metrics ${METRIC_COLUMNS}
+  SELECT ?, u.v, u.ts, ?, u.st, u.nan FROM unnest(?::float8[], ?::bigint[], ?::bigint[], ?::boolean[]) AS u(v, ts, st, nan)
+  ON CONFLICT DO NOTHING`;
+
+/** A PostgreSQL array literal of plain tokens (numbers, t/f): nothing to quote. */
+function arrayLiteral(items: string[]): string {
+  return `{${items.join(',')}}`;
+}
 
 const LATEST_SQL = `INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
@@ -72,6 +86,27 @@ export async function insertMetricBatches(tx: SqlExecutor, runId: string, batche
   };
   for (const batch of batches) {
     let latest: StoredPoint | undefined;
+    if (bind.columnArrays) {
+      const values: string[] = [];
+      const times: string[] = [];
+      const steps: string[] = [];
+      const nans: string[] = [];
+      for (const point of batch.points) {
+        const stored = storedPoint(point);
+        if (!latest || later(stored, latest)) latest = stored;
+        values.push(String(stored.value));
+        times.push(String(stored.timestamp));
+        steps.push(stored.step.toString());
+        nans.push(stored.isNan ? 't' : 'f');
+      }
+      addedPerBatch.push(
+        batch.points.length === 0
+          ? 0
+          : await tx.run(UNNEST_INSERT, [batch.key, runId, arrayLiteral(values), arrayLiteral(times), arrayLiteral(steps), arrayLiteral(nans)]),
+      );
+      if (latest) await tx.run(LATEST_SQL, [batch.key, latest.value, bind.int(latest.timestamp), bind.int(latest.step), bind.bool(latest.isNan), runId]);
+      continue;
+    }
     for (const point of batch.points) {
       const stored = storedPoint(point);
       if (!latest || later(stored, latest)) latest = stored;

@@ -27,6 +27,7 @@ export const POSTGRES_KIND = 'mlflow-postgres';
 export const POSTGRES_BINDING: Binding = {
   bool: (value) => value,
   int: (value) => (typeof value === 'bigint' ? value.toString() : Number.isInteger(value) ? String(value) : value),
+  columnArrays: true,
 };
 
 /** Several writers are fine on PostgreSQL, but one connection writes: batches stay in order. */

@@ -5,7 +5,7 @@
  *   database's own pattern, experiment tags; the description is mlflow.note.content);
  * - a run is created as create_run creates it (uuid4 hex id, RUNNING, source_type UNKNOWN, empty
  *   source fields, artifact_uri `<artifact_location>/<run>/artifacts`) with its provenance tags in
- *   the same transaction, so a run that exists always names its source;
+ *   the same (its first) transaction, so a run that exists always names its source;
  * - listCopies reads the provenance tags and the completion marker in one query per page;
  * - discardRun removes a partial copy's rows for good (batch by batch, short transactions) and
  *   its files: metrics have no key of their own beyond all their columns, so a redone copy must
@@ -185,7 +185,7 @@ export class SqlTargetProject implements TargetProject {
     const artifactUri = runArtifactUri(this.experiment.location, runId);
     const tags = [...init.tags];
     if (init.name && !tags.some((tag) => tag.key === RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: init.name });
-    await this.settings.driver.transaction(async (tx) => {
+    const create = async (tx: SqlExecutor) => {
       await tx.run(
         `INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time,
            source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time)
@@ -193,7 +193,9 @@ export class SqlTargetProject implements TargetProject {
         [runId, init.name ?? null, init.user ?? null, bind.int(init.startTime ?? this.settings.now()), artifactUri, bind.int(BigInt(this.id))],
       );
       await upsertTags(tx, runId, tags);
-    });
+    };
+    // Committed at once: a run in the database is listed as a copy (partial until its marker).
+    await this.settings.driver.transaction(create);
     return new SqlTargetRun(runId, {
       driver: this.settings.driver,
       features: this.settings.features,

@@ -1,9 +1,13 @@
 /**
  * One run being written into MLflow's tables, as SqlAlchemyStore writes it: params (a key once),
  * tags (set_tag replaces; mlflow.runName also renames the run), metrics (metric-rows.ts),
- * dataset inputs (run-inputs-writer.ts) and files (artifact-target.ts). Each call is one short
- * transaction; finish() sets status, end time and lifecycle and writes the completion marker in
- * the last one.
+ * dataset inputs (run-inputs-writer.ts) and files (artifact-target.ts).
+ *
+ * The run row and its provenance tags were committed by createRun (target-project.ts). After
+ * that, writes are gathered and committed in short transactions of about FLUSH_ROWS rows: a small
+ * run's params, tags, metrics, end and marker go in with one commit, a long history in commits
+ * of one metric batch; the completion marker is always in the last. A crash loses only what was
+ * not committed, and the run is then a partial copy (no marker), which the next pass discards.
  */
 import type { Readable } from 'node:stream';
 import type { MetricBatch, ReadIssue, RunEnd, TargetRun } from '../contract.js';
@@ -17,6 +21,8 @@ import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
+/** Rows gathered before a commit: a short transaction, few commits. */
+export const FLUSH_ROWS = 5_000;
 
 export interface RunWriteContext {
   driver: SqlDriver;
@@ -38,9 +44,13 @@ export async function upsertTags(tx: SqlExecutor, runId: string, tags: KeyValue[
   }
 }
 
+type Write = (tx: SqlExecutor) => Promise<void>;
+
 export class SqlTargetRun implements TargetRun {
   private finished = false;
   private readonly duplicates = new Map<string, number>();
+  private pending: Write[] = [];
+  private pendingRows = 0;
 
   constructor(
     readonly runId: string,
@@ -48,23 +58,23 @@ export class SqlTargetRun implements TargetRun {
   ) {}
 
   async logParams(params: KeyValue[]): Promise<void> {
-    this.checkOpen();
-    await this.context.driver.transaction(async (tx) => {
+    await this.add(params.length, async (tx) => {
       for (const param of params) await tx.run(PARAM_SQL, [param.key, param.value, this.runId]);
     });
   }
 
   async setTags(tags: KeyValue[]): Promise<void> {
-    this.checkOpen();
-    await this.context.driver.transaction((tx) => upsertTags(tx, this.runId, tags));
+    await this.add(tags.length, (tx) => upsertTags(tx, this.runId, tags));
   }
 
   async logMetrics(batches: MetricBatch[]): Promise<void> {
-    this.checkOpen();
-    const added = await this.context.driver.transaction((tx) => insertMetricBatches(tx, this.runId, batches, this.context.bind));
-    batches.forEach((batch, index) => {
-      const dropped = batch.points.length - (added[index] ?? 0);
-      if (dropped > 0) this.duplicates.set(batch.key, (this.duplicates.get(batch.key) ?? 0) + dropped);
+    const rows = batches.reduce((sum, batch) => sum + batch.points.length, 0);
+    await this.add(rows, async (tx) => {
+      const added = await insertMetricBatches(tx, this.runId, batches, this.context.bind);
+      batches.forEach((batch, index) => {
+        const dropped = batch.points.length - (added[index] ?? 0);
+        if (dropped > 0) this.duplicates.set(batch.key, (this.duplicates.get(batch.key) ?? 0) + dropped);
+      });
     });
   }
 
@@ -77,11 +87,10 @@ export class SqlTargetRun implements TargetRun {
   }
 
   async logInputs(inputs: DatasetInput[]): Promise<void> {
-    this.checkOpen();
     if (!this.context.features.datasets) {
       throw new UsageError(`${this.context.driver.label} predates MLflow 2.4 and has no dataset tables; dataset inputs cannot be written there`);
     }
-    await this.context.driver.transaction((tx) => writeRunInputs(tx, this.context, this.runId, inputs));
+    await this.add(inputs.length, (tx) => writeRunInputs(tx, this.context, this.runId, inputs));
   }
 
   async writeFile(path: string, data: Readable, size: number): Promise<void> {
@@ -91,13 +100,14 @@ export class SqlTargetRun implements TargetRun {
       data.destroy();
       throw new UsageError(destination.reason);
     }
+    await this.flush();
     await writeArtifact(destination.root, path, data, size);
   }
 
   async finish(end: RunEnd): Promise<void> {
-    this.checkOpen();
     const { bind } = this.context;
-    await this.context.driver.transaction(async (tx) => {
+    this.checkOpen();
+    this.pending.push(async (tx) => {
       await tx.run('UPDATE runs SET status = ?, end_time = ?, lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?', [
         end.status,
         end.endTime === undefined ? null : bind.int(end.endTime),
@@ -105,10 +115,28 @@ export class SqlTargetRun implements TargetRun {
         end.deleted ? bind.int(this.context.now()) : null,
         this.runId,
       ]);
-      // The marker goes in the same, last transaction: committed together or not at all.
+      // The marker goes in the last commit, after everything else of the run.
       await upsertTags(tx, this.runId, [end.marker]);
     });
+    await this.flush();
     this.finished = true;
+  }
+
+  private async add(rows: number, write: Write): Promise<void> {
+    this.checkOpen();
+    this.pending.push(write);
+    this.pendingRows += rows;
+    if (this.pendingRows >= FLUSH_ROWS) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const writes = this.pending;
+    this.pending = [];
+    this.pendingRows = 0;
+    await this.context.driver.transaction(async (tx) => {
+      for (const write of writes) await write(tx);
+    });
   }
 
   private checkOpen(): void {
