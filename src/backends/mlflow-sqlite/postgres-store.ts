@@ -52,20 +52,28 @@ export class MlflowPostgresStore implements Store {
     readonly features: SchemaFeatures,
     private readonly settings: PostgresStoreSettings,
     private readonly writable: boolean,
+    warnings: string[],
   ) {
     this.displayUri = location.displayUri;
     this.identity = `${POSTGRES_KIND}:${location.host}:${location.port}/${location.database}`;
-    this.notes = [shapeNote(location.displayUri, features, writable ? 'write' : 'read')];
+    this.notes = [shapeNote(location.displayUri, features, writable ? 'write' : 'read'), ...warnings];
     this.capabilities = writable ? TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
   }
 
   static async open(uri: string, role: 'source' | 'target', settings: PostgresStoreSettings = {}): Promise<MlflowPostgresStore> {
     const location = parsePostgresUri(uri, settings.cwd);
-    const driver = await PostgresDriver.connect(location, settings);
+    const warnings: string[] = [];
+    const driver = await PostgresDriver.connect(location, {
+      ...settings,
+      onWarning: (text) => {
+        warnings.push(text);
+        settings.onWarning?.(text);
+      },
+    });
     try {
       const { catalog, revisions } = await postgresCatalog(driver);
       const features = role === 'target' ? writeShape(catalog, revisions, location.displayUri) : readShape(catalog, revisions, location.displayUri);
-      return new MlflowPostgresStore(location, driver, features, settings, role === 'target');
+      return new MlflowPostgresStore(location, driver, features, settings, role === 'target', warnings);
     } catch (error) {
       await driver.close();
       throw error;
