@@ -18,7 +18,7 @@ import { PostgresDriver, type PostgresConnectOptions } from './postgres-driver.j
 import { parsePostgresUri, type PostgresLocation } from './postgres-uri.js';
 import { readShape, shapeNote, writeShape, type Catalog, type SchemaFeatures } from './schema-shape.js';
 import { SqliteSourceProject } from './source-project.js';
-import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './store.js';
+import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import { openSqlTargetProject } from './target-project.js';
 import { text } from './values.js';
 
