@@ -125,6 +125,8 @@ function check(run: CliRun): CliRun {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'runs-migrator-bench-db-'));
   const server = await startPostgres();
+  const stop = () => void server.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
     const small = POINTS / 10;
     const mlruns = join(dir, 'mlruns');
@@ -137,11 +139,14 @@ async function main(): Promise<void> {
       runCli(['copy', '--source-uri', mlruns, '--source-project', project, '--target-uri', target, '--target-project', project, '--quiet', '--no-progress', '--log-file', join(dir, `${project}.log`), '--report', join(dir, `${project}.json`)], env).then(check);
 
     // SQLite
+    // Each copy into a database of its own, empty like the ceiling's: the same rows, the same B-trees.
     const ceiling = sqliteCeiling(join(dir, 'db', 'ceiling.db'));
-    const sqlite = `sqlite:///${join(dir, 'db', 'mlflow.db')}`;
-    createMlflowDatabase(join(dir, 'db', 'mlflow.db'));
-    const smallRun = await copy('small', sqlite);
-    const largeRun = await copy('large', sqlite);
+    const sqliteDb = (name: string) => {
+      createMlflowDatabase(join(dir, 'db', `${name}.db`));
+      return `sqlite:///${join(dir, 'db', `${name}.db`)}`;
+    };
+    const smallRun = await copy('small', sqliteDb('small'));
+    const largeRun = await copy('large', sqliteDb('large'));
     const ours = POINTS / largeRun.seconds;
     const oursEngine = POINTS / engineSeconds(join(dir, 'large.json'));
     console.log(`one run, ${POINTS.toLocaleString('en')} points (${KEYS} keys), mlruns -> mlflow.db (SQLite)`);
@@ -164,7 +169,8 @@ async function main(): Promise<void> {
     console.log(`  ratio to COPY: ${(pgOurs / pgCeiling).toFixed(2)} whole CLI run (target >= 0.5); peak RSS ${pgLarge.maxRssMb.toFixed(0)} MB`);
 
     // Many small runs
-    for (const [label, target] of [['mlflow.db (SQLite)', sqlite], ['PostgreSQL', postgres]] as const) {
+    const pgMany = `${server.uri(await freshPostgres(server, 'many'))}?artifacts=${join(dir, 'pg-artifacts')}`;
+    for (const [label, target] of [['mlflow.db (SQLite)', sqliteDb('many')], ['PostgreSQL', pgMany]] as const) {
       const run = await copy('many', target);
       const engine = engineSeconds(join(dir, 'many.json'));
       console.log(`${SMALL_RUNS.toLocaleString('en')} small runs -> ${label}: ${Math.round(SMALL_RUNS / run.seconds)} runs/s whole CLI run (${run.seconds.toFixed(1)} s), ${Math.round(SMALL_RUNS / engine)} runs/s engine only`);
