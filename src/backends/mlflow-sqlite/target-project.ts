@@ -98,8 +98,13 @@ async function findExperiment(driver: SqlDriver, features: SchemaFeatures, ref: 
 
 async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef): Promise<ExperimentRow> {
   const now = settings.bind.int(settings.now());
-  const columns = ['name', 'lifecycle_stage', 'creation_time', 'last_update_time'];
-  const values: unknown[] = [ref.project, 'active', now, now];
+  const columns = ['name', 'lifecycle_stage'];
+  const values: unknown[] = [ref.project, 'active'];
+  if (settings.features.experimentCreationTime) {
+    // Both came with MLflow 2.0's migration (97727af70f4d); create_experiment sets them to now.
+    columns.push('creation_time', 'last_update_time');
+    values.push(now, now);
+  }
   if (settings.features.workspaces) {
     columns.push('workspace');
     values.push(ref.workspace);
