@@ -1,6 +1,6 @@
 /**
  * Connections to MLflow's PostgreSQL database through `pg`: one for reads (it sees committed
- * rows only) and one for write transactions, each used by one query or transaction at a time.
+ * rows only) and one for write transactions (queued ones share a commit: group-commit.ts).
  * The shared SQL is written with `?` placeholders; they become `$1..$n` here, and int64 values
  * travel as decimal strings (PostgreSQL parses them exactly; `pg` cannot send a bigint).
  * bigint columns come back as strings, which values.ts narrows exactly.
@@ -9,6 +9,7 @@ import pg from 'pg';
 import { AuthError, UnreachableError, errorMessage } from '../../util/errors.js';
 import type { PostgresLocation } from './postgres-uri.js';
 import { pgpassPassword } from './pgpass.js';
+import { GroupCommit } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor, SqlReader } from './sql-driver.js';
 
 export interface PostgresConnectOptions {
@@ -53,7 +54,20 @@ class Serial {
 export class PostgresDriver implements SqlDriver, SqlReader {
   readonly dialect = 'postgres';
   private readonly readLock = new Serial();
-  private readonly writeLock = new Serial();
+  /** Transactions queued together share one commit (group-commit.ts), on the write connection. */
+  private readonly commits = new GroupCommit({
+    begin: 'BEGIN',
+    exec: async (statement) => {
+      await this.exec(await this.writeClient(), statement, []);
+    },
+    executor: async () => {
+      const client = await this.writeClient();
+      return {
+        query: async (sql, params = []) => (await this.exec(client, sql, params)).rows,
+        run: async (sql, params = []) => (await this.exec(client, sql, params)).rowCount ?? 0,
+      };
+    },
+  });
   private readonly sqlCache = new Map<string, string>();
   private writer: pg.Client | undefined;
 
@@ -109,35 +123,16 @@ export class PostgresDriver implements SqlDriver, SqlReader {
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.writeLock.run(async () => {
-      this.writer ??= await PostgresDriver.open(this.config, this.label);
-      const client = this.writer;
-      const tx: SqlExecutor = {
-        query: async (sql, params = []) => (await this.exec(client, sql, params)).rows,
-        run: async (sql, params = []) => (await this.exec(client, sql, params)).rowCount ?? 0,
-      };
-      await this.exec(client, 'BEGIN', []);
-      try {
-        const result = await work(tx);
-        await this.exec(client, 'COMMIT', []);
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    return this.commits.transaction(work);
   }
 
-  /** The write connection, for COPY (bench and fast paths); inside the write lock only. */
-  async withWriter<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    return this.writeLock.run(async () => {
-      this.writer ??= await PostgresDriver.open(this.config, this.label);
-      return work(this.writer);
-    });
+  private async writeClient(): Promise<pg.Client> {
+    this.writer ??= await PostgresDriver.open(this.config, this.label);
+    return this.writer;
   }
 
   async close(): Promise<void> {
-    await this.writeLock.run(async () => undefined);
+    await this.commits.idle();
     await this.readLock.run(async () => undefined);
     await Promise.all([this.reader.end().catch(() => undefined), this.writer?.end().catch(() => undefined)]);
   }

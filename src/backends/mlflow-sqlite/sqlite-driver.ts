@@ -3,20 +3,30 @@
  * - the file must exist (MLflow creates its database and schema; this tool never does);
  * - every write transaction starts with BEGIN IMMEDIATE, so it takes the write lock up front and
  *   a concurrent writer makes it wait (busy timeout) instead of failing half-way;
- * - transactions are short (the writer keeps them to one batch) and never interleave: they are
- *   queued, since the engine writes several runs at once over this one connection;
+ * - transactions are short (the writer keeps them to one batch), never interleave, and those
+ *   queued together share one commit (group-commit.ts);
  * - integers come back as bigint (safeIntegers), so int64 steps and ids survive.
  */
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnreachableError } from '../../util/errors.js';
 import { translateSqliteError } from './connection.js';
+import { GroupCommit } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.js';
+
+/** Page cache of the write connection (negative: KiB): MLflow's indexes stay in memory between commits. */
+const CACHE_KIB = 65_536;
 
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite';
   private readonly statements = new Map<string, Database.Statement<unknown[], Row>>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly commits = new GroupCommit({
+    begin: 'BEGIN IMMEDIATE',
+    exec: async (statement) => {
+      this.guard(() => this.db.exec(statement));
+    },
+    executor: async () => this,
+  });
 
   private constructor(
     private readonly db: Database.Database,
@@ -35,6 +45,7 @@ export class SqliteDriver implements SqlDriver {
     db.defaultSafeIntegers(true);
     // MLflow's SQLAlchemy engine turns foreign keys on for SQLite; keep the same guarantees.
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     return new SqliteDriver(db, label, busyTimeoutMs);
   }
 
@@ -47,23 +58,11 @@ export class SqliteDriver implements SqlDriver {
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
-      try {
-        const result = await work(this);
-        this.guard(() => this.db.exec('COMMIT'));
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.commits.transaction(work);
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    await this.commits.idle();
     this.statements.clear();
     if (this.db.open) this.db.close();
   }
