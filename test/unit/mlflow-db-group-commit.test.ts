@@ -20,18 +20,18 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const tag = (key: string) => 'INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, 0)';
+const TAG = 'INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, 0)';
 
 describe('group commit', () => {
   it('keeps each queued transaction atomic: a failing one leaves nothing, the others commit', async () => {
     const driver = SqliteDriver.open(dbPath, 'test.db', 5_000);
     const results = await Promise.allSettled([
-      driver.transaction(async (tx) => tx.run(tag('a'), ['a', '1'])),
+      driver.transaction(async (tx) => tx.run(TAG, ['a', '1'])),
       driver.transaction(async (tx) => {
-        await tx.run(tag('b'), ['b', '1']);
+        await tx.run(TAG, ['b', '1']);
         throw new Error('second fails after writing');
       }),
-      driver.transaction(async (tx) => tx.run(tag('c'), ['c', '1'])),
+      driver.transaction(async (tx) => tx.run(TAG, ['c', '1'])),
     ]);
     await driver.close();
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -43,7 +43,7 @@ describe('group commit', () => {
   it('settles a transaction only once it is committed: another connection sees its rows then', async () => {
     const driver = SqliteDriver.open(dbPath, 'test.db', 5_000);
     const reader = new Database(dbPath, { readonly: true });
-    await driver.transaction(async (tx) => tx.run(tag('x'), ['x', '1']));
+    await driver.transaction(async (tx) => tx.run(TAG, ['x', '1']));
     expect(reader.prepare("SELECT COUNT(*) AS n FROM experiment_tags WHERE key = 'x'").get()).toEqual({ n: 1 });
     reader.close();
     await driver.close();
