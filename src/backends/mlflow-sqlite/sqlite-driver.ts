@@ -14,8 +14,6 @@ import { translateSqliteError } from './connection.js';
 import { GroupCommit } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.js';
 
-/** Page cache of the write connection (negative: KiB): MLflow's indexes stay in memory between commits. */
-const CACHE_KIB = 65_536;
 
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite';
@@ -45,7 +43,6 @@ export class SqliteDriver implements SqlDriver {
     db.defaultSafeIntegers(true);
     // MLflow's SQLAlchemy engine turns foreign keys on for SQLite; keep the same guarantees.
     db.pragma('foreign_keys = ON');
-    db.pragma(`cache_size = -${CACHE_KIB}`);
     return new SqliteDriver(db, label, busyTimeoutMs);
   }
 
