@@ -117,6 +117,13 @@ export interface Store extends Partial<RegistryStore> {
    * Optional: stores without it say so.
    */
   inspect?(): Promise<StoreSummary>;
+  /**
+   * Every active project of the store, for whole-store copies (`--all-projects`). Optional: a
+   * store without it cannot be copied whole.
+   */
+  listProjects?(): Promise<ProjectRef[]>;
+  /** What opening the store found worth a line in the log (the schema revision it recognised). Optional. */
+  readonly notes?: readonly string[];
   /** Requests this store retried so far (transient failures); for the report. Optional. */
   retryCount?(): number;
   close(): Promise<void>;
@@ -257,6 +264,8 @@ export interface TargetRun {
    * one logBatch; the marker still lands only once the values are stored.
    */
   finishWith?(end: RunEnd, last: RunValues): Promise<void>;
+  /** What the target did not keep as sent (duplicate points it stores once); asked after finish. Optional. */
+  writeIssues?(): ReadIssue[];
   /** The raw metric format this run takes through writeRawMetricHistory (see SourceRun). */
   readonly rawMetricFormat?: string;
   /**

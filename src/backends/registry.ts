@@ -7,6 +7,7 @@
 import type { BackendFactory, OpenOptions, Store } from './contract.js';
 import { isServerUri } from './mlflow/uri.js';
 import { isSqliteUri } from './mlflow-sqlite/uri.js';
+import { isPostgresUri } from './mlflow-sqlite/postgres-uri.js';
 import { isMlrunsUri } from './mlruns/uri.js';
 import { SCHEME as NEPTUNE_EXPORT_SCHEME } from './neptune-export/uri.js';
 import { UsageError } from '../util/errors.js';
@@ -21,6 +22,11 @@ interface Backend {
 const BACKENDS: Backend[] = [
   { kind: 'mlflow', handles: isServerUri, load: async () => (await import('./mlflow/index.js')).mlflowServerFactory },
   { kind: 'mlflow-sqlite', handles: isSqliteUri, load: async () => (await import('./mlflow-sqlite/index.js')).mlflowSqliteFactory },
+  {
+    kind: 'mlflow-postgres',
+    handles: isPostgresUri,
+    load: async () => (await import('./mlflow-sqlite/postgres-index.js')).mlflowPostgresFactory,
+  },
   {
     kind: 'neptune-export',
     handles: (uri) => uri.startsWith(NEPTUNE_EXPORT_SCHEME),
@@ -40,7 +46,7 @@ export async function openStore(uri: string, options: OpenOptions): Promise<Stor
   const backend = BACKENDS.find((candidate) => candidate.handles(trimmed));
   if (!backend) {
     throw new UsageError(
-      `unsupported ${options.role} URI "${trimmed}": use http(s)://host[:port][/prefix], a path or file: URI (mlruns), sqlite:///path/mlflow.db or neptune-export:<data-path>[?files=<files-path>]`,
+      `unsupported ${options.role} URI "${trimmed}": use http(s)://host[:port][/prefix], a path or file: URI (mlruns), sqlite:///path/mlflow.db, postgresql://user@host:port/db or neptune-export:<data-path>[?files=<files-path>]`,
     );
   }
   const factory = await backend.load();

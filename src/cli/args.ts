@@ -19,6 +19,7 @@ export const COPY_OPTIONS = {
   'source-project': { type: 'string' },
   'target-uri': { type: 'string' },
   'target-project': { type: 'string' },
+  'all-projects': { type: 'boolean' },
   'source-token-file': { type: 'string' },
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
@@ -58,6 +59,8 @@ Where:
   --source-project WS/PROJ  source WORKSPACE/PROJECT (a bare name means default/<name>)
   --target-uri URI          target store (default: the source URI)
   --target-project WS/PROJ  target WORKSPACE/PROJECT (no default; created when missing)
+  --all-projects            instead of the two above: every active project of the source, each
+                            into the project of the same name (logs and reports per project)
 
 Credentials (never on the command line):
   env RUNS_MIGRATOR_SOURCE_TOKEN, or RUNS_MIGRATOR_SOURCE_USERNAME + _PASSWORD; same for TARGET;
@@ -104,6 +107,8 @@ export interface CopyArgs {
   sourceProject?: ProjectRef;
   targetUri?: string;
   targetProject?: ProjectRef;
+  /** Copy every project of the source store, each to the project of the same name. */
+  allProjects: boolean;
   sourceTokenFile?: string;
   targetTokenFile?: string;
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
@@ -185,6 +190,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     verify: values.verify ?? false,
     registry: values.registry ?? false,
     includeDeleted: values['include-deleted'] ?? false,
+    allProjects: values['all-projects'] ?? false,
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,
     json: values.json ?? false,

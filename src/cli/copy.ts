@@ -21,6 +21,7 @@ import { createProgress, progressMode } from './progress.js';
 import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
 import { askCopySettings } from './prompts.js';
+import { copyAllProjects } from './all-projects.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
 import { htmlReportPath, writeHtmlFile } from './html-report.js';
 import { HtmlReportCollector } from '../report/collect.js';
@@ -56,7 +57,13 @@ async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
     ctx.term.out(ctx.version);
     return EXIT.ok;
   }
-  const settings = await settle(args, ctx);
+  if (args.allProjects) return copyAllProjects(args, ctx, { settle, copySettled });
+  return copySettled(await settle(args, ctx), ctx);
+}
+
+/** One project's copy, once flags, questions and credentials are settled. */
+export async function copySettled(settings: CopySettings, ctx: CliContext): Promise<number> {
+  const { args } = settings;
   if (args.dryRun && args.logFile) settings.warnings.push('--log-file is ignored with --dry-run: a dry run writes nothing');
   if (args.dryRun && args.html) settings.warnings.push('--html is ignored with --dry-run: a dry run writes nothing');
   for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
@@ -182,6 +189,7 @@ async function execute(settings: CopySettings, ctx: CliContext, log: Logger, rep
       `${args.dryRun ? 'Planning' : 'Copying'} ${sourceLabel} (${source.displayUri}) to ${targetLabel} (${target.displayUri}) ` +
         `with ${settings.workers} workers`,
     );
+    for (const note of [...(source.notes ?? []), ...(target.notes ?? [])]) log.info(note);
     return await copyWithProgress(settings, ctx, log, reportPath, source, target, retries);
   } finally {
     for (const store of stores.reverse()) {

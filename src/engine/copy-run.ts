@@ -140,6 +140,7 @@ export async function copyRun(
     } else {
       await run.finish(end);
     }
+    for (const issue of run.writeIssues?.() ?? []) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
   }
   return progress;
 }

@@ -7,8 +7,9 @@ import { createMlflowDatabase } from '../support/mlflow-sqlite-schema.js';
 import { MlflowSqliteSeeder, seedTarget } from '../support/mlflow-sqlite-seed.js';
 import { describeConformance } from './suite.js';
 
-// The store is read-only: the suite writes through a seeder that inserts rows the way MLflow's
-// SQLAlchemy store does, and files where an MLflow server proxying artifacts puts them.
+// The reader on its own: the suite writes through an independent test seeder that inserts rows
+// the way MLflow's SQLAlchemy store does, and files where an MLflow server proxying artifacts puts
+// them (the backend's own writer is checked by mlflow-sqlite-target.test.ts).
 const seeders = new WeakMap<Store, MlflowSqliteSeeder>();
 
 describeConformance({

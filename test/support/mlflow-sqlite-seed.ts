@@ -1,6 +1,6 @@
 /**
  * Writes runs into an MLflow SQLite database the way MLflow's SqlAlchemyStore does, for the
- * read-only mlflow-sqlite backend's tests:
+ * mlflow-sqlite reader's tests, independently of the backend's own writer:
  * - metric points as in _get_metric_value_details: NaN -> value 0 + is_nan 1, +-Infinity ->
  *   +-1.7976931348623157e308; exact duplicates ignored (the primary key covers every column);
  *   latest_metrics kept as MLflow keeps it (greatest (step, timestamp, value) wins);
@@ -210,7 +210,7 @@ export function seedTarget(seeder: MlflowSqliteSeeder, ref: ProjectRef, meta: Pr
   const mlartifacts = path.join(path.dirname(seeder.dbPath), 'mlartifacts');
 
   const refuse = (what: string) => () => {
-    throw new Error(`the mlflow-sqlite test seeder does not ${what}: the backend is read-only`);
+    throw new Error(`the mlflow-sqlite test seeder does not ${what}: it only seeds the reader's tests`);
   };
   return {
     ref,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MlflowSqliteStore, SUPPORTED_REVISIONS } from '../../src/backends/mlflow-sqlite/index.js';
+import { KNOWN_REVISIONS, MlflowSqliteStore } from '../../src/backends/mlflow-sqlite/index.js';
 import { UnreachableError, UsageError } from '../../src/util/errors.js';
 import { createMlflowDatabase, SHAPE_REVISION } from '../support/mlflow-sqlite-schema.js';
 
@@ -19,7 +19,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const uri = () => `sqlite:///${dbPath}`;
 
-describe('mlflow-sqlite schema revision check', () => {
+describe('mlflow-sqlite schema check by shape', () => {
   it('opens the newest supported shape (MLflow 3.11) and an MLflow 2.8 one', async () => {
     createMlflowDatabase(dbPath, { shape: 'mlflow-3.11' });
     const modern = MlflowSqliteStore.open(uri());
@@ -40,32 +40,55 @@ describe('mlflow-sqlite schema revision check', () => {
     await older.close();
   });
 
-  it('refuses an unknown revision, naming it and the supported range', () => {
+  it('reads a revision it has never seen when the tables and columns fit, and names the revision in its note', async () => {
     createMlflowDatabase(dbPath, { revision: 'ffffffffffff' });
-    const open = () => MlflowSqliteStore.open(uri());
-    expect(open).toThrow(UnreachableError);
-    expect(open).toThrow(/schema revision "ffffffffffff"/);
-    expect(open).toThrow(/MLflow 2\.0 \(97727af70f4d\) to MLflow 3\.11 \(c3d6457b6d8a\)/);
+    const store = MlflowSqliteStore.open(uri());
+    expect(store.features.revision).toBe('ffffffffffff');
+    expect(store.notes.join('\n')).toMatch(/alembic revision ffffffffffff \(not one this tool has seen/);
+    await expect(store.openSource({ workspace: 'default', project: 'Default' })).resolves.toBeDefined();
+    await store.close();
   });
 
-  it('refuses MLflow 1.x databases (older than the supported range) and says how to upgrade', () => {
-    createMlflowDatabase(dbPath, { shape: 'mlflow-2.8', revision: 'cc1f77228345' });
-    expect(() => MlflowSqliteStore.open(uri())).toThrow(/"cc1f77228345".*mlflow db upgrade/s);
+  it('names a known revision with its MLflow release', async () => {
+    createMlflowDatabase(dbPath);
+    const store = MlflowSqliteStore.open(uri());
+    expect(store.notes[0]).toMatch(/c3d6457b6d8a \(MLflow 3\.11/);
+    await store.close();
+  });
+
+  it('refuses a shape it cannot read, naming the table and column that are missing', () => {
+    createMlflowDatabase(dbPath, { revision: 'cc1f77228345' });
+    const db = new Database(dbPath);
+    db.exec('ALTER TABLE runs DROP COLUMN artifact_uri; DROP TABLE experiment_tags');
+    db.close();
+    const open = () => MlflowSqliteStore.open(uri());
+    expect(open).toThrow(UnreachableError);
+    expect(open).toThrow(/alembic revision cc1f77228345.*table experiment_tags, column runs\.artifact_uri missing/s);
+  });
+
+  it('refuses dataset tables of an unknown shape rather than reading inputs wrongly', () => {
+    createMlflowDatabase(dbPath);
+    const db = new Database(dbPath);
+    db.exec('ALTER TABLE input_tags RENAME COLUMN name TO tag_name');
+    db.close();
+    expect(() => MlflowSqliteStore.open(uri())).toThrow(/column input_tags\.name missing/);
   });
 
   it('refuses a SQLite file that MLflow did not create', () => {
     const db = new Database(dbPath);
     db.exec('CREATE TABLE notes (text TEXT)');
     db.close();
-    expect(() => MlflowSqliteStore.open(uri())).toThrow(/not an MLflow tracking database: it has no alembic_version table/);
+    expect(() => MlflowSqliteStore.open(uri())).toThrow(/no alembic_version table\): none of MLflow's tracking tables/);
   });
 
-  it('refuses a database stamped with two revisions (branched alembic history)', () => {
+  it('reads a database stamped with two revisions (branched alembic history) and names both', async () => {
     createMlflowDatabase(dbPath);
     const db = new Database(dbPath);
     db.prepare('INSERT INTO alembic_version VALUES (?)').run('97727af70f4d');
     db.close();
-    expect(() => MlflowSqliteStore.open(uri())).toThrow(/records 2 revisions/);
+    const store = MlflowSqliteStore.open(uri());
+    expect(store.features.revision).toBe('97727af70f4d, c3d6457b6d8a');
+    await store.close();
   });
 
   it('refuses a file that is not SQLite at all, and a missing file, without creating one', () => {
@@ -82,13 +105,13 @@ describe('mlflow-sqlite schema revision check', () => {
     const before = fs.readFileSync(dbPath);
     const store = MlflowSqliteStore.open(uri());
     await expect(store.openSource({ workspace: 'default', project: 'Default' })).resolves.toBeDefined();
-    await expect(store.openTarget()).rejects.toBeInstanceOf(UsageError);
+    await expect(store.openTarget({ workspace: 'default', project: 'x' }, { tags: [] }, { create: true })).rejects.toBeInstanceOf(UsageError);
     await store.close();
     expect(fs.readFileSync(dbPath).equals(before)).toBe(true);
   });
 
-  it('lists each supported revision once, as 12-13 character alembic ids', () => {
-    const ids = SUPPORTED_REVISIONS.map((entry) => entry.revision);
+  it('lists each known revision once, as 12-13 character alembic ids', () => {
+    const ids = KNOWN_REVISIONS.map((entry) => entry.revision);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12,13}$/);
   });

@@ -49,9 +49,9 @@ describe('mlflow-sqlite URIs (SQLAlchemy spelling)', () => {
     expect(mlflowSqliteFactory.handles('http://localhost:5000')).toBe(false);
   });
 
-  it('refuses to be a target before touching the file', async () => {
+  it('as a target, refuses a missing database without creating it, saying how MLflow creates one', async () => {
     await expect(
       mlflowSqliteFactory.open('sqlite:////no/such/dir/mlflow.db', { credentials: {}, role: 'target' }),
-    ).rejects.toThrow(/read-only.*mlruns folder or an MLflow server/);
+    ).rejects.toThrow(/no MLflow database at \/no\/such\/dir\/mlflow\.db: let MLflow create it by starting `mlflow server --backend-store-uri sqlite:\/\/\/\/no\/such\/dir\/mlflow\.db` once/);
   });
 });

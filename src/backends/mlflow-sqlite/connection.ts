@@ -2,7 +2,8 @@
  * The one read-only connection a store holds, and the rules that keep it from getting in the way
  * of a running MLflow server:
  * - opened read-only, file must exist: nothing is ever created or written;
- * - every query runs to completion (`all`/`get`) before it returns, so no statement - and with it
+ * - every query runs to completion (`all`/`get`, answered as promises so that the readers serve
+ *   PostgreSQL too) before it returns, so no statement - and with it
  *   no SQLite read lock - stays open across an `await`; callers page with keyset queries instead;
  * - a busy timeout rides out a writer's commit instead of failing at once;
  * - integers come back as bigint (safeIntegers) so int64 steps survive; values.ts narrows them.
@@ -10,12 +11,13 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnreachableError, errorMessage } from '../../util/errors.js';
+import type { SqlReader } from './sql-driver.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 type Row = Record<string, unknown>;
 
-export class ReadConnection {
+export class ReadConnection implements SqlReader {
   private readonly statements = new Map<string, Database.Statement<unknown[], Row>>();
 
   private constructor(
@@ -39,17 +41,18 @@ export class ReadConnection {
     return new ReadConnection(db, label, busyTimeoutMs);
   }
 
-  all(sql: string, ...params: unknown[]): Row[] {
-    try {
-      return this.statement(sql).all(...params);
-    } catch (error) {
-      throw translateSqliteError(error, this.label, this.busyTimeoutMs);
-    }
+  async all(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return this.allSync(sql, ...params);
   }
 
-  get(sql: string, ...params: unknown[]): Row | undefined {
+  async get(sql: string, ...params: unknown[]): Promise<Row | undefined> {
+    return this.allSync(sql, ...params)[0];
+  }
+
+  /** For the schema check when the store opens, before anything is async. */
+  allSync(sql: string, ...params: unknown[]): Row[] {
     try {
-      return this.statement(sql).get(...params);
+      return this.statement(sql).all(...params);
     } catch (error) {
       throw translateSqliteError(error, this.label, this.busyTimeoutMs);
     }

@@ -14,7 +14,7 @@
  * rows, shared by all its keys) keeps each chunk from walking other runs' later points.
  */
 import type { MetricPoint } from '../../model/run.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import { bool, int64, num, text } from './values.js';
 
 export const DEFAULT_METRIC_CHUNK = 10_000;
@@ -39,9 +39,9 @@ const NEXT_CHUNK_SQL = `SELECT timestamp, step, value, is_nan FROM metrics
   WHERE key = ? AND run_uuid = ? AND (timestamp, step, run_uuid, value, is_nan) > (?, ?, ?, ?, ?) AND timestamp <= ?
   ORDER BY timestamp, step, run_uuid, value, is_nan LIMIT ?`;
 
-export function summariseKeys(connection: ReadConnection, runId: string): Map<string, KeySummary> {
+export async function summariseKeys(connection: SqlReader, runId: string): Promise<Map<string, KeySummary>> {
   const summaries = new Map<string, KeySummary>();
-  for (const row of connection.all(SUMMARY_SQL, runId)) {
+  for (const row of await connection.all(SUMMARY_SQL, runId)) {
     const key = text(row.key);
     if (key === undefined) continue;
     summaries.set(key, {
@@ -60,13 +60,13 @@ export function summariseKeys(connection: ReadConnection, runId: string): Map<st
  * timestamp is NULL, which MLflow never writes but SQLite would accept).
  */
 export async function* readMetricHistory(
-  connection: ReadConnection,
+  connection: SqlReader,
   runId: string,
   summary: KeySummary,
   chunk: number,
   onShort: (missing: number) => void,
 ): AsyncGenerator<MetricPoint[]> {
-  let rows = connection.all(FIRST_CHUNK_SQL, summary.key, runId, summary.first, summary.last, chunk);
+  let rows = await connection.all(FIRST_CHUNK_SQL, summary.key, runId, summary.first, summary.last, chunk);
   let read = 0;
   while (rows.length > 0) {
     read += rows.length;
@@ -75,7 +75,7 @@ export async function* readMetricHistory(
     const full = rows.length === chunk;
     yield rows.map(toPoint);
     if (!full) break;
-    rows = connection.all(NEXT_CHUNK_SQL, summary.key, runId, ...cursor, summary.last, chunk);
+    rows = await connection.all(NEXT_CHUNK_SQL, summary.key, runId, ...cursor, summary.last, chunk);
   }
   if (read < summary.count) onShort(summary.count - read);
 }

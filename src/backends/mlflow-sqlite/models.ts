@@ -23,18 +23,28 @@ import { NotFoundError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
 import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import { int64, num, text } from './values.js';
 
 const STATUS: Record<string, LoggedModelStatus> = { '1': 'PENDING', '2': 'READY', '3': 'FAILED' };
 
 type Row = Record<string, unknown>;
 
+/**
+ * The SQLite reader behind a connection, or undefined for PostgreSQL: models are read through
+ * SQLite's synchronous reader only (duck-typed, so the PostgreSQL backend never loads SQLite's
+ * native module).
+ */
+export function sqliteReader(connection: SqlReader): ReadConnection | undefined {
+  return typeof (connection as Partial<ReadConnection>).allSync === 'function' ? (connection as ReadConnection) : undefined;
+}
+
 export function hasTable(connection: ReadConnection, table: string): boolean {
-  return connection.get("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", table) !== undefined;
+  return connection.allSync("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", table).length > 0;
 }
 
 function hasColumn(connection: ReadConnection, table: string, column: string): boolean {
-  return connection.all(`PRAGMA table_info(${table})`).some((row) => text(row.name) === column);
+  return connection.allSync(`PRAGMA table_info(${table})`).some((row) => text(row.name) === column);
 }
 
 function modelInfo(row: Row): LoggedModelInfo {
@@ -60,7 +70,7 @@ function modelInfo(row: Row): LoggedModelInfo {
 export function listLoggedModels(connection: ReadConnection, experimentId: string): LoggedModelInfo[] {
   if (!hasTable(connection, 'logged_models')) return [];
   return connection
-    .all(
+    .allSync(
       `SELECT * FROM logged_models WHERE experiment_id = ? AND (lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted') ORDER BY creation_timestamp_ms, model_id`,
       BigInt(experimentId),
     )
@@ -83,7 +93,7 @@ export class SqliteSourceModel implements SourceModel {
 
   private keyValues(table: string, key: string, value: string): KeyValue[] {
     return this.connection
-      .all(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId)
+      .allSync(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId)
       .map((row) => ({ key: text(row.k) ?? '', value: text(row.v) ?? '' }));
   }
 
@@ -97,7 +107,7 @@ export class SqliteSourceModel implements SourceModel {
 
   async metrics(): Promise<ModelMetric[]> {
     return this.connection
-      .all('SELECT * FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_timestamp_ms, metric_step, metric_name', this.info.modelId)
+      .allSync('SELECT * FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_timestamp_ms, metric_step, metric_name', this.info.modelId)
       .map((row) => {
         const runId = text(row.run_id);
         const datasetName = text(row.dataset_name);
@@ -130,7 +140,7 @@ export class SqliteSourceModel implements SourceModel {
 
 /** Run edges of the inputs table: RUN_OUTPUT -> MODEL_OUTPUT (with step), RUN_INPUT -> MODEL_INPUT. */
 export function readModelLinks(connection: ReadConnection, runId: string): ModelLinks {
-  const rows = connection.all(
+  const rows = connection.allSync(
     "SELECT source_type, destination_id, step FROM inputs WHERE source_id = ? AND source_type IN ('RUN_OUTPUT', 'RUN_INPUT') ORDER BY destination_id",
     runId,
   );
@@ -149,18 +159,18 @@ export class SqliteRegistry implements SourceRegistry {
 
   async *listRegisteredModels(): AsyncIterable<RegisteredModelInfo> {
     if (!hasTable(this.connection, 'registered_models')) return;
-    for (const row of this.connection.all(`SELECT * FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
+    for (const row of this.connection.allSync(`SELECT * FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
       const name = text(row.name) ?? '';
       const description = text(row.description);
       yield {
         name,
         ...(description ? { description } : {}),
         tags: this.connection
-          .all(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name)
+          .allSync(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name)
           .map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
         aliases: hasTable(this.connection, 'registered_model_aliases')
           ? this.connection
-              .all(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
+              .allSync(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
               .map((a) => ({ alias: text(a.alias) ?? '', version: String(a.version) }))
           : [],
       };
@@ -169,7 +179,7 @@ export class SqliteRegistry implements SourceRegistry {
 
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
     return this.connection
-      .all(`SELECT * FROM model_versions WHERE name = ? AND current_stage <> 'Deleted_Internal' ${this.where} ORDER BY version`, name)
+      .allSync(`SELECT * FROM model_versions WHERE name = ? AND current_stage <> 'Deleted_Internal' ${this.where} ORDER BY version`, name)
       .map((row) => {
         const version = String(row.version);
         const source = text(row.source) ?? '';
@@ -181,7 +191,7 @@ export class SqliteRegistry implements SourceRegistry {
           version,
           ...(description ? { description } : {}),
           tags: this.connection
-            .all(`SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ${this.where} ORDER BY key`, name, BigInt(version))
+            .allSync(`SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ${this.where} ORDER BY key`, name, BigInt(version))
             .map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
           stage: text(row.current_stage) ?? 'None',
           status: text(row.status) ?? 'READY',

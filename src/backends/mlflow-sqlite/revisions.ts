@@ -1,18 +1,12 @@
 /**
- * The MLflow schema revisions (alembic_version.version_num) this reader knows.
+ * MLflow schema revisions (alembic_version.version_num) this tool has seen, to name them in the
+ * log ("MLflow 3.11 (c3d6457b6d8a)"). This list decides nothing: a database is read or written by
+ * its shape (schema-shape.ts), so a revision missing here is still read when its tables fit.
  *
  * Where the facts come from: each id, its parent (down_revision) and what it changes were read in
  * mlflow/mlflow's mlflow/store/db_migrations/versions/*.py; which release first shipped it comes
  * from public upgrade reports that quote MLflow's "found version X, but expected Y" error, where
  * one exists (named per entry), else from the migration's creation date (marked "about").
- * A revision missing here is refused, because a schema we have not read may have moved a column
- * we rely on; the tables this reader uses (experiments, experiment_tags, runs, params, tags,
- * metrics, datasets, inputs, input_tags) did not change shape in any revision below except where
- * an entry says so, and optional columns are detected at open time (schema-features.ts).
- *
- * Known gap: between 2c33131f4dae (Jan 2026) and c8d9e0f1a2b3 (the parent of the workspace
- * migration) MLflow's history was rebased several times and the released order could not be
- * verified; a database stamped with a revision from that window is refused with the range below.
  */
 export interface KnownRevision {
   revision: string;
@@ -22,7 +16,7 @@ export interface KnownRevision {
   change: string;
 }
 
-export const SUPPORTED_REVISIONS: readonly KnownRevision[] = [
+export const KNOWN_REVISIONS: readonly KnownRevision[] = [
   // 2.x line
   { revision: '97727af70f4d', release: '2.0 (head until 2.2)', change: 'experiments.creation_time / last_update_time' },
   { revision: '3500859a5d39', release: '2.3 (G-Research/fasttrackml#303)', change: 'model registry aliases; no tracking change' },
@@ -57,17 +51,18 @@ export const SUPPORTED_REVISIONS: readonly KnownRevision[] = [
   { revision: 'e1f2a3b4c5d6', release: '3.11 (same diff)', change: 'budget_policies table; no tracking change' },
   { revision: '76601a5f987d', release: '3.11 (same diff)', change: 'issues table; no tracking change' },
   { revision: 'c3d6457b6d8a', release: '3.11 (head of 3.11.1, Lumi-supercomputer/LUMI-AI-Guide#107)', change: 'jobs.status_details; no tracking change' },
+  { revision: '7d34483879f0', release: '3.11.2.dev0 (the real-MLflow store in test/golden/stores)', change: 'indexes only; no shape change' },
 ];
 
-const BY_ID = new Map(SUPPORTED_REVISIONS.map((entry) => [entry.revision, entry]));
+const BY_ID = new Map(KNOWN_REVISIONS.map((entry) => [entry.revision, entry]));
 
 export function knownRevision(revision: string): KnownRevision | undefined {
   return BY_ID.get(revision);
 }
 
-/** "MLflow 2.0 (97727af70f4d) to 3.11 (c3d6457b6d8a)", for error messages. */
-export function supportedRange(): string {
-  const oldest = SUPPORTED_REVISIONS[0]!;
-  const newest = SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1]!;
-  return `MLflow 2.0 (${oldest.revision}) to MLflow 3.11 (${newest.revision})`;
+/** "c3d6457b6d8a (MLflow 3.11 ...)", or the id with a note that this tool has not seen it. */
+export function describeRevision(revision: string): string {
+  if (revision === '') return '(none recorded)';
+  const known = knownRevision(revision);
+  return known ? `${revision} (MLflow ${known.release})` : `${revision} (not one this tool has seen: a newer MLflow?)`;
 }

@@ -7,18 +7,18 @@
  */
 import type { ReadIssue } from '../contract.js';
 import type { DatasetInput } from '../../model/run.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { int64, text } from './values.js';
 
-export function readRunInputs(
-  connection: ReadConnection,
+export async function readRunInputs(
+  connection: SqlReader,
   runId: string,
   features: SchemaFeatures,
   report: (issue: ReadIssue) => void,
-): DatasetInput[] {
+): Promise<DatasetInput[]> {
   const step = features.inputStep ? 'i.step' : '0';
-  const rows = connection.all(
+  const rows = await connection.all(
     `SELECT i.input_uuid, i.source_id, ${step} AS step, d.name, d.digest, d.dataset_source_type,
             d.dataset_source, d.dataset_schema, d.dataset_profile
        FROM inputs i LEFT JOIN datasets d ON d.dataset_uuid = i.source_id
@@ -44,9 +44,7 @@ export function readRunInputs(
         ...optional('schema', text(row.dataset_schema)),
         ...optional('profile', text(row.dataset_profile)),
       },
-      tags: connection
-        .all('SELECT name, value FROM input_tags WHERE input_uuid = ? ORDER BY name', row.input_uuid)
-        .map((tag) => ({ key: text(tag.name) ?? '', value: text(tag.value) ?? '' })),
+      tags: (await connection.all('SELECT name, value FROM input_tags WHERE input_uuid = ? ORDER BY name', row.input_uuid)).map((tag) => ({ key: text(tag.name) ?? '', value: text(tag.value) ?? '' })),
     });
   }
   return inputs;

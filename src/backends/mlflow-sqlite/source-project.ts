@@ -3,39 +3,57 @@
  * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
  * stays open between pages.
  */
-import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
-import { NotFoundError } from '../../util/errors.js';
+import { NotFoundError, UsageError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import type { ExperimentRow } from './experiment-lookup.js';
 import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
 import type { LoggedModelInfo, SourceModel } from '../model-contract.js';
-import { listLoggedModels, SqliteSourceModel } from './models.js';
+import { listLoggedModels, SqliteSourceModel, sqliteReader } from './models.js';
 
 const RUN_PAGE = 1_000;
+const MODELS_NOT_READ = 'logged models and their run links are read from SQLite only, not yet from PostgreSQL; not copied';
+
+/** Whether the experiment has logged models (a schema without the table has none). */
+async function hasLoggedModels(connection: SqlReader, experimentId: string): Promise<boolean> {
+  try {
+    return (await connection.get('SELECT model_id FROM logged_models WHERE experiment_id = ? LIMIT 1', BigInt(experimentId))) !== undefined;
+  } catch {
+    return false;
+  }
+}
 const DESCRIPTION_TAG = 'mlflow.note.content';
 
 export interface SourceProjectSettings {
-  connection: ReadConnection;
+  connection: SqlReader;
   features: SchemaFeatures;
   artifactContext: ArtifactContext;
   metricChunk: number;
 }
 
 export class SqliteSourceProject implements SourceProject {
-  readonly meta: ProjectMeta;
-
-  constructor(
+  private constructor(
     readonly ref: ProjectRef,
     private readonly experiment: ExperimentRow,
     private readonly settings: SourceProjectSettings,
-  ) {
-    this.meta = this.readMeta();
+    readonly meta: ProjectMeta,
+  ) {}
+
+  /** What the listing leaves out: a PostgreSQL source's logged models and registry (not read yet). */
+  readonly issues: ReadIssue[] = [];
+
+  static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
+    const project = new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
+    if (!sqliteReader(settings.connection) && (await hasLoggedModels(settings.connection, experiment.id))) {
+      project.issues.push({ field: 'logged models', reason: MODELS_NOT_READ });
+    }
+    return project;
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
@@ -44,7 +62,7 @@ export class SqliteSourceProject implements SourceProject {
       WHERE r.experiment_id = ? AND r.run_uuid > ? ${lifecycle} ORDER BY r.run_uuid LIMIT ?`;
     let after = '';
     for (;;) {
-      const rows = this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
+      const rows = await this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
       for (const row of rows) yield toRunInfo(row).info;
       if (rows.length < RUN_PAGE) return;
       after = text(rows[rows.length - 1]!.run_uuid) ?? '';
@@ -52,7 +70,7 @@ export class SqliteSourceProject implements SourceProject {
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
-    const row = this.settings.connection.get(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ? AND r.experiment_id = ?`, info.runId, BigInt(this.experiment.id));
+    const row = await this.settings.connection.get(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ? AND r.experiment_id = ?`, info.runId, BigInt(this.experiment.id));
     if (!row) throw new NotFoundError(`run ${info.runId} is not in experiment "${this.experiment.name}" of ${this.settings.connection.label}`);
     const { info: current, issues } = toRunInfo(row);
     return new SqliteSourceRun(
@@ -67,24 +85,27 @@ export class SqliteSourceProject implements SourceProject {
     );
   }
 
-  /** MLflow 3 logged models (models.ts). */
+  /** MLflow 3 logged models (models.ts): read from SQLite; a PostgreSQL source reports them (issues). */
   async *listModels(): AsyncIterable<LoggedModelInfo> {
-    yield* listLoggedModels(this.settings.connection, this.experiment.id);
+    const sqlite = sqliteReader(this.settings.connection);
+    if (sqlite) yield* listLoggedModels(sqlite, this.experiment.id);
   }
 
   async openModel(info: LoggedModelInfo): Promise<SourceModel> {
-    return new SqliteSourceModel(info, this.settings.connection, this.settings.artifactContext);
+    const sqlite = sqliteReader(this.settings.connection);
+    if (!sqlite) throw new UsageError(MODELS_NOT_READ);
+    return new SqliteSourceModel(info, sqlite, this.settings.artifactContext);
   }
+}
 
-  private readMeta(): ProjectMeta {
-    const tags: KeyValue[] = this.settings.connection
-      .all('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key', BigInt(this.experiment.id))
-      .map((row) => ({ key: text(row.key) ?? '', value: text(row.value) ?? '' }));
-    const meta: ProjectMeta = { id: this.experiment.id, tags };
-    const description = tags.find((tag) => tag.key === DESCRIPTION_TAG)?.value;
-    if (description !== undefined) meta.description = description;
-    if (this.experiment.artifactLocation !== undefined) meta.artifactLocation = this.experiment.artifactLocation;
-    if (this.experiment.creationTime !== undefined) meta.creationTime = this.experiment.creationTime;
-    return meta;
-  }
+async function readMeta(experiment: ExperimentRow, connection: SqlReader): Promise<ProjectMeta> {
+  const tags: KeyValue[] = (await connection.all('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key', BigInt(experiment.id))).map(
+    (row) => ({ key: text(row.key) ?? '', value: text(row.value) ?? '' }),
+  );
+  const meta: ProjectMeta = { id: experiment.id, tags };
+  const description = tags.find((tag) => tag.key === DESCRIPTION_TAG)?.value;
+  if (description !== undefined) meta.description = description;
+  if (experiment.artifactLocation !== undefined) meta.artifactLocation = experiment.artifactLocation;
+  if (experiment.creationTime !== undefined) meta.creationTime = experiment.creationTime;
+  return meta;
 }

@@ -10,16 +10,16 @@ import type { DatasetInput, FileEntry, KeyValue, MetricPoint, RunInfo } from '..
 import { NotFoundError } from '../../util/errors.js';
 import type { ArtifactLocation } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
-import type { ReadConnection } from './connection.js';
+import type { SqlReader } from './sql-driver.js';
 import { readRunInputs } from './run-inputs.js';
 import { readMetricHistory, summariseKeys, type KeySummary } from './metric-history.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { text } from './values.js';
 import type { ModelLinks } from '../model-contract.js';
-import { readModelLinks } from './models.js';
+import { readModelLinks, sqliteReader } from './models.js';
 
 export interface SourceRunSettings {
-  connection: ReadConnection;
+  connection: SqlReader;
   features: SchemaFeatures;
   artifacts: ArtifactLocation;
   metricChunk: number;
@@ -47,7 +47,9 @@ export class SqliteSourceRun implements SourceRun {
 
   /** Links to logged models (models.ts). */
   async modelLinks(): Promise<ModelLinks> {
-    return readModelLinks(this.settings.connection, this.info.runId);
+    // A PostgreSQL source reports its logged models at project level (source-project.ts).
+    const sqlite = sqliteReader(this.settings.connection);
+    return sqlite ? readModelLinks(sqlite, this.info.runId) : { outputs: [], inputs: [] };
   }
 
   async params(): Promise<KeyValue[]> {
@@ -64,11 +66,11 @@ export class SqliteSourceRun implements SourceRun {
   }
 
   async metricKeys(): Promise<string[]> {
-    return [...this.keySummaries().keys()];
+    return [...(await this.keySummaries()).keys()];
   }
 
   async *metricHistory(key: string): AsyncIterable<MetricPoint[]> {
-    const summary = this.keySummaries().get(key);
+    const summary = (await this.keySummaries()).get(key);
     if (!summary) return;
     yield* readMetricHistory(this.settings.connection, this.info.runId, summary, this.settings.metricChunk, (missing) =>
       this.report({ field: `metrics/${key}`, reason: `${missing} point(s) have a NULL timestamp or step in the store and were not read` }),
@@ -92,14 +94,14 @@ export class SqliteSourceRun implements SourceRun {
   }
 
   /** Computed once per run: the keys, and each key's time window for the chunked reads. */
-  private keySummaries(): Map<string, KeySummary> {
-    this.summaries ??= summariseKeys(this.settings.connection, this.info.runId);
+  private async keySummaries(): Promise<Map<string, KeySummary>> {
+    this.summaries ??= await summariseKeys(this.settings.connection, this.info.runId);
     return this.summaries;
   }
 
-  private keyValues(table: 'params' | 'tags', sql: string): KeyValue[] {
+  private async keyValues(table: 'params' | 'tags', sql: string): Promise<KeyValue[]> {
     const out: KeyValue[] = [];
-    for (const row of this.settings.connection.all(sql, this.info.runId)) {
+    for (const row of await this.settings.connection.all(sql, this.info.runId)) {
       const key = text(row.key) ?? '';
       const value = text(row.value);
       if (value === undefined) {

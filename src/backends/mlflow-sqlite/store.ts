@@ -1,38 +1,36 @@
 /**
- * An MLflow SQLite database (`mlflow.db`) opened as a read-only source. Writing is refused: MLflow
- * owns this schema and its invariants (latest_metrics, alembic revision), so copies go into an
- * mlruns folder or through an MLflow server, which keep them.
+ * An MLflow SQLite database (`mlflow.db`), opened to read (a read-only connection: nothing is
+ * ever written) or as a target (plus one read-write connection, see sqlite-driver.ts). Both are
+ * accepted by the shape of the tables (schema-shape.ts), never by a list of revisions; a target
+ * must already hold MLflow's schema, which only MLflow creates.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Capabilities, SourceProject, Store, TargetProject } from '../contract.js';
-import { MLFLOW_BATCH_LIMITS, MLFLOW_VALUE_LIMITS, rejectMlflowKey } from '../mlflow-rules.js';
+import { rejectMlflowKey } from '../mlflow-rules.js';
+import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import type { ProjectRef } from '../../model/project-ref.js';
-import { UsageError } from '../../util/errors.js';
+import type { ProjectMeta } from '../../model/run.js';
+import { UnreachableError, UsageError } from '../../util/errors.js';
+import type { ArtifactContext } from './artifact-location.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, ReadConnection } from './connection.js';
-import { findExperiment } from './experiment-lookup.js';
+import { findExperiment, listProjects } from './experiment-lookup.js';
 import { DEFAULT_METRIC_CHUNK } from './metric-history.js';
-import { readSchemaFeatures, type SchemaFeatures } from './schema-features.js';
+import type { Binding } from './metric-rows.js';
+import { sqliteCatalog } from './schema-features.js';
+import { readShape, shapeNote, writeShape, type SchemaFeatures } from './schema-shape.js';
+import { SqliteDriver } from './sqlite-driver.js';
 import { SqliteSourceProject } from './source-project.js';
 import { SqliteRegistry } from './models.js';
+import { openSqlTargetProject } from './target-project.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
 export const KIND = 'mlflow-sqlite';
+export { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 
-export const MLFLOW_SQLITE_CAPABILITIES: Capabilities = {
-  read: true,
-  write: false,
-  setsStartTime: false,
-  setsEndTime: false,
-  setsStatus: false,
-  setsUser: false,
-  keepsDeletedRuns: false,
-  nativeFilter: false,
-  typedValues: false,
-  nonFinite: 'infinity-clamped',
-  batch: MLFLOW_BATCH_LIMITS,
-  limits: MLFLOW_VALUE_LIMITS,
-  writeConcurrency: 1,
+export const SQLITE_BINDING: Binding = {
+  bool: (value) => (value ? 1 : 0),
+  int: (value) => (typeof value === 'bigint' ? value : Number.isInteger(value) ? BigInt(value) : value),
 };
 
 /** Knobs for tests and benchmarks; the factory uses the defaults. */
@@ -42,35 +40,63 @@ export interface MlflowSqliteSettings {
   busyTimeoutMs?: number;
   /** Directory that relative sqlite:/// paths resolve against. */
   cwd?: string;
+  /** Clock for creation and deletion times. */
+  now?: () => number;
 }
-
-export const READ_ONLY_MESSAGE =
-  'mlflow-sqlite stores are read-only: this tool never writes into an MLflow database it does not run; copy into an mlruns folder or an MLflow server (which can itself use this database) instead';
 
 export class MlflowSqliteStore implements Store {
   readonly kind = KIND;
-  readonly capabilities = MLFLOW_SQLITE_CAPABILITIES;
   readonly identity: string;
+  readonly notes: readonly string[];
+  readonly capabilities: Capabilities;
 
   private constructor(
     readonly displayUri: string,
     private readonly location: SqliteLocation,
     private readonly connection: ReadConnection,
     readonly features: SchemaFeatures,
-    private readonly metricChunk: number,
+    private readonly settings: MlflowSqliteSettings,
+    private readonly writer: SqliteDriver | undefined,
   ) {
     this.identity = `${KIND}:${fs.realpathSync(location.dbPath)}`;
+    this.notes = [shapeNote(displayUri, features, writer ? 'write' : 'read')];
+    this.capabilities = writer ? MLFLOW_SQLITE_TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
   }
 
+  /** Opens to read. */
   static open(uri: string, settings: MlflowSqliteSettings = {}): MlflowSqliteStore {
     const displayUri = uri.trim();
     const location = parseSqliteUri(displayUri, settings.cwd);
     const connection = ReadConnection.open(location.dbPath, displayUri, settings.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     try {
-      const features = readSchemaFeatures(connection);
-      return new MlflowSqliteStore(displayUri, location, connection, features, settings.metricChunk ?? DEFAULT_METRIC_CHUNK);
+      const { catalog, revisions } = sqliteCatalog(connection);
+      return new MlflowSqliteStore(displayUri, location, connection, readShape(catalog, revisions, displayUri), settings, undefined);
     } catch (error) {
       connection.close();
+      throw error;
+    }
+  }
+
+  /** Opens to write (and to read back, for verify): the database must hold MLflow's schema. */
+  static openTarget(uri: string, settings: MlflowSqliteSettings = {}): MlflowSqliteStore {
+    const displayUri = uri.trim();
+    const location = parseSqliteUri(displayUri, settings.cwd);
+    if (!fs.existsSync(location.dbPath)) {
+      throw new UnreachableError(
+        `no MLflow database at ${location.dbPath}: let MLflow create it by starting \`mlflow server --backend-store-uri ${displayUri}\` once, then copy again`,
+      );
+    }
+    const busy = settings.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const connection = ReadConnection.open(location.dbPath, displayUri, busy);
+    let writer: SqliteDriver | undefined;
+    try {
+      const { catalog, revisions } = sqliteCatalog(connection);
+      const features = writeShape(catalog, revisions, displayUri);
+      writer = SqliteDriver.open(location.dbPath, displayUri, busy);
+      return new MlflowSqliteStore(displayUri, location, connection, features, settings, writer);
+    } catch (error) {
+      connection.close();
+      closeQuietly(writer);
       throw error;
     }
   }
@@ -79,17 +105,17 @@ export class MlflowSqliteStore implements Store {
     return rejectMlflowKey(key);
   }
 
+  listProjects(): Promise<ProjectRef[]> {
+    return listProjects(this.connection, this.features);
+  }
+
   async openSource(ref: ProjectRef): Promise<SourceProject> {
-    const experiment = findExperiment(this.connection, this.features, ref);
-    return new SqliteSourceProject(ref, experiment, {
+    const experiment = await findExperiment(this.connection, this.features, ref);
+    return SqliteSourceProject.open(ref, experiment, {
       connection: this.connection,
       features: this.features,
-      artifactContext: {
-        dbDir: path.dirname(this.location.dbPath),
-        artifactsRoot: this.location.artifactsRoot,
-        artifactsRootGiven: this.location.artifactsRootGiven,
-      },
-      metricChunk: this.metricChunk,
+      artifactContext: this.artifactContext(),
+      metricChunk: this.settings.metricChunk ?? DEFAULT_METRIC_CHUNK,
     });
   }
 
@@ -99,11 +125,30 @@ export class MlflowSqliteStore implements Store {
     return new SqliteRegistry(this.connection);
   }
 
-  async openTarget(): Promise<TargetProject | undefined> {
-    throw new UsageError(READ_ONLY_MESSAGE);
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+    if (!this.writer) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
+    return openSqlTargetProject(
+      { driver: this.writer, features: this.features, bind: SQLITE_BINDING, artifactContext: this.artifactContext(), now: this.settings.now ?? Date.now },
+      ref,
+      meta,
+      options.create,
+    );
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     this.connection.close();
   }
+
+  private artifactContext(): ArtifactContext {
+    return {
+      dbDir: path.dirname(this.location.dbPath),
+      artifactsRoot: this.location.artifactsRoot,
+      artifactsRootGiven: this.location.artifactsRootGiven,
+    };
+  }
+}
+
+function closeQuietly(writer: SqliteDriver | undefined): void {
+  void writer?.close();
 }

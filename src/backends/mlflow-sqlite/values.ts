@@ -32,8 +32,9 @@ export function text(value: unknown): string | undefined {
   return String(value);
 }
 
-/** SQLite booleans are 0/1 integers (MLflow declares BOOLEAN with a CHECK (x IN (0, 1))). */
+/** SQLite booleans are 0/1 integers (MLflow declares BOOLEAN with a CHECK (x IN (0, 1))); PostgreSQL's are booleans. */
 export function bool(value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return value !== 0n;
   if (typeof value === 'number') return value !== 0;
   if (typeof value === 'string') return value === '1' || value.toLowerCase() === 'true';

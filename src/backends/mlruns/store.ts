@@ -84,6 +84,12 @@ export class MlrunsStore implements Store {
     );
   }
 
+  async listProjects(): Promise<ProjectRef[]> {
+    if (!(await exists(this.root))) throw new NotFoundError(`no MLflow file store at ${this.root}`);
+    const names = new Set((await listExperiments(this.layout, 'active')).map((record) => record.meta.name));
+    return [...names].sort().map((project) => ({ workspace: DEFAULT_WORKSPACE, project }));
+  }
+
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
     checkWorkspace(ref);
     const createOptions = { now: this.now, newExperimentId: this.makeExperimentId };

@@ -1,0 +1,89 @@
+/**
+ * Group commit, shared by the SQLite and PostgreSQL drivers: the transactions the engine's
+ * workers queue while one commits go in together, each inside its own SAVEPOINT (one failing
+ * rolls back only itself), under one COMMIT. A commit costs fsyncs (SQLite) or a WAL flush
+ * (PostgreSQL), and many small runs would otherwise pay them one by one. A transaction's promise
+ * settles only after the COMMIT that holds it, so what a caller was told is written is durable.
+ */
+import type { SqlExecutor } from './sql-driver.js';
+
+/** At most this many queued transactions share one commit (it stays short). */
+const GROUP_LIMIT = 16;
+
+export interface TransactionControl {
+  /** Runs one control statement: BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT, ROLLBACK. */
+  exec(statement: string): Promise<void>;
+  /** What the queued work writes through. */
+  executor(): Promise<SqlExecutor>;
+  /** The BEGIN statement (SQLite: BEGIN IMMEDIATE, to take the write lock up front). */
+  begin: string;
+}
+
+interface Queued {
+  work: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  private queue: Queued[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly control: TransactionControl) {}
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves once every queued transaction has settled. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        // Let the other workers' transactions arrive before the group is closed.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.commitGroup(this.queue.splice(0, GROUP_LIMIT));
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async commitGroup(group: Queued[]): Promise<void> {
+    const { control } = this;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let began = false;
+    try {
+      const tx = await control.executor();
+      await control.exec(control.begin);
+      began = true;
+      for (const item of group) {
+        await control.exec('SAVEPOINT unit');
+        try {
+          results.push({ ok: true, value: await item.work(tx) });
+          await control.exec('RELEASE SAVEPOINT unit');
+        } catch (error) {
+          await control.exec('ROLLBACK TO SAVEPOINT unit');
+          await control.exec('RELEASE SAVEPOINT unit');
+          results.push({ ok: false, error });
+        }
+      }
+      await control.exec('COMMIT');
+    } catch (error) {
+      if (began) await control.exec('ROLLBACK').catch(() => undefined);
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, index) => {
+      const result = results[index]!;
+      if (result.ok) item.resolve(result.value);
+      else item.reject(result.error);
+    });
+  }
+}

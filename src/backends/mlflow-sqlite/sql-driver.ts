@@ -1,0 +1,33 @@
+/**
+ * What the database writer needs from a connection, so that one writer serves SQLite and
+ * PostgreSQL: queries with `?` placeholders, short transactions, and the dialect's spelling of
+ * the few statements that differ (the "insert, or leave the row alone" of a duplicate).
+ */
+export type Row = Record<string, unknown>;
+
+/** What the reader needs: queries with `?` placeholders, answered in full (no open cursor). */
+export interface SqlReader {
+  /** How the database is named in messages: never holds a credential. */
+  readonly label: string;
+  all(sql: string, ...params: unknown[]): Promise<Row[]>;
+  get(sql: string, ...params: unknown[]): Promise<Row | undefined>;
+}
+
+export interface SqlExecutor {
+  /** Rows of a query. Integers come back as bigint or number; the caller narrows (values.ts). */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a statement; answers the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** How the database is named in messages: never holds a credential. */
+  readonly label: string;
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * Transactions of one driver never interleave (a connection has one at a time).
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

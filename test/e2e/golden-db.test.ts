@@ -1,0 +1,33 @@
+/**
+ * The mlflow.db written by real MLflow 3.11 (with its mlartifacts/) copied through the CLI into
+ * mlruns, every experiment, verified clean; a second copy copies nothing. Its logged models and
+ * registry entries are not copied yet: their links are reported in the report, not a crash.
+ */
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
+import { runCli, tempDir } from '../support/cli-process.js';
+
+describe('the real MLflow 3.11 mlflow.db through the CLI', () => {
+  it('copies each experiment into mlruns, verifies clean, reports the model links, and copies nothing the second time', async () => {
+    const cwd = tempDir('golden-db');
+    cpSync(join(GOLDEN_STORES_DIR, 'sqlite'), join(cwd, 'store'), { recursive: true });
+    const source = `sqlite:///${join(cwd, 'store', 'mlflow.db')}`;
+    for (const [project, runs] of [['fixture', 4], ['second', 1]] as const) {
+      const locations = ['--source-uri', source, '--source-project', `default/${project}`, '--target-uri', join(cwd, 'mlruns'), '--target-project', `default/${project}`];
+      const log = join(cwd, `${project}.log`);
+      const copy = await runCli(['copy', ...locations, '--include-deleted', '--no-progress', '--verify', '--log-file', log], { cwd });
+      expect(copy.stdout, copy.stderr).toContain('Verify clean');
+      expect(copy.code).toBe(0);
+      expect(copy.stdout).toMatch(new RegExp(`Copied ${runs}\\b`));
+      expect(readFileSync(log, 'utf8')).toMatch(/alembic revision 7d34483879f0/);
+      if (project === 'fixture') {
+        const report = readFileSync(join(cwd, `${project}.report.json`), 'utf8');
+        expect(report).toMatch(/logged-model outputs/);
+      }
+      const again = await runCli(['copy', ...locations, '--include-deleted', '--no-progress'], { cwd });
+      expect(again.stdout).toMatch(new RegExp(`Copied 0, skipped ${runs}\\b`));
+    }
+  });
+});
