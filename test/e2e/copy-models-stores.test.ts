@@ -99,11 +99,7 @@ describe('logged models and the registry from the real-MLflow file store', () =>
     expect(report.models.registry[0].versions.map((v: any) => v.outcome)).toEqual(['skipped', 'skipped']);
   });
 
-  // Skipped until the database backend accepts this schema revision: it refuses revision
-  // 7d34483879f0 of the recorded 3.11 build (a version list, which issue 12 replaces by reading the
-  // schema's shape). The model reading itself is tested on this database in
-  // test/unit/mlflow-sqlite-models.test.ts.
-  it.skip('from the real-MLflow database (mlflow.db + mlartifacts) to an mlruns store: models, links and registry verify clean', async () => {
+  it('from the real-MLflow database (mlflow.db + mlartifacts) to an mlruns store: models, links and registry verify clean', async () => {
     const dir = tempDir('e2e-models-sqlite');
     cpSync(join(GOLDEN_STORES_DIR, 'sqlite'), dir, { recursive: true });
     const source = `sqlite:///${join(dir, 'mlflow.db')}`;
