@@ -97,6 +97,7 @@ export class Store {
   private readonly byName = new Map<string, string>();
   private nextExperimentId = 1;
   private lastCreation = 0;
+  private lastRegistryWrite = 0;
 
   constructor(readonly workspacesEnabled: boolean) {
     if (workspacesEnabled)
@@ -116,6 +117,16 @@ export class Store {
 
   now(): number {
     return Date.now();
+  }
+
+  /**
+   * Registry times strictly increase: on a real server every registry write is a database
+   * transaction that takes over a millisecond, so two writes never share a timestamp, and a
+   * "last_updated_timestamp DESC" search lists them in write order (registry-registered-models).
+   */
+  registryNow(): number {
+    this.lastRegistryWrite = Math.max(Date.now(), this.lastRegistryWrite + 1);
+    return this.lastRegistryWrite;
   }
 
   /** Creation times strictly increase, so "creation_time DESC" lists experiments newest first. */

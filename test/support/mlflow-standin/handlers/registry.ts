@@ -43,7 +43,7 @@ function versionOf(f: Fields): number {
 }
 
 function touch(ctx: Ctx, ...items: Array<{ lastUpdatedTs: number }>): void {
-  const now = ctx.state.store.now();
+  const now = ctx.state.store.registryNow();
   for (const i of items) i.lastUpdatedTs = now;
 }
 
@@ -54,7 +54,7 @@ async function createRegisteredModel(ctx: Ctx) {
   const name = f.str('name', true)!;
   const { store } = ctx.state;
   if (store.registry.has(registryKey(ctx.ws, name))) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
-  const now = store.now();
+  const now = store.registryNow();
   const rm: RegisteredModel = {
     workspace: ctx.ws,
     name,
@@ -296,7 +296,7 @@ async function createVersion(ctx: Ctx) {
   if (!/^models:/i.test(source)) storageOf(ctx, source, requestedRun);
   const rm = getRegisteredModel(store, ctx.ws, name);
   const where = storageOf(ctx, source, requestedRun);
-  const now = store.now();
+  const now = store.registryNow();
   const mv: ModelVersion = {
     version: ++rm.lastVersion,
     creationTs: now,
