@@ -2,12 +2,9 @@
  * The JSON report (= the engine's CopyReport) on disk: mode 0600, written atomically (a temporary
  * file in the same folder, then rename) so a reader never sees half a report, and redacted.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { CopyReport } from '../engine/types.js';
 import type { VerifyReport } from '../engine/verify.js';
-import { errorMessage, UsageError } from '../util/errors.js';
+import { writePrivateFile } from '../util/private-file.js';
 import type { Redactor } from '../util/redact.js';
 
 /** Beside the log: the same stem with `.report.json`. */
@@ -21,19 +18,5 @@ export function reportJson(report: CopyReport | VerifyReport, redact: Redactor):
 }
 
 export function writeReportFile(path: string, report: CopyReport | VerifyReport, redact: Redactor): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      writeSync(fd, reportJson(report, redact));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    const code = (error as { code?: string }).code;
-    throw new UsageError(`--report ${path}: cannot write the report (${code ?? errorMessage(error)})`);
-  }
+  writePrivateFile(path, reportJson(report, redact), `--report ${path}`);
 }

@@ -6,13 +6,13 @@
  * Run data is untrusted: the JSON is escaped so no `</script>` or `<!--` can end its element, and
  * the page only ever puts it in the document as text.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redactor } from '../util/redact.js';
-import { errorMessage, UsageError } from '../util/errors.js';
+import { writePrivateFile } from '../util/private-file.js';
 import type { HtmlReportData } from './report-data.js';
 
 /**
@@ -103,19 +103,5 @@ export function renderHtmlReport(data: HtmlReportData, redact: Redactor = (text)
 /** Writes the page like the JSON reports: private (0600), atomically (temp file + rename). */
 export function writeHtmlReport(path: string, data: HtmlReportData, redact: Redactor = (text) => text): void {
   const html = renderHtmlReport(data, redact);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      writeSync(fd, html);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    const code = (error as { code?: string }).code;
-    throw new UsageError(`--html ${path}: cannot write the report (${code ?? errorMessage(error)})`);
-  }
+  writePrivateFile(path, html, `--html ${path}`);
 }
