@@ -30,6 +30,10 @@ describe('mlflow-sqlite schema check by shape', () => {
       experimentCreationTime: true,
       datasets: true,
       inputStep: true,
+      loggedModels: false,
+      registry: false,
+      registryAliases: false,
+      registryWorkspace: false,
     });
     await modern.close();
 

@@ -18,6 +18,7 @@ import { PostgresDriver, type PostgresConnectOptions } from './postgres-driver.j
 import { parsePostgresUri, type PostgresLocation } from './postgres-uri.js';
 import { readShape, shapeNote, writeShape, type Catalog, type SchemaFeatures } from './schema-shape.js';
 import { SqliteSourceProject } from './source-project.js';
+import { SqliteRegistry } from './models.js';
 import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import { openSqlTargetProject } from './target-project.js';
 import { text } from './values.js';
@@ -96,6 +97,12 @@ export class MlflowPostgresStore implements Store {
       artifactContext: this.artifactContext(),
       metricChunk: this.settings.metricChunk ?? DEFAULT_METRIC_CHUNK,
     });
+  }
+
+  /** The model registry's default workspace (models.ts). */
+  async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
+    if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
+    return new SqliteRegistry(this.driver, this.features);
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {

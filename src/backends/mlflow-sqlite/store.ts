@@ -122,7 +122,7 @@ export class MlflowSqliteStore implements Store {
   /** The model registry's default workspace (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
     if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
-    return new SqliteRegistry(this.connection);
+    return new SqliteRegistry(this.connection, this.features);
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
