@@ -14,7 +14,7 @@ import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
-import type { LoggedModelInfo, SourceModel } from '../model-contract.js';
+import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contract.js';
 import { listLoggedModels, SqliteSourceModel } from './models.js';
 
 const RUN_PAGE = 1_000;
@@ -33,7 +33,19 @@ export class SqliteSourceProject implements SourceProject {
     private readonly experiment: ExperimentRow,
     private readonly settings: SourceProjectSettings,
     readonly meta: ProjectMeta,
-  ) {}
+  ) {
+    // MLflow 3 logged models (models.ts), only where the schema has their tables: the engine
+    // asks for these methods, so a 2.x database declares none.
+    if (settings.features.loggedModels) {
+      const models: SourceModels = {
+        listModels: async function* () {
+          yield* await listLoggedModels(settings.connection, settings.features, experiment.id);
+        },
+        openModel: async (info: LoggedModelInfo): Promise<SourceModel> => new SqliteSourceModel(info, settings.connection, settings.artifactContext),
+      };
+      Object.assign(this, models);
+    }
+  }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
     return new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
@@ -68,14 +80,6 @@ export class SqliteSourceProject implements SourceProject {
     );
   }
 
-  /** MLflow 3 logged models (models.ts). */
-  async *listModels(): AsyncIterable<LoggedModelInfo> {
-    yield* await listLoggedModels(this.settings.connection, this.settings.features, this.experiment.id);
-  }
-
-  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
-    return new SqliteSourceModel(info, this.settings.connection, this.settings.artifactContext);
-  }
 }
 
 async function readMeta(experiment: ExperimentRow, connection: SqlReader): Promise<ProjectMeta> {
