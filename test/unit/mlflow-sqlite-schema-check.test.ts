@@ -34,6 +34,7 @@ describe('mlflow-sqlite schema check by shape', () => {
       registry: true,
       registryAliases: true,
       registryWorkspace: true,
+      versionStorageLocation: true,
     });
     await modern.close();
 

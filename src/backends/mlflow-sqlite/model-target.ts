@@ -1,7 +1,8 @@
 /**
  * MLflow 3 logged models written into MLflow's database as SqlAlchemyStore writes them:
  * - create_logged_model: a `logged_models` row (id `m-<uuid4 hex>`, status 1 PENDING, active,
- *   creation and last-update time now, artifact_location `<experiment location>/models/<id>/artifacts`)
+ *   creation and last-update time now, artifact_location `<experiment location>/models/<id>/artifacts`,
+ *   model_type '' when none, as the real MLflow 3.11 server stored it)
  *   with its params and tags in `logged_model_params` / `logged_model_tags` - one transaction, so a
  *   model that exists always names its source (provenance tags);
  * - log_batch with a model id: `logged_model_metrics` rows, values stored like run metrics
@@ -90,7 +91,7 @@ export class SqlTargetModels implements TargetModels {
         `INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms,
            status, lifecycle_stage, model_type, source_run_id, status_message)
          VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, NULL)`,
-        [modelId, experiment, init.name, artifactUri, created, created, STATUS_CODE.PENDING, init.modelType ?? null, init.sourceRunId ?? null],
+        [modelId, experiment, init.name, artifactUri, created, created, STATUS_CODE.PENDING, init.modelType ?? '', init.sourceRunId ?? null],
       );
       for (const param of init.params) {
         await tx.run('INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [

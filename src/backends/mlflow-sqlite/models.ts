@@ -5,7 +5,7 @@
  * tables (older than MLflow 3 / 2.x) simply has no models; which tables there are was judged once,
  * by shape (schema-shape.ts). SQLite and PostgreSQL read alike. Model files resolve like run files
  * (artifact-location.ts). model_versions has no model_id column: it is read from a models:/<id>
- * source. Only the `default` workspace of a database with a workspace column is read.
+ * source. One workspace's registry is read (a database without the workspace column has only `default`).
  */
 import type { Readable } from 'node:stream';
 import type { ReadIssue } from '../contract.js';
@@ -20,7 +20,7 @@ import type {
   SourceRegistry,
 } from '../model-contract.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
-import { NotFoundError } from '../../util/errors.js';
+import { NotFoundError, UsageError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
 import type { SchemaFeatures } from './schema-shape.js';
@@ -135,32 +135,48 @@ export async function readModelLinks(connection: SqlReader, features: SchemaFeat
   };
 }
 
+/** The workspace a registry is opened in: any where the schema has workspaces, else `default` only. */
+export function registryWorkspace(label: string, features: SchemaFeatures, workspace: string): string {
+  if (!features.registryWorkspace && workspace !== 'default') {
+    throw new UsageError(`${label}: its registry tables have no workspace column (older than MLflow 3.10); only the default workspace exists`);
+  }
+  return workspace;
+}
+
 export class SqliteRegistry implements SourceRegistry {
-  private readonly where: string;
+  protected readonly where: string;
 
   constructor(
-    private readonly connection: SqlReader,
-    private readonly features: SchemaFeatures,
+    protected readonly connection: SqlReader,
+    protected readonly features: SchemaFeatures,
+    workspace = 'default',
   ) {
-    this.where = features.registryWorkspace ? "AND workspace = 'default'" : '';
+    this.where = features.registryWorkspace ? `AND workspace = '${workspace.replaceAll("'", "''")}'` : '';
   }
 
   async *listRegisteredModels(): AsyncIterable<RegisteredModelInfo> {
     if (!this.features.registry) return;
-    for (const row of await this.connection.all(`SELECT name, description FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
-      const name = text(row.name) ?? '';
-      const description = text(row.description);
-      const tags = await this.connection.all(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name);
-      const aliases = this.features.registryAliases
-        ? await this.connection.all(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
-        : [];
-      yield {
-        name,
-        ...(description ? { description } : {}),
-        tags: tags.map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
-        aliases: aliases.map((a) => ({ alias: text(a.alias) ?? '', version: String(a.version) })),
-      };
+    for (const row of await this.connection.all(`SELECT name FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
+      const model = await this.getRegisteredModel(text(row.name) ?? '');
+      if (model) yield model;
     }
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModelInfo | undefined> {
+    if (!this.features.registry) return undefined;
+    const row = await this.connection.get(`SELECT name, description FROM registered_models WHERE name = ? ${this.where}`, name);
+    if (!row) return undefined;
+    const description = text(row.description);
+    const tags = await this.connection.all(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name);
+    const aliases = this.features.registryAliases
+      ? await this.connection.all(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
+      : [];
+    return {
+      name,
+      ...(description ? { description } : {}),
+      tags: tags.map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
+      aliases: aliases.map((a) => ({ alias: text(a.alias) ?? '', version: String(a.version) })),
+    };
   }
 
   async listVersions(name: string): Promise<ModelVersionInfo[]> {

@@ -18,7 +18,8 @@ import { PostgresDriver, type PostgresConnectOptions } from './postgres-driver.j
 import { parsePostgresUri, type PostgresLocation } from './postgres-uri.js';
 import { readShape, shapeNote, writeShape, type Catalog, type SchemaFeatures } from './schema-shape.js';
 import { SqliteSourceProject } from './source-project.js';
-import { SqliteRegistry } from './models.js';
+import { registryWorkspace, SqliteRegistry } from './models.js';
+import { SqlTargetRegistry } from './registry-target.js';
 import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import { openSqlTargetProject } from './target-project.js';
 import { text } from './values.js';
@@ -99,10 +100,23 @@ export class MlflowPostgresStore implements Store {
     });
   }
 
-  /** The model registry's default workspace (models.ts). */
+  /** A workspace's model registry (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
-    if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
-    return new SqliteRegistry(this.driver, this.features);
+    return new SqliteRegistry(this.driver, this.features, registryWorkspace(this.displayUri, this.features, workspace));
+  }
+
+  /** The registry written as MLflow writes it (registry-target.ts); the schema must have its tables. */
+  async openTargetRegistry(workspace: string): Promise<SqlTargetRegistry> {
+    if (!this.writable) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
+    if (!this.features.registry) throw new UsageError(`${this.displayUri} has no model registry tables; the registry cannot be written there`);
+    return new SqlTargetRegistry({
+      reader: this.driver,
+      driver: this.driver,
+      features: this.features,
+      bind: POSTGRES_BINDING,
+      now: this.settings.now ?? Date.now,
+      workspace: registryWorkspace(this.displayUri, this.features, workspace),
+    });
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {

@@ -34,6 +34,8 @@ export interface SchemaFeatures {
   registryAliases: boolean;
   /** registered_models.workspace and its sibling tables (3.10+). */
   registryWorkspace: boolean;
+  /** model_versions.storage_location (2.8+). */
+  versionStorageLocation: boolean;
 }
 
 /** What the reader selects; a database without one of these cannot be read. */
@@ -137,6 +139,7 @@ export function readShape(catalog: Catalog, revisions: string[] | undefined, lab
     registry,
     registryAliases: registry && (catalog.get('registered_model_aliases')?.has('alias') ?? false),
     registryWorkspace: registry && registryTables.every((table) => catalog.get(table)!.has('workspace')),
+    versionStorageLocation: registry && catalog.get('model_versions')!.has('storage_location'),
   };
 }
 

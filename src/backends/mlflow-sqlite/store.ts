@@ -21,7 +21,8 @@ import { sqliteCatalog } from './schema-features.js';
 import { readShape, shapeNote, writeShape, type SchemaFeatures } from './schema-shape.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { SqliteSourceProject } from './source-project.js';
-import { SqliteRegistry } from './models.js';
+import { registryWorkspace, SqliteRegistry } from './models.js';
+import { SqlTargetRegistry } from './registry-target.js';
 import { openSqlTargetProject } from './target-project.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
@@ -119,10 +120,23 @@ export class MlflowSqliteStore implements Store {
     });
   }
 
-  /** The model registry's default workspace (models.ts). */
+  /** A workspace's model registry (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
-    if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
-    return new SqliteRegistry(this.connection, this.features);
+    return new SqliteRegistry(this.connection, this.features, registryWorkspace(this.displayUri, this.features, workspace));
+  }
+
+  /** The registry written as MLflow writes it (registry-target.ts); the schema must have its tables. */
+  async openTargetRegistry(workspace: string): Promise<SqlTargetRegistry> {
+    if (!this.writer) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
+    if (!this.features.registry) throw new UsageError(`${this.displayUri} has no model registry tables; the registry cannot be written there`);
+    return new SqlTargetRegistry({
+      reader: this.connection,
+      driver: this.writer,
+      features: this.features,
+      bind: SQLITE_BINDING,
+      now: this.settings.now ?? Date.now,
+      workspace: registryWorkspace(this.displayUri, this.features, workspace),
+    });
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
