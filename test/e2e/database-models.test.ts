@@ -153,4 +153,33 @@ describe('logged models and the registry in MLflow\'s database, through the CLI'
     }
     expect(readFileSync(join(cwd, 'mlruns-back', 'models', 'fixture-model', 'meta.yaml'), 'utf8')).toMatch(/aliases:\n  champion: '1'/);
   });
+
+  it('into a database older than MLflow 3 (2.8 schema): --registry is refused before anything is written; without it the models are reported as not copied', async () => {
+    const cwd = tempDir('db-models-2x');
+    cpSync(join(GOLDEN_STORES_DIR, 'sqlite'), join(cwd, 'source'), { recursive: true });
+    const target = join(cwd, 'mlflow.db');
+    createMlflowDatabase(target, { shape: 'mlflow-2.8' });
+    const locations = ['--source-uri', `sqlite:///${join(cwd, 'source', 'mlflow.db')}`, '--source-project', 'default/fixture', '--target-uri', `sqlite:///${target}`,
+      '--target-project', 'default/fixture', '--include-deleted', '--no-progress'];
+    const refused = await runCli(['copy', ...locations, '--registry'], { cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot hold a model registry');
+    const runs = () => {
+      const db = new Database(target, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(runs()).toBe(0);
+
+    const copy = await runCli(['copy', ...locations, '--json'], { cwd });
+    expect(copy.code, copy.stderr).toBe(0);
+    const report = JSON.parse(copy.stdout);
+    expect(report.summary.copied).toBe(4);
+    expect(report.models.models.map((m: { outcome: string }) => m.outcome)).toEqual(['unsupported', 'unsupported']);
+    expect(report.models.links.length).toBeGreaterThan(0);
+    expect(runs()).toBe(4);
+  });
 });

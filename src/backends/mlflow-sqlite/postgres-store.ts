@@ -47,6 +47,7 @@ export class MlflowPostgresStore implements Store {
   readonly identity: string;
   readonly notes: readonly string[];
   readonly capabilities: Capabilities;
+  readonly openTargetRegistry?: (workspace: string) => Promise<SqlTargetRegistry>;
 
   private constructor(
     private readonly location: PostgresLocation,
@@ -60,6 +61,19 @@ export class MlflowPostgresStore implements Store {
     this.identity = `${POSTGRES_KIND}:${location.host}:${location.port}/${location.database}`;
     this.notes = [shapeNote(location.displayUri, features, writable ? 'write' : 'read'), ...warnings];
     this.capabilities = writable ? TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
+    // The registry is written as MLflow writes it (registry-target.ts), only into a target whose
+    // schema has its tables: without this method --registry is refused before anything is written.
+    if (writable && features.registry) {
+      this.openTargetRegistry = async (workspace: string) =>
+        new SqlTargetRegistry({
+          reader: this.driver,
+          driver: this.driver,
+          features,
+          bind: POSTGRES_BINDING,
+          now: settings.now ?? Date.now,
+          workspace: registryWorkspace(this.displayUri, features, workspace),
+        });
+    }
   }
 
   static async open(uri: string, role: 'source' | 'target', settings: PostgresStoreSettings = {}): Promise<MlflowPostgresStore> {
@@ -103,20 +117,6 @@ export class MlflowPostgresStore implements Store {
   /** A workspace's model registry (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
     return new SqliteRegistry(this.driver, this.features, registryWorkspace(this.displayUri, this.features, workspace));
-  }
-
-  /** The registry written as MLflow writes it (registry-target.ts); the schema must have its tables. */
-  async openTargetRegistry(workspace: string): Promise<SqlTargetRegistry> {
-    if (!this.writable) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
-    if (!this.features.registry) throw new UsageError(`${this.displayUri} has no model registry tables; the registry cannot be written there`);
-    return new SqlTargetRegistry({
-      reader: this.driver,
-      driver: this.driver,
-      features: this.features,
-      bind: POSTGRES_BINDING,
-      now: this.settings.now ?? Date.now,
-      workspace: registryWorkspace(this.displayUri, this.features, workspace),
-    });
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {

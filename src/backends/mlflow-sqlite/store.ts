@@ -50,6 +50,7 @@ export class MlflowSqliteStore implements Store {
   readonly identity: string;
   readonly notes: readonly string[];
   readonly capabilities: Capabilities;
+  readonly openTargetRegistry?: (workspace: string) => Promise<SqlTargetRegistry>;
 
   private constructor(
     readonly displayUri: string,
@@ -62,6 +63,19 @@ export class MlflowSqliteStore implements Store {
     this.identity = `${KIND}:${fs.realpathSync(location.dbPath)}`;
     this.notes = [shapeNote(displayUri, features, writer ? 'write' : 'read')];
     this.capabilities = writer ? MLFLOW_SQLITE_TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
+    // The registry is written as MLflow writes it (registry-target.ts), only into a target whose
+    // schema has its tables: without this method --registry is refused before anything is written.
+    if (writer && features.registry) {
+      this.openTargetRegistry = async (workspace: string) =>
+        new SqlTargetRegistry({
+          reader: this.connection,
+          driver: writer,
+          features,
+          bind: SQLITE_BINDING,
+          now: settings.now ?? Date.now,
+          workspace: registryWorkspace(this.displayUri, features, workspace),
+        });
+    }
   }
 
   /** Opens to read. */
@@ -123,20 +137,6 @@ export class MlflowSqliteStore implements Store {
   /** A workspace's model registry (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
     return new SqliteRegistry(this.connection, this.features, registryWorkspace(this.displayUri, this.features, workspace));
-  }
-
-  /** The registry written as MLflow writes it (registry-target.ts); the schema must have its tables. */
-  async openTargetRegistry(workspace: string): Promise<SqlTargetRegistry> {
-    if (!this.writer) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
-    if (!this.features.registry) throw new UsageError(`${this.displayUri} has no model registry tables; the registry cannot be written there`);
-    return new SqlTargetRegistry({
-      reader: this.connection,
-      driver: this.writer,
-      features: this.features,
-      bind: SQLITE_BINDING,
-      now: this.settings.now ?? Date.now,
-      workspace: registryWorkspace(this.displayUri, this.features, workspace),
-    });
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
