@@ -1,5 +1,5 @@
 /**
- * MLflow 3 logged models, run<->model links and the model registry read from `mlflow.db`
+ * MLflow 3 logged models, run<->model links and the model registry read from MLflow's database
  * (tables logged_models, logged_model_params/_tags/_metrics, inputs, registered_models,
  * registered_model_tags/_aliases, model_versions, model_version_tags). A database without these
  * tables (older than MLflow 3 / 2.x) simply has no models; which tables there are was judged once,
@@ -76,7 +76,8 @@ export class SqliteSourceModel implements SourceModel {
   }
 
   private async keyValues(table: string, key: string, value: string): Promise<KeyValue[]> {
-    return (await this.connection.all(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId)).map((row) => ({ key: text(row.k) ?? '', value: text(row.v) ?? '' }));
+    const rows = await this.connection.all(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId);
+    return rows.map((row) => ({ key: text(row.k) ?? '', value: text(row.v) ?? '' }));
   }
 
   async params(): Promise<KeyValue[]> {
@@ -93,19 +94,19 @@ export class SqliteSourceModel implements SourceModel {
       this.info.modelId,
     );
     return rows.map((row) => {
-        const runId = text(row.run_id);
-        const datasetName = text(row.dataset_name);
-        const datasetDigest = text(row.dataset_digest);
-        return {
-          key: text(row.metric_name) ?? '',
-          value: num(row.metric_value) ?? Number.NaN,
-          timestamp: num(row.metric_timestamp_ms) ?? 0,
-          step: int64(row.metric_step) ?? 0,
-          ...(runId ? { runId } : {}),
-          ...(datasetName ? { datasetName } : {}),
-          ...(datasetDigest ? { datasetDigest } : {}),
-        };
-      });
+      const runId = text(row.run_id);
+      const datasetName = text(row.dataset_name);
+      const datasetDigest = text(row.dataset_digest);
+      return {
+        key: text(row.metric_name) ?? '',
+        value: num(row.metric_value) ?? Number.NaN,
+        timestamp: num(row.metric_timestamp_ms) ?? 0,
+        step: int64(row.metric_step) ?? 0,
+        ...(runId ? { runId } : {}),
+        ...(datasetName ? { datasetName } : {}),
+        ...(datasetDigest ? { datasetDigest } : {}),
+      };
+    });
   }
 
   async *files(): AsyncIterable<FileEntry> {
@@ -144,11 +145,11 @@ export function registryWorkspace(label: string, features: SchemaFeatures, works
 }
 
 export class SqliteRegistry implements SourceRegistry {
-  protected readonly where: string;
+  private readonly where: string;
 
   constructor(
-    protected readonly connection: SqlReader,
-    protected readonly features: SchemaFeatures,
+    private readonly connection: SqlReader,
+    private readonly features: SchemaFeatures,
     workspace = 'default',
   ) {
     this.where = features.registryWorkspace ? `AND workspace = '${workspace.replaceAll("'", "''")}'` : '';

@@ -3,7 +3,7 @@
  * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
  * stays open between pages.
  */
-import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
 import { NotFoundError } from '../../util/errors.js';
@@ -79,7 +79,6 @@ export class SqliteSourceProject implements SourceProject {
       issues,
     );
   }
-
 }
 
 async function readMeta(experiment: ExperimentRow, connection: SqlReader): Promise<ProjectMeta> {
