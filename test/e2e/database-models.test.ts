@@ -4,9 +4,11 @@
  *   table by table, the model, link and registry rows real MLflow wrote (ids, times and
  *   provenance aside); the model files land under mlartifacts/<exp>/models/<id>/artifacts;
  * - the real-MLflow mlruns store goes mlruns -> SQLite -> PostgreSQL -> mlruns with --registry,
- *   every hop `verify --registry` clean and a second copy of every hop copying nothing.
+ *   every hop `verify --registry` clean and a second copy of every hop copying nothing;
+ * - a 2.x schema refuses --registry before writing and reports the models as not copied;
+ * - a partial model copy (no marker) is removed for good and copied again.
  */
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,5 +183,37 @@ describe('logged models and the registry in MLflow\'s database, through the CLI'
     expect(report.models.models.map((m: { outcome: string }) => m.outcome)).toEqual(['unsupported', 'unsupported']);
     expect(report.models.links.length).toBeGreaterThan(0);
     expect(runs()).toBe(4);
+  });
+
+  it('redo a partial model copy (no completion marker): its rows, links and files are removed and the model copied once more', async () => {
+    const cwd = tempDir('db-models-partial');
+    cpSync(join(GOLDEN_STORES_DIR, 'sqlite'), join(cwd, 'source'), { recursive: true });
+    mkdirSync(join(cwd, 'target'));
+    const target = join(cwd, 'target', 'mlflow.db');
+    createMlflowDatabase(target);
+    const locations = ['--source-uri', `sqlite:///${join(cwd, 'source', 'mlflow.db')}`, '--source-project', 'default/fixture', '--target-uri', `sqlite:///${target}`,
+      '--target-project', 'default/fixture', '--include-deleted', '--registry'];
+    // The first copy is killed, as it were, before model-v2's marker (so before the registry,
+    // which comes after the models): the marker goes, the rows, links and files stay.
+    expect((await runCli(['copy', ...locations.slice(0, -1), '--no-progress'], { cwd })).code).toBe(0);
+    const db = new Database(target);
+    const partial = db.prepare("SELECT model_id, experiment_id FROM logged_models WHERE name = 'model-v2'").get() as Row;
+    db.prepare("DELETE FROM logged_model_tags WHERE model_id = ? AND tag_key = 'runs_migrator.completed'").run(partial.model_id);
+    db.close();
+    const partialDir = join(cwd, 'target', 'mlartifacts', String(partial.experiment_id), 'models', String(partial.model_id));
+
+    const again = await runCli(['copy', ...locations, '--no-progress', '--json'], { cwd });
+    expect(again.code, again.stderr).toBe(0);
+    const report = JSON.parse(again.stdout);
+    expect(report.models.summary).toMatchObject({ copied: 1, skipped: 1, failed: 0 });
+    expect(report.models.models.find((m: { name: string }) => m.name === 'model-v2').discarded).toEqual([partial.model_id]);
+    const check = new Database(target, { readonly: true });
+    const counts = check.prepare("SELECT (SELECT COUNT(*) FROM logged_models) AS models, (SELECT COUNT(*) FROM logged_model_tags WHERE model_id = ?) AS tags, (SELECT COUNT(*) FROM inputs WHERE destination_id = ?) AS links").get(partial.model_id, partial.model_id) as Row;
+    check.close();
+    expect(counts).toEqual({ models: 2, tags: 0, links: 0 });
+    expect(existsSync(partialDir)).toBe(false);
+    const verify = await runCli(['verify', ...locations], { cwd });
+    expect(verify.stdout).toContain('Models clean: 2/2 logged model(s) ok, 1/1 linked run(s) ok, 1/1 registered model(s) ok');
+    expect(verify.code).toBe(0);
   });
 });
