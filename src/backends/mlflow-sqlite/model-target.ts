@@ -156,8 +156,20 @@ export class SqlTargetModel implements TargetModel {
   async logMetrics(metrics: ModelMetric[]): Promise<void> {
     const { bind } = this.settings;
     const experiment = bind.int(BigInt(this.settings.experimentId));
+    // The primary key is (model, name, timestamp, step, run): MLflow refuses a second value there
+    // (IntegrityError), so two values for one key fail the model rather than one being dropped.
+    const seen = new Map<string, number>();
     for (const metric of metrics) {
       if (!metric.runId) throw new UsageError(`model metric ${metric.key} names no run; MLflow's database keeps a logged model's metrics by the run that logged them`);
+      const key = JSON.stringify([metric.key, metric.timestamp, String(metric.step), metric.runId]);
+      const value = storedPoint({ value: metric.value, timestamp: metric.timestamp, step: metric.step }).value;
+      const before = seen.get(key);
+      if (before !== undefined && before !== value) {
+        throw new UsageError(
+          `model metric ${metric.key} has two values (${before}, ${value}) at timestamp ${metric.timestamp}, step ${metric.step} of run ${metric.runId}; MLflow's database keeps one`,
+        );
+      }
+      seen.set(key, value);
     }
     await this.settings.driver.transaction(async (tx: SqlExecutor) => {
       for (let start = 0; start < metrics.length; start += METRIC_ROWS_PER_INSERT) {
