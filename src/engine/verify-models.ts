@@ -348,7 +348,7 @@ async function verifyRegistry(
         const wantModel = v.modelId ? modelTargetId.get(v.modelId) : undefined;
         if (wantModel && wantModel !== c.modelId) d.push(`version ${v.version} model: expected ${wantModel}, copy ${show(c.modelId)}`);
         const ct = new Map(c.tags.map((t) => [t.key, t.value]));
-        for (const t of v.tags) if (!t.key.startsWith('old_sys/') && ct.get(t.key) !== t.value) d.push(`version ${v.version} tag ${t.key}: source ${show(t.value)}, copy ${show(ct.get(t.key))}`);
+        for (const t of v.tags) if (!t.key.startsWith('old_sys/') && !MODEL_PROVENANCE_KEYS.has(t.key) && ct.get(t.key) !== t.value) d.push(`version ${v.version} tag ${t.key}: source ${show(t.value)}, copy ${show(ct.get(t.key))}`);
       }
       const copyAliases = new Map(copy.aliases.map((a) => [a.alias, a.version]));
       for (const a of rm.aliases) {

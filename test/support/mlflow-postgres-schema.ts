@@ -4,11 +4,12 @@
  * (mlflow/mlflow tests/db/schemas/postgresql.sql: types, constraint names, the experiments id
  * sequence, BOOLEAN is_nan, DOUBLE PRECISION values), the indexes its migrations add (as in
  * mlflow-sqlite-schema.ts), alembic_version stamped with the 3.11 head, the workspaces catalog
- * with its 'default' row, and MLflow's `Default` experiment 0. Registry, trace, gateway and job
- * tables are left out, as in the SQLite helper.
+ * with its 'default' row, and MLflow's `Default` experiment 0; the logged-model and registry
+ * tables of mlflow-model-tables.ts. Trace, gateway and job tables are left out, as in the SQLite helper.
  */
 import type pg from 'pg';
 import { SHAPE_REVISION } from './mlflow-sqlite-schema.js';
+import { POSTGRES_MODEL_DDL } from './mlflow-model-tables.js';
 
 const LIFECYCLE = "CHECK (lifecycle_stage::text = ANY (ARRAY['active'::character varying, 'deleted'::character varying]::text[]))";
 
@@ -137,6 +138,7 @@ CREATE TABLE input_tags (
 	value VARCHAR(500) NOT NULL,
 	CONSTRAINT input_tags_pk PRIMARY KEY (input_uuid, name)
 );
+${POSTGRES_MODEL_DDL}
 INSERT INTO alembic_version VALUES ('${SHAPE_REVISION['mlflow-3.11']}');
 INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
   VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', 0, 0);

@@ -2,7 +2,8 @@
  * SQLite files shaped like the ones MLflow creates, for the mlflow-sqlite backend's tests.
  *
  * Where the DDL comes from (only the tracking tables the reader touches, plus alembic_version and
- * the workspaces catalog; registry, trace, gateway and job tables are left out):
+ * the workspaces catalog; trace, gateway and job tables are left out; the 3.11 shape has the
+ * logged-model and registry tables of mlflow-model-tables.ts, the 2.8 one neither):
  * - the statements as SQLite stores them after MLflow's batch migrations: a public `sqlite3 .dump`
  *   of a real mlflow.db at revision da6fb0208061 (MLflow 3.12+) for runs, metrics, latest_metrics,
  *   params, experiments, experiment_tags, inputs, input_tags and workspaces - including the
@@ -20,6 +21,7 @@
  * acf3f17fdcc7: no workspace column, no inputs.step, tags.value 5000, names unique alone).
  */
 import Database from 'better-sqlite3';
+import { SQLITE_MODEL_DDL } from './mlflow-model-tables.js';
 
 export type MlflowSchemaShape = 'mlflow-3.11' | 'mlflow-2.8';
 
@@ -191,6 +193,7 @@ export function mlflowSchemaDdl(shape: MlflowSchemaShape): string {
     TRACKING(modern ? 8000 : 5000),
     modern ? INPUTS_3 : INPUTS_2,
     INPUT_INDEXES,
+    modern ? SQLITE_MODEL_DDL : '',
     `INSERT INTO alembic_version VALUES('${SHAPE_REVISION[shape]}');`,
   ].join('\n');
 }

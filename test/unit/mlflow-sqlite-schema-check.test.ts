@@ -30,13 +30,18 @@ describe('mlflow-sqlite schema check by shape', () => {
       experimentCreationTime: true,
       datasets: true,
       inputStep: true,
+      loggedModels: true,
+      registry: true,
+      registryAliases: true,
+      registryWorkspace: true,
+      versionStorageLocation: true,
     });
     await modern.close();
 
     fs.rmSync(dbPath);
     createMlflowDatabase(dbPath, { shape: 'mlflow-2.8' });
     const older = MlflowSqliteStore.open(uri());
-    expect(older.features).toMatchObject({ revision: 'acf3f17fdcc7', workspaces: false, workspaceCatalog: false, inputStep: false });
+    expect(older.features).toMatchObject({ revision: 'acf3f17fdcc7', workspaces: false, workspaceCatalog: false, inputStep: false, loggedModels: false });
     await older.close();
   });
 

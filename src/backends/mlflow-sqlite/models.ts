@@ -1,10 +1,11 @@
 /**
- * MLflow 3 logged models, run<->model links and the model registry read from `mlflow.db`
+ * MLflow 3 logged models, run<->model links and the model registry read from MLflow's database
  * (tables logged_models, logged_model_params/_tags/_metrics, inputs, registered_models,
  * registered_model_tags/_aliases, model_versions, model_version_tags). A database without these
- * tables (older than MLflow 3 / 2.x) simply has no models. Model files resolve like run files
+ * tables (older than MLflow 3 / 2.x) simply has no models; which tables there are was judged once,
+ * by shape (schema-shape.ts). SQLite and PostgreSQL read alike. Model files resolve like run files
  * (artifact-location.ts). model_versions has no model_id column: it is read from a models:/<id>
- * source. Only the `default` workspace of a database with a workspace column is read.
+ * source. One workspace's registry is read (a database without the workspace column has only `default`).
  */
 import type { Readable } from 'node:stream';
 import type { ReadIssue } from '../contract.js';
@@ -19,33 +20,16 @@ import type {
   SourceRegistry,
 } from '../model-contract.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
-import { NotFoundError } from '../../util/errors.js';
+import { NotFoundError, UsageError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
-import type { ReadConnection } from './connection.js';
+import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlReader } from './sql-driver.js';
 import { int64, num, text } from './values.js';
 
 const STATUS: Record<string, LoggedModelStatus> = { '1': 'PENDING', '2': 'READY', '3': 'FAILED' };
 
 type Row = Record<string, unknown>;
-
-/**
- * The SQLite reader behind a connection, or undefined for PostgreSQL: models are read through
- * SQLite's synchronous reader only (duck-typed, so the PostgreSQL backend never loads SQLite's
- * native module).
- */
-export function sqliteReader(connection: SqlReader): ReadConnection | undefined {
-  return typeof (connection as Partial<ReadConnection>).allSync === 'function' ? (connection as ReadConnection) : undefined;
-}
-
-export function hasTable(connection: ReadConnection, table: string): boolean {
-  return connection.allSync("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", table).length > 0;
-}
-
-function hasColumn(connection: ReadConnection, table: string, column: string): boolean {
-  return connection.allSync(`PRAGMA table_info(${table})`).some((row) => text(row.name) === column);
-}
 
 function modelInfo(row: Row): LoggedModelInfo {
   const modelType = text(row.model_type);
@@ -67,14 +51,14 @@ function modelInfo(row: Row): LoggedModelInfo {
 }
 
 /** The experiment's logged models that are not deleted. */
-export function listLoggedModels(connection: ReadConnection, experimentId: string): LoggedModelInfo[] {
-  if (!hasTable(connection, 'logged_models')) return [];
-  return connection
-    .allSync(
+export async function listLoggedModels(connection: SqlReader, features: SchemaFeatures, experimentId: string): Promise<LoggedModelInfo[]> {
+  if (!features.loggedModels) return [];
+  return (
+    await connection.all(
       `SELECT * FROM logged_models WHERE experiment_id = ? AND (lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted') ORDER BY creation_timestamp_ms, model_id`,
       BigInt(experimentId),
     )
-    .map(modelInfo);
+  ).map(modelInfo);
 }
 
 export class SqliteSourceModel implements SourceModel {
@@ -83,7 +67,7 @@ export class SqliteSourceModel implements SourceModel {
 
   constructor(
     readonly info: LoggedModelInfo,
-    private readonly connection: ReadConnection,
+    private readonly connection: SqlReader,
     artifacts: ArtifactContext,
   ) {
     const location = resolveArtifactLocation(info.artifactUri, artifacts);
@@ -91,10 +75,9 @@ export class SqliteSourceModel implements SourceModel {
     else this.issues.push({ field: 'files', reason: location.reason });
   }
 
-  private keyValues(table: string, key: string, value: string): KeyValue[] {
-    return this.connection
-      .allSync(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId)
-      .map((row) => ({ key: text(row.k) ?? '', value: text(row.v) ?? '' }));
+  private async keyValues(table: string, key: string, value: string): Promise<KeyValue[]> {
+    const rows = await this.connection.all(`SELECT ${key} AS k, ${value} AS v FROM ${table} WHERE model_id = ? ORDER BY ${key}`, this.info.modelId);
+    return rows.map((row) => ({ key: text(row.k) ?? '', value: text(row.v) ?? '' }));
   }
 
   async params(): Promise<KeyValue[]> {
@@ -106,22 +89,24 @@ export class SqliteSourceModel implements SourceModel {
   }
 
   async metrics(): Promise<ModelMetric[]> {
-    return this.connection
-      .allSync('SELECT * FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_timestamp_ms, metric_step, metric_name', this.info.modelId)
-      .map((row) => {
-        const runId = text(row.run_id);
-        const datasetName = text(row.dataset_name);
-        const datasetDigest = text(row.dataset_digest);
-        return {
-          key: text(row.metric_name) ?? '',
-          value: num(row.metric_value) ?? Number.NaN,
-          timestamp: num(row.metric_timestamp_ms) ?? 0,
-          step: int64(row.metric_step) ?? 0,
-          ...(runId ? { runId } : {}),
-          ...(datasetName ? { datasetName } : {}),
-          ...(datasetDigest ? { datasetDigest } : {}),
-        };
-      });
+    const rows = await this.connection.all(
+      'SELECT * FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_timestamp_ms, metric_step, metric_name, run_id',
+      this.info.modelId,
+    );
+    return rows.map((row) => {
+      const runId = text(row.run_id);
+      const datasetName = text(row.dataset_name);
+      const datasetDigest = text(row.dataset_digest);
+      return {
+        key: text(row.metric_name) ?? '',
+        value: num(row.metric_value) ?? Number.NaN,
+        timestamp: num(row.metric_timestamp_ms) ?? 0,
+        step: int64(row.metric_step) ?? 0,
+        ...(runId ? { runId } : {}),
+        ...(datasetName ? { datasetName } : {}),
+        ...(datasetDigest ? { datasetDigest } : {}),
+      };
+    });
   }
 
   async *files(): AsyncIterable<FileEntry> {
@@ -139,8 +124,9 @@ export class SqliteSourceModel implements SourceModel {
 }
 
 /** Run edges of the inputs table: RUN_OUTPUT -> MODEL_OUTPUT (with step), RUN_INPUT -> MODEL_INPUT. */
-export function readModelLinks(connection: ReadConnection, runId: string): ModelLinks {
-  const rows = connection.allSync(
+export async function readModelLinks(connection: SqlReader, features: SchemaFeatures, runId: string): Promise<ModelLinks> {
+  if (!features.loggedModels) return { outputs: [], inputs: [] };
+  const rows = await connection.all(
     "SELECT source_type, destination_id, step FROM inputs WHERE source_id = ? AND source_type IN ('RUN_OUTPUT', 'RUN_INPUT') ORDER BY destination_id",
     runId,
   );
@@ -150,55 +136,80 @@ export function readModelLinks(connection: ReadConnection, runId: string): Model
   };
 }
 
+/** The workspace a registry is opened in: any where the schema has workspaces, else `default` only. */
+export function registryWorkspace(label: string, features: SchemaFeatures, workspace: string): string {
+  if (!features.registryWorkspace && workspace !== 'default') {
+    throw new UsageError(`${label}: its registry tables have no workspace column (older than MLflow 3.10); only the default workspace exists`);
+  }
+  return workspace;
+}
+
 export class SqliteRegistry implements SourceRegistry {
   private readonly where: string;
 
-  constructor(private readonly connection: ReadConnection) {
-    this.where = hasTable(connection, 'registered_models') && hasColumn(connection, 'registered_models', 'workspace') ? "AND workspace = 'default'" : '';
+  constructor(
+    private readonly connection: SqlReader,
+    private readonly features: SchemaFeatures,
+    workspace = 'default',
+  ) {
+    this.where = features.registryWorkspace ? `AND workspace = '${workspace.replaceAll("'", "''")}'` : '';
   }
 
   async *listRegisteredModels(): AsyncIterable<RegisteredModelInfo> {
-    if (!hasTable(this.connection, 'registered_models')) return;
-    for (const row of this.connection.allSync(`SELECT * FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
-      const name = text(row.name) ?? '';
-      const description = text(row.description);
-      yield {
-        name,
-        ...(description ? { description } : {}),
-        tags: this.connection
-          .allSync(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name)
-          .map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
-        aliases: hasTable(this.connection, 'registered_model_aliases')
-          ? this.connection
-              .allSync(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
-              .map((a) => ({ alias: text(a.alias) ?? '', version: String(a.version) }))
-          : [],
-      };
+    if (!this.features.registry) return;
+    for (const row of await this.connection.all(`SELECT name FROM registered_models WHERE 1 = 1 ${this.where} ORDER BY name`)) {
+      const model = await this.getRegisteredModel(text(row.name) ?? '');
+      if (model) yield model;
     }
   }
 
+  async getRegisteredModel(name: string): Promise<RegisteredModelInfo | undefined> {
+    if (!this.features.registry) return undefined;
+    const row = await this.connection.get(`SELECT name, description FROM registered_models WHERE name = ? ${this.where}`, name);
+    if (!row) return undefined;
+    const description = text(row.description);
+    const tags = await this.connection.all(`SELECT key, value FROM registered_model_tags WHERE name = ? ${this.where} ORDER BY key`, name);
+    const aliases = this.features.registryAliases
+      ? await this.connection.all(`SELECT alias, version FROM registered_model_aliases WHERE name = ? ${this.where} ORDER BY alias`, name)
+      : [];
+    return {
+      name,
+      ...(description ? { description } : {}),
+      tags: tags.map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
+      aliases: aliases.map((a) => ({ alias: text(a.alias) ?? '', version: String(a.version) })),
+    };
+  }
+
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
-    return this.connection
-      .allSync(`SELECT * FROM model_versions WHERE name = ? AND current_stage <> 'Deleted_Internal' ${this.where} ORDER BY version`, name)
-      .map((row) => {
-        const version = String(row.version);
-        const source = text(row.source) ?? '';
-        const runId = text(row.run_id);
-        const description = text(row.description);
-        const modelId = /^models:\/(m-[^/]+)$/.exec(source)?.[1];
-        return {
-          name,
-          version,
-          ...(description ? { description } : {}),
-          tags: this.connection
-            .allSync(`SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ${this.where} ORDER BY key`, name, BigInt(version))
-            .map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
-          stage: text(row.current_stage) ?? 'None',
-          status: text(row.status) ?? 'READY',
-          source,
-          ...(runId ? { runId } : {}),
-          ...(modelId ? { modelId } : {}),
-        };
+    if (!this.features.registry) return [];
+    const rows = await this.connection.all(
+      `SELECT * FROM model_versions WHERE name = ? AND (current_stage IS NULL OR current_stage <> 'Deleted_Internal') ${this.where} ORDER BY version`,
+      name,
+    );
+    const versions: ModelVersionInfo[] = [];
+    for (const row of rows) {
+      const version = String(row.version);
+      const source = text(row.source) ?? '';
+      const runId = text(row.run_id);
+      const description = text(row.description);
+      const modelId = /^models:\/(m-[^/]+)$/.exec(source)?.[1];
+      const tags = await this.connection.all(
+        `SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ${this.where} ORDER BY key`,
+        name,
+        Number(version),
+      );
+      versions.push({
+        name,
+        version,
+        ...(description ? { description } : {}),
+        tags: tags.map((t) => ({ key: text(t.key) ?? '', value: text(t.value) ?? '' })),
+        stage: text(row.current_stage) ?? 'None',
+        status: text(row.status) ?? 'READY',
+        source,
+        ...(runId ? { runId } : {}),
+        ...(modelId ? { modelId } : {}),
       });
+    }
+    return versions;
   }
 }

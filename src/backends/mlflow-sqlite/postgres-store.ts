@@ -18,6 +18,8 @@ import { PostgresDriver, type PostgresConnectOptions } from './postgres-driver.j
 import { parsePostgresUri, type PostgresLocation } from './postgres-uri.js';
 import { readShape, shapeNote, writeShape, type Catalog, type SchemaFeatures } from './schema-shape.js';
 import { SqliteSourceProject } from './source-project.js';
+import { registryWorkspace, SqliteRegistry } from './models.js';
+import { SqlTargetRegistry } from './registry-target.js';
 import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import { openSqlTargetProject } from './target-project.js';
 import { text } from './values.js';
@@ -45,6 +47,7 @@ export class MlflowPostgresStore implements Store {
   readonly identity: string;
   readonly notes: readonly string[];
   readonly capabilities: Capabilities;
+  readonly openTargetRegistry?: (workspace: string) => Promise<SqlTargetRegistry>;
 
   private constructor(
     private readonly location: PostgresLocation,
@@ -58,6 +61,19 @@ export class MlflowPostgresStore implements Store {
     this.identity = `${POSTGRES_KIND}:${location.host}:${location.port}/${location.database}`;
     this.notes = [shapeNote(location.displayUri, features, writable ? 'write' : 'read'), ...warnings];
     this.capabilities = writable ? TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
+    // The registry is written as MLflow writes it (registry-target.ts), only into a target whose
+    // schema has its tables: without this method --registry is refused before anything is written.
+    if (writable && features.registry) {
+      this.openTargetRegistry = async (workspace: string) =>
+        new SqlTargetRegistry({
+          reader: this.driver,
+          driver: this.driver,
+          features,
+          bind: POSTGRES_BINDING,
+          now: settings.now ?? Date.now,
+          workspace: registryWorkspace(this.displayUri, features, workspace),
+        });
+    }
   }
 
   static async open(uri: string, role: 'source' | 'target', settings: PostgresStoreSettings = {}): Promise<MlflowPostgresStore> {
@@ -96,6 +112,11 @@ export class MlflowPostgresStore implements Store {
       artifactContext: this.artifactContext(),
       metricChunk: this.settings.metricChunk ?? DEFAULT_METRIC_CHUNK,
     });
+  }
+
+  /** A workspace's model registry (models.ts). */
+  async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
+    return new SqliteRegistry(this.driver, this.features, registryWorkspace(this.displayUri, this.features, workspace));
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {

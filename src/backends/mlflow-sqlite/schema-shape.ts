@@ -26,6 +26,16 @@ export interface SchemaFeatures {
   datasets: boolean;
   /** inputs.step (3.0+). */
   inputStep: boolean;
+  /** The logged-model tables with the columns in LOGGED_MODEL_COLUMNS (3.0+), and inputs.step for run links. */
+  loggedModels: boolean;
+  /** The registry tables with the columns in REGISTRY_COLUMNS. */
+  registry: boolean;
+  /** registered_model_aliases (2.3+). */
+  registryAliases: boolean;
+  /** registered_models.workspace and its sibling tables (3.10+). */
+  registryWorkspace: boolean;
+  /** model_versions.storage_location (2.8+). */
+  versionStorageLocation: boolean;
 }
 
 /** What the reader selects; a database without one of these cannot be read. */
@@ -55,6 +65,28 @@ export const WRITE_COLUMNS: Record<string, readonly string[]> = {
   runs: [...READ_COLUMNS.runs!, 'source_type', 'source_name', 'entry_point_name', 'source_version', 'deleted_time'],
   latest_metrics: ['key', 'value', 'timestamp', 'step', 'is_nan', 'run_uuid'],
   ...DATASET_COLUMNS,
+};
+
+/** MLflow 3 logged models (dbmodels SqlLoggedModel*): read and written only when all are there. */
+export const LOGGED_MODEL_COLUMNS: Record<string, readonly string[]> = {
+  logged_models: [
+    'model_id', 'experiment_id', 'name', 'artifact_location', 'creation_timestamp_ms', 'last_updated_timestamp_ms',
+    'status', 'lifecycle_stage', 'model_type', 'source_run_id', 'status_message',
+  ],
+  logged_model_params: ['model_id', 'experiment_id', 'param_key', 'param_value'],
+  logged_model_tags: ['model_id', 'experiment_id', 'tag_key', 'tag_value'],
+  logged_model_metrics: [
+    'model_id', 'metric_name', 'metric_timestamp_ms', 'metric_step', 'metric_value', 'experiment_id', 'run_id',
+    'dataset_uuid', 'dataset_name', 'dataset_digest',
+  ],
+};
+
+/** The model registry (SqlRegisteredModel, SqlModelVersion and their tags). */
+export const REGISTRY_COLUMNS: Record<string, readonly string[]> = {
+  registered_models: ['name', 'creation_time', 'last_updated_time', 'description'],
+  registered_model_tags: ['key', 'value', 'name'],
+  model_versions: ['name', 'version', 'creation_time', 'last_updated_time', 'description', 'user_id', 'current_stage', 'source', 'run_id', 'status', 'status_message', 'run_link'],
+  model_version_tags: ['key', 'value', 'name', 'version'],
 };
 
 /** Missing tables and columns of `wanted` in `catalog`, as "table" or "table.column". */
@@ -93,13 +125,21 @@ export function readShape(catalog: Catalog, revisions: string[] | undefined, lab
     }
   }
   const datasets = datasetTables.length === Object.keys(DATASET_COLUMNS).length;
+  const inputStep = datasets && catalog.get('inputs')!.has('step');
+  const registry = missingFrom(catalog, REGISTRY_COLUMNS).length === 0;
+  const registryTables = [...Object.keys(REGISTRY_COLUMNS), 'registered_model_aliases'].filter((table) => catalog.has(table));
   return {
     revision,
     workspaces: catalog.get('experiments')!.has('workspace'),
     workspaceCatalog: catalog.has('workspaces'),
     experimentCreationTime: catalog.get('experiments')!.has('creation_time'),
     datasets,
-    inputStep: datasets && catalog.get('inputs')!.has('step'),
+    inputStep,
+    loggedModels: inputStep && missingFrom(catalog, LOGGED_MODEL_COLUMNS).length === 0,
+    registry,
+    registryAliases: registry && (catalog.get('registered_model_aliases')?.has('alias') ?? false),
+    registryWorkspace: registry && registryTables.every((table) => catalog.get(table)!.has('workspace')),
+    versionStorageLocation: registry && catalog.get('model_versions')!.has('storage_location'),
   };
 }
 
@@ -108,6 +148,8 @@ export function shapeNote(label: string, features: SchemaFeatures, role: 'read' 
   const optional = [
     features.workspaces ? 'workspaces' : 'no workspaces',
     features.datasets ? (features.inputStep ? 'dataset inputs with steps' : 'dataset inputs') : 'no dataset inputs',
+    features.loggedModels ? 'logged models' : 'no logged models',
+    features.registry ? 'model registry' : 'no model registry',
   ].join(', ');
   return `${label}: MLflow schema at alembic revision ${describeRevision(features.revision)}; its tables and columns fit this ${role === 'read' ? 'reader' : 'writer'} (${optional})`;
 }

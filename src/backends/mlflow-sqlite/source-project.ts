@@ -3,10 +3,10 @@
  * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
  * stays open between pages.
  */
-import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
+import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
-import { NotFoundError, UsageError } from '../../util/errors.js';
+import { NotFoundError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
 import type { SqlReader } from './sql-driver.js';
 import type { ExperimentRow } from './experiment-lookup.js';
@@ -14,20 +14,10 @@ import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
-import type { LoggedModelInfo, SourceModel } from '../model-contract.js';
-import { listLoggedModels, SqliteSourceModel, sqliteReader } from './models.js';
+import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contract.js';
+import { listLoggedModels, SqliteSourceModel } from './models.js';
 
 const RUN_PAGE = 1_000;
-const MODELS_NOT_READ = 'logged models and their run links are read from SQLite only, not yet from PostgreSQL; not copied';
-
-/** Whether the experiment has logged models (a schema without the table has none). */
-async function hasLoggedModels(connection: SqlReader, experimentId: string): Promise<boolean> {
-  try {
-    return (await connection.get('SELECT model_id FROM logged_models WHERE experiment_id = ? LIMIT 1', BigInt(experimentId))) !== undefined;
-  } catch {
-    return false;
-  }
-}
 const DESCRIPTION_TAG = 'mlflow.note.content';
 
 export interface SourceProjectSettings {
@@ -43,17 +33,22 @@ export class SqliteSourceProject implements SourceProject {
     private readonly experiment: ExperimentRow,
     private readonly settings: SourceProjectSettings,
     readonly meta: ProjectMeta,
-  ) {}
-
-  /** What the listing leaves out: a PostgreSQL source's logged models and registry (not read yet). */
-  readonly issues: ReadIssue[] = [];
+  ) {
+    // MLflow 3 logged models (models.ts), only where the schema has their tables: the engine
+    // asks for these methods, so a 2.x database declares none.
+    if (settings.features.loggedModels) {
+      const models: SourceModels = {
+        listModels: async function* () {
+          yield* await listLoggedModels(settings.connection, settings.features, experiment.id);
+        },
+        openModel: async (info: LoggedModelInfo): Promise<SourceModel> => new SqliteSourceModel(info, settings.connection, settings.artifactContext),
+      };
+      Object.assign(this, models);
+    }
+  }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
-    const project = new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
-    if (!sqliteReader(settings.connection) && (await hasLoggedModels(settings.connection, experiment.id))) {
-      project.issues.push({ field: 'logged models', reason: MODELS_NOT_READ });
-    }
-    return project;
+    return new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
@@ -83,18 +78,6 @@ export class SqliteSourceProject implements SourceProject {
       },
       issues,
     );
-  }
-
-  /** MLflow 3 logged models (models.ts): read from SQLite; a PostgreSQL source reports them (issues). */
-  async *listModels(): AsyncIterable<LoggedModelInfo> {
-    const sqlite = sqliteReader(this.settings.connection);
-    if (sqlite) yield* listLoggedModels(sqlite, this.experiment.id);
-  }
-
-  async openModel(info: LoggedModelInfo): Promise<SourceModel> {
-    const sqlite = sqliteReader(this.settings.connection);
-    if (!sqlite) throw new UsageError(MODELS_NOT_READ);
-    return new SqliteSourceModel(info, sqlite, this.settings.artifactContext);
   }
 }
 

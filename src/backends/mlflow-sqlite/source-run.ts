@@ -16,7 +16,7 @@ import { readMetricHistory, summariseKeys, type KeySummary } from './metric-hist
 import type { SchemaFeatures } from './schema-features.js';
 import { text } from './values.js';
 import type { ModelLinks } from '../model-contract.js';
-import { readModelLinks, sqliteReader } from './models.js';
+import { readModelLinks } from './models.js';
 
 export interface SourceRunSettings {
   connection: SqlReader;
@@ -47,9 +47,7 @@ export class SqliteSourceRun implements SourceRun {
 
   /** Links to logged models (models.ts). */
   async modelLinks(): Promise<ModelLinks> {
-    // A PostgreSQL source reports its logged models at project level (source-project.ts).
-    const sqlite = sqliteReader(this.settings.connection);
-    return sqlite ? readModelLinks(sqlite, this.info.runId) : { outputs: [], inputs: [] };
+    return readModelLinks(this.settings.connection, this.settings.features, this.info.runId);
   }
 
   async params(): Promise<KeyValue[]> {

@@ -21,7 +21,8 @@ import { sqliteCatalog } from './schema-features.js';
 import { readShape, shapeNote, writeShape, type SchemaFeatures } from './schema-shape.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { SqliteSourceProject } from './source-project.js';
-import { SqliteRegistry } from './models.js';
+import { registryWorkspace, SqliteRegistry } from './models.js';
+import { SqlTargetRegistry } from './registry-target.js';
 import { openSqlTargetProject } from './target-project.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
@@ -49,6 +50,7 @@ export class MlflowSqliteStore implements Store {
   readonly identity: string;
   readonly notes: readonly string[];
   readonly capabilities: Capabilities;
+  readonly openTargetRegistry?: (workspace: string) => Promise<SqlTargetRegistry>;
 
   private constructor(
     readonly displayUri: string,
@@ -61,6 +63,19 @@ export class MlflowSqliteStore implements Store {
     this.identity = `${KIND}:${fs.realpathSync(location.dbPath)}`;
     this.notes = [shapeNote(displayUri, features, writer ? 'write' : 'read')];
     this.capabilities = writer ? MLFLOW_SQLITE_TARGET_CAPABILITIES : MLFLOW_SQLITE_CAPABILITIES;
+    // The registry is written as MLflow writes it (registry-target.ts), only into a target whose
+    // schema has its tables: without this method --registry is refused before anything is written.
+    if (writer && features.registry) {
+      this.openTargetRegistry = async (workspace: string) =>
+        new SqlTargetRegistry({
+          reader: this.connection,
+          driver: writer,
+          features,
+          bind: SQLITE_BINDING,
+          now: settings.now ?? Date.now,
+          workspace: registryWorkspace(this.displayUri, features, workspace),
+        });
+    }
   }
 
   /** Opens to read. */
@@ -119,10 +134,9 @@ export class MlflowSqliteStore implements Store {
     });
   }
 
-  /** The model registry's default workspace (models.ts). */
+  /** A workspace's model registry (models.ts). */
   async openSourceRegistry(workspace: string): Promise<SqliteRegistry> {
-    if (workspace !== 'default') throw new UsageError(`${this.displayUri}: only the default workspace's registry is read`);
-    return new SqliteRegistry(this.connection);
+    return new SqliteRegistry(this.connection, this.features, registryWorkspace(this.displayUri, this.features, workspace));
   }
 
   async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {

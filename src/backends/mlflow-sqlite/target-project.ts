@@ -25,6 +25,8 @@ import { newExperimentLocation, runArtifactDestination, runArtifactUri } from '.
 import type { Binding } from './metric-rows.js';
 import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import type { TargetModels } from '../model-contract.js';
+import { SqlTargetModels } from './model-target.js';
 import { RUN_NAME_TAG, SqlTargetRun, upsertTags } from './target-run.js';
 import { text } from './values.js';
 
@@ -151,6 +153,25 @@ export class SqlTargetProject implements TargetProject {
     readonly issues: ReadIssue[],
   ) {
     this.id = experiment.id;
+    // Logged models only where the schema has their tables (MLflow 3.0+): the engine asks for these
+    // methods, and without them reports the models and links as not copied (model-target.ts).
+    if (settings.features.loggedModels) {
+      const models = new SqlTargetModels({
+        driver: settings.driver,
+        bind: settings.bind,
+        artifactContext: settings.artifactContext,
+        now: settings.now,
+        experimentId: experiment.id,
+        experimentLocation: experiment.location,
+      });
+      const abilities: TargetModels = {
+        listModelCopies: () => models.listModelCopies(),
+        createModel: (init) => models.createModel(init),
+        discardModel: (id) => models.discardModel(id),
+        linkRun: (runId, links, tags) => models.linkRun(runId, links, tags),
+      };
+      Object.assign(this, abilities);
+    }
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {
