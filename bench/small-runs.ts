@@ -2,7 +2,10 @@
  * Issue 9's benchmark: many small runs, and one very long run, MLflow server -> MLflow server
  * through the CLI (two stand-in servers, each in its own process). Everything is printed by one run:
  *
- *   npm run build && node --import tsx bench/small-runs.ts [--runs 500] [--many 10000] [--points 10000000] [--baseline DIR]
+ *   npm run build && node --import tsx bench/small-runs.ts [--runs 500] [--many 10000] [--points 10000000] [--baseline DIR] [--many-only]
+ *
+ * `--many-only`: sections 1, 2 and 4 only (the `--runs` copy, then the `--many` copy, no sweep, no
+ * long run, no baseline): the peak-RSS ratio of many runs to few in a few minutes.
  *
  * `--baseline DIR`: a built checkout of an earlier version (e.g. `git archive <commit> | tar -x -C DIR`,
  * node_modules linked, `npx tsc -p tsconfig.build.json`), copied the same way in the same run for
@@ -31,7 +34,8 @@ const KEYS = 10;
 const T0 = 1_700_000_000_000;
 const ARTIFACT = Buffer.alloc(1024, 97);
 const REPORT = '/tmp/runs-migrator-bench-small.report.json';
-const BASELINE = process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
+const MANY_ONLY = process.argv.includes('--many-only');
+const BASELINE = MANY_ONLY ? undefined : process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
 
 /** The workload's log-batch body: 10 params, 5 tags, 5 metrics x 10 points. */
 function workloadBatch(runId: string, index: number): string {
@@ -129,8 +133,8 @@ async function main(): Promise<void> {
 
     // 3: worker counts, fixed and following latency (through the library: the CLI has no adaptive mode).
     // Two interleaved rounds (the machine is shared: a single pass is mostly noise); both printed.
-    console.log(`workers (the same ${RUNS} runs into a new project each time, library in a child process, 2 rounds): runs/s, mean seconds per run`);
-    const settings: Array<[number, 'fixed' | 'adaptive']> = [[1, 'fixed'], [2, 'fixed'], [4, 'fixed'], [8, 'fixed'], [16, 'fixed'], [32, 'fixed'], [8, 'adaptive'], [32, 'adaptive']];
+    if (!MANY_ONLY) console.log(`workers (the same ${RUNS} runs into a new project each time, library in a child process, 2 rounds): runs/s, mean seconds per run`);
+    const settings: Array<[number, 'fixed' | 'adaptive']> = MANY_ONLY ? [] : [[1, 'fixed'], [2, 'fixed'], [4, 'fixed'], [8, 'fixed'], [16, 'fixed'], [32, 'fixed'], [8, 'adaptive'], [32, 'adaptive']];
     const results = new Map<string, string[]>();
     for (const round of [1, 2]) {
       for (const [workers, mode] of settings) {
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
     const many = checked(await copy('many', 'many-copy'));
     console.log(`${fmt(MANY)} small runs, --workers 8: ${(MANY / many.seconds).toFixed(1)} runs/s whole CLI run (${many.seconds.toFixed(1)} s), ${(MANY / engineSeconds(REPORT)).toFixed(1)} runs/s engine only; peak RSS ${many.maxRssMb.toFixed(0)} MB (${RUNS} runs: ${small.maxRssMb.toFixed(0)} MB; ratio ${(many.maxRssMb / small.maxRssMb).toFixed(2)})`);
 
+    if (MANY_ONLY) return;
     // 5: one long run, and one a tenth as long.
     const tenth = Math.round(POINTS / 10 / KEYS) * KEYS;
     for (const [name, points] of [['long-tenth', tenth], ['long', POINTS]] as const) {
