@@ -35,7 +35,7 @@ const T0 = 1_700_000_000_000;
 const ARTIFACT = Buffer.alloc(1024, 97);
 const REPORT = '/tmp/runs-migrator-bench-small.report.json';
 const MANY_ONLY = process.argv.includes('--many-only');
-const BASELINE = MANY_ONLY ? undefined : process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
+const BASELINE = process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
 
 /** The workload's log-batch body: 10 params, 5 tags, 5 metrics x 10 points. */
 function workloadBatch(runId: string, index: number): string {
@@ -112,10 +112,11 @@ async function main(): Promise<void> {
     console.log(`  target's raw write ceiling (create + log-batch + PUT + update, 4 runs in flight, nothing read): ${ceiling.toFixed(1)} runs/s`);
     console.log(`  runs-migrator --workers 8: ${(RUNS / small.seconds).toFixed(1)} runs/s whole CLI run (${small.seconds.toFixed(1)} s), ${(RUNS / smallEngine).toFixed(1)} runs/s engine only; ratio to ceiling ${(RUNS / small.seconds / ceiling).toFixed(2)} / ${(RUNS / smallEngine / ceiling).toFixed(2)}; peak RSS ${small.maxRssMb.toFixed(0)} MB`);
     console.log(`  server CPU per run: ${ourServerMs}`);
+    let base: CliRun | undefined;
     if (BASELINE) {
       const [sb, tb] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
       const baseCpu = [source.cpuSeconds(), target.cpuSeconds()];
-      const base = checked(await copy('small', 'small-baseline', 8, BASELINE));
+      base = checked(await copy('small', 'small-baseline', 8, BASELINE));
       const baseServerMs = serverMs(baseCpu);
       const [sa, ta] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
       console.log(`  baseline (${BASELINE}): source ${perRun(delta(sa, sb), RUNS)}`);
