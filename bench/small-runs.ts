@@ -4,8 +4,8 @@
  *
  *   npm run build && node --import tsx bench/small-runs.ts [--runs 500] [--many 10000] [--points 10000000] [--baseline DIR] [--many-only]
  *
- * `--many-only`: sections 1, 2 and 4 only (the `--runs` copy, then the `--many` copy, no sweep, no
- * long run, no baseline): the peak-RSS ratio of many runs to few in a few minutes.
+ * `--many-only`: sections 1, 2 and 4 only (the `--runs` copy, then the `--many` copy; no sweep, no
+ * long run, one baseline copy of each size): the peak-RSS ratio of many runs to few in minutes.
  *
  * `--baseline DIR`: a built checkout of an earlier version (e.g. `git archive <commit> | tar -x -C DIR`,
  * node_modules linked, `npx tsc -p tsconfig.build.json`), copied the same way in the same run for
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`  baseline server CPU per run: ${baseServerMs}`);
       // One copy each is mostly noise on a shared machine: three more of each, interleaved.
       const rounds: string[] = [];
-      for (let round = 1; round <= 3; round++) {
+      for (let round = 1; round <= (MANY_ONLY ? 0 : 3); round++) {
         const ours = checked(await copy('small', `small-r${round}`));
         const theirs = checked(await copy('small', `small-baseline-r${round}`, 8, BASELINE));
         rounds.push(`${(RUNS / ours.seconds).toFixed(1)} vs ${(RUNS / theirs.seconds).toFixed(1)}`);
@@ -151,6 +151,10 @@ async function main(): Promise<void> {
     await writeRuns(sourceApi, await sourceApi.createExperiment('many'), MANY, 8);
     const many = checked(await copy('many', 'many-copy'));
     console.log(`${fmt(MANY)} small runs, --workers 8: ${(MANY / many.seconds).toFixed(1)} runs/s whole CLI run (${many.seconds.toFixed(1)} s), ${(MANY / engineSeconds(REPORT)).toFixed(1)} runs/s engine only; peak RSS ${many.maxRssMb.toFixed(0)} MB (${RUNS} runs: ${small.maxRssMb.toFixed(0)} MB; ratio ${(many.maxRssMb / small.maxRssMb).toFixed(2)})`);
+    if (BASELINE && base) {
+      const baseMany = checked(await copy('many', 'many-baseline', 8, BASELINE));
+      console.log(`  baseline: ${(MANY / baseMany.seconds).toFixed(1)} runs/s whole CLI run, ${(MANY / engineSeconds(REPORT)).toFixed(1)} engine only; peak RSS ${baseMany.maxRssMb.toFixed(0)} MB (${RUNS} runs: ${base.maxRssMb.toFixed(0)} MB; ratio ${(baseMany.maxRssMb / base.maxRssMb).toFixed(2)})`);
+    }
 
     if (MANY_ONLY) return;
     // 5: one long run, and one a tenth as long.
