@@ -2,7 +2,10 @@
  * Issue 9's benchmark: many small runs, and one very long run, MLflow server -> MLflow server
  * through the CLI (two stand-in servers, each in its own process). Everything is printed by one run:
  *
- *   npm run build && node --import tsx bench/small-runs.ts [--runs 500] [--many 10000] [--points 10000000] [--baseline DIR]
+ *   npm run build && node --import tsx bench/small-runs.ts [--runs 500] [--many 10000] [--points 10000000] [--baseline DIR] [--many-only]
+ *
+ * `--many-only`: sections 1, 2 and 4 only (the `--runs` copy, then the `--many` copy; no sweep, no
+ * long run, one baseline copy of each size): the peak-RSS ratio of many runs to few in minutes.
  *
  * `--baseline DIR`: a built checkout of an earlier version (e.g. `git archive <commit> | tar -x -C DIR`,
  * node_modules linked, `npx tsc -p tsconfig.build.json`), copied the same way in the same run for
@@ -31,6 +34,7 @@ const KEYS = 10;
 const T0 = 1_700_000_000_000;
 const ARTIFACT = Buffer.alloc(1024, 97);
 const REPORT = '/tmp/runs-migrator-bench-small.report.json';
+const MANY_ONLY = process.argv.includes('--many-only');
 const BASELINE = process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
 
 /** The workload's log-batch body: 10 params, 5 tags, 5 metrics x 10 points. */
@@ -108,10 +112,11 @@ async function main(): Promise<void> {
     console.log(`  target's raw write ceiling (create + log-batch + PUT + update, 4 runs in flight, nothing read): ${ceiling.toFixed(1)} runs/s`);
     console.log(`  runs-migrator --workers 8: ${(RUNS / small.seconds).toFixed(1)} runs/s whole CLI run (${small.seconds.toFixed(1)} s), ${(RUNS / smallEngine).toFixed(1)} runs/s engine only; ratio to ceiling ${(RUNS / small.seconds / ceiling).toFixed(2)} / ${(RUNS / smallEngine / ceiling).toFixed(2)}; peak RSS ${small.maxRssMb.toFixed(0)} MB`);
     console.log(`  server CPU per run: ${ourServerMs}`);
+    let base: CliRun | undefined;
     if (BASELINE) {
       const [sb, tb] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
       const baseCpu = [source.cpuSeconds(), target.cpuSeconds()];
-      const base = checked(await copy('small', 'small-baseline', 8, BASELINE));
+      base = checked(await copy('small', 'small-baseline', 8, BASELINE));
       const baseServerMs = serverMs(baseCpu);
       const [sa, ta] = await Promise.all([source.requestsByRoute(), target.requestsByRoute()]);
       console.log(`  baseline (${BASELINE}): source ${perRun(delta(sa, sb), RUNS)}`);
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`  baseline server CPU per run: ${baseServerMs}`);
       // One copy each is mostly noise on a shared machine: three more of each, interleaved.
       const rounds: string[] = [];
-      for (let round = 1; round <= 3; round++) {
+      for (let round = 1; round <= (MANY_ONLY ? 0 : 3); round++) {
         const ours = checked(await copy('small', `small-r${round}`));
         const theirs = checked(await copy('small', `small-baseline-r${round}`, 8, BASELINE));
         rounds.push(`${(RUNS / ours.seconds).toFixed(1)} vs ${(RUNS / theirs.seconds).toFixed(1)}`);
@@ -129,8 +134,8 @@ async function main(): Promise<void> {
 
     // 3: worker counts, fixed and following latency (through the library: the CLI has no adaptive mode).
     // Two interleaved rounds (the machine is shared: a single pass is mostly noise); both printed.
-    console.log(`workers (the same ${RUNS} runs into a new project each time, library in a child process, 2 rounds): runs/s, mean seconds per run`);
-    const settings: Array<[number, 'fixed' | 'adaptive']> = [[1, 'fixed'], [2, 'fixed'], [4, 'fixed'], [8, 'fixed'], [16, 'fixed'], [32, 'fixed'], [8, 'adaptive'], [32, 'adaptive']];
+    if (!MANY_ONLY) console.log(`workers (the same ${RUNS} runs into a new project each time, library in a child process, 2 rounds): runs/s, mean seconds per run`);
+    const settings: Array<[number, 'fixed' | 'adaptive']> = MANY_ONLY ? [] : [[1, 'fixed'], [2, 'fixed'], [4, 'fixed'], [8, 'fixed'], [16, 'fixed'], [32, 'fixed'], [8, 'adaptive'], [32, 'adaptive']];
     const results = new Map<string, string[]>();
     for (const round of [1, 2]) {
       for (const [workers, mode] of settings) {
@@ -146,7 +151,12 @@ async function main(): Promise<void> {
     await writeRuns(sourceApi, await sourceApi.createExperiment('many'), MANY, 8);
     const many = checked(await copy('many', 'many-copy'));
     console.log(`${fmt(MANY)} small runs, --workers 8: ${(MANY / many.seconds).toFixed(1)} runs/s whole CLI run (${many.seconds.toFixed(1)} s), ${(MANY / engineSeconds(REPORT)).toFixed(1)} runs/s engine only; peak RSS ${many.maxRssMb.toFixed(0)} MB (${RUNS} runs: ${small.maxRssMb.toFixed(0)} MB; ratio ${(many.maxRssMb / small.maxRssMb).toFixed(2)})`);
+    if (BASELINE && base) {
+      const baseMany = checked(await copy('many', 'many-baseline', 8, BASELINE));
+      console.log(`  baseline: ${(MANY / baseMany.seconds).toFixed(1)} runs/s whole CLI run, ${(MANY / engineSeconds(REPORT)).toFixed(1)} engine only; peak RSS ${baseMany.maxRssMb.toFixed(0)} MB (${RUNS} runs: ${base.maxRssMb.toFixed(0)} MB; ratio ${(baseMany.maxRssMb / base.maxRssMb).toFixed(2)})`);
+    }
 
+    if (MANY_ONLY) return;
     // 5: one long run, and one a tenth as long.
     const tenth = Math.round(POINTS / 10 / KEYS) * KEYS;
     for (const [name, points] of [['long-tenth', tenth], ['long', POINTS]] as const) {

@@ -217,13 +217,13 @@ async function copyWithProgress(
     dryRun: args.dryRun,
   });
   const seen = new EventRecord();
-  const nudgeHeap = heapNudger();
+  const heap = heapNudger();
   const onEvent = (event: CopyEvent) => {
     try {
       seen.add(event);
       logEvent(event, log);
       progress.onEvent(event);
-      if (event.type === 'progress') nudgeHeap();
+      if (event.type === 'progress') heap.nudge();
     } catch {
       // onEvent must not throw; a display problem never stops a copy.
     }
@@ -279,6 +279,7 @@ async function copyWithProgress(
     if (!stoppedBy) throw error;
     report = partialReport();
   } finally {
+    heap.stop();
     progress.stop();
     removeHandler();
   }

@@ -88,7 +88,11 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
   sourceProject.readAhead?.(ordered.filter((info) => !copies.get(info.runId)?.some((copy) => copy.complete)));
 
-  const parents = new Map<string, Deferred<ParentCopy>>(ordered.map((info) => [info.runId, new Deferred<ParentCopy>()]));
+  // Only runs with children in the plan are waited for: a promise per run would cost ~200 bytes each.
+  const parentIds = new Set<string>();
+  for (const info of ordered) if (info.parentRunId) parentIds.add(info.parentRunId);
+  const parents = new Map<string, Deferred<ParentCopy>>();
+  for (const info of ordered) if (parentIds.has(info.runId)) parents.set(info.runId, new Deferred<ParentCopy>());
   const results: RunResult[] = new Array(ordered.length);
 
   const pool = options.adaptiveWorkers ? runAdaptivePool : runPool;
@@ -97,7 +101,7 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
     const done = (result: RunResult, parent: ParentCopy): void => {
       result.durationMs = Date.now() - began;
       results[index] = result;
-      parents.get(info.runId)!.resolve(parent);
+      parents.get(info.runId)?.resolve(parent);
       emit({ type: 'run-done', result, sourceProject: sourceName, targetProject: targetName });
     };
     const base = { sourceRunId: info.runId, sourceName: info.name };

@@ -21,6 +21,19 @@ describe('listed runs kept small', () => {
     expect(unpackRunData(info, packRunData(withoutInputs))).toEqual(withoutInputs);
   });
 
+  it('shares the names of runs with the same params, tags and metrics, and keeps typed values whole', () => {
+    const info = { runId: 'b'.repeat(32), status: 'FINISHED', deleted: false } as const;
+    const run = (lr: string): RunDoc => ({ info, params: [{ key: 'lr', value: lr }], tags: [{ key: 't', value: '' }], metricKeys: ['loss'] });
+    const lists = new Map();
+    const [one, two] = [packRunData(run('0.1'), lists), packRunData(run('0.2'), lists)];
+    expect(one.names).toBe(two.names);
+    expect(lists.size).toBe(1);
+    expect(unpackRunData(info, two)).toEqual(run('0.2'));
+    const typed: RunDoc = { ...run('x'), tags: [{ key: 'when', value: '2024-01-01T00:00:00Z', type: 'datetime' }] };
+    expect(packRunData(typed, lists).names).toBeUndefined();
+    expect(unpackRunData(info, packRunData(typed, lists))).toEqual(typed);
+  });
+
   it('copies strings into strings of their own with the same text', () => {
     const page = JSON.parse(JSON.stringify({ id: 'f'.repeat(32), short: 'abc' })) as { id: string; short: string };
     expect(ownString(page.id)).toBe(page.id);

@@ -19,7 +19,13 @@ import type { MlflowHttpClient } from './http-client.js';
 export interface PlannedRun {
   runId: string;
   /** The run's metrics by key, each with its latest point as runs/search reported it. */
-  latest: ReadonlyMap<string, MetricPoint>;
+  latest: LatestByKey;
+}
+
+/** What the plan reads of a run's latest points (a Map, or the smaller LatestPoints). */
+export interface LatestByKey {
+  keys(): IterableIterator<string>;
+  get(key: string): MetricPoint | undefined;
 }
 
 export interface PrefetchSettings {

@@ -18,7 +18,8 @@ import {
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
 import { HistoryPrefetch } from './history-prefetch.js';
-import { ownRunInfo, ownString, packRunData, unpackRunData } from './own-strings.js';
+import { LatestPoints } from './latest-points.js';
+import { ownRunInfo, packRunData, unpackRunData, type NameLists, type PackedRunData } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
@@ -50,9 +51,11 @@ export function projectMeta(experiment: Experiment): ProjectMeta {
 export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /** Run data from the listing (packed, see own-strings.ts), taken by openRun to spare a runs/get. */
-  private readonly listed = new Map<string, { info: RunInfo; data: string }>();
+  private readonly listed = new Map<string, { info: RunInfo; data: PackedRunData }>();
+  private readonly nameLists: NameLists = new Map();
   /** Latest metric points of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
-  private latestOf: Map<string, Map<string, MetricPoint>> | undefined = new Map();
+  private latestOf: Map<string, LatestPoints> | undefined = new Map();
+  private readonly packLatest = LatestPoints.packer();
   private prefetch: HistoryPrefetch | undefined;
   /** Logged models (models.ts): the search answer is kept for openModel. */
   private readonly listedModels = new Map<string, ModelDoc>();
@@ -76,9 +79,9 @@ export class MlflowSourceProject implements SourceProject {
     try {
       for await (const run of runs) {
         const info = ownRunInfo(run.info);
-        this.listed.set(info.runId, { info, data: packRunData(run) });
+        this.listed.set(info.runId, { info, data: packRunData(run, this.nameLists) });
         if (this.latestOf && run.latestMetrics) {
-          this.latestOf.set(info.runId, new Map([...run.latestMetrics].map(([key, point]) => [ownString(key), point])));
+          this.latestOf.set(info.runId, this.packLatest(run.latestMetrics));
         }
         yield info;
       }
