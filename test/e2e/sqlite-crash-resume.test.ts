@@ -21,16 +21,38 @@ describe('crash and resume into mlflow.db', () => {
     createMlflowDatabase(dbPath);
     const args = (extra: string[] = []) => ['copy', '--source-uri', join(cwd, 'mlruns'), '--source-project', 'default/histories', '--target-uri', `sqlite:///${dbPath}`, '--target-project', 'default/histories', '--workers', '3', '--no-progress', ...extra];
 
+    // Killed as soon as the database holds a run this attempt created and has not finished: the
+    // poller sees the committed row, so every kill lands mid-copy whatever the machine's speed.
+    const reader = new Database(dbPath, { readonly: true, timeout: 5_000 });
+    const partial = reader.prepare("SELECT r.run_uuid AS id FROM runs r WHERE experiment_id <> 0 AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = 'runs_migrator.completed')");
+    const partialIds = () => new Set((partial.all() as Array<{ id: string }>).map((row) => row.id));
     let kills = 0;
     let partialRuns = 0;
-    for (const after of [1, 2]) {
-      const { done } = startCli(args(), { cwd, killWhen: (stderr) => (stderr.match(/\] copied /g)?.length ?? 0) >= after });
-      if ((await done).signal === 'SIGKILL') kills++;
-      const db = new Database(dbPath, { readonly: true });
-      partialRuns += (db.prepare("SELECT COUNT(*) AS n FROM runs r WHERE experiment_id <> 0 AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = 'runs_migrator.completed')").get() as { n: number }).n;
-      db.close();
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const before = partialIds();
+        const { child, done } = startCli(args(), { cwd });
+        let exited = false;
+        const poller = (async () => {
+          while (!exited) {
+            if ([...partialIds()].some((id) => !before.has(id))) {
+              child.kill('SIGKILL');
+              return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        })();
+        const result = await done;
+        exited = true;
+        await poller;
+        if (result.signal === 'SIGKILL') kills++;
+        partialRuns += partialIds().size;
+      }
+    } finally {
+      reader.close();
     }
     expect(kills).toBeGreaterThan(0);
+    expect(partialRuns).toBeGreaterThan(0);
 
     const final = await runCli(args(['--verify']), { cwd });
     expect(final.stdout, final.stderr).toContain('Verify clean');
