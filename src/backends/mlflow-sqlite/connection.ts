@@ -64,13 +64,18 @@ export class ReadConnection implements SqlReader {
   }
 
   private statement(sql: string): Database.Statement<unknown[], Row> {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<unknown[], Row>(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return prepared(this.db, this.statements, sql);
   }
+}
+
+/** A statement prepared once per connection and kept in `cache` (both connections reuse theirs). */
+export function prepared(db: Database.Database, cache: Map<string, Database.Statement<unknown[], Row>>, sql: string): Database.Statement<unknown[], Row> {
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare<unknown[], Row>(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
 }
 
 /** SQLite's own errors, said in terms of what the user can do about them. */

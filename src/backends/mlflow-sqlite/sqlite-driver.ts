@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnreachableError } from '../../util/errors.js';
-import { translateSqliteError } from './connection.js';
+import { prepared, translateSqliteError } from './connection.js';
 import { GroupCommit } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.js';
 
@@ -65,12 +65,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private statement(sql: string): Database.Statement<unknown[], Row> {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<unknown[], Row>(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return prepared(this.db, this.statements, sql);
   }
 
   private guard<T>(action: () => T): T {
