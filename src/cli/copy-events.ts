@@ -54,22 +54,28 @@ export function logEvent(event: CopyEvent, log: Logger): void {
 /** What the events told so far: enough to write a report when the copy is interrupted. */
 export class EventRecord {
   private plan?: Extract<CopyEvent, { type: 'plan' }>;
-  private results = new Map<string, RunResult>();
+  /** One entry per run-done event (the engine sends one per run): an array costs 8 bytes a run, a Map about 40. */
+  private readonly results: RunResult[] = [];
+  private readonly failed = new Set<string>();
   private retries = 0;
 
   add(event: CopyEvent): void {
     if (event.type === 'plan') this.plan = event;
-    if (event.type === 'run-done') this.results.set(event.result.sourceRunId, event.result);
+    if (event.type === 'run-done') {
+      this.results.push(event.result);
+      if (event.result.outcome === 'failed') this.failed.add(event.result.sourceRunId);
+    }
     if (event.type === 'retry') this.retries += 1;
   }
 
-  has(runId: string): boolean {
-    return this.results.has(runId);
+  /** Whether a failure of this run was already told (and logged) by an event. */
+  toldFailed(runId: string): boolean {
+    return this.failed.has(runId);
   }
 
   report(context: PartialReportContext): CopyReport {
     const { source, target, startedAt } = context;
-    const runs = [...this.results.values()];
+    const runs = [...this.results];
     const count = (outcome: RunResult['outcome']) => runs.filter((run) => run.outcome === outcome).length;
     const plan = this.plan;
     return {

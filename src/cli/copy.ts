@@ -286,7 +286,7 @@ async function copyWithProgress(
 
   if (reportPath) writeReportFile(reportPath, report, ctx.term.redact);
   for (const run of report.runs) {
-    if (run.outcome === 'failed' && !seen.has(run.sourceRunId)) {
+    if (run.outcome === 'failed' && !seen.toldFailed(run.sourceRunId)) {
       log.error(`Failed to copy ${report.source.project}/${run.sourceRunId}: ${run.reason ?? 'unknown error'}`);
     }
   }

@@ -55,7 +55,7 @@ export interface ModelCopyContext {
   /** Source run id -> target run id of its complete copy (this copy's and earlier ones). */
   runCopies: Map<string, string>;
   /** Every run the source listed (before filters and shard). */
-  listedRunIds: Set<string>;
+  listedRunIds: { has(runId: string): boolean };
   workers: number;
   onBytes(bytes: number): void;
   onModelDone?(result: ModelResult): void;
@@ -72,7 +72,6 @@ export interface ModelCopyOutcome {
 export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOutcome | undefined> {
   const sourceModels = sourceModelsOf(context.source);
   if (!sourceModels) return undefined;
-  const selectedRuns = new Set(context.runs.map((run) => run.runId));
   const listed: LoggedModelInfo[] = [];
   let projectModels = 0;
   for await (const info of sourceModels.listModels()) {
@@ -93,6 +92,7 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
   }
 
   const copies = await copiesBySourceModel(targetModels, context.origin.sourceProject);
+  const selectedRuns = new Set(listed.length > 0 ? context.runs.map((run) => run.runId) : []);
   await runPool(listed, context.workers, async (info, index) => {
     const result = await copyOneModel(context, sourceModels, targetModels, info, copies.get(info.modelId) ?? [], selectedRuns);
     if (result.targetModelId && (result.outcome === 'copied' || result.outcome === 'skipped')) modelCopies.set(info.modelId, result.targetModelId);

@@ -21,7 +21,7 @@ export interface ProjectModelsInput {
   target: TargetProject | undefined;
   origin: Provenance;
   /** Every run the source listed (before filters and shard). */
-  listedRunIds: Set<string>;
+  listedRunIds: { has(runId: string): boolean };
   /** Complete run copies found in the target before this copy (source run id -> target run id). */
   earlierCopies: Map<string, string>;
   runs: RunInfo[];
@@ -44,11 +44,12 @@ export function checkRegistryRequest(source: Store, target: Store, registry: boo
  * run filter also every model whose run is not listed at all (no run, or a deleted run left out),
  * shared out by the model's own id when sharding. A run filter selects models by source run only.
  */
-export function modelSelector(filters: RunFilters, shard: Shard | undefined, listedRunIds: Iterable<string>, selectedRuns: RunInfo[]): (info: LoggedModelInfo) => boolean {
+export function modelSelector(filters: RunFilters, shard: Shard | undefined, listed: { has(runId: string): boolean }, selectedRuns: RunInfo[]): (info: LoggedModelInfo) => boolean {
   const filtered = Object.values(filters).some((value) => value !== undefined && !(Array.isArray(value) && value.length === 0));
-  const listed = new Set(listedRunIds);
-  const selected = new Set(selectedRuns.map((run) => run.runId));
+  // Built when a model is asked about: most projects have none, and 10,000 runs make a set of 0.3 MB.
+  let selected: Set<string> | undefined;
   return (info) => {
+    selected ??= new Set(selectedRuns.map((run) => run.runId));
     if (info.sourceRunId !== undefined && selected.has(info.sourceRunId)) return true;
     if (filtered || (info.sourceRunId !== undefined && listed.has(info.sourceRunId))) return false;
     return inShard(info.modelId, shard);
@@ -60,10 +61,16 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
   // An interrupted copy stops after its runs; the next copy takes the models.
   if (options.signal?.aborted) return undefined;
   const dryRun = options.dryRun ?? false;
-  const runCopies = new Map<string, string>(input.earlierCopies);
-  for (const result of input.results) {
-    if (result?.targetRunId && (result.outcome === 'copied' || result.outcome === 'skipped')) runCopies.set(result.sourceRunId, result.targetRunId);
-  }
+  // Built when first needed: a project without models or registry never needs it.
+  let runCopies: Map<string, string> | undefined;
+  const copiesOfRuns = (): Map<string, string> => {
+    if (runCopies) return runCopies;
+    runCopies = new Map<string, string>(input.earlierCopies);
+    for (const result of input.results) {
+      if (result?.targetRunId && (result.outcome === 'copied' || result.outcome === 'skipped')) runCopies.set(result.sourceRunId, result.targetRunId);
+    }
+    return runCopies;
+  };
   const copied = await copyModels({
     source: input.source,
     targetStore: options.target.store,
@@ -72,7 +79,9 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
     origin: input.origin,
     runs: input.runs,
     selectModel: modelSelector(options.filters ?? {}, options.shard, input.listedRunIds, input.runs),
-    runCopies,
+    get runCopies() {
+      return copiesOfRuns();
+    },
     listedRunIds: input.listedRunIds,
     workers: Math.max(1, options.workers ?? 4),
     onBytes: (bytes) => emit({ type: 'progress', points: 0, bytes }),
@@ -90,7 +99,7 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
       targetWorkspace: options.target.project.workspace,
       dryRun,
       origin: input.origin,
-      runCopies,
+      runCopies: copiesOfRuns(),
       selectedRuns: new Set(input.runs.map((run) => run.runId)),
       modelCopies: copied?.modelCopies ?? new Map(),
       selectedModels: new Set((copied?.models ?? []).map((m) => m.sourceModelId)),

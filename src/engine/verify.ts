@@ -110,7 +110,7 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const models = await verifyModels({
     sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
     sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
-    runs: selected, selectModel: modelSelector(filters, options.shard, byId.keys(), selected), runCopies,
+    runs: selected, selectModel: modelSelector(filters, options.shard, byId, selected), runCopies,
     registry: options.registry ?? false, workers: options.workers ?? 4,
   });
 

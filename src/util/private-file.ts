@@ -9,12 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { errorMessage, UsageError } from './errors.js';
 
 /** `what` names the file in the error, e.g. `--report out.json`. */
-export function writePrivateFile(path: string, text: string, what: string): void {
+export function writePrivateFile(path: string, text: string | Iterable<string>, what: string): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fd = openSync(temp, 'wx', 0o600);
     try {
-      writeSync(fd, text);
+      if (typeof text === 'string') writeSync(fd, text);
+      else writeChunks(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -25,4 +26,17 @@ export function writePrivateFile(path: string, text: string, what: string): void
     const code = (error as { code?: string }).code;
     throw new UsageError(`${what}: cannot write the report (${code ?? errorMessage(error)})`);
   }
+}
+
+/** Chunks gathered into writes of about 64 KB: a report of 10,000 runs is never one string. */
+function writeChunks(fd: number, chunks: Iterable<string>): void {
+  let pending = '';
+  for (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= 65_536) {
+      writeSync(fd, pending);
+      pending = '';
+    }
+  }
+  if (pending !== '') writeSync(fd, pending);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultLogName, fileSafeName, formatLine, lineTimestamp, openLogFile } from '../../src/cli/log-file.js';
-import { defaultReportPath, writeReportFile } from '../../src/cli/report-file.js';
+import { defaultReportPath, reportJson, writeReportFile } from '../../src/cli/report-file.js';
 import type { CopyReport } from '../../src/engine/types.js';
 import { createRedactor } from '../../src/util/redact.js';
 
@@ -75,6 +75,23 @@ describe('report file', () => {
     expect(text).not.toContain('tok-XYZ');
     expect(JSON.parse(text).runs[0].reason).toBe('server said token=*** is bad');
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('is written run by run as the same text as the whole report at once: no runs, many runs, models after them', () => {
+    const redact = createRedactor(['tok-XYZ']);
+    const run = report.runs[0]!;
+    const many: CopyReport = {
+      ...report,
+      runs: Array.from({ length: 3 }, (_, i) => ({ ...run, sourceRunId: `r${i}`, issues: [{ field: 'tag', key: `k\n${i}`, action: 'dropped' as const, reason: 'multi\nline' }] })),
+      models: { copied: 0 } as unknown as NonNullable<CopyReport['models']>,
+    };
+    const cases: Array<[string, CopyReport]> = [['none', { ...report, runs: [] }], ['one', report], ['many', many]];
+    for (const [name, each] of cases) {
+      const path = join(dir, `${name}.report.json`);
+      writeReportFile(path, each, redact);
+      expect(readFileSync(path, 'utf8'), name).toBe(reportJson(each, redact));
+    }
+    expect(readFileSync(join(dir, 'many.report.json'), 'utf8')).toContain('"models": {');
   });
 
   it('names the flag and leaves no temporary file when it cannot write', () => {

@@ -17,9 +17,9 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
-import { HistoryPrefetch } from './history-prefetch.js';
-import { LatestPoints } from './latest-points.js';
-import { ownRunInfo, packRunData, unpackRunData, type NameLists, type PackedRunData } from './own-strings.js';
+import type { Histories, PrefetchSettings } from './history-prefetch.js';
+import { ownRunInfo } from './own-strings.js';
+import { RunWindows, type WindowShared } from './run-windows.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
@@ -34,7 +34,6 @@ export interface SourceSettings {
   readAheadPoints: number;
 }
 
-type Histories = Map<string, MetricPoint[]>;
 const NOTHING_READ_AHEAD: Promise<Histories | undefined> = Promise.resolve(undefined);
 
 export function projectMeta(experiment: Experiment): ProjectMeta {
@@ -50,13 +49,14 @@ export function projectMeta(experiment: Experiment): ProjectMeta {
 
 export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
-  /** Run data from the listing (packed, see own-strings.ts), taken by openRun to spare a runs/get. */
-  private readonly listed = new Map<string, { info: RunInfo; data: PackedRunData }>();
-  private readonly nameLists: NameLists = new Map();
-  /** Latest metric points of every listed run, kept until readAhead plans (openRun may take a run's doc first). */
-  private latestOf: Map<string, LatestPoints> | undefined = new Map();
-  private readonly packLatest = LatestPoints.packer();
-  private prefetch: HistoryPrefetch | undefined;
+  /**
+   * Nothing of a listed run is kept but its RunInfo, which the engine holds anyway: runs are read
+   * again window by window as they are opened (run-windows.ts), in the plan's order once the
+   * engine gave it (readAhead), else in the listing's.
+   */
+  private listedOrder: RunInfo[] = [];
+  private windows: RunWindows | undefined;
+  private readonly windowShared: WindowShared = { searchDisabled: false, history: { disabled: false } };
   /** Logged models (models.ts): the search answer is kept for openModel. */
   private readonly listedModels = new Map<string, ModelDoc>();
 
@@ -79,10 +79,7 @@ export class MlflowSourceProject implements SourceProject {
     try {
       for await (const run of runs) {
         const info = ownRunInfo(run.info);
-        this.listed.set(info.runId, { info, data: packRunData(run, this.nameLists) });
-        if (this.latestOf && run.latestMetrics) {
-          this.latestOf.set(info.runId, this.packLatest(run.latestMetrics));
-        }
+        this.listedOrder.push(info);
         yield info;
       }
     } catch (error) {
@@ -93,31 +90,28 @@ export class MlflowSourceProject implements SourceProject {
     }
   }
 
-  /** Small metric histories of the planned runs are read many runs per request (history-prefetch.ts). */
+  /** The planned runs are read in windows, with their small metric histories many runs per request. */
   readAhead(runs: readonly RunInfo[]): void {
-    const latestOf = this.latestOf;
-    this.latestOf = undefined;
-    if (this.settings.readAheadPoints <= 0 || !latestOf) return;
-    const plan = runs.map((info) => ({ runId: info.runId, latest: latestOf.get(info.runId) ?? new Map<string, MetricPoint>() }));
-    this.prefetch = new HistoryPrefetch(this.client, this.ref.workspace, plan, {
-      maxResults: this.settings.historyPageSize,
-      windowPointBudget: this.settings.readAheadPoints,
-      concurrency: 4,
-    });
+    const prefetch = this.settings.readAheadPoints > 0
+      ? { maxResults: this.settings.historyPageSize, windowPointBudget: this.settings.readAheadPoints, concurrency: 4 }
+      : undefined;
+    this.windows = this.openWindows(runs, prefetch);
+    this.listedOrder = [];
   }
 
   async openRun(info: RunInfo): Promise<SourceRun> {
-    const listed = this.listed.get(info.runId);
-    let doc: RunDoc;
-    if (listed) {
-      this.listed.delete(info.runId);
-      doc = unpackRunData(listed.info, listed.data);
-    } else {
-      doc = await getRun(this.client, this.ref.workspace, info.runId);
+    if (!this.windows) {
+      this.windows = this.openWindows(this.listedOrder, undefined);
+      this.listedOrder = [];
     }
-    // Not awaited here: the run creates its copy while its window is still being read.
-    const histories = this.prefetch ? this.prefetch.take(info.runId) : NOTHING_READ_AHEAD;
-    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings, histories);
+    const windowed = await this.windows.take(info.runId);
+    const doc = windowed.doc ?? (await getRun(this.client, this.ref.workspace, info.runId));
+    // Histories are not awaited here: the run creates its copy while its window is still read.
+    return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings, windowed.histories);
+  }
+
+  private openWindows(order: readonly RunInfo[], prefetch: PrefetchSettings | undefined): RunWindows {
+    return new RunWindows(this.client, this.ref.workspace, this.experiment.id, order, prefetch, this.windowShared);
   }
 
   async *listModels(): AsyncIterable<LoggedModelInfo> {
