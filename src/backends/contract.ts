@@ -156,6 +156,8 @@ export interface SourceProject extends Partial<SourceModels> {
    * it did not read ahead, each run reads its own data.
    */
   readAhead?(runs: readonly RunInfo[]): void;
+  /** Optional: frees what listing took (a spool file); the engine calls it when done with the project. */
+  close?(): void | Promise<void>;
 }
 
 /** Something the source holds that it could not express in the canonical run (reported). */

@@ -91,8 +91,8 @@ describe('many small runs', () => {
     // Histories: one bulk request per metric key for all 40 runs.
     expect(read['metrics/get-history-bulk']).toBe(5);
     expect(read['metrics/get-history']).toBeUndefined();
-    // Run data: the listing, then one runs/search for the window of 40 runs being opened; no runs/get.
-    expect(read['runs/search']).toBe(2);
+    // Run data: the listing only (kept on disk until each run is opened); no runs/get.
+    expect(read['runs/search']).toBe(1);
     expect(read['runs/get']).toBeUndefined();
   });
 
@@ -139,8 +139,8 @@ describe('many small runs', () => {
     const plenty = await copied({}, target);
     expect(plenty['metrics/get-history-bulk']).toBe(keys.length * 3);
     expect(plenty['metrics/get-history']).toBeUndefined();
-    // Nothing of a listed run is kept: each window's runs are read again with one runs/search.
-    expect(plenty['runs/search']).toBe(1 + 3);
+    // Runs are opened from the listing's spool, window by window: no further run reads.
+    expect(plenty['runs/search']).toBe(1);
     expect(plenty['runs/get']).toBeUndefined();
     // A budget of 150 points: the first answers (up to 200 points each) pass it; keys not asked
     // for by then are read per run.
@@ -203,54 +203,16 @@ describe('many small runs', () => {
     expect(older.bulkAttempts).toBeLessThanOrEqual(4);
     expect(source.stats().byRoute['metrics/get-history']).toBeGreaterThanOrEqual(runs * 5);
   });
-
-  it('reads runs one by one from a server that refuses a list of run ids in a filter', async () => {
-    const source = await standin();
-    const target = await standin();
-    const runs = 12;
-    await seedProject(new MlflowApi(source.url), 'runs', Array.from({ length: runs }, (_, i) => smallRun(i)));
-    const other = await inFront(source, 'no run_id lists');
-    const { report, verify } = await copyAndVerify(await open(other.url, 'source'), await open(target.url, 'target'));
-    expect(report.summary.copied).toBe(runs);
-    expect(verify.clean).toBe(true);
-    // Refused once by the copy's and once by verify's reading of the project, then not asked again.
-    expect(other.listRefusals).toBe(2);
-    // The copy and verify each read every run with runs/get once windows are off.
-    expect(source.stats().byRoute['runs/get']).toBeGreaterThanOrEqual(runs);
-  });
 });
 
 /**
  * A server in front of the stand-in: without the bulk route (as a server older than the UI route:
- * Flask's 404 page), one whose bulk route cuts at 3 points whatever max_results says, or one whose
- * runs/search refuses `run_id IN (...)` as MLflow refuses a list for any other attribute.
+ * Flask's 404 page), or one whose bulk route cuts at 3 points whatever max_results says.
  */
-async function inFront(
-  behind: StandinServer,
-  kind: 'no bulk route' | 'bulk cut at 3' | 'no run_id lists',
-): Promise<{ url: string; bulkAttempts: number; listRefusals: number }> {
-  const state = { url: '', bulkAttempts: 0, listRefusals: 0 };
+async function inFront(behind: StandinServer, kind: 'no bulk route' | 'bulk cut at 3'): Promise<{ url: string; bulkAttempts: number }> {
+  const state = { url: '', bulkAttempts: 0 };
   const upstream = new URL(behind.url);
-  const server: Server = createServer(async (req, res) => {
-    if (kind === 'no run_id lists' && (req.url ?? '').includes('/runs/search')) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const body = Buffer.concat(chunks);
-      if (/run_id IN \(/.test(body.toString('utf8'))) {
-        state.listRefusals++;
-        res.writeHead(400, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: "Only the 'run_id' attribute supports comparison with a list of quoted string values." }),
-        );
-        return;
-      }
-      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forward.on('error', () => res.destroy());
-      forward.end(body);
-      return;
-    }
+  const server: Server = createServer((req, res) => {
     if (kind === 'bulk cut at 3' && (req.url ?? '').includes('/metrics/get-history-bulk')) {
       state.bulkAttempts++;
       req.url = req.url!.replace(/max_results=\d+/, 'max_results=3');

@@ -156,6 +156,15 @@ export async function* searchRuns(
   workspace: string,
   request: SearchRunsRequest,
 ): AsyncGenerator<RunDoc> {
+  for await (const [doc] of searchRunEntries(client, workspace, request)) yield doc;
+}
+
+/** searchRuns, each run also as the server's JSON object it was read from. */
+export async function* searchRunEntries(
+  client: MlflowHttpClient,
+  workspace: string,
+  request: SearchRunsRequest,
+): AsyncGenerator<[RunDoc, unknown]> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
   let pageToken: string | undefined;
@@ -173,7 +182,7 @@ export async function* searchRuns(
       const run = parseRun(item);
       if (run.info.runId === '' || seen.has(run.info.runId)) continue;
       seen.add(run.info.runId);
-      yield run;
+      yield [run, item];
     }
     const next = toStr(doc.next_page_token);
     if (!next || tokens.has(next) || asArray(doc.runs).length === 0) return;

@@ -12,14 +12,15 @@ import {
   PATHS,
   parseInputs,
   parseRun,
-  searchRuns,
+  searchRunEntries,
   type Experiment,
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
-import type { Histories, PrefetchSettings } from './history-prefetch.js';
+import type { Histories, PrefetchSettings, PrefetchState } from './history-prefetch.js';
+import { ListingSpool } from './listing-spool.js';
 import { ownRunInfo } from './own-strings.js';
-import { RunWindows, type WindowShared } from './run-windows.js';
+import { RunWindows } from './run-windows.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, parseHistoryPage } from './json.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
@@ -50,13 +51,14 @@ export function projectMeta(experiment: Experiment): ProjectMeta {
 export class MlflowSourceProject implements SourceProject {
   readonly meta: ProjectMeta;
   /**
-   * Nothing of a listed run is kept but its RunInfo, which the engine holds anyway: runs are read
-   * again window by window as they are opened (run-windows.ts), in the plan's order once the
-   * engine gave it (readAhead), else in the listing's.
+   * In memory, nothing of a listed run is kept but its RunInfo, which the engine holds anyway: the
+   * rest waits on disk (listing-spool.ts) and is read back window by window as runs are opened
+   * (run-windows.ts), in the plan's order once the engine gave it (readAhead), else the listing's.
    */
+  private spool: ListingSpool | undefined;
   private listedOrder: RunInfo[] = [];
   private windows: RunWindows | undefined;
-  private readonly windowShared: WindowShared = { searchDisabled: false, history: { disabled: false } };
+  private readonly historyState: PrefetchState = { disabled: false };
   /** Logged models (models.ts): the search answer is kept for openModel. */
   private readonly listedModels = new Map<string, ModelDoc>();
 
@@ -70,15 +72,19 @@ export class MlflowSourceProject implements SourceProject {
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
-    const runs = searchRuns(this.client, this.ref.workspace, {
+    this.close();
+    const spool = new ListingSpool();
+    this.spool = spool;
+    const runs = searchRunEntries(this.client, this.ref.workspace, {
       experimentId: this.experiment.id,
       viewType: query.includeDeleted ? 'ALL' : 'ACTIVE_ONLY',
       pageSize: this.settings.searchPageSize,
       ...(query.filter !== undefined ? { filter: query.filter } : {}),
     });
     try {
-      for await (const run of runs) {
+      for await (const [run, item] of runs) {
         const info = ownRunInfo(run.info);
+        spool.put(info.runId, item);
         this.listedOrder.push(info);
         yield info;
       }
@@ -104,14 +110,23 @@ export class MlflowSourceProject implements SourceProject {
       this.windows = this.openWindows(this.listedOrder, undefined);
       this.listedOrder = [];
     }
-    const windowed = await this.windows.take(info.runId);
-    const doc = windowed.doc ?? (await getRun(this.client, this.ref.workspace, info.runId));
+    const windowed = this.windows.take(info.runId);
+    const doc = windowed.doc ?? this.spool?.doc(info.runId) ?? (await getRun(this.client, this.ref.workspace, info.runId));
     // Histories are not awaited here: the run creates its copy while its window is still read.
     return new MlflowSourceRun(this.client, this.ref.workspace, doc, this.settings, windowed.histories);
   }
 
+  /** Frees the listing's spool; a later listing makes a new one. */
+  close(): void {
+    this.spool?.close();
+    this.spool = undefined;
+    this.windows = undefined;
+    this.listedOrder = [];
+  }
+
   private openWindows(order: readonly RunInfo[], prefetch: PrefetchSettings | undefined): RunWindows {
-    return new RunWindows(this.client, this.ref.workspace, this.experiment.id, order, prefetch, this.windowShared);
+    const spool = this.spool;
+    return new RunWindows(this.client, this.ref.workspace, order, (runId) => spool?.doc(runId), prefetch, this.historyState);
   }
 
   async *listModels(): AsyncIterable<LoggedModelInfo> {

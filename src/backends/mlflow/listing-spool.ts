@@ -1,0 +1,30 @@
+/**
+ * What runs/search said of each listed run, kept on disk until the run is opened (util/spool.ts):
+ * the run's JSON object as the server sent it, read back through the same parser. So opening a
+ * run costs no request and the listing no memory per run beyond an index entry.
+ *
+ * Integers beyond 2^53 (bigint after parsing) are kept as digit strings, which MLflow's int64
+ * fields may be anyway (toInt64 and toMillis read both).
+ */
+import { Spool } from '../../util/spool.js';
+import { parseRun, type RunDoc } from './api.js';
+
+const bigintsAsText = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+
+export class ListingSpool {
+  private readonly spool = new Spool();
+
+  put(runId: string, item: unknown): void {
+    this.spool.put(runId, JSON.stringify(item, bigintsAsText));
+  }
+
+  /** The run as it was listed, or undefined when it was not. */
+  doc(runId: string): RunDoc | undefined {
+    const text = this.spool.get(runId);
+    return text === undefined ? undefined : parseRun(JSON.parse(text));
+  }
+
+  close(): void {
+    this.spool.close();
+  }
+}
