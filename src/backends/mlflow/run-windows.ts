@@ -6,8 +6,8 @@
  * window i + 1, so the next window is read while this one is copied; windows two behind are
  * dropped. Memory: at most three windows of runs.
  *
- * A run the spool does not hold (not listed, or its window already dropped when it was opened) is
- * read with runs/get.
+ * A run no window holds (its window already dropped when it was opened, or a run outside the
+ * order) is read from the spool by the source itself, and a run that was not listed with runs/get.
  */
 import type { RunInfo } from '../../model/run.js';
 import type { RunDoc } from './api.js';
@@ -94,7 +94,7 @@ export class RunWindows {
           [...docs.values()].map((doc) => ({ runId: doc.info.runId, latest: doc.latestMetrics ?? new Map() })),
           prefetch,
           this.historyState,
-        )
+        ).catch(() => new Map<string, Histories>()) // on any failure each run reads its own
       : Promise.resolve(new Map<string, Histories>());
     this.started.set(index, { docs, histories });
   }
