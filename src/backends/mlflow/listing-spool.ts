@@ -15,7 +15,13 @@ export class ListingSpool {
   private readonly spool = new Spool();
 
   put(runId: string, item: unknown): void {
-    this.spool.put(runId, JSON.stringify(item, bigintsAsText));
+    let text: string;
+    try {
+      text = JSON.stringify(item); // a replacer costs a call per value: only for the rare bigint
+    } catch {
+      text = JSON.stringify(item, bigintsAsText);
+    }
+    this.spool.put(runId, text);
   }
 
   /** The run as it was listed, or undefined when it was not. */
