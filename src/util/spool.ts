@@ -5,7 +5,9 @@
  *
  * The file is private (0600, created exclusively in the temp folder) and unlinked as soon as it
  * is open, so it holds run data only while this process has it open and is never left behind,
- * not even by a killed process. Writes are gathered into blocks of about 64 KB.
+ * not even by a killed process. Writes are gathered into blocks of about 64 KB. Where the temp
+ * folder cannot be written (read-only, full), records are kept in memory instead: slower to
+ * nothing, only bigger.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
@@ -18,8 +20,10 @@ export class Spool {
   private fd: number | undefined;
   /** Set only where the file could not be unlinked while open: removed on close. */
   private path: string | undefined;
+  /** Records the file could not take. */
+  private memory: Map<string, string> | undefined;
   private written = 0;
-  private pending: string[] = [];
+  private pending: Array<[key: string, text: string]> = [];
   private pendingBytes = 0;
   private readonly index = new Map<string, number>();
   private starts = new Float64Array(1024);
@@ -30,22 +34,31 @@ export class Spool {
 
   /** Keeps `text` under `key`; a key put again reads back its latest text. */
   put(key: string, text: string): void {
-    const fd = this.open();
+    const fd = this.memory ? undefined : this.open();
+    if (fd === undefined) {
+      this.index.delete(key);
+      this.memory!.set(key, text);
+      return;
+    }
     const bytes = Buffer.byteLength(text, 'utf8');
     if (this.count === this.starts.length) this.grow();
     this.starts[this.count] = this.written + this.pendingBytes;
     this.lengths[this.count] = bytes;
     this.index.set(key, this.count++);
-    this.pending.push(text);
+    this.pending.push([key, text]);
     this.pendingBytes += bytes;
     if (this.pendingBytes >= BLOCK) this.flush(fd);
   }
 
   /** The text last put under `key`, or undefined. */
   get(key: string): string | undefined {
+    const kept = this.memory?.get(key);
+    if (kept !== undefined) return kept;
     const at = this.index.get(key);
     if (at === undefined || this.fd === undefined) return undefined;
     this.flush(this.fd);
+    const remembered = this.memory?.get(key);
+    if (remembered !== undefined) return remembered;
     const buffer = Buffer.allocUnsafe(this.lengths[at]!);
     let read = 0;
     while (read < buffer.length) {
@@ -57,7 +70,7 @@ export class Spool {
   }
 
   get size(): number {
-    return this.index.size;
+    return this.index.size + (this.memory?.size ?? 0);
   }
 
   close(): void {
@@ -65,15 +78,22 @@ export class Spool {
     if (this.path !== undefined) rmSync(this.path, { force: true });
     this.fd = undefined;
     this.path = undefined;
+    this.memory = undefined;
     this.index.clear();
     this.pending = [];
     this.pendingBytes = 0;
   }
 
-  private open(): number {
+  /** The file, opened on first use; undefined (and records kept in memory) when it cannot be. */
+  private open(): number | undefined {
     if (this.fd !== undefined) return this.fd;
     const path = join(this.dir, `.runs-migrator-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
-    this.fd = openSync(path, 'wx+', 0o600);
+    try {
+      this.fd = openSync(path, 'wx+', 0o600);
+    } catch {
+      this.memory = new Map();
+      return undefined;
+    }
     try {
       rmSync(path);
     } catch {
@@ -84,10 +104,19 @@ export class Spool {
 
   private flush(fd: number): void {
     if (this.pendingBytes === 0) return;
-    const block = Buffer.from(this.pending.join(''), 'utf8');
-    let done = 0;
-    while (done < block.length) done += writeSync(fd, block, done, block.length - done, this.written + done);
-    this.written += block.length;
+    const block = Buffer.from(this.pending.map(([, text]) => text).join(''), 'utf8');
+    try {
+      let done = 0;
+      while (done < block.length) done += writeSync(fd, block, done, block.length - done, this.written + done);
+      this.written += block.length;
+    } catch {
+      // A full disk: what did not fit, and everything after it, stays in memory.
+      this.memory ??= new Map();
+      for (const [key, text] of this.pending) {
+        this.index.delete(key);
+        this.memory.set(key, text);
+      }
+    }
     this.pending = [];
     this.pendingBytes = 0;
   }

@@ -48,6 +48,15 @@ describe('spool', () => {
     spool.close();
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('keeps records in memory where the temp folder cannot be written', () => {
+    const spool = new Spool(join(tmpdir(), 'no-such-folder-for-runs-migrator', 'x'));
+    spool.put('a', 'one');
+    spool.put('b', 'two');
+    spool.put('a', 'three');
+    expect([spool.get('a'), spool.get('b'), spool.get('c'), spool.size]).toEqual(['three', 'two', undefined, 2]);
+    spool.close();
+  });
 });
 
 describe('listing spool', () => {
