@@ -31,7 +31,7 @@ interface ParentCopy {
 
 export async function copyProject(options: CopyOptions): Promise<CopyReport> {
   const startedAt = new Date();
-  const { source, target, signal } = options;
+  const { source, target } = options;
   const dryRun = options.dryRun ?? false;
   const filters: RunFilters = options.filters ?? {};
   const workers = Math.max(1, options.workers ?? 4);
@@ -59,143 +59,160 @@ export async function copyProject(options: CopyOptions): Promise<CopyReport> {
 
   const sourceProject = await source.store.openSource(source.project);
   try {
-    const listed: RunInfo[] = [];
-    for await (const info of sourceProject.listRuns({ includeDeleted: options.includeDeleted ?? false, filter: filters.nativeFilter })) {
-      listed.push(info);
-    }
-    const byId = new Map(listed.map((info) => [info.runId, info]));
-
-    let filteredOut = 0;
-    let outOfShard = 0;
-    const selected: RunInfo[] = [];
-    for (const info of listed) {
-      if (!matchesInfo(info, filters)) filteredOut++;
-      else if (!inShard(rootOf(info, byId), options.shard)) outOfShard++;
-      else selected.push(info);
-    }
-    const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
-    filteredOut += selected.length - tagFiltered.length;
-
-    const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
-    if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
-    const copies = await copiesBySourceRun(existing, sourceName);
-
-    const ordered = parentsFirst(tagFiltered);
-    const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
-    const projectIssues: ProjectIssue[] = [
-      ...(sourceProject.issues ?? []).map((issue) => ({ side: 'source' as const, ...issue })),
-      ...(existing?.issues ?? []).map((issue) => ({ side: 'target' as const, ...issue })),
-    ];
-    emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
-    sourceProject.readAhead?.(ordered.filter((info) => !copies.get(info.runId)?.some((copy) => copy.complete)));
-
-    // Only runs with children in the plan are waited for: a promise per run would cost ~200 bytes each.
-    const parentIds = new Set<string>();
-    for (const info of ordered) if (info.parentRunId) parentIds.add(info.parentRunId);
-    const parents = new Map<string, Deferred<ParentCopy>>();
-    for (const info of ordered) if (parentIds.has(info.runId)) parents.set(info.runId, new Deferred<ParentCopy>());
-    const results: RunResult[] = new Array(ordered.length);
-
-    const pool = options.adaptiveWorkers ? runAdaptivePool : runPool;
-    await pool(ordered, workers, async (info, index) => {
-      const began = Date.now();
-      const done = (result: RunResult, parent: ParentCopy): void => {
-        result.durationMs = Date.now() - began;
-        results[index] = result;
-        parents.get(info.runId)?.resolve(parent);
-        emit({ type: 'run-done', result, sourceProject: sourceName, targetProject: targetName });
-      };
-
-      const runCopies = copies.get(info.runId) ?? [];
-      const complete = runCopies.filter((copy) => copy.complete);
-      const partial = runCopies.filter((copy) => !copy.complete && !copy.deleted);
-
-      if (complete.length > 0) {
-        const kept = complete[0]!;
-        const notes = [`already copied to ${kept.targetRunId}`];
-        if (complete.length > 1) notes.push(`duplicate complete copies: ${complete.slice(1).map((c) => c.targetRunId).join(', ')}`);
-        try {
-          if (!dryRun && existing) {
-            for (const leftover of partial) await existing.discardRun(leftover.targetRunId);
-            if (info.deleted && !kept.deleted && target.store.capabilities.keepsDeletedRuns) {
-              await existing.deleteRun(kept.targetRunId);
-              notes.push('deleted it like its source');
-            }
-          }
-        } catch (error) {
-          done(runResult(info, 'failed', emptyCounts(), [], kept.targetRunId, `repairing the copy failed: ${errorMessage(error)}`), { targetRunId: kept.targetRunId });
-          return;
-        }
-        done(runResult(info, 'skipped', emptyCounts(), [], kept.targetRunId, notes.join('; ')), { targetRunId: kept.targetRunId });
-        return;
-      }
-
-      const progress: RunCopy = { counts: emptyCounts(), issues: [] };
-      if (signal?.aborted) {
-        done(runResult(info, 'failed', progress.counts, [], undefined, 'not started: the migration was interrupted'), { failed: true });
-        return;
-      }
-      emit({ type: 'run-start', sourceRunId: info.runId });
-      try {
-        const parent = await parentCopy(info, parents, copies);
-        if (parent?.failed) throw new Error(`its parent run ${info.parentRunId} failed to copy; both are copied again on the next run`);
-        const discarded: string[] = [];
-        if (!dryRun && existing) {
-          for (const leftover of partial) {
-            await existing.discardRun(leftover.targetRunId);
-            discarded.push(leftover.targetRunId);
-          }
-        }
-        const run = await sourceProject.openRun(info);
-        const parentTargetId = dryRun && parent ? (parent.targetRunId ?? `(new copy of ${info.parentRunId})`) : parent?.targetRunId;
-        try {
-          await copyRun(
-            {
-              targetStore: target.store,
-              target: dryRun ? undefined : existing,
-              origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
-              onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
-              signal,
-            },
-            run,
-            parentTargetId,
-            progress,
-          );
-        } finally {
-          await run.close?.();
-        }
-        const result = runResult(info, dryRun ? 'planned' : 'copied', progress.counts, progress.issues, progress.targetRunId);
-        if (discarded.length > 0) result.discarded = discarded;
-        done(result, { targetRunId: progress.targetRunId ?? (dryRun ? `(new copy of ${info.runId})` : undefined) });
-      } catch (error) {
-        done(runResult(info, 'failed', progress.counts, progress.issues, progress.targetRunId, errorMessage(error)), { failed: true });
-      }
-    });
-
-    // Logged models, links and the registry come after the runs (project-models.ts says why).
-    const models = await copyProjectModels({
-      options, source: sourceProject, target: existing, emit, runs: ordered, results,
-      listedRunIds: byId, earlierCopies: completeCopies(copies),
-      origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
-    });
-
-    const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
-    return {
-      tool: 'runs-migrator',
-      version: VERSION,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      dryRun,
-      source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
-      target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
-      summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
-      projectIssues,
-      runs: results,
-      ...(models ? { models } : {}),
-    };
+    return await copyListedRuns(options, sourceProject, { startedAt, dryRun, filters, workers, emit, sourceName, targetName });
   } finally {
     await sourceProject.close?.();
   }
+}
+
+/** What copyProject worked out before it opened the source project. */
+interface CopySetup {
+  startedAt: Date;
+  dryRun: boolean;
+  filters: RunFilters;
+  workers: number;
+  emit(event: CopyEvent): void;
+  sourceName: string;
+  targetName: string;
+}
+
+async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject, setup: CopySetup): Promise<CopyReport> {
+  const { source, target, signal } = options;
+  const { startedAt, dryRun, filters, workers, emit, sourceName, targetName } = setup;
+  const listed: RunInfo[] = [];
+  for await (const info of sourceProject.listRuns({ includeDeleted: options.includeDeleted ?? false, filter: filters.nativeFilter })) {
+    listed.push(info);
+  }
+  const byId = new Map(listed.map((info) => [info.runId, info]));
+
+  let filteredOut = 0;
+  let outOfShard = 0;
+  const selected: RunInfo[] = [];
+  for (const info of listed) {
+    if (!matchesInfo(info, filters)) filteredOut++;
+    else if (!inShard(rootOf(info, byId), options.shard)) outOfShard++;
+    else selected.push(info);
+  }
+  const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
+  filteredOut += selected.length - tagFiltered.length;
+
+  const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
+  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
+  const copies = await copiesBySourceRun(existing, sourceName);
+
+  const ordered = parentsFirst(tagFiltered);
+  const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
+  const projectIssues: ProjectIssue[] = [
+    ...(sourceProject.issues ?? []).map((issue) => ({ side: 'source' as const, ...issue })),
+    ...(existing?.issues ?? []).map((issue) => ({ side: 'target' as const, ...issue })),
+  ];
+  emit({ type: 'plan', toCopy: ordered.length - alreadyDone, alreadyDone, filteredOut, outOfShard, projectIssues });
+  sourceProject.readAhead?.(ordered.filter((info) => !copies.get(info.runId)?.some((copy) => copy.complete)));
+
+  // Only runs with children in the plan are waited for: a promise per run would cost ~200 bytes each.
+  const parentIds = new Set<string>();
+  for (const info of ordered) if (info.parentRunId) parentIds.add(info.parentRunId);
+  const parents = new Map<string, Deferred<ParentCopy>>();
+  for (const info of ordered) if (parentIds.has(info.runId)) parents.set(info.runId, new Deferred<ParentCopy>());
+  const results: RunResult[] = new Array(ordered.length);
+
+  const pool = options.adaptiveWorkers ? runAdaptivePool : runPool;
+  await pool(ordered, workers, async (info, index) => {
+    const began = Date.now();
+    const done = (result: RunResult, parent: ParentCopy): void => {
+      result.durationMs = Date.now() - began;
+      results[index] = result;
+      parents.get(info.runId)?.resolve(parent);
+      emit({ type: 'run-done', result, sourceProject: sourceName, targetProject: targetName });
+    };
+
+    const runCopies = copies.get(info.runId) ?? [];
+    const complete = runCopies.filter((copy) => copy.complete);
+    const partial = runCopies.filter((copy) => !copy.complete && !copy.deleted);
+
+    if (complete.length > 0) {
+      const kept = complete[0]!;
+      const notes = [`already copied to ${kept.targetRunId}`];
+      if (complete.length > 1) notes.push(`duplicate complete copies: ${complete.slice(1).map((c) => c.targetRunId).join(', ')}`);
+      try {
+        if (!dryRun && existing) {
+          for (const leftover of partial) await existing.discardRun(leftover.targetRunId);
+          if (info.deleted && !kept.deleted && target.store.capabilities.keepsDeletedRuns) {
+            await existing.deleteRun(kept.targetRunId);
+            notes.push('deleted it like its source');
+          }
+        }
+      } catch (error) {
+        done(runResult(info, 'failed', emptyCounts(), [], kept.targetRunId, `repairing the copy failed: ${errorMessage(error)}`), { targetRunId: kept.targetRunId });
+        return;
+      }
+      done(runResult(info, 'skipped', emptyCounts(), [], kept.targetRunId, notes.join('; ')), { targetRunId: kept.targetRunId });
+      return;
+    }
+
+    const progress: RunCopy = { counts: emptyCounts(), issues: [] };
+    if (signal?.aborted) {
+      done(runResult(info, 'failed', progress.counts, [], undefined, 'not started: the migration was interrupted'), { failed: true });
+      return;
+    }
+    emit({ type: 'run-start', sourceRunId: info.runId });
+    try {
+      const parent = await parentCopy(info, parents, copies);
+      if (parent?.failed) throw new Error(`its parent run ${info.parentRunId} failed to copy; both are copied again on the next run`);
+      const discarded: string[] = [];
+      if (!dryRun && existing) {
+        for (const leftover of partial) {
+          await existing.discardRun(leftover.targetRunId);
+          discarded.push(leftover.targetRunId);
+        }
+      }
+      const run = await sourceProject.openRun(info);
+      const parentTargetId = dryRun && parent ? (parent.targetRunId ?? `(new copy of ${info.parentRunId})`) : parent?.targetRunId;
+      try {
+        await copyRun(
+          {
+            targetStore: target.store,
+            target: dryRun ? undefined : existing,
+            origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+            onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
+            signal,
+          },
+          run,
+          parentTargetId,
+          progress,
+        );
+      } finally {
+        await run.close?.();
+      }
+      const result = runResult(info, dryRun ? 'planned' : 'copied', progress.counts, progress.issues, progress.targetRunId);
+      if (discarded.length > 0) result.discarded = discarded;
+      done(result, { targetRunId: progress.targetRunId ?? (dryRun ? `(new copy of ${info.runId})` : undefined) });
+    } catch (error) {
+      done(runResult(info, 'failed', progress.counts, progress.issues, progress.targetRunId, errorMessage(error)), { failed: true });
+    }
+  });
+
+  // Logged models, links and the registry come after the runs (project-models.ts says why).
+  const models = await copyProjectModels({
+    options, source: sourceProject, target: existing, emit, runs: ordered, results,
+    listedRunIds: byId, earlierCopies: completeCopies(copies),
+    origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+  });
+
+  const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
+  return {
+    tool: 'runs-migrator',
+    version: VERSION,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    dryRun,
+    source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
+    target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
+    summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
+    projectIssues,
+    runs: results,
+    ...(models ? { models } : {}),
+  };
 }
 
 /**

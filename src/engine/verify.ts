@@ -79,69 +79,73 @@ export async function verifyProject(options: VerifyOptions): Promise<VerifyRepor
   const sourceProject = await source.store.openSource(source.project);
   const targetProject = await target.store.openSource(target.project);
   try {
-
-    const listed: RunInfo[] = [];
-    for await (const info of sourceProject.listRuns({ includeDeleted: true })) listed.push(info);
-    const byId = new Map(listed.map((info) => [info.runId, info]));
-    const filters = options.filters ?? {};
-    const selected = listed.filter(
-      (info) =>
-        (options.includeDeleted || !info.deleted) && matchesInfo(info, filters) && inShard(rootOf(info, byId), options.shard),
-    );
-
-    const copies = await copiesOf(target, targetProject, sourceName);
-    const runs: VerifyRunResult[] = new Array(selected.length);
-    await runPool(selected, options.workers ?? 4, async (info, index) => {
-      const result = await verifyOne(info, copies.get(info.runId) ?? [], sourceProject, targetProject, options, copies);
-      runs[index] = result;
-      options.onRunChecked?.(result);
-    });
-
-    const extra: VerifyReport['extra'] = [];
-    for (const [sourceRunId, list] of copies) {
-      if (byId.has(sourceRunId)) continue;
-      for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.targetRunId });
-    }
-
-    const runCopies = new Map<string, RunInfo>();
-    for (const info of selected) {
-      const complete = (copies.get(info.runId) ?? []).filter((copy) => copy.complete && copy.info);
-      if (complete.length === 1) runCopies.set(info.runId, complete[0]!.info!);
-    }
-    const models = await verifyModels({
-      sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
-      sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
-      runs: selected, selectModel: modelSelector(filters, options.shard, byId, selected), runCopies,
-      registry: options.registry ?? false, workers: options.workers ?? 4,
-    });
-
-    const summary: VerifyReport['summary'] = {
-      runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
-      extra: extra.length, points: 0, files: 0, bytes: 0,
-    };
-    for (const run of runs) {
-      summary[run.status]++;
-      summary.points += run.points;
-      summary.files += run.files;
-      summary.bytes += run.bytes;
-    }
-    return {
-      tool: 'runs-migrator',
-      version: VERSION,
-      command: 'verify',
-      checkedAt: new Date().toISOString(),
-      source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
-      target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-      clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true),
-      summary,
-      runs,
-      extra,
-      ...(models ? { models } : {}),
-    };
+    return await verifyListedRuns(options, sourceProject, targetProject, sourceName, targetName);
   } finally {
     await sourceProject.close?.();
     await targetProject.close?.();
   }
+}
+
+async function verifyListedRuns(options: VerifyOptions, sourceProject: SourceProject, targetProject: SourceProject, sourceName: string, targetName: string): Promise<VerifyReport> {
+  const { source, target } = options;
+  const listed: RunInfo[] = [];
+  for await (const info of sourceProject.listRuns({ includeDeleted: true })) listed.push(info);
+  const byId = new Map(listed.map((info) => [info.runId, info]));
+  const filters = options.filters ?? {};
+  const selected = listed.filter(
+    (info) =>
+      (options.includeDeleted || !info.deleted) && matchesInfo(info, filters) && inShard(rootOf(info, byId), options.shard),
+  );
+
+  const copies = await copiesOf(target, targetProject, sourceName);
+  const runs: VerifyRunResult[] = new Array(selected.length);
+  await runPool(selected, options.workers ?? 4, async (info, index) => {
+    const result = await verifyOne(info, copies.get(info.runId) ?? [], sourceProject, targetProject, options, copies);
+    runs[index] = result;
+    options.onRunChecked?.(result);
+  });
+
+  const extra: VerifyReport['extra'] = [];
+  for (const [sourceRunId, list] of copies) {
+    if (byId.has(sourceRunId)) continue;
+    for (const copy of list) extra.push({ sourceRunId, targetRunId: copy.targetRunId });
+  }
+
+  const runCopies = new Map<string, RunInfo>();
+  for (const info of selected) {
+    const complete = (copies.get(info.runId) ?? []).filter((copy) => copy.complete && copy.info);
+    if (complete.length === 1) runCopies.set(info.runId, complete[0]!.info!);
+  }
+  const models = await verifyModels({
+    sourceStore: source.store, targetStore: target.store, source: sourceProject, target: targetProject,
+    sourceProjectName: sourceName, sourceWorkspace: source.project.workspace, targetWorkspace: target.project.workspace,
+    runs: selected, selectModel: modelSelector(filters, options.shard, byId, selected), runCopies,
+    registry: options.registry ?? false, workers: options.workers ?? 4,
+  });
+
+  const summary: VerifyReport['summary'] = {
+    runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
+    extra: extra.length, points: 0, files: 0, bytes: 0,
+  };
+  for (const run of runs) {
+    summary[run.status]++;
+    summary.points += run.points;
+    summary.files += run.files;
+    summary.bytes += run.bytes;
+  }
+  return {
+    tool: 'runs-migrator',
+    version: VERSION,
+    command: 'verify',
+    checkedAt: new Date().toISOString(),
+    source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
+    target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true),
+    summary,
+    runs,
+    extra,
+    ...(models ? { models } : {}),
+  };
 }
 
 /**
