@@ -34,8 +34,22 @@ const ADMIN_PASSWORD = 'golden-admin-Pass1';
 /** The recorded server was a 3.11 development build; the stand-in answers /version with this. */
 const RECORDED_VERSION = '3.11.2.dev0';
 
-/** Cases the stand-in cannot replay yet, with the reason (skipped). Keep this short. */
-const KNOWN_GAPS: Record<string, string> = {};
+/**
+ * Cases the stand-in cannot replay yet, by name prefix, each naming the open issue that will
+ * implement it (skipped, with the reason in the test title). Keep this short.
+ */
+const KNOWN_GAP_PREFIXES: Record<string, string> = {
+  'artifacts-s3-': 'issue 18 (artifacts in S3: the stand-in has no s3-direct / s3-proxied mode yet)',
+  'traces-': 'issue 16 (traces: the stand-in has no trace routes yet)',
+  'assessments-': 'issue 16 (assessments: the stand-in has no assessment routes yet)',
+  'workspaces-genai': 'issue 16 (traces in workspaces: the stand-in has no trace routes yet)',
+  'auth-genai-permissions': 'issue 16 / 17 (GenAI routes under basic auth: the stand-in has none yet)',
+  'datasets-': 'issue 17 (evaluation datasets: the stand-in has no dataset routes yet)',
+  'prompts-': 'issue 17 (prompts: the stand-in does not hide prompt-tagged models yet)',
+  'scorers-': 'issue 17 (scorers: the stand-in has no scorer routes yet)',
+};
+const knownGap = (name: string): string | undefined =>
+  Object.entries(KNOWN_GAP_PREFIXES).find(([prefix]) => name.startsWith(prefix))?.[1];
 
 /** Cases whose error `message` is compared by error_code only, with the reason. */
 const RELAXED_MESSAGES: Record<string, string> = {};
@@ -119,7 +133,7 @@ describe('MLflow golden exchanges replayed against the stand-in', () => {
   });
 
   for (const c of cases) {
-    const gap = KNOWN_GAPS[c.name];
+    const gap = knownGap(c.name);
     if (gap) {
       it.skip(`${c.name} — KNOWN GAP: ${gap}`, () => {});
       continue;
