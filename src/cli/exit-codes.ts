@@ -1,5 +1,5 @@
 /**
- * Exit codes of `runs-migrator`, in one place (README "Exit codes" repeats this table).
+ * Exit codes of `runs-migrator`, in one place (docs/usage.md "Output and exit codes" repeats this table).
  *
  * | code | meaning                                                                  |
  * |------|--------------------------------------------------------------------------|

@@ -39,7 +39,7 @@ export interface CopyOptions {
   workers?: number;
   /**
    * Experimental (issue 9): follow the observed run latency with at most `workers` in parallel
-   * instead of a fixed count (measured in bench/small-runs.ts; see the README).
+   * instead of a fixed count (measured in bench/small-runs.ts; see docs/benchmarks.md).
    */
   adaptiveWorkers?: boolean;
   dryRun?: boolean;

@@ -2,7 +2,7 @@
  * The canonical run: what every backend reads into and writes from.
  *
  * It is shaped like an MLflow run because MLflow is where most runs live now; Neptune archives map
- * onto it through a published table (README "Neptune mapping"). Nothing here is held whole in
+ * onto it through a published table (docs/neptune-mapping.md). Nothing here is held whole in
  * memory by the engine except the small parts (info, params, tags, inputs): metric histories move
  * as async batches and files as streams.
  */

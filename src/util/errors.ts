@@ -1,6 +1,6 @@
 /**
  * Errors a user can act on. Their messages are shown as they are, so they must never hold a
- * credential (see util/redact.ts); `exitCode` follows the CLI's table in README "Exit codes".
+ * credential (see util/redact.ts); `exitCode` follows the CLI's table in docs/usage.md "Output and exit codes".
  */
 export class UserError extends Error {
   constructor(
