@@ -21,6 +21,7 @@ import { registerRegistry } from './handlers/registry.js';
 import { registerRuns } from './handlers/runs.js';
 import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
+import { registerTraces } from './handlers/traces.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -70,6 +71,7 @@ function buildRouter(withAuth: boolean): Router {
   registerRegistry(r);
   registerArtifacts(r);
   registerWorkspaces(r);
+  registerTraces(r);
   if (withAuth) registerUsers(r);
   return r;
 }
