@@ -22,6 +22,7 @@ import { registerRuns } from './handlers/runs.js';
 import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
 import { registerTraces } from './handlers/traces.js';
+import { registerOtlp } from './handlers/otlp.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -72,6 +73,7 @@ function buildRouter(withAuth: boolean): Router {
   registerArtifacts(r);
   registerWorkspaces(r);
   registerTraces(r);
+  registerOtlp(r);
   if (withAuth) registerUsers(r);
   return r;
 }
