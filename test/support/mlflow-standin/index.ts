@@ -23,6 +23,7 @@ import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
 import { registerTraces } from './handlers/traces.js';
 import { registerOtlp } from './handlers/otlp.js';
+import { registerAssessments } from './handlers/assessments.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -74,6 +75,7 @@ function buildRouter(withAuth: boolean): Router {
   registerWorkspaces(r);
   registerTraces(r);
   registerOtlp(r);
+  registerAssessments(r);
   if (withAuth) registerUsers(r);
   return r;
 }
