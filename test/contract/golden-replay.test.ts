@@ -41,7 +41,7 @@ const RECORDED_VERSION = '3.11.2.dev0';
 const KNOWN_GAP_PREFIXES: Record<string, string> = {
   'artifacts-s3-': 'issue 18 (artifacts in S3: the stand-in has no s3-direct / s3-proxied mode yet)',
   'workspaces-genai': 'issue 17 (its trace steps 1-16 replay; steps 17- need prompts as registered models and evaluation datasets)',
-  'auth-genai-permissions': 'issue 16 / 17 (GenAI routes under basic auth: the stand-in has none yet)',
+  'auth-genai-permissions': 'issue 17 (its trace, assessment and OTLP steps 1-11 replay; steps 12- need scorer routes and the {{braces:…}} macro)',
   'datasets-': 'issue 17 (evaluation datasets: the stand-in has no dataset routes yet)',
   'prompts-': 'issue 17 (prompts: the stand-in does not hide prompt-tagged models yet)',
   'scorers-': 'issue 17 (scorers: the stand-in has no scorer routes yet)',

@@ -51,6 +51,12 @@ async function exportTraces(ctx: Ctx): Promise<Reply> {
   return { status: 200, headers: { 'Content-Type': 'application/x-protobuf' }, body: '' };
 }
 
+/** The auth app answers 401/403 for the FastAPI OTLP route as text/plain; charset=utf-8 (auth-genai-permissions). */
+export function asFastApiReply(path: string, reply: Reply): Reply {
+  if (path !== '/v1/traces') return reply;
+  return { ...reply, headers: { ...reply.headers, 'Content-Type': 'text/plain; charset=utf-8' } };
+}
+
 export function registerOtlp(r: Router): void {
   r.addRule('/v1/traces', ['POST'], 'otlp/traces', exportTraces);
   // Only POST exists; other methods reach the web app's catch-all, a 404 page (not a 405).
