@@ -41,6 +41,15 @@ export interface Trace {
 
 export class TraceStore {
   readonly traces = new Map<string, Trace>();
+  /** assessment id -> trace id: assessment ids are unique across the store */
+  readonly assessmentTrace = new Map<string, string>();
+
+  deleteTrace(id: string): void {
+    const t = this.traces.get(id);
+    if (!t) return;
+    for (const a of t.assessments) this.assessmentTrace.delete(a.id);
+    this.traces.delete(id);
+  }
 }
 
 const byStore = new WeakMap<Store, TraceStore>();

@@ -11,7 +11,6 @@ import { json } from '../http.js';
 import { pyRepr } from '../pyfmt.js';
 import { fromRequestJson, pyDumps } from '../pyvalue.js';
 import { type Router, API3 } from '../router.js';
-import type { Store } from '../store.js';
 import { findTrace, parseTimestamp, tracesOf, type Trace } from '../trace-store.js';
 import { Fields, missingValue } from '../validation.js';
 
@@ -26,14 +25,6 @@ const valueText = (v: unknown) => (v === undefined ? undefined : pyDumps(fromReq
 
 function stringMap(v: unknown): Map<string, string> {
   return new Map(Object.entries(obj(v) ?? {}).map(([k, x]) => [k, typeof x === 'string' ? x : String(x)]));
-}
-
-function findAssessment(store: Store, id: string): { trace: Trace; a: Assessment } | undefined {
-  for (const trace of tracesOf(store).traces.values()) {
-    const a = trace.assessments.find((x) => x.id === id);
-    if (a) return { trace, a };
-  }
-  return undefined;
 }
 
 function integrityError(kind: string, a: Assessment): MlflowError {
@@ -101,7 +92,8 @@ async function create(ctx: Ctx) {
   const { store } = ctx.state;
   const trace = findTrace(store, ctx.ws, traceId);
   if (!trace) throw integrityError('FOREIGN KEY constraint failed', assessment);
-  if (findAssessment(store, assessment.id)) throw integrityError('UNIQUE constraint failed: assessments.assessment_id', assessment);
+  const ids = tracesOf(store).assessmentTrace;
+  if (ids.has(assessment.id)) throw integrityError('UNIQUE constraint failed: assessments.assessment_id', assessment);
   if (assessment.overrides) {
     const old = trace.assessments.find((x) => x.id === assessment.overrides);
     // the real message leaves its {trace_id} placeholder unfilled (recorded)
@@ -109,6 +101,7 @@ async function create(ctx: Ctx) {
     old.valid = false;
   }
   trace.assessments.push(assessment);
+  ids.set(assessment.id, trace.id);
   return json({ assessment: assessmentJson(assessment) });
 }
 
@@ -160,6 +153,7 @@ async function remove(ctx: Ctx) {
   const i = trace?.assessments.findIndex((x) => x.id === ctx.params.assessment_id) ?? -1;
   if (trace && i >= 0) {
     const [gone] = trace.assessments.splice(i, 1);
+    tracesOf(ctx.state.store).assessmentTrace.delete(gone!.id);
     if (gone?.overrides) {
       const old = trace.assessments.find((x) => x.id === gone.overrides);
       if (old) old.valid = true;

@@ -261,7 +261,8 @@ async function deleteTraces(ctx: Ctx) {
   if (maxTs !== undefined && ids.length) throw inv('Only one of `max_timestamp_millis` and `trace_ids` can be specified.');
   if (ids.length && maxTraces !== undefined) throw inv("`max_traces` can't be specified if `trace_ids` is specified.");
   if (maxTraces !== undefined && Number(maxTraces) <= 0) throw inv(`\`max_traces\` must be a positive integer, received ${String(maxTraces)}.`);
-  const all = tracesOf(store).traces;
+  const traceStore = tracesOf(store);
+  const all = traceStore.traces;
   let victims: Trace[];
   if (ids.length) victims = ids.map((id) => all.get(id)).filter((t): t is Trace => !!t && t.experimentId === exp.id);
   else {
@@ -270,7 +271,7 @@ async function deleteTraces(ctx: Ctx) {
       .sort((a, b) => a.requestTimeMs - b.requestTimeMs);
     if (maxTraces !== undefined) victims = victims.slice(0, Number(maxTraces));
   }
-  for (const t of victims) all.delete(t.id);
+  for (const t of victims) traceStore.deleteTrace(t.id);
   return json({ traces_deleted: victims.length });
 }
 
