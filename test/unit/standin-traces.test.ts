@@ -176,3 +176,72 @@ describe('assessments', () => {
     expect((await send('DELETE', `${base}/${overId}`)).status).toBe(200);
   });
 });
+
+describe('OTLP protobuf wire reader', () => {
+  // a minimal protobuf writer for the test: tag + payload
+  const varint = (n: bigint): number[] => {
+    const out: number[] = [];
+    let v = BigInt.asUintN(64, n);
+    do {
+      let b = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v) b |= 0x80;
+      out.push(b);
+    } while (v);
+    return out;
+  };
+  const len = (no: number, payload: Buffer) => Buffer.from([...varint(BigInt((no << 3) | 2)), ...varint(BigInt(payload.length)), ...payload]);
+  const vfield = (no: number, v: bigint) => Buffer.from([...varint(BigInt(no << 3)), ...varint(v)]);
+  const fixed64 = (no: number, v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(varint(BigInt((no << 3) | 1))), b]);
+  };
+  const double = (no: number, v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v);
+    return Buffer.concat([Buffer.from(varint(BigInt((no << 3) | 1))), b]);
+  };
+  const kv = (key: string, anyValue: Buffer) => len(9, Buffer.concat([len(1, Buffer.from(key)), len(2, anyValue)]));
+
+  it('reads ids, nanosecond times, negative ints, doubles, nested values and status; rejects garbage', async () => {
+    const spanMsg = Buffer.concat([
+      len(1, Buffer.from(HEX, 'hex')),
+      len(2, Buffer.from('00000000000000aa', 'hex')),
+      len(5, Buffer.from('wire')),
+      fixed64(7, 1700000000123456789n),
+      fixed64(8, 1700000001123456789n),
+      kv('neg', vfield(3, -5n)),
+      kv('dbl', double(4, 0.5)),
+      kv('arr', len(5, Buffer.concat([len(1, len(1, Buffer.from('x'))), len(1, vfield(2, 1n))]))),
+      len(15, Buffer.concat([len(2, Buffer.from('bad')), vfield(3, 2n)])),
+    ]);
+    const body = len(1, len(2, len(2, spanMsg)));
+    const res = await fetch(`${server.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-protobuf', 'x-mlflow-experiment-id': exp },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const got = (await get(`/api/3.0/mlflow/traces/get?trace_id=${TRACE}`)).body.trace;
+    expect(got.trace_info.state).toBe('ERROR');
+    const s = got.spans[0];
+    expect(s.start_time_unix_nano).toBe(1700000000123456800); // JSON number; the exact digits are in the text
+    expect(s.attributes.slice(1)).toEqual([
+      { key: 'neg', value: { int_value: -5 } },
+      { key: 'dbl', value: { double_value: 0.5 } },
+      { key: 'arr', value: { array_value: { values: [{ string_value: 'x' }, { bool_value: true }] } } },
+    ]);
+    expect(s.status).toEqual({ message: 'bad', code: 'STATUS_CODE_ERROR' });
+    const text = (await get(`/api/3.0/mlflow/traces/get?trace_id=${TRACE}`)).text;
+    expect(text).toContain('"start_time_unix_nano":1700000000123456789');
+
+    const bad = await fetch(`${server.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-protobuf', 'x-mlflow-experiment-id': exp },
+      body: Buffer.from([0x0a, 0x05, 0x01]),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ detail: 'Invalid OpenTelemetry format' });
+  });
+});
