@@ -44,9 +44,7 @@ const KNOWN_GAP_PREFIXES: Record<string, string> = {
   'assessments-': 'issue 16 (assessments: the stand-in has no assessment routes yet)',
   'workspaces-genai': 'issue 16 (traces in workspaces: the stand-in has no trace routes yet)',
   'auth-genai-permissions': 'issue 16 / 17 (GenAI routes under basic auth: the stand-in has none yet)',
-  'datasets-': 'issue 17 (evaluation datasets: the stand-in has no dataset routes yet)',
-  'prompts-': 'issue 17 (prompts: the stand-in does not hide prompt-tagged models yet)',
-  'scorers-': 'issue 17 (scorers: the stand-in has no scorer routes yet)',
+  'prompts-links': 'issue 16 (needs the trace routes: StartTraceV3, trace tags, the prompt filter of traces/search; link-prompts itself is in handlers/prompts.ts)',
 };
 const knownGap = (name: string): string | undefined =>
   Object.entries(KNOWN_GAP_PREFIXES).find(([prefix]) => name.startsWith(prefix))?.[1];

@@ -21,6 +21,9 @@ import { registerRegistry } from './handlers/registry.js';
 import { registerRuns } from './handlers/runs.js';
 import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
+import { registerDatasets } from './handlers/datasets.js';
+import { registerPrompts } from './handlers/prompts.js';
+import { registerScorers } from './handlers/scorers.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -70,6 +73,9 @@ function buildRouter(withAuth: boolean): Router {
   registerRegistry(r);
   registerArtifacts(r);
   registerWorkspaces(r);
+  registerDatasets(r);
+  registerPrompts(r);
+  registerScorers(r);
   if (withAuth) registerUsers(r);
   return r;
 }
