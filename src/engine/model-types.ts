@@ -51,7 +51,8 @@ export interface VersionResult {
 
 export interface RegisteredModelResult {
   name: string;
-  outcome: 'created' | 'existing' | 'failed' | 'planned';
+  /** not-copied: a prompt, which the registered-model copy leaves alone (reported with the reason). */
+  outcome: 'created' | 'existing' | 'failed' | 'planned' | 'not-copied';
   reason?: string;
   versions: VersionResult[];
   aliases: Array<{ alias: string; sourceVersion: string; targetVersion?: string; outcome: 'set' | 'failed' | 'skipped' | 'planned'; reason?: string }>;

@@ -7,6 +7,7 @@
  * tags, versions (matched by old_sys/registered_model + old_sys/model_version; description, tags,
  * stage, run and model remapped) and aliases through the version mapping.
  */
+import { isPrompt } from './prompts/prompt-tags.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { SourceProject, Store } from '../backends/contract.js';
@@ -310,6 +311,8 @@ async function verifyRegistry(
   const targetModels = new Map<string, { description?: string; tags: KeyValue[]; aliases: Array<{ alias: string; version: string }> }>();
   if (target) for await (const rm of target.listRegisteredModels()) targetModels.set(rm.name, rm);
   for await (const rm of source.listRegisteredModels()) {
+    // Prompts are not copied as registered models (the copy reports them as not-copied).
+    if (isPrompt(rm.tags)) continue;
     const versions = await source.listVersions(rm.name);
     if (!versions.some(inProject)) continue;
     const result: VerifyRegistryResult = { name: rm.name, status: 'ok', differences: [], versions: {} };
