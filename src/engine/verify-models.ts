@@ -8,6 +8,7 @@
  * stage, run and model remapped) and aliases through the version mapping.
  */
 import { isPrompt } from './prompts/prompt-tags.js';
+import { verifyPrompts, type VerifyPromptResult } from './prompts/verify-prompts.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { SourceProject, Store } from '../backends/contract.js';
@@ -66,6 +67,8 @@ export interface VerifyModelsReport {
   /** Model copies in the target whose source model is not in the source project. */
   extra: Array<{ sourceModelId: string; targetModelId: string }>;
   registry?: VerifyRegistryResult[];
+  /** With --registry: the prompts of the experiment (engine/prompts/verify-prompts.ts). */
+  prompts?: VerifyPromptResult[];
 }
 
 export interface VerifyModelsInput {
@@ -150,8 +153,13 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   }
   const report: VerifyModelsReport = { clean: true, models, links, extra };
   if (input.registry) report.registry = await verifyRegistry(input, runTargetId, modelTargetId, new Set(listed.map((m) => m.modelId)));
+  if (input.registry) report.prompts = await verifyExperimentPrompts(input);
   report.clean =
-    extra.length === 0 && models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok' || l.status === 'skipped') && (report.registry ?? []).every((r) => r.status === 'ok');
+    extra.length === 0 &&
+    models.every((m) => m.status === 'ok') &&
+    links.every((l) => l.status === 'ok' || l.status === 'skipped') &&
+    (report.registry ?? []).every((r) => r.status === 'ok') &&
+    (report.prompts ?? []).every((p) => p.status === 'ok');
   return report;
 }
 
@@ -366,4 +374,12 @@ async function verifyRegistry(
     }
   }
   return out;
+}
+
+async function verifyExperimentPrompts(input: VerifyModelsInput): Promise<VerifyPromptResult[] | undefined> {
+  const sourceExperimentId = input.source.meta.id;
+  const source = await registryOf(input.sourceStore)?.openSourceRegistry(input.sourceWorkspace);
+  if (!source || sourceExperimentId === undefined) return undefined;
+  const target = await registryOf(input.targetStore)?.openSourceRegistry(input.targetWorkspace);
+  return verifyPrompts({ source, target, sourceExperimentId, targetExperimentId: input.target.meta.id });
 }

@@ -1,0 +1,18 @@
+/**
+ * The prompt part of `copy --registry` for one project: opens both registries and maps the
+ * source experiment to the target experiment for `_mlflow_experiment_ids`.
+ */
+import { registryOf } from '../../backends/model-contract.js';
+import type { ProjectModelsInput } from '../project-models.js';
+import { copyPrompts, type PromptResult } from './copy-prompts.js';
+
+export async function copyExperimentPrompts(input: ProjectModelsInput, dryRun: boolean): Promise<PromptResult[] | undefined> {
+  const { options } = input;
+  const sourceExperimentId = input.source.meta.id;
+  const source = await registryOf(options.source.store)?.openSourceRegistry(options.source.project.workspace);
+  if (!source || sourceExperimentId === undefined) return undefined;
+  const target = dryRun ? undefined : await registryOf(options.target.store)?.openTargetRegistry?.(options.target.project.workspace);
+  const targetExperimentId = input.target?.id;
+  const experiments = new Map<string, string>(targetExperimentId !== undefined ? [[sourceExperimentId, targetExperimentId]] : []);
+  return copyPrompts({ source, target, experiments, sourceExperimentId, emit: input.emit });
+}
