@@ -114,6 +114,8 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
     const result = await verify();
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).models.prompts).toEqual([{ name: 'qa-prompt', status: 'ok', differences: [], versions: 2 }]);
+    const text = await runCli(project(target.url, ['--registry'], 'verify', source.url), { cwd });
+    expect(text.stdout + text.stderr).toMatch(/Models clean: .*1\/1 prompt\(s\) ok/);
   });
 
   it('a re-run writes nothing; a version added in the source is copied by the next run', async () => {

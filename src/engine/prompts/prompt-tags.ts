@@ -1,7 +1,8 @@
 /**
  * How MLflow marks a prompt: a registered model (and each of its versions) tagged
  * `mlflow.prompt.is_prompt=true`. The registry copy uses this to keep prompts out of the
- * registered-model copy, where they would otherwise be copied as ordinary models without a word.
+ * registered-model copy, where they would otherwise be copied as ordinary models without a word;
+ * copy-prompts.ts copies them as prompts.
  */
 import type { KeyValue } from '../../model/run.js';
 
@@ -13,4 +14,4 @@ export function isPrompt(tags: KeyValue[]): boolean {
 }
 
 export const PROMPT_NOT_COPIED =
-  'a prompt (tagged mlflow.prompt.is_prompt=true): prompts are not copied as registered models, and this release has no prompt copy yet (see docs/genai-datasets-prompts-scorers.md)';
+  'a prompt (tagged mlflow.prompt.is_prompt=true): not copied as a registered model; the prompt copy (models.prompts) takes the prompts associated with the experiment (see docs/genai-datasets-prompts-scorers.md)';
