@@ -73,6 +73,16 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
     await target.close();
   });
 
+  it('a dry run plans the prompt, its versions and alias, and writes nothing', async () => {
+    const result = await runCli(project(target.url, ['--registry', '--json', '--dry-run'], 'copy', source.url), { cwd });
+    expect(result.code).toBe(0);
+    const [prompt] = JSON.parse(result.stdout).models.prompts;
+    expect(prompt).toMatchObject({ outcome: 'planned', issues: [] });
+    expect(prompt.versions.map((v: any) => [v.sourceVersion, v.outcome])).toEqual([['1', 'planned'], ['2', 'planned']]);
+    expect(prompt.aliases.map((a: any) => a.outcome)).toEqual(['planned']);
+    await expect(new MlflowApi(target.url).call('GET', 'registered-models/get', { name: 'qa-prompt' })).rejects.toThrow(/404/);
+  });
+
   it('copies the experiment\'s prompt with its versions, numbers, tags, description and alias', async () => {
     const result = await copy();
     expect(result.code).toBe(0);

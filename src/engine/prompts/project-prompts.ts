@@ -12,7 +12,9 @@ export async function copyExperimentPrompts(input: ProjectModelsInput, dryRun: b
   const source = await registryOf(options.source.store)?.openSourceRegistry(options.source.project.workspace);
   if (!source || sourceExperimentId === undefined) return undefined;
   const target = dryRun ? undefined : await registryOf(options.target.store)?.openTargetRegistry?.(options.target.project.workspace);
-  const targetExperimentId = input.target?.id;
+  // A dry run may plan a target experiment that does not exist yet: nothing is written, so the
+  // mapping only has to say that the source experiment has a counterpart.
+  const targetExperimentId = input.target?.id ?? (dryRun ? '(target experiment)' : undefined);
   const experiments = new Map<string, string>(targetExperimentId !== undefined ? [[sourceExperimentId, targetExperimentId]] : []);
   return copyPrompts({ source, target, experiments, sourceExperimentId, emit: input.emit });
 }
