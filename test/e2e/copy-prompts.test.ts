@@ -152,4 +152,18 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout).models.prompts[0]).toMatchObject({ status: 'ok', versions: 3 });
   });
+
+  it('a target version changed since the copy is a reported conflict: never overwritten, exit code 1, verify says so', async () => {
+    const api = new MlflowApi(target.url);
+    await api.call('POST', 'model-versions/set-tag', { name: 'qa-prompt', version: '1', key: 'mlflow.prompt.text', value: 'edited in the target' });
+    const result = await copy();
+    expect(result.code).toBe(1);
+    const [prompt] = JSON.parse(result.stdout).models.prompts;
+    expect(prompt.versions[0]).toMatchObject({ sourceVersion: '1', outcome: 'failed', reason: expect.stringMatching(/other content/) });
+    const kept = (await api.call('GET', 'model-versions/get', { name: 'qa-prompt', version: '1' })).model_version;
+    expect(kept.tags.find((t: any) => t.key === 'mlflow.prompt.text').value).toBe('edited in the target');
+    const check = await verify();
+    expect(check.code).not.toBe(0);
+    expect(JSON.parse(check.stdout).models.prompts[0]).toMatchObject({ status: 'different', differences: ['version 1: tags or description differ'] });
+  });
 });
