@@ -9,6 +9,7 @@
  */
 import { isPrompt } from './prompts/prompt-tags.js';
 import { verifyPrompts, type VerifyPromptResult } from './prompts/verify-prompts.js';
+import { selectPrompts } from './prompts/linked-prompts.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { SourceProject, Store } from '../backends/contract.js';
@@ -381,5 +382,6 @@ async function verifyExperimentPrompts(input: VerifyModelsInput): Promise<Verify
   const source = await registryOf(input.sourceStore)?.openSourceRegistry(input.sourceWorkspace);
   if (!source || sourceExperimentId === undefined) return undefined;
   const target = await registryOf(input.targetStore)?.openSourceRegistry(input.targetWorkspace);
-  return verifyPrompts({ source, target, sourceExperimentId, targetExperimentId: input.target.meta.id });
+  const selected = await selectPrompts({ registry: source, experimentId: sourceExperimentId, project: input.source, runs: input.runs });
+  return verifyPrompts({ source, prompts: selected.map((s) => s.prompt), target, sourceExperimentId, targetExperimentId: input.target.meta.id });
 }

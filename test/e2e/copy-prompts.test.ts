@@ -11,7 +11,10 @@ import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js'
 import { runCli, tempDir } from '../support/cli-process.js';
 
 const T0 = 1_700_000_000_000;
-const RUNS: SeedRun[] = [{ name: 'answerer', startTime: T0, endTime: T0 + 1000, params: { temperature: '0.2' } }];
+// The run names a prompt in mlflow.linkedPrompts (what the client writes on a run that used it).
+const RUNS: SeedRun[] = [
+  { name: 'answerer', startTime: T0, endTime: T0 + 1000, params: { temperature: '0.2' }, tags: { 'mlflow.linkedPrompts': '[{"name": "run-linked", "version": "1"}]' } },
+];
 const project = (to: string, extra: string[], verb: 'copy' | 'verify', from: string) =>
   [verb, '--source-uri', from, '--source-project', 'default/genai', '--target-uri', to, '--target-project', 'default/genai-copy', ...(verb === 'copy' ? ['--no-progress'] : []), ...extra];
 
@@ -58,6 +61,9 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
       tags: [...promptVersionTags('chat', CHAT), { key: '_mlflow_prompt_response_format', value: FORMAT }],
     });
     await api.call('POST', 'registered-models/alias', { name: 'qa-prompt', alias: 'production', version: '1' });
+    // A prompt that only the run's tag names (no experiment association).
+    await api.call('POST', 'registered-models/create', { name: 'run-linked', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] });
+    await api.call('POST', 'model-versions/create', { name: 'run-linked', source: 'dummy-source', tags: promptVersionTags('text', 'Linked: {{x}}') });
     // A prompt of another experiment: not part of this copy.
     await api.call('POST', 'registered-models/create', {
       name: 'elsewhere',
@@ -76,8 +82,9 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
   it('a dry run plans the prompt, its versions and alias, and writes nothing', async () => {
     const result = await runCli(project(target.url, ['--registry', '--json', '--dry-run'], 'copy', source.url), { cwd });
     expect(result.code).toBe(0);
-    const [prompt] = JSON.parse(result.stdout).models.prompts;
-    expect(prompt).toMatchObject({ outcome: 'planned', issues: [] });
+    const [prompt, linked] = JSON.parse(result.stdout).models.prompts;
+    expect(prompt).toMatchObject({ name: 'qa-prompt', outcome: 'planned', issues: [] });
+    expect(linked).toMatchObject({ name: 'run-linked', outcome: 'planned' });
     expect(prompt.versions.map((v: any) => [v.sourceVersion, v.outcome])).toEqual([['1', 'planned'], ['2', 'planned']]);
     expect(prompt.aliases.map((a: any) => a.outcome)).toEqual(['planned']);
     await expect(new MlflowApi(target.url).call('GET', 'registered-models/get', { name: 'qa-prompt' })).rejects.toThrow(/404/);
@@ -87,8 +94,9 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
     const result = await copy();
     expect(result.code).toBe(0);
     const prompts = JSON.parse(result.stdout).models.prompts;
-    expect(prompts).toHaveLength(1);
+    expect(prompts.map((p: any) => p.name)).toEqual(['qa-prompt', 'run-linked']);
     expect(prompts[0]).toMatchObject({ name: 'qa-prompt', outcome: 'created', issues: [] });
+    expect(prompts[1]).toMatchObject({ name: 'run-linked', outcome: 'created', issues: [] });
     expect(prompts[0].versions.map((v: any) => [v.sourceVersion, v.outcome, v.targetVersion])).toEqual([
       ['1', 'copied', '1'],
       ['2', 'copied', '2'],
@@ -117,15 +125,22 @@ describe('prompts move with their experiment (copy --registry, MLflow server to 
       filter: `tags.\`mlflow.prompt.is_prompt\` = 'true' AND tags._mlflow_experiment_ids LIKE '%,${targetExperiment},%'`,
     });
     expect(found.registered_models.map((m: any) => m.name)).toEqual(['qa-prompt']);
+    // The prompt only the run names keeps its tags (it had no experiment association to map).
+    const linked = (await api.call('GET', 'registered-models/get', { name: 'run-linked' })).registered_model;
+    expect(linked.tags).toEqual([{ key: 'mlflow.prompt.is_prompt', value: 'true' }]);
+    expect(linked.latest_versions[0].tags).toEqual(promptVersionTags('text', 'Linked: {{x}}'));
     await expect(api.call('GET', 'registered-models/get', { name: 'elsewhere' })).rejects.toThrow(/404/);
   });
 
   it('verify --registry compares the prompt and is clean', async () => {
     const result = await verify();
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).models.prompts).toEqual([{ name: 'qa-prompt', status: 'ok', differences: [], versions: 2 }]);
+    expect(JSON.parse(result.stdout).models.prompts).toEqual([
+      { name: 'qa-prompt', status: 'ok', differences: [], versions: 2 },
+      { name: 'run-linked', status: 'ok', differences: [], versions: 1 },
+    ]);
     const text = await runCli(project(target.url, ['--registry'], 'verify', source.url), { cwd });
-    expect(text.stdout + text.stderr).toMatch(/Models clean: .*1\/1 prompt\(s\) ok/);
+    expect(text.stdout + text.stderr).toMatch(/Models clean: .*2\/2 prompt\(s\) ok/);
   });
 
   it('a re-run writes nothing; a version added in the source is copied by the next run', async () => {

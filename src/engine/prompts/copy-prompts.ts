@@ -1,9 +1,8 @@
 /**
  * `copy --registry`: the prompts of the copied experiment, between stores with a registry.
  *
- * Which prompts: every prompt whose `_mlflow_experiment_ids` names the source experiment (the
- * association MLflow's client writes when a prompt is used in an experiment). Prompts that only a
- * run's `mlflow.linkedPrompts` tag names are not found yet (docs/genai-datasets-prompts-scorers.md).
+ * Which prompts: linked-prompts.ts (the experiment association `_mlflow_experiment_ids`, and the
+ * `mlflow.linkedPrompts` tags of the selected runs).
  *
  * What moves: the prompt's description, tags and aliases, and every version (template text or
  * chat, response format, model config, commit message = description, user tags: all of them are
@@ -40,26 +39,17 @@ export interface PromptResult {
 
 export interface PromptCopyContext {
   source: SourceRegistry;
+  prompts: readonly RegisteredModelInfo[];
   /** Undefined on a dry run. */
   target: TargetRegistry | undefined;
   /** Source experiment id -> target experiment id, for `_mlflow_experiment_ids`. */
   experiments: Map<string, string>;
-  sourceExperimentId: string;
   emit(event: CopyEvent): void;
-}
-
-/** The prompts associated with the experiment, ordinary models left out. */
-export async function* promptsOfExperiment(source: SourceRegistry, experimentId: string): AsyncIterable<RegisteredModelInfo> {
-  for await (const model of source.listRegisteredModels()) {
-    if (!isPrompt(model.tags)) continue;
-    const ids = parseExperimentIds(model.tags.find((t) => t.key === EXPERIMENT_IDS_TAG)?.value);
-    if (ids.includes(experimentId)) yield model;
-  }
 }
 
 export async function copyPrompts(context: PromptCopyContext): Promise<PromptResult[]> {
   const results: PromptResult[] = [];
-  for await (const prompt of promptsOfExperiment(context.source, context.sourceExperimentId)) {
+  for (const prompt of context.prompts) {
     const result: PromptResult = { name: prompt.name, outcome: 'planned', issues: [], versions: [], aliases: [] };
     results.push(result);
     try {

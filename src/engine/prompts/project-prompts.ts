@@ -5,6 +5,7 @@
 import { registryOf } from '../../backends/model-contract.js';
 import type { ProjectModelsInput } from '../project-models.js';
 import { copyPrompts, type PromptResult } from './copy-prompts.js';
+import { selectPrompts } from './linked-prompts.js';
 
 export async function copyExperimentPrompts(input: ProjectModelsInput, dryRun: boolean): Promise<PromptResult[] | undefined> {
   const { options } = input;
@@ -16,5 +17,6 @@ export async function copyExperimentPrompts(input: ProjectModelsInput, dryRun: b
   // mapping only has to say that the source experiment has a counterpart.
   const targetExperimentId = input.target?.id ?? (dryRun ? '(target experiment)' : undefined);
   const experiments = new Map<string, string>(targetExperimentId !== undefined ? [[sourceExperimentId, targetExperimentId]] : []);
-  return copyPrompts({ source, target, experiments, sourceExperimentId, emit: input.emit });
+  const selected = await selectPrompts({ registry: source, experimentId: sourceExperimentId, project: input.source, runs: input.runs });
+  return copyPrompts({ source, prompts: selected.map((s) => s.prompt), target, experiments, emit: input.emit });
 }

@@ -6,7 +6,7 @@
  */
 import type { RegisteredModelInfo, SourceRegistry } from '../../backends/model-contract.js';
 import { errorMessage } from '../../util/errors.js';
-import { promptsOfExperiment, sameVersion } from './copy-prompts.js';
+import { sameVersion } from './copy-prompts.js';
 import { EXPERIMENT_IDS_TAG, parseExperimentIds } from './experiment-ids.js';
 import { isPrompt } from './prompt-tags.js';
 
@@ -19,6 +19,8 @@ export interface VerifyPromptResult {
 
 export interface VerifyPromptsInput {
   source: SourceRegistry;
+  /** The prompts that go with the project (linked-prompts.ts), as for copy. */
+  prompts: readonly RegisteredModelInfo[];
   target: SourceRegistry | undefined;
   sourceExperimentId: string;
   targetExperimentId: string | undefined;
@@ -30,7 +32,7 @@ export async function verifyPrompts(input: VerifyPromptsInput): Promise<VerifyPr
   const out: VerifyPromptResult[] = [];
   const targetPrompts = new Map<string, RegisteredModelInfo>();
   if (input.target) for await (const rm of input.target.listRegisteredModels()) if (isPrompt(rm.tags)) targetPrompts.set(rm.name, rm);
-  for await (const prompt of promptsOfExperiment(input.source, input.sourceExperimentId)) {
+  for (const prompt of input.prompts) {
     const result: VerifyPromptResult = { name: prompt.name, status: 'ok', differences: [], versions: 0 };
     out.push(result);
     const copy = targetPrompts.get(prompt.name);
@@ -47,8 +49,10 @@ export async function verifyPrompts(input: VerifyPromptsInput): Promise<VerifyPr
         if (t.key === EXPERIMENT_IDS_TAG) continue;
         if (copyTags.get(t.key) !== t.value) d.push(`tag ${t.key}: source ${show(t.value)}, copy ${show(copyTags.get(t.key))}`);
       }
+      // A prompt associated with the source experiment must be associated with the target one.
+      const associated = parseExperimentIds(prompt.tags.find((t) => t.key === EXPERIMENT_IDS_TAG)?.value).includes(input.sourceExperimentId);
       const ids = parseExperimentIds(copyTags.get(EXPERIMENT_IDS_TAG));
-      if (input.targetExperimentId && !ids.includes(input.targetExperimentId))
+      if (associated && input.targetExperimentId && !ids.includes(input.targetExperimentId))
         d.push(`${EXPERIMENT_IDS_TAG}: the copy names ${show(copyTags.get(EXPERIMENT_IDS_TAG))}, not the target experiment ${input.targetExperimentId}`);
       for (const { alias, version } of prompt.aliases) {
         const got = copy.aliases.find((a) => a.alias === alias)?.version;
