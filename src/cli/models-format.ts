@@ -13,6 +13,13 @@ export function modelsLine(report: ModelsReport): string | undefined {
   if (report.registry) {
     parts.push(`registry: ${s.registeredModels} registered model(s), ${s.versions} version(s): ${s.versionsCopied} copied, ${s.versionsOutside} outside the project, ${s.versionsFailed} failed`);
   }
+  if (report.prompts) {
+    const versions = report.prompts.flatMap((p) => p.versions);
+    const count = (outcome: string) => versions.filter((v) => v.outcome === outcome).length;
+    parts.push(
+      `prompts: ${report.prompts.length} (${report.prompts.filter((p) => p.outcome === 'failed').length} failed), ${versions.length} version(s): ${count('copied')} copied, ${count('skipped')} already there, ${count('failed')} failed${count('planned') ? `, ${count('planned')} planned` : ''}`,
+    );
+  }
   return parts.join('; ');
 }
 
@@ -41,8 +48,14 @@ export function verifyModelsText(report: VerifyModelsReport): string | undefined
     lines.push(`${r.status.toUpperCase()} registered model ${r.name}`);
     for (const d of r.differences) lines.push(`  - ${d}`);
   }
+  for (const p of report.prompts ?? []) {
+    if (p.status === 'ok') continue;
+    lines.push(`${p.status.toUpperCase()} prompt ${p.name}`);
+    for (const d of p.differences) lines.push(`  - ${d}`);
+  }
   const ok = report.models.filter((m) => m.status === 'ok').length;
-  const reg = report.registry ? `, ${report.registry.filter((r) => r.status === 'ok').length}/${report.registry.length} registered model(s) ok` : '';
+  const prompts = report.prompts ? `, ${report.prompts.filter((p) => p.status === 'ok').length}/${report.prompts.length} prompt(s) ok` : '';
+  const reg = (report.registry ? `, ${report.registry.filter((r) => r.status === 'ok').length}/${report.registry.length} registered model(s) ok` : '') + prompts;
   lines.push(`${report.clean ? 'Models clean' : 'Models FAILED'}: ${ok}/${report.models.length} logged model(s) ok, ${report.links.filter((l) => l.status === 'ok').length}/${report.links.length} linked run(s) ok${reg}`);
   return lines.join('\n');
 }

@@ -17,6 +17,7 @@
 import type { Store } from '../backends/contract.js';
 import { registryOf, type ModelVersionInfo, type RegisteredModelInfo, type TargetRegistry, type VersionInit } from '../backends/model-contract.js';
 import { VERSION_PROVENANCE } from '../model/model-provenance.js';
+import { isPrompt, PROMPT_NOT_COPIED } from './prompts/prompt-tags.js';
 import type { KeyValue } from '../model/run.js';
 import { errorMessage } from '../util/errors.js';
 import type { RegisteredModelResult, VersionResult } from './model-types.js';
@@ -50,6 +51,11 @@ export async function copyRegistry(context: RegistryCopyContext): Promise<Regist
   for await (const model of sourceRegistry.listRegisteredModels()) {
     const versions = (await sourceRegistry.listVersions(model.name)).sort(byNumber);
     if (!versions.some((v) => inProject(context, v))) continue;
+    if (isPrompt(model.tags)) {
+      results.push({ name: model.name, outcome: 'not-copied', reason: PROMPT_NOT_COPIED, versions: [], aliases: [] });
+      context.emit({ type: 'info', message: `registered model ${model.name}: not copied - ${PROMPT_NOT_COPIED}` });
+      continue;
+    }
     const result: RegisteredModelResult = { name: model.name, outcome: 'planned', versions: [], aliases: [] };
     results.push(result);
     if (!context.dryRun && !target) {

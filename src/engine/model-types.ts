@@ -2,6 +2,7 @@
  * What copying logged models, run<->model links and the registry reports (the `models` part of
  * the copy report). Every model, link and version is listed with its outcome.
  */
+import type { PromptResult } from './prompts/copy-prompts.js';
 import type { RunIssue } from './types.js';
 
 export type ModelOutcome = 'copied' | 'skipped' | 'failed' | 'planned' | 'unsupported';
@@ -51,7 +52,8 @@ export interface VersionResult {
 
 export interface RegisteredModelResult {
   name: string;
-  outcome: 'created' | 'existing' | 'failed' | 'planned';
+  /** not-copied: a prompt, which the registered-model copy leaves alone (reported with the reason). */
+  outcome: 'created' | 'existing' | 'failed' | 'planned' | 'not-copied';
   reason?: string;
   versions: VersionResult[];
   aliases: Array<{ alias: string; sourceVersion: string; targetVersion?: string; outcome: 'set' | 'failed' | 'skipped' | 'planned'; reason?: string }>;
@@ -80,6 +82,8 @@ export interface ModelsReport {
   links: LinkResult[];
   /** Present with --registry. */
   registry?: RegisteredModelResult[];
+  /** Present with --registry: the prompts of the experiment (engine/prompts/copy-prompts.ts). */
+  prompts?: PromptResult[];
 }
 
 export function emptyModelCounts(): ModelCounts {
@@ -118,5 +122,8 @@ export function summariseModels(report: Omit<ModelsReport, 'summary'>): ModelsRe
 export function modelsFailed(report: ModelsReport | undefined): boolean {
   if (!report) return false;
   const s = report.summary;
-  return s.failed > 0 || s.linkFailures > 0 || s.versionsFailed > 0 || (report.registry ?? []).some((rm) => rm.aliases.some((a) => a.outcome === 'failed'));
+  const promptFailed = (report.prompts ?? []).some(
+    (p) => p.outcome === 'failed' || p.versions.some((v) => v.outcome === 'failed') || p.aliases.some((a) => a.outcome === 'failed'),
+  );
+  return promptFailed || s.failed > 0 || s.linkFailures > 0 || s.versionsFailed > 0 || (report.registry ?? []).some((rm) => rm.aliases.some((a) => a.outcome === 'failed'));
 }

@@ -11,6 +11,7 @@ import { UsageError } from '../util/errors.js';
 import type { RunInfo } from '../model/run.js';
 import { copyModels } from './copy-models.js';
 import { copyRegistry } from './copy-registry.js';
+import { copyExperimentPrompts } from './prompts/project-prompts.js';
 import { summariseModels, type ModelsReport } from './model-types.js';
 import type { Provenance } from './prepare.js';
 import type { CopyEvent, CopyOptions, RunFilters, RunResult, Shard } from './types.js';
@@ -105,6 +106,7 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
       selectedModels: new Set((copied?.models ?? []).map((m) => m.sourceModelId)),
       emit,
     });
+    report.prompts = await copyExperimentPrompts(input, dryRun);
   }
   return { summary: summariseModels(report), ...report };
 }

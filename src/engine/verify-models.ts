@@ -7,6 +7,9 @@
  * tags, versions (matched by old_sys/registered_model + old_sys/model_version; description, tags,
  * stage, run and model remapped) and aliases through the version mapping.
  */
+import { isPrompt } from './prompts/prompt-tags.js';
+import { verifyPrompts, type VerifyPromptResult } from './prompts/verify-prompts.js';
+import { selectPrompts } from './prompts/linked-prompts.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { SourceProject, Store } from '../backends/contract.js';
@@ -65,6 +68,8 @@ export interface VerifyModelsReport {
   /** Model copies in the target whose source model is not in the source project. */
   extra: Array<{ sourceModelId: string; targetModelId: string }>;
   registry?: VerifyRegistryResult[];
+  /** With --registry: the prompts of the experiment (engine/prompts/verify-prompts.ts). */
+  prompts?: VerifyPromptResult[];
 }
 
 export interface VerifyModelsInput {
@@ -149,8 +154,13 @@ export async function verifyModels(input: VerifyModelsInput): Promise<VerifyMode
   }
   const report: VerifyModelsReport = { clean: true, models, links, extra };
   if (input.registry) report.registry = await verifyRegistry(input, runTargetId, modelTargetId, new Set(listed.map((m) => m.modelId)));
+  if (input.registry) report.prompts = await verifyExperimentPrompts(input);
   report.clean =
-    extra.length === 0 && models.every((m) => m.status === 'ok') && links.every((l) => l.status === 'ok' || l.status === 'skipped') && (report.registry ?? []).every((r) => r.status === 'ok');
+    extra.length === 0 &&
+    models.every((m) => m.status === 'ok') &&
+    links.every((l) => l.status === 'ok' || l.status === 'skipped') &&
+    (report.registry ?? []).every((r) => r.status === 'ok') &&
+    (report.prompts ?? []).every((p) => p.status === 'ok');
   return report;
 }
 
@@ -310,6 +320,8 @@ async function verifyRegistry(
   const targetModels = new Map<string, { description?: string; tags: KeyValue[]; aliases: Array<{ alias: string; version: string }> }>();
   if (target) for await (const rm of target.listRegisteredModels()) targetModels.set(rm.name, rm);
   for await (const rm of source.listRegisteredModels()) {
+    // Prompts are not copied as registered models (the copy reports them as not-copied).
+    if (isPrompt(rm.tags)) continue;
     const versions = await source.listVersions(rm.name);
     if (!versions.some(inProject)) continue;
     const result: VerifyRegistryResult = { name: rm.name, status: 'ok', differences: [], versions: {} };
@@ -363,4 +375,13 @@ async function verifyRegistry(
     }
   }
   return out;
+}
+
+async function verifyExperimentPrompts(input: VerifyModelsInput): Promise<VerifyPromptResult[] | undefined> {
+  const sourceExperimentId = input.source.meta.id;
+  const source = await registryOf(input.sourceStore)?.openSourceRegistry(input.sourceWorkspace);
+  if (!source || sourceExperimentId === undefined) return undefined;
+  const target = await registryOf(input.targetStore)?.openSourceRegistry(input.targetWorkspace);
+  const selected = await selectPrompts({ registry: source, experimentId: sourceExperimentId, project: input.source, runs: input.runs });
+  return verifyPrompts({ source, prompts: selected.map((s) => s.prompt), target, sourceExperimentId, targetExperimentId: input.target.meta.id });
 }

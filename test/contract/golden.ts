@@ -83,6 +83,7 @@ export function expandRequestString(s: string, b: Bindings, adminPassword: strin
     }
     if (parts[0] === 'password') return b.password(parts[1]!, adminPassword);
     if (name === 'bearer_token') return 'golden-opaque-token-0123456789';
+    if (parts[0] === 'braces') return `{{${name.slice('braces:'.length)}}}`;
     const v = b.values.get(name);
     if (v === undefined) throw new Error(`placeholder ${m} used before it was bound`);
     return String(v);
@@ -220,6 +221,8 @@ function matchString(expected: string, actual: unknown, o: CompareOptions, path:
     const name = m[1]!;
     if (WILDCARDS.has(name)) re += '[\\s\\S]*?';
     else if (name === 'now_ms') re += '\\d{13}';
+    else if (name === 'digest') re += '[0-9a-f]{8}';
+    else if (name.startsWith('braces:')) re += escapeRe(`{{${name.slice('braces:'.length)}}}`);
     else {
       const v = o.bindings.values.get(name);
       if (v === undefined) return `${path}: placeholder {{${name}}} is not bound`;
@@ -239,6 +242,11 @@ function show(v: unknown): string {
 /** Compare an expected (recorded) JSON value with the actual one; returns the differences. */
 export function compareJson(expected: unknown, actual: unknown, o: CompareOptions, path = '$'): string[] {
   if (typeof expected === 'string') {
+    const asInt = /^\{\{int:([a-z_]+_\d+)\}\}$/.exec(expected);
+    if (asInt) {
+      const bound = o.bindings.values.get(asInt[1]!);
+      return isNum(actual) && bound !== undefined && sameNumber(actual, bound) ? [] : [`${path}: expected the number ${String(bound)} ({{int:${asInt[1]}}}), got ${show(actual)}`];
+    }
     const whole = /^\{\{([a-z_]+(?:_\d+)?)\}\}$/.exec(expected);
     if (whole) {
       const name = whole[1]!;
@@ -280,10 +288,19 @@ export function compareJson(expected: unknown, actual: unknown, o: CompareOption
   return [`${path}: unsupported expected value ${show(expected)}`];
 }
 
-/** Take `a.b.c` out of a parsed JSON response. */
+/** Take `a.b.c` out of a parsed JSON response; a path element applied to a JSON string parses it first. */
 export function dig(v: unknown, dotted: string): unknown {
   let cur = v;
-  for (const k of dotted.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  for (const k of dotted.split('.')) {
+    if (typeof cur === 'string') {
+      try {
+        cur = parse(cur);
+      } catch {
+        return undefined;
+      }
+    }
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  }
   return cur;
 }
 

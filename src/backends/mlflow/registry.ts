@@ -3,6 +3,12 @@
  * 3.11 server answers: searches are GET only with {"offset": N} tokens, deletes take a JSON body,
  * an unset description/run_id comes back as "" and a version's model_id is not echoed (it is read
  * from a `models:/<id>` source). Aliases are read from the registered model.
+ *
+ * Prompts are registered models tagged `mlflow.prompt.is_prompt=true`, and the server's searches
+ * hide them unless the filter names that tag. Worse, model-versions/search hides EVERY version of
+ * a name as soon as one of its versions carries the prompt tag (recorded: prompts-registry-views).
+ * So models are listed with and without the prompt filter, and the versions of a name that has
+ * prompt-tagged versions are read one by one (model-versions/get up to the newest number).
  */
 import type { ModelVersionInfo, RegisteredModelInfo, TargetRegistry, VersionInit } from '../model-contract.js';
 import type { KeyValue } from '../../model/run.js';
@@ -11,6 +17,10 @@ import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, toKeyValues, toStr } from './json.js';
 
 const API = '/api/2.0/mlflow';
+/** The tag that makes a registered model (or a version) a prompt. */
+export const PROMPT_TAG = 'mlflow.prompt.is_prompt';
+const PROMPT_FILTER = `tags.\`${PROMPT_TAG}\` = 'true'`;
+const quoted = (name: string) => `'${name.replace(/'/g, "''")}'`;
 const PAGE = 1000;
 /** A version that only holds a number: created and deleted again to keep a source number. */
 const PLACEHOLDER_SOURCE = 's3://runs-migrator-placeholder/version-number-gap';
@@ -62,11 +72,18 @@ export class MlflowRegistry implements TargetRegistry {
     return this.client.json({ method, path: `${API}/${rel}`, json: JSON.stringify(body), what: rel, workspace: this.workspace });
   }
 
+  /** Ordinary models first, then prompts: the caller decides what a prompt means to it. */
   async *listRegisteredModels(): AsyncIterable<RegisteredModelInfo> {
+    yield* this.searchRegisteredModels(undefined);
+    yield* this.searchRegisteredModels(PROMPT_FILTER);
+  }
+
+  private async *searchRegisteredModels(filter: string | undefined): AsyncIterable<RegisteredModelInfo> {
     let token: string | undefined;
     const tokens = new Set<string>();
     for (;;) {
-      const doc = asRecord(await this.get('registered-models/search', { max_results: PAGE, page_token: token }, 'registered-models/search'));
+      const query = { ...(filter ? { filter } : {}), max_results: PAGE, page_token: token };
+      const doc = asRecord(await this.get('registered-models/search', query, 'registered-models/search'));
       for (const item of asArray(doc.registered_models)) yield parseRegisteredModel(item);
       const next = toStr(doc.next_page_token);
       if (!next || tokens.has(next)) return;
@@ -75,11 +92,51 @@ export class MlflowRegistry implements TargetRegistry {
     }
   }
 
+  /**
+   * Every version of `name`. A name with prompt-tagged versions is invisible to the plain search
+   * and its other versions to the prompt search, so then each number up to the newest is read.
+   */
   async listVersions(name: string): Promise<ModelVersionInfo[]> {
+    const plain = await this.searchVersions(name, `name=${quoted(name)}`);
+    const prompts = await this.searchVersions(name, `name=${quoted(name)} AND ${PROMPT_FILTER}`);
+    if (prompts.length === 0) return plain;
+    const seen = new Map([...plain, ...prompts].map((v) => [v.version, v]));
+    const model = await this.getRegisteredModelDoc(name);
+    const newest = Math.max(
+      0,
+      ...[...seen.keys()].map(Number),
+      ...asArray(model?.latest_versions).map((v) => Number(asRecord(v).version ?? 0)),
+    );
+    for (let n = 1; n <= newest; n++) {
+      if (seen.has(String(n))) continue;
+      const version = await this.getVersion(name, String(n));
+      if (version) seen.set(version.version, version);
+    }
+    return [...seen.values()].sort((a, b) => Number(a.version) - Number(b.version));
+  }
+
+  private async getVersion(name: string, version: string): Promise<ModelVersionInfo | undefined> {
+    try {
+      return parseModelVersion(asRecord(await this.get('model-versions/get', { name, version }, 'model-versions/get')).model_version);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined; // a deleted number
+      throw error;
+    }
+  }
+
+  private async getRegisteredModelDoc(name: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return asRecord(asRecord(await this.get('registered-models/get', { name }, 'registered-models/get')).registered_model);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async searchVersions(name: string, filter: string): Promise<ModelVersionInfo[]> {
     const out: ModelVersionInfo[] = [];
     let token: string | undefined;
     const tokens = new Set<string>();
-    const filter = `name='${name.replace(/'/g, "''")}'`;
     for (;;) {
       const doc = asRecord(await this.get('model-versions/search', { filter, max_results: PAGE, page_token: token }, 'model-versions/search'));
       for (const item of asArray(doc.model_versions)) {
@@ -95,12 +152,8 @@ export class MlflowRegistry implements TargetRegistry {
   }
 
   async getRegisteredModel(name: string): Promise<RegisteredModelInfo | undefined> {
-    try {
-      return parseRegisteredModel(asRecord(await this.get('registered-models/get', { name }, 'registered-models/get')).registered_model);
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+    const doc = await this.getRegisteredModelDoc(name);
+    return doc ? parseRegisteredModel(doc) : undefined;
   }
 
   async createRegisteredModel(info: RegisteredModelInfo): Promise<void> {

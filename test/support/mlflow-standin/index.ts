@@ -24,6 +24,9 @@ import { registerWorkspaces } from './handlers/workspaces.js';
 import { registerTraces } from './handlers/traces.js';
 import { registerOtlp } from './handlers/otlp.js';
 import { registerAssessments } from './handlers/assessments.js';
+import { registerDatasets } from './handlers/datasets.js';
+import { registerPrompts } from './handlers/prompts.js';
+import { registerScorers } from './handlers/scorers.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -76,6 +79,9 @@ function buildRouter(withAuth: boolean): Router {
   registerTraces(r);
   registerOtlp(r);
   registerAssessments(r);
+  registerDatasets(r);
+  registerPrompts(r);
+  registerScorers(r);
   if (withAuth) registerUsers(r);
   return r;
 }

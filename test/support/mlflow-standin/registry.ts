@@ -53,8 +53,8 @@ export function getVersion(rm: RegisteredModel, version: number): ModelVersion {
   return mv;
 }
 
-const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-const kv = (m: Map<string, string>) => [...m].map(([key, value]) => ({ key, value })).sort(byKey);
+/** Registry tags come back in the order they were first written (recorded: prompts-register-load, prompts-registry-views). */
+const inWriteOrder = (m: Map<string, string>) => [...m].map(([key, value]) => ({ key, value }));
 
 export function versionJson(rm: RegisteredModel, mv: ModelVersion, withAliases: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -68,7 +68,7 @@ export function versionJson(rm: RegisteredModel, mv: ModelVersion, withAliases: 
   out.source = mv.source;
   out.run_id = mv.runId;
   out.status = mv.status;
-  if (mv.tags.size) out.tags = kv(mv.tags);
+  if (mv.tags.size) out.tags = inWriteOrder(mv.tags);
   out.run_link = mv.runLink;
   if (withAliases) {
     const aliases = [...rm.aliases].filter(([, v]) => v === mv.version).map(([a]) => a).sort();
@@ -93,7 +93,7 @@ export function registeredModelJson(rm: RegisteredModel): Record<string, unknown
   if (rm.description) out.description = rm.description;
   const latest = latestVersions(rm);
   if (latest.length) out.latest_versions = latest.map((mv) => versionJson(rm, mv, false));
-  if (rm.tags.size) out.tags = kv(rm.tags);
+  if (rm.tags.size) out.tags = inWriteOrder(rm.tags);
   if (rm.aliases.size)
     out.aliases = [...rm.aliases]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -24,6 +24,7 @@ import { type Router, API } from '../router.js';
 import { getRun } from '../runstore.js';
 import { compareVals, makePageToken, matches, parseFilter, parseOrderBy, parsePageToken, type Clause, type SortVal } from '../search.js';
 import { Fields, keyValues, missingValue } from '../validation.js';
+import { checkPromptSource, hasPromptTag, nameTaken, promptView } from '../prompts.js';
 import { proxiedPathOfUri } from '../workspaces.js';
 import { download } from './artifacts.js';
 
@@ -53,7 +54,9 @@ async function createRegisteredModel(ctx: Ctx) {
   const f = await ctx.fields();
   const name = f.str('name', true)!;
   const { store } = ctx.state;
-  if (store.registry.has(registryKey(ctx.ws, name))) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+  const tags = new Map(keyValues(f.objList('tags'), 'tags').map((t) => [t.key, t.value]));
+  const taken = store.registry.get(registryKey(ctx.ws, name));
+  if (taken) throw nameTaken(name, hasPromptTag(taken.tags), hasPromptTag(tags));
   const now = store.registryNow();
   const rm: RegisteredModel = {
     workspace: ctx.ws,
@@ -61,7 +64,7 @@ async function createRegisteredModel(ctx: Ctx) {
     creationTs: now,
     lastUpdatedTs: now,
     description: f.str('description') || undefined,
-    tags: new Map(keyValues(f.objList('tags'), 'tags').map((t) => [t.key, t.value])),
+    tags,
     aliases: new Map(),
     versions: new Map(),
     lastVersion: 0,
@@ -227,8 +230,9 @@ const RM_ATTRS: Record<string, (rm: RegisteredModel) => SortVal> = {
 async function searchRegistered(ctx: Ctx) {
   const f = await ctx.fields();
   const max = maxResults(f, 100, 1000);
-  const clauses = clausesOf(f.str('filter'));
+  const { clauses, hidePrompts } = promptView(clausesOf(f.str('filter')));
   const hits = registeredModelsIn(ctx.state.store, ctx.ws).filter((rm) =>
+    !(hidePrompts && hasPromptTag(rm.tags)) &&
     clauses.every((c) => (c.type === 'tag' ? matches(rm.tags.get(c.key), c) : matches(RM_ATTRS[c.key]?.(rm), c))),
   );
   hits.sort(sorter<RegisteredModel>(f.strList('order_by'), (rm, key) => RM_ATTRS[key]?.(rm), [(a, b) => compareVals(a.name, b.name, true)]));
@@ -293,9 +297,13 @@ async function createVersion(ctx: Ctx) {
   const source = f.str('source', true)!;
   const requestedRun = f.str('run_id') ?? '';
   const { store } = ctx.state;
-  if (!/^models:/i.test(source)) storageOf(ctx, source, requestedRun);
+  const tags = new Map(keyValues(f.objList('tags'), 'tags').map((t) => [t.key, t.value]));
+  // A prompt version's source is a label, not a location (no run needed, local paths refused).
+  const isPrompt = hasPromptTag(tags);
+  if (isPrompt) checkPromptSource(source);
+  else if (!/^models:/i.test(source)) storageOf(ctx, source, requestedRun);
   const rm = getRegisteredModel(store, ctx.ws, name);
-  const where = storageOf(ctx, source, requestedRun);
+  const where = isPrompt ? { location: source } : storageOf(ctx, source, requestedRun);
   const now = store.registryNow();
   const mv: ModelVersion = {
     version: ++rm.lastVersion,
@@ -307,7 +315,7 @@ async function createVersion(ctx: Ctx) {
     runId: requestedRun || where.runId || '',
     runLink: f.str('run_link') ?? '',
     status: 'READY',
-    tags: new Map(keyValues(f.objList('tags'), 'tags').map((t) => [t.key, t.value])),
+    tags,
     storageLocation: where.location,
     modelId: f.str('model_id') || where.modelId,
   };
@@ -414,8 +422,9 @@ const MV_ATTRS: Record<string, (x: { rm: RegisteredModel; mv: ModelVersion }) =>
 async function searchVersions(ctx: Ctx) {
   const f = await ctx.fields();
   const max = maxResults(f, 10_000, 200_000);
-  const clauses = clausesOf(f.str('filter'));
+  const { clauses, hidePrompts } = promptView(clausesOf(f.str('filter')));
   const hits = registeredModelsIn(ctx.state.store, ctx.ws)
+    .filter((rm) => !(hidePrompts && [...rm.versions.values()].some((mv) => hasPromptTag(mv.tags))))
     .flatMap((rm) => [...rm.versions.values()].map((mv) => ({ rm, mv })))
     .filter((x) => clauses.every((c) => (c.type === 'tag' ? matches(x.mv.tags.get(c.key), c) : matches(MV_ATTRS[c.key]?.(x), c))));
   hits.sort(
