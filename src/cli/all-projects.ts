@@ -5,7 +5,7 @@
  * into the project of the same WORKSPACE/NAME in the target by the ordinary one-project copy, so
  * exactly-once, the log and report per project, --registry and --verify all work per project, and a
  * second run copies nothing. A workspace the target lacks is created first where the target can.
- * One more report, `all-projects_<time>.report.json`, has a section per project.
+ * One more report, `all-projects_<time>.json`, has a section per project.
  */
 import { resolve } from 'node:path';
 import type { CopyReport } from '../engine/types.js';
@@ -106,7 +106,7 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     if (result === EXIT.interrupted || result === EXIT.terminated) break;
   }
   if (!args.dryRun) {
-    const path = resolve(ctx.cwd, `all-projects_${fileTimestamp(watch?.logStamp ?? started)}.report.json`);
+    const path = resolve(ctx.cwd, `all-projects_${fileTimestamp(watch?.logStamp ?? started)}.json`);
     const whole = {
       tool: 'runs-migrator',
       kind: 'all-projects',
