@@ -114,6 +114,25 @@ describe('copy --all-projects from an MLflow server', () => {
     expect(await runNames(target, 'default', 'only-this')).toEqual(['x-0']);
   }, 120_000);
 
+  it('works with --watch: every pass copies every workspace, until idle', async () => {
+    const source = await workspacesServer();
+    const target = await workspacesServer();
+    await createWorkspace(source, 'team-a');
+    await seedProject(new MlflowApi(source.url, { workspace: 'team-a' }), 'churn', runs('a', 2));
+    const cwd = tempDir('all-projects-watch');
+    const result = await runCli(
+      ['copy', '--source-uri', source.url, '--target-uri', target.url, '--all-projects', '--all-workspaces', '--watch', '0.5', '--until-idle', '1', '--no-progress'],
+      { cwd },
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const watchLog = readFileSync(join(cwd, readdirSync(cwd).find((name) => name.startsWith('all-projects_watch_'))!), 'utf8');
+    expect(watchLog).toMatch(/Watch pass 1: copied 2, updated 0, skipped 0, failed 0/);
+    expect(watchLog).toMatch(/Watch pass 2: copied 0, updated 0, skipped 2, failed 0 .*\(idle 1\/1\)/);
+    // Each project's passes append to one log of its own.
+    expect(readdirSync(cwd).filter((name) => name.startsWith('team-a_churn_to_team-a_churn_') && name.endsWith('.log'))).toHaveLength(1);
+    expect(await runNames(target, 'team-a', 'churn')).toEqual(['a-0', 'a-1']);
+  }, 120_000);
+
   it('refuses --all-workspaces without --all-projects', async () => {
     const cwd = tempDir('all-workspaces-usage');
     const result = await runCli(['copy', '--source-uri', 'http://127.0.0.1:9', '--source-project', 'a', '--target-project', 'b', '--all-workspaces'], { cwd });
