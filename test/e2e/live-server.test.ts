@@ -187,6 +187,30 @@ describe('copy --watch', () => {
     expect(copies.map((r) => r.info.run_name).sort()).toEqual(['late', 'run-0', 'run-1']);
   }, 120_000);
 
+  it('on SIGTERM during a pass finishes that pass (every run completed) and exits 0', async () => {
+    const source = await standin();
+    const target = await standin();
+    await seedProject(new MlflowApi(source.url), 'draining', runs(15));
+    const cwd = tempDir('watch-drain');
+    // --max-rps 4 makes the pass take several seconds, so the signal lands in the middle of it.
+    const { child, done } = startCli(
+      ['copy', '--source-uri', source.url, '--source-project', 'draining', '--target-uri', target.url, '--target-project', 'draining', '--watch', '60', '--max-rps', '4', '--workers', '4', '--no-progress'],
+      { cwd },
+    );
+    for (let i = 0; i < 300 && (target.stats().byRoute['runs/create'] ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const result = await done;
+    const log = logText(cwd);
+    expect(result.code, `${result.code} ${result.signal} ${result.stderr}\n${log}`).toBe(0);
+    expect(log).toContain('SIGTERM: finishing this pass');
+    expect(log).toMatch(/Watch pass 1: copied 15, updated 0, skipped 0, failed 0/);
+    expect(log).toMatch(/SIGTERM: the pass in flight finished; watch stopped after 1 pass\b/);
+    // Every run is a complete copy: a plain copy afterwards has nothing left to do.
+    const check = await runCli(['copy', '--source-uri', source.url, '--source-project', 'draining', '--target-uri', target.url, '--target-project', 'draining', '--no-progress', '--verify'], { cwd });
+    expect(check.stdout).toMatch(/Copied 0, skipped 15 /);
+    expect(check.stdout).toContain('Verify clean');
+  }, 120_000);
+
   it('stops on SIGTERM between passes with exit code 0', async () => {
     const source = await standin();
     const target = await standin();
