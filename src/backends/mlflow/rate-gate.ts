@@ -37,6 +37,7 @@ export interface RateGateOptions {
 
 /** Window over which the unpaced rate is measured, for the first halving without a cap. */
 const MEASURE_WINDOW_MS = 2_000;
+const SLOT_MS = 100;
 
 export class RateGate {
   private readonly ceiling: number | undefined;
@@ -47,7 +48,10 @@ export class RateGate {
   private tat = 0;
   private lastSlowdown = -Infinity;
   private lastStep = -Infinity;
-  private readonly recent: number[] = [];
+  /** Requests per 100 ms slot over the last MEASURE_WINDOW_MS (a ring: constant work per request). */
+  private readonly slots = new Array<number>(MEASURE_WINDOW_MS / SLOT_MS).fill(0);
+  private slotIndex = 0;
+  private slotStart = -Infinity;
   private readonly cooldownMs: number;
   private readonly recoverAfterMs: number;
   private readonly floorRps: number;
@@ -129,15 +133,25 @@ export class RateGate {
   }
 
   private note(time: number): void {
-    this.recent.push(time);
-    while (this.recent.length > 0 && this.recent[0]! < time - MEASURE_WINDOW_MS) this.recent.shift();
-    if (this.recent.length > 10_000) this.recent.splice(0, this.recent.length - 10_000);
+    this.advanceSlots(time);
+    this.slots[this.slotIndex]!++;
   }
 
   private measuredRate(now: number): number {
-    const since = now - MEASURE_WINDOW_MS;
-    const count = this.recent.filter((t) => t >= since).length;
+    this.advanceSlots(now);
+    const count = this.slots.reduce((sum, n) => sum + n, 0);
     return (count * 1000) / MEASURE_WINDOW_MS;
+  }
+
+  /** Moves the ring to the slot of `time`, emptying the slots it passes. */
+  private advanceSlots(time: number): void {
+    if (time - this.slotStart < SLOT_MS) return;
+    const steps = Math.min(this.slots.length, Math.floor((time - this.slotStart) / SLOT_MS));
+    for (let i = 0; i < steps; i++) {
+      this.slotIndex = (this.slotIndex + 1) % this.slots.length;
+      this.slots[this.slotIndex] = 0;
+    }
+    this.slotStart = Number.isFinite(this.slotStart) ? this.slotStart + Math.floor((time - this.slotStart) / SLOT_MS) * SLOT_MS : time;
   }
 
   private tell(notice: RateNotice): void {
