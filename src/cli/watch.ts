@@ -6,12 +6,16 @@
  * Stopping: the first SIGINT/SIGTERM during a pass lets that pass finish (no write is cut off, every
  * run in flight gets its completion marker), then the watch ends with exit code 0; during the wait it
  * ends at once. A second signal during a pass is the ordinary hard stop of `copy` (exit 130/143).
+ * The exit code is the last pass's: 0 when it was clean, 1 when runs failed, and so on.
+ * A pass that fails as a whole (a server away for a moment) is logged and tried again next time;
+ * only the first pass ends the watch on bad input.
  * `--until-idle N` ends the watch after N passes in a row that found nothing to do.
  */
 import type { CopyReport } from '../engine/types.js';
 import type { CliContext, StopSignal } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, plural } from './format.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from './log-file.js';
 
 /** Shared between the watch loop and the copies of one pass. */
@@ -78,20 +82,32 @@ export async function watchCopy(ctx: CliContext, options: WatchOptions): Promise
   for (let pass = 1; ; pass++) {
     control.passReports = [];
     const started = Date.now();
-    const code = await options.runPass(control);
+    let code: number;
+    try {
+      code = await options.runPass(control);
+    } catch (error) {
+      // The first pass fails like a plain copy (bad input is said before anything is written);
+      // later, a server that is away for a moment must not end a watch of several days.
+      if (pass === 1) throw error;
+      say('warning', `Watch pass ${pass} failed: ${errorMessage(error)}; trying again next pass`);
+      code = EXIT.runsFailed;
+    }
     if (code === EXIT.interrupted || code === EXIT.terminated) return code; // a second signal: hard stop
+    // A first pass that could not start (usage, credentials, unreachable) ends the watch at once.
+    if (pass === 1 && code !== EXIT.ok && code !== EXIT.runsFailed) return code;
     const summary = summarisePass(control.passReports);
-    idleInRow = isIdle(summary) ? idleInRow + 1 : 0;
+    // Only a pass that ran cleanly can be idle: an unreachable source found nothing, but checked nothing either.
+    idleInRow = code === EXIT.ok && isIdle(summary) ? idleInRow + 1 : 0;
     lastCode = code;
     say(
       code === EXIT.ok ? 'info' : 'warning',
       `Watch pass ${pass}: copied ${summary.copied}, updated ${summary.updated}, skipped ${summary.skipped}, failed ${summary.failed}` +
         `${summary.models > 0 ? `, ${plural(summary.models, 'model')} copied or failed` : ''} in ${formatDuration(Date.now() - started)}` +
-        `${isIdle(summary) ? ` (idle ${idleInRow}${options.untilIdle ? `/${options.untilIdle}` : ''})` : ''}`,
+        `${idleInRow > 0 ? ` (idle ${idleInRow}${options.untilIdle ? `/${options.untilIdle}` : ''})` : ''}`,
     );
     if (control.stopRequested) {
       say('info', `${control.stopRequested}: the pass in flight finished; watch stopped after ${passes(pass)}`);
-      return lastCode === EXIT.runsFailed ? lastCode : EXIT.ok;
+      return lastCode;
     }
     if (options.untilIdle !== undefined && idleInRow >= options.untilIdle) {
       say('info', `Watch stopped: ${passes(idleInRow)} in a row found nothing to do`);
@@ -100,7 +116,7 @@ export async function watchCopy(ctx: CliContext, options: WatchOptions): Promise
     const signal = await waitOrSignal(ctx, waitMs);
     if (signal) {
       say('info', `${signal}: watch stopped between passes after ${passes(pass)}`);
-      return lastCode === EXIT.runsFailed ? lastCode : EXIT.ok;
+      return lastCode;
     }
   }
 }

@@ -211,6 +211,18 @@ describe('copy --watch', () => {
     expect(check.stdout).toContain('Verify clean');
   }, 120_000);
 
+  it('ends at once when the first pass cannot start (an experiment that does not exist), with the copy\'s exit code', async () => {
+    const source = await standin();
+    const target = await standin();
+    const cwd = tempDir('watch-bad-input');
+    const plain = await runCli(['copy', '--source-uri', source.url, '--source-project', 'nope', '--target-uri', target.url, '--target-project', 'nope', '--no-progress'], { cwd });
+    const watched = await runCli(['copy', '--source-uri', source.url, '--source-project', 'nope', '--target-uri', target.url, '--target-project', 'nope', '--watch', '0.2', '--no-progress'], { cwd });
+    expect(plain.code).not.toBe(0);
+    expect(watched.code).toBe(plain.code);
+    expect(watched.stderr).toContain("experiment 'nope' not found");
+    expect(logText(cwd)).not.toContain('Watch pass 2');
+  }, 60_000);
+
   it('stops on SIGTERM between passes with exit code 0', async () => {
     const source = await standin();
     const target = await standin();
