@@ -209,6 +209,12 @@ function missingMessage(sourceUri?: string, sourceProject?: ProjectRef, targetPr
   return missing.join('; ');
 }
 
+/** Where the stores' retries and slow-down notices go once the progress display exists. */
+interface StoreListeners {
+  listener?: (event: CopyEvent) => void;
+  notice?: (message: string) => void;
+}
+
 async function execute(settings: CopySettings, ctx: CliContext, log: Logger, reportPath: string | undefined): Promise<number> {
   const { args } = settings;
   const sourceLabel = formatProjectRef(settings.sourceProject);
@@ -216,10 +222,13 @@ async function execute(settings: CopySettings, ctx: CliContext, log: Logger, rep
   const stores: Store[] = [];
   try {
     // Retries happen inside the stores; they reach the log and progress display through the copy's events.
-    const retries: { listener?: (event: CopyEvent) => void } = {};
+    const retries: StoreListeners = {};
     const onRetry = (event: { what: string; attempt: number; reason: string }) => retries.listener?.({ type: 'retry', ...event });
     // Slow-downs for an overloaded server and recoveries go to the log as they happen.
-    const gentle = { ...(args.maxRps !== undefined ? { maxRps: args.maxRps } : {}), onNotice: (message: string) => log.warning(message) };
+    const gentle = { ...(args.maxRps !== undefined ? { maxRps: args.maxRps } : {}), onNotice: (message: string) => {
+      log.warning(message);
+      retries.notice?.(message);
+    } };
     const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source', onRetry, ...gentle });
     stores.push(source);
     const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target', onRetry, ...gentle });
@@ -244,7 +253,7 @@ async function copyWithProgress(
   reportPath: string | undefined,
   source: Store,
   target: Store,
-  retries: { listener?: (event: CopyEvent) => void },
+  retries: StoreListeners,
 ): Promise<number> {
   const { args } = settings;
   const startedAt = ctx.now().toISOString();
@@ -269,6 +278,13 @@ async function copyWithProgress(
   };
 
   retries.listener = onEvent;
+  retries.notice = (message) => {
+    try {
+      progress.note(message);
+    } catch {
+      // a display problem never stops a copy
+    }
+  };
 
   const partialReport = (): CopyReport =>
     seen.report({
