@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { seedModels } from '../support/mlflow-models-seed.js';
 
 const servers: StandinServer[] = [];
 afterEach(async () => {
@@ -113,6 +114,27 @@ describe('copy --all-projects from an MLflow server', () => {
     expect(result.stdout).not.toContain('not-this');
     expect(await runNames(target, 'default', 'only-this')).toEqual(['x-0']);
   }, 120_000);
+
+  it('with --registry brings each workspace\'s registry along, into the workspace of the same name', async () => {
+    const source = await workspacesServer();
+    const target = await workspacesServer();
+    await createWorkspace(source, 'team-a');
+    const api = new MlflowApi(source.url, { workspace: 'team-a' });
+    const T0 = 1_700_000_000_000;
+    const runIds = await seedProject(api, 'churn', [
+      { name: 'trainer', startTime: T0, endTime: T0 + 1000, params: { lr: '0.1' } },
+      { name: 'evaluator', startTime: T0 + 2000, endTime: T0 + 3000 },
+    ]);
+    await seedModels(api, (await api.experimentId('churn'))!, runIds, { registry: true, workspace: 'team-a' });
+    const cwd = tempDir('all-projects-registry');
+    const result = await runCli(['copy', '--source-uri', source.url, '--target-uri', target.url, '--all-projects', '--all-workspaces', '--registry', '--verify', '--no-progress'], { cwd });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('Models clean');
+    const inTeamA = await fetch(`${target.url}/api/2.0/mlflow/registered-models/get?name=churn-clf`, { headers: { 'x-mlflow-workspace': 'team-a' } });
+    expect(inTeamA.status).toBe(200);
+    const inDefault = await fetch(`${target.url}/api/2.0/mlflow/registered-models/get?name=churn-clf`);
+    expect(inDefault.status).toBe(404);
+  }, 180_000);
 
   it('works with --watch: every pass copies every workspace, until idle', async () => {
     const source = await workspacesServer();
