@@ -104,6 +104,11 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
       if (code === EXIT.ok) code = result;
     }
     if (result === EXIT.interrupted || result === EXIT.terminated) break;
+    if (watch?.control.stopRequested) {
+      const left = projects.length - sections.length;
+      if (left > 0) say(`${watch.control.stopRequested}: stopping after ${name}; ${left} project(s) not copied in this pass`);
+      break;
+    }
   }
   if (!args.dryRun) {
     const path = resolve(ctx.cwd, `all-projects_${fileTimestamp(watch?.logStamp ?? started)}.json`);

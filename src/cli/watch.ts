@@ -83,6 +83,11 @@ export async function watchCopy(ctx: CliContext, options: WatchOptions): Promise
     control.passReports = [];
     const started = Date.now();
     let code: number;
+    // Held for the whole pass, so that a signal between two copies of a pass (--all-projects) is
+    // not the process's default end; the copy in flight has its own handler that lets it finish.
+    const removeHandler = ctx.onSignal((signal) => {
+      control.stopRequested ??= signal;
+    });
     try {
       code = await options.runPass(control);
     } catch (error) {
@@ -91,6 +96,8 @@ export async function watchCopy(ctx: CliContext, options: WatchOptions): Promise
       if (pass === 1) throw error;
       say('warning', `Watch pass ${pass} failed: ${errorMessage(error)}; trying again next pass`);
       code = EXIT.runsFailed;
+    } finally {
+      removeHandler();
     }
     if (code === EXIT.interrupted || code === EXIT.terminated) return code; // a second signal: hard stop
     // A first pass that could not start (usage, credentials, unreachable) ends the watch at once.
