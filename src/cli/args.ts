@@ -65,7 +65,7 @@ Where:
   --target-project WS/PROJ  target WORKSPACE/PROJECT (no default; created when missing)
   --all-projects            instead of the two above: every active project of the source, each
                             into the project of the same name (logs and reports per project);
-                            from an MLflow server: every active experiment of the workspace
+                            from an MLflow server: every active experiment of workspace default
   --all-workspaces          with --all-projects from an MLflow server: every workspace, each into
                             the workspace of the same name (created on the target when missing)
 
