@@ -121,12 +121,23 @@ export interface Store extends Partial<RegistryStore> {
    * Every active project of the store, for whole-store copies (`--all-projects`). Optional: a
    * store without it cannot be copied whole.
    */
-  listProjects?(): Promise<ProjectRef[]>;
+  listProjects?(options?: ListProjectsOptions): Promise<ProjectRef[]>;
+  /**
+   * Makes sure a workspace exists in this store, creating it when the store allows (MLflow servers
+   * with workspaces). Optional: stores without it hold the `default` workspace only.
+   */
+  ensureWorkspace?(name: string): Promise<'exists' | 'created'>;
   /** What opening the store found worth a line in the log (the schema revision it recognised). Optional. */
   readonly notes?: readonly string[];
   /** Requests this store retried so far (transient failures); for the report. Optional. */
   retryCount?(): number;
   close(): Promise<void>;
+}
+
+/** Which workspaces a whole-store listing covers (stores with one workspace ignore it). */
+export interface ListProjectsOptions {
+  /** `all`, or these names; default: the `default` workspace. */
+  workspaces?: 'all' | readonly string[];
 }
 
 export interface StoreSummary {
@@ -283,6 +294,10 @@ export interface OpenOptions {
   role: 'source' | 'target';
   /** Told of every retried request (network stores), for logs and progress. Must not throw. */
   onRetry?: (event: { what: string; attempt: number; reason: string }) => void;
+  /** Network stores: requests per second never exceeded, all workers together (--max-rps). */
+  maxRps?: number;
+  /** Network stores: told when they slow down for an overloaded server and when they recover. Must not throw. */
+  onNotice?: (message: string) => void;
 }
 
 export interface BackendFactory {

@@ -37,6 +37,7 @@ import {
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { MlflowRequestError } from './errors.js';
+import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
@@ -358,7 +359,17 @@ export class MlflowTargetRun implements TargetRun {
   async logInputs(inputs: DatasetInput[]): Promise<void> {
     for (let i = 0; i < inputs.length; i += MAX_DATASETS_PER_CALL) {
       const chunk = inputs.slice(i, i + MAX_DATASETS_PER_CALL);
-      await this.client.post(PATHS.runsLogInputs, encodeLogInputs(this.runId, chunk), 'runs/log-inputs', this.workspace);
+      // Another run logging the same dataset at the same moment can make the server fail this one
+      // (dataset-race.ts): read back and log the rest again.
+      await logInputsRetryingRace(chunk, {
+        send: async (pending) => {
+          await this.client.post(PATHS.runsLogInputs, encodeLogInputs(this.runId, pending), 'runs/log-inputs', this.workspace);
+        },
+        readBack: async () => {
+          const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: this.runId }, 'runs/get', this.workspace));
+          return parseRun(doc.run).inputs ?? [];
+        },
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 /** Per-request context handed to handlers, and the server-wide state they share. */
+import type { DatasetRace } from './dataset-race.js';
 import type { IncomingMessage } from 'node:http';
 import type { ArtifactStorage } from './artifacts.js';
 import type { Auth, User } from './auth.js';
@@ -13,6 +14,8 @@ export interface ServerState {
   auth?: Auth;
   artifacts: ArtifactStorage;
   version: string;
+  /** Mode `datasetRaceMs` (dataset-race.ts): the dataset insert race of a real SQL-backed server. */
+  datasetRace?: DatasetRace;
 }
 
 export function parseQuery(qs: string): Query {

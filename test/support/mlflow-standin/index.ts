@@ -30,6 +30,7 @@ import { registerScorers } from './handlers/scorers.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
+import { DatasetRace } from './dataset-race.js';
 import { Store } from './store.js';
 
 export type { FaultKind, FaultOptions } from './faults.js';
@@ -57,7 +58,7 @@ export interface StandinServer {
   port: number;
   close(): Promise<void>;
   setFaults(f: FaultOptions | undefined): void;
-  stats(): { requests: number; faults: Record<string, number>; byRoute: Record<string, number> };
+  stats(): { requests: number; faults: Record<string, number>; byRoute: Record<string, number>; datasetRaces?: number };
   /** convenience for auth tests (only with basicAuth) */
   createUser?(name: string, password: string): void;
 }
@@ -98,7 +99,11 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     version: options.version ?? DEFAULT_VERSION,
   };
   const pipeline = new Pipeline(state, buildRouter(!!state.auth), prefix);
-  pipeline.faults.set(options.faults);
+  const setFaults = (f: FaultOptions | undefined) => {
+    pipeline.faults.set(f);
+    state.datasetRace = f?.datasetRaceMs !== undefined ? new DatasetRace(f.datasetRaceMs) : undefined;
+  };
+  setFaults(options.faults);
 
   const sockets = new Set<Socket>();
   const server: Server = createServer({ keepAlive: true }, (req, res) => pipeline.handle(req, res));
@@ -129,11 +134,12 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       })();
       return closed;
     },
-    setFaults: (f) => pipeline.faults.set(f),
+    setFaults,
     stats: () => ({
       requests: pipeline.stats.requests,
       faults: { ...pipeline.stats.faults },
       byRoute: { ...pipeline.stats.byRoute },
+      ...(state.datasetRace ? { datasetRaces: state.datasetRace.races } : {}),
     }),
   };
   if (state.auth) {

@@ -65,6 +65,16 @@ async function logInputs(ctx: Ctx) {
   });
   const run = getRun(ctx.state.store, ctx.ws, runId);
   checkRunActive(run);
+  const race = ctx.state.datasetRace;
+  if (race) {
+    // The datasets the experiment lacks are inserted; a concurrent insert of the same one loses.
+    const known = (d: { name: string; digest: string }) =>
+      [...ctx.state.store.runs.values()].some(
+        (r) => r.experimentId === run.experimentId && r.datasetInputs.some((x) => x.name === d.name && x.digest === d.digest),
+      );
+    const fresh = parsed.filter((d) => !known(d)).map((d) => ({ ...d, experimentId: run.experimentId }));
+    if (fresh.length > 0) await race.insert(fresh);
+  }
   for (const d of parsed)
     if (!run.datasetInputs.some((x) => x.name === d.name && x.digest === d.digest)) run.datasetInputs.push(d);
   for (const m of models) {
