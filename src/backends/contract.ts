@@ -164,6 +164,12 @@ export interface SourceProject extends Partial<SourceModels> {
 export interface ReadIssue {
   field: string;
   reason: string;
+  /**
+   * The source holds this data but it could not be read (a file whose store refused or could not
+   * be reached): the run is not a copy, so it fails (no completion marker) instead of being
+   * reported as copied. Unset for data left out by a published rule.
+   */
+  lost?: boolean;
 }
 
 export interface SourceRun {

@@ -36,6 +36,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { accessFor, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
@@ -373,11 +374,16 @@ export class MlflowTargetRun implements TargetRun {
       throw new Error(`cannot write artifact '${path}': MLflow's artifact proxy refuses '#' in paths (Invalid path)`);
     }
     const root = proxyRoot(this.artifactUri);
-    if (root === undefined) {
-      data.destroy();
-      throw new Error(`cannot write '${path}' to run ${this.runId}: ${directStoreReason(this.artifactUri)}`);
+    if (root !== undefined) return uploadArtifact(this.client, root, path, data, size, this.workspace);
+    const uri = this.artifactUri;
+    if (isObjectStoreUri(uri)) {
+      if (accessFor(uri) === 'direct') return writeDirect(uri!, path, data, size);
+      if (uri!.startsWith('s3://')) return writeThroughPresignedUrl(this.client, this.runId, path, data, size, this.workspace);
     }
-    await uploadArtifact(this.client, root, path, data, size, this.workspace);
+    data.destroy();
+    throw new Error(
+      `cannot write '${path}' to run ${this.runId}: ${isObjectStoreUri(uri) ? `its files live in ${uri} and no credentials for that store are in the environment` : directStoreReason(uri)}`,
+    );
   }
 
   async finish(end: RunEnd): Promise<void> {
