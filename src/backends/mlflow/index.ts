@@ -25,6 +25,7 @@ import { MlflowRegistry } from './registry.js';
 import { MlflowSourceProject, type SourceSettings } from './source.js';
 import { MlflowTargetProject, openTargetProject } from './target.js';
 import { isServerUri, parseServerUri } from './uri.js';
+import { accessNote } from './store-artifacts.js';
 
 export { MlflowHttpClient } from './http-client.js';
 export type { RetryEvent, RetryPolicy } from './http-client.js';
@@ -75,6 +76,8 @@ export class MlflowServerStore implements Store {
   readonly client: MlflowHttpClient;
   private readonly workspaces = new Map<string, Promise<void>>();
   private readonly settings: SourceSettings;
+  /** For the log when the copy starts: how files in object stores are reached (store-artifacts.ts). */
+  notes: string[] = [];
 
   constructor(
     readonly displayUri: string,
@@ -236,11 +239,13 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         ...(options.onRetry || openOptions.onRetry ? { onRetry: options.onRetry ?? openOptions.onRetry } : {}),
         ...(tls ? { tls } : {}),
       });
-      return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
+      const store = new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
         historyPageSize: options.historyPageSize ?? 10_000,
         searchPageSize: options.searchPageSize ?? 1000,
         readAheadPoints: options.readAheadPoints ?? 100_000,
       });
+      store.notes.push(accessNote(openOptions.role, options.env ?? process.env));
+      return store;
     },
   };
 }

@@ -19,6 +19,7 @@ import { requireObjectStore } from '../object-store/open.js';
 import { unsafePathReason } from './artifacts.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, toStr } from './json.js';
+import { AuthError, UnreachableError } from '../../util/errors.js';
 
 export type ArtifactAccess = 'direct' | 'server';
 
@@ -50,6 +51,21 @@ export function accessNote(role: 'source' | 'target', env: NodeJS.ProcessEnv = p
 }
 
 export { isObjectStoreUri };
+
+/**
+ * Before the first run is created (DESIGN rule 7): when the target experiment's files go to an
+ * object store with the user's credentials, prove the store takes a write. A refusal or an
+ * unreachable endpoint is a clear error and nothing is half-written.
+ */
+export async function checkTargetArtifactStore(location: string | undefined, project: string): Promise<void> {
+  if (location === undefined || !isObjectStoreUri(location) || accessFor(location) !== 'direct') return;
+  try {
+    await (await requireObjectStore(location)).checkWritable();
+  } catch (error) {
+    const message = `the artifact store of target project ${project} cannot be written, so no run was copied: ${(error as Error).message}`;
+    throw /credential/i.test(message) ? new AuthError(message) : new UnreachableError(message);
+  }
+}
 
 /** Every file below an object-store artifact URI, read with the user's credentials. */
 export async function* listDirect(artifactUri: string, issues: ReadIssue[]): AsyncGenerator<FileEntry> {

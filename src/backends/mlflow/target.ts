@@ -36,7 +36,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
-import { accessFor, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
+import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
@@ -114,6 +114,7 @@ export async function openTargetProject(
       experiment.tags.push(tag);
     }
   }
+  await checkTargetArtifactStore(experiment.artifactLocation, ref.project);
   return new MlflowTargetProject(client, ref, experiment, settings, issues, created);
 }
 
