@@ -180,3 +180,66 @@ describe.skipIf(skip)(`runs whose files live in S3${skip ? ` (skipped: ${skip})`
     expect(await api.searchRuns((await api.experimentId('exp4-copy'))!, 'ACTIVE_ONLY')).toHaveLength(2);
   }, 180_000);
 });
+
+describe.skipIf(skip)(`a target bucket that refuses the credentials${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  // moto with signature checks on: a wrong secret is refused as S3 refuses it.
+  let moto: MotoServer;
+  let s3: S3Client;
+  let source: StandinServer;
+  let target: StandinServer;
+  const cwd = tempDir('e2e-s3-auth');
+
+  beforeAll(async () => {
+    moto = await startMoto({ auth: true });
+    await moto.createBucket('guarded');
+    s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey } });
+    source = await startStandin();
+    target = await startStandin({
+      s3: { mode: 'direct', endpoint: moto.endpoint, bucket: 'guarded', accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey },
+    });
+    const api = new MlflowApi(source.url);
+    await seedProject(api, 'exp', RUNS);
+    const run = (await api.searchRuns((await api.experimentId('exp'))!)).find((r) => r.info.run_name === 'with-files');
+    for (const [path, bytes] of Object.entries(FILES)) await api.upload(run.info.artifact_uri as string, path, bytes);
+  }, 60_000);
+  afterAll(async () => {
+    await source?.close();
+    await target?.close();
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  const args = ['copy', '--source-project', 'default/exp', '--target-project', 'default/exp-copy', '--no-progress', '--report', 'report.json'];
+
+  it('wrong credentials: a clear error before any run is written; the fixed re-run copies every run and file once', async () => {
+    const wrongSecret = 'not-the-secret-0123456789';
+    const wrong = await runCli([...args, '--source-uri', source.url, '--target-uri', target.url], {
+      cwd,
+      env: { ...moto.env(), AWS_SECRET_ACCESS_KEY: wrongSecret },
+    });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/artifact store of target project exp-copy cannot be written.*refused the credentials/s);
+    expect(wrong.stderr + wrong.stdout).not.toContain(wrongSecret);
+    const api = new MlflowApi(target.url);
+    const id = await api.experimentId('exp-copy');
+    expect(id === undefined ? [] : await api.searchRuns(id)).toEqual([]);
+
+    const fixed = await runCli([...args, '--source-uri', source.url, '--target-uri', target.url], { cwd, env: moto.env() });
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(cwd, 'report.json'), 'utf8')).summary).toMatchObject({ copied: 2, failed: 0 });
+    const runs = await api.searchRuns((await api.experimentId('exp-copy'))!);
+    expect(runs).toHaveLength(2);
+    const uri = runs.find((r) => r.info.run_name === 'with-files').info.artifact_uri as string;
+    const prefix = uri.replace('s3://guarded/', '');
+    // Listed without a Prefix: moto's signature check refuses a Prefix holding '/' (see moto-server.ts).
+    const all = await s3.send(new ListObjectsV2Command({ Bucket: 'guarded' }));
+    const stored = (all.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(`${prefix}/`)).sort();
+    expect(stored).toEqual(Object.keys(FILES).map((p) => `${prefix}/${p}`).sort());
+    for (const [path, bytes] of Object.entries(FILES)) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'guarded', Key: `${prefix}/${path}` }));
+      expect(sha(Buffer.from(await got.Body!.transformToByteArray())), path).toBe(sha(bytes));
+    }
+    // No probe object is left behind.
+    expect((all.Contents ?? []).filter((o) => o.Key!.includes('.runs-migrator-probe'))).toEqual([]);
+  }, 120_000);
+});
