@@ -21,6 +21,8 @@ import type { KeyValue, ProjectMeta } from '../../model/run.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import type { ArtifactContext } from './artifact-location.js';
+import { checkArtifactStoreWritable } from '../object-store/check.js';
+import { removeObjects } from '../object-store/write.js';
 import { newExperimentLocation, runArtifactDestination, runArtifactUri } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
 import type { SchemaFeatures } from './schema-shape.js';
@@ -72,6 +74,7 @@ export async function openSqlTargetProject(
   if (!experiment) {
     experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref));
   }
+  if (create) await checkArtifactStoreWritable(experiment.location, ref.project);
   if (create && tags.length > 0) {
     const id = settings.bind.int(BigInt(experiment.id));
     await driver.transaction(async (tx) => {
@@ -259,6 +262,7 @@ export class SqlTargetProject implements TargetProject {
       await tx.run('DELETE FROM runs WHERE run_uuid = ?', [targetRunId]);
     });
     const files = runArtifactDestination(text(run.artifact_uri) ?? '', this.settings.artifactContext);
+    if (files.kind === 'object-store') await removeObjects(files.uri);
     if (files.kind === 'local') {
       await fs.promises.rm(files.root, { recursive: true, force: true });
       // <location>/<run>/artifacts: the run's own folder goes too when nothing else is in it.

@@ -19,7 +19,7 @@ import { requireObjectStore } from '../object-store/open.js';
 import { unsafePathReason } from './artifacts.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asRecord, toStr } from './json.js';
-import { AuthError, UnreachableError } from '../../util/errors.js';
+import { checkArtifactStoreWritable } from '../object-store/check.js';
 
 export type ArtifactAccess = 'direct' | 'server';
 
@@ -58,13 +58,8 @@ export { isObjectStoreUri };
  * unreachable endpoint is a clear error and nothing is half-written.
  */
 export async function checkTargetArtifactStore(location: string | undefined, project: string): Promise<void> {
-  if (location === undefined || !isObjectStoreUri(location) || accessFor(location) !== 'direct') return;
-  try {
-    await (await requireObjectStore(location)).checkWritable();
-  } catch (error) {
-    const message = `the artifact store of target project ${project} cannot be written, so no run was copied: ${(error as Error).message}`;
-    throw /credential/i.test(message) ? new AuthError(message) : new UnreachableError(message);
-  }
+  if (location === undefined || accessFor(location) !== 'direct') return;
+  await checkArtifactStoreWritable(location, project);
 }
 
 /** Every file below an object-store artifact URI, read with the user's credentials. */
