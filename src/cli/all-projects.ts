@@ -10,6 +10,7 @@ import type { CopySettings } from './copy.js';
 import { EXIT } from './exit-codes.js';
 import { formatProjectRef, type ProjectRef } from '../model/project-ref.js';
 import { UsageError } from '../util/errors.js';
+import { childUri } from '../backends/object-store/location.js';
 
 export interface OneProjectCopy {
   settle(args: CopyArgs, ctx: CliContext): Promise<CopySettings>;
@@ -45,7 +46,9 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
   const unclean: string[] = [];
   for (const project of projects) {
     say(`== ${formatProjectRef(project)}`);
-    const result = await copy.copySettled({ ...settings, sourceProject: project, targetProject: project }, ctx);
+    // Relocation: each project's files in a folder of its own below the given location.
+    const relocated = args.targetArtifactLocation !== undefined ? { ...settings.args, targetArtifactLocation: childUri(args.targetArtifactLocation, project.workspace, project.project) } : settings.args;
+    const result = await copy.copySettled({ ...settings, args: relocated, sourceProject: project, targetProject: project }, ctx);
     if (result !== EXIT.ok) {
       unclean.push(formatProjectRef(project));
       if (code === EXIT.ok) code = result;

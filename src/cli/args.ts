@@ -20,6 +20,7 @@ export const COPY_OPTIONS = {
   'target-uri': { type: 'string' },
   'target-project': { type: 'string' },
   'all-projects': { type: 'boolean' },
+  'target-artifact-location': { type: 'string' },
   'source-token-file': { type: 'string' },
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
@@ -61,6 +62,10 @@ Where:
   --target-project WS/PROJ  target WORKSPACE/PROJECT (no default; created when missing)
   --all-projects            instead of the two above: every active project of the source, each
                             into the project of the same name (logs and reports per project)
+  --target-artifact-location URI
+                            where the files of a target project the copy creates go (s3://bucket/path,
+                            wasbs://..., abfss://..., mlflow-artifacts:/..., a local path): relocation;
+                            with --all-projects one folder per project below URI (docs/artifact-stores.md)
 
 Credentials (never on the command line):
   env RUNS_MIGRATOR_SOURCE_TOKEN, or RUNS_MIGRATOR_SOURCE_USERNAME + _PASSWORD; same for TARGET;
@@ -109,6 +114,8 @@ export interface CopyArgs {
   targetProject?: ProjectRef;
   /** Copy every project of the source store, each to the project of the same name. */
   allProjects: boolean;
+  /** --target-artifact-location (relocation). */
+  targetArtifactLocation?: string;
   sourceTokenFile?: string;
   targetTokenFile?: string;
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
@@ -191,6 +198,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     registry: values.registry ?? false,
     includeDeleted: values['include-deleted'] ?? false,
     allProjects: values['all-projects'] ?? false,
+    ...(values['target-artifact-location'] !== undefined ? { targetArtifactLocation: checkedArtifactLocation(values['target-artifact-location']) } : {}),
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,
     json: values.json ?? false,
@@ -359,4 +367,14 @@ export function parseTime(text: string, flag: string, warnings: string[] = []): 
   }
   date.setUTCHours(hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
   return date.getTime() - offset;
+}
+
+/** --target-artifact-location: a store URI without credentials (they come from the environment). */
+function checkedArtifactLocation(uri: string): string {
+  const trimmed = uri.trim().replace(/\/+$/, '');
+  if (trimmed === '') throw new UsageError('--target-artifact-location needs a URI (s3://bucket/path, wasbs://..., a local path)');
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(trimmed) && !/^(wasbs?|abfss?):/i.test(trimmed)) {
+    throw new UsageError('--target-artifact-location must not hold credentials: give them in the environment (AWS_*, AZURE_STORAGE_*)');
+  }
+  return trimmed;
 }

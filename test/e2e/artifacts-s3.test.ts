@@ -93,7 +93,7 @@ describe.skipIf(skip)(`runs whose files live in S3${skip ? ` (skipped: ${skip})`
 
   beforeAll(async () => {
     moto = await startMoto();
-    for (const bucket of ['bucket-a', 'bucket-b']) await moto.createBucket(bucket);
+    for (const bucket of ['bucket-a', 'bucket-b', 'bucket-new']) await moto.createBucket(bucket);
     s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey } });
   }, 60_000);
   afterAll(async () => {
@@ -155,6 +155,29 @@ describe.skipIf(skip)(`runs whose files live in S3${skip ? ` (skipped: ${skip})`
     const again = await runCli(copyArgs(source, 'exp3', target, 'exp3-copy', ['--report', 'again.json']), { cwd, env });
     expect(again.code).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, 'again.json'), 'utf8')).summary).toMatchObject({ copied: 0, failed: 0, skipped: 2 });
+  }, 120_000);
+
+  it('relocation: --target-artifact-location puts the new experiment, and so every copied file, in a new bucket', async () => {
+    const source = await proxiedServer();
+    const target = await directServer('bucket-a');
+    await seed(source, 'exp5');
+    const env = moto.env();
+    const args = copyArgs(source, 'exp5', target, 'exp5-moved', ['--target-artifact-location', 's3://bucket-new/moved/']);
+    const result = await runCli(args, { cwd, env });
+    expect(result.code, result.stderr).toBe(0);
+    const api = new MlflowApi(target.url);
+    const experiment = await api.call('GET', 'experiments/get-by-name', { experiment_name: 'exp5-moved' });
+    expect(experiment.experiment.artifact_location).toBe('s3://bucket-new/moved');
+    const copy = await copiedFiles(target, 'exp5-moved');
+    expect(copy.uri).toMatch(/^s3:\/\/bucket-new\/moved\/[0-9a-f]{32}\/artifacts$/);
+    expect(copy.files).toEqual(expected);
+    const prefix = copy.uri.replace('s3://bucket-new/', '');
+    expect(await keys('bucket-new', prefix)).toEqual(Object.keys(FILES).map((p) => `${prefix}/${p}`).sort());
+    const runId = /\/([0-9a-f]{32})\/artifacts$/.exec(copy.uri)![1]!;
+    expect((await keys('bucket-a')).filter((k) => k.includes(runId))).toEqual([]);
+    const verify = await runCli(verifyArgs(source, 'exp5', target, 'exp5-moved'), { cwd, env });
+    expect(verify.stdout).toContain('Verify clean');
+    expect(verify.code).toBe(0);
   }, 120_000);
 
   it('an unreachable S3 endpoint fails the run (non-zero exit) and verify is not clean, never a silent copy without files', async () => {

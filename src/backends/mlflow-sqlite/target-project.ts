@@ -57,6 +57,8 @@ export async function openSqlTargetProject(
   ref: ProjectRef,
   meta: ProjectMeta,
   create: boolean,
+  /** --target-artifact-location for an experiment created here. */
+  artifactLocation?: string,
 ): Promise<SqlTargetProject | undefined> {
   const { driver, features } = settings;
   const where = `${driver.label} (project ${formatProjectRef(ref)})`;
@@ -72,7 +74,7 @@ export async function openSqlTargetProject(
   let experiment = await findExperiment(driver, features, ref, where);
   if (!experiment && !create) return undefined;
   if (!experiment) {
-    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref));
+    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref, artifactLocation));
   }
   if (create) await checkArtifactStoreWritable(experiment.location, ref.project);
   if (create && tags.length > 0) {
@@ -101,7 +103,7 @@ async function findExperiment(driver: SqlDriver, features: SchemaFeatures, ref: 
   return { id, location: text(row.artifact_location) ?? newExperimentLocation(id, []) };
 }
 
-async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef): Promise<ExperimentRow> {
+async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef, relocated?: string): Promise<ExperimentRow> {
   const now = settings.bind.int(settings.now());
   const columns = ['name', 'lifecycle_stage'];
   const values: unknown[] = [ref.project, 'active'];
@@ -124,7 +126,7 @@ async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: 
     `SELECT experiment_id, artifact_location FROM experiments WHERE experiment_id <> ?${sameWorkspace} ORDER BY experiment_id DESC LIMIT 20`,
     [settings.bind.int(BigInt(id)), ...scope],
   );
-  const location = newExperimentLocation(
+  const location = relocated ?? newExperimentLocation(
     id,
     examples.map((row) => ({ id: text(row.experiment_id) ?? '', location: text(row.artifact_location) })),
   );

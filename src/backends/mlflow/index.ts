@@ -136,10 +136,10 @@ export class MlflowServerStore implements Store {
   async openTarget(
     ref: ProjectRef,
     meta: ProjectMeta,
-    options: { create: boolean },
+    options: { create: boolean; artifactLocation?: string },
   ): Promise<MlflowTargetProject | undefined> {
     await this.checkWorkspace(ref);
-    return openTargetProject(this.client, ref, meta, options.create, this.settings);
+    return openTargetProject(this.client, ref, meta, options.create, this.settings, options.artifactLocation);
   }
 
   async close(): Promise<void> {

@@ -76,6 +76,8 @@ export async function openTargetProject(
   meta: ProjectMeta,
   create: boolean,
   settings: TargetSettings,
+  /** --target-artifact-location: the artifact_location of an experiment created here. */
+  artifactLocation?: string,
 ): Promise<MlflowTargetProject | undefined> {
   const issues: ReadIssue[] = [];
   const wanted = experimentTags(meta, issues);
@@ -88,7 +90,12 @@ export async function openTargetProject(
   if (!experiment) {
     try {
       const doc = asRecord(
-        await client.post(PATHS.experimentCreate, { name: ref.project, tags: wanted }, 'experiments/create', ref.workspace),
+        await client.post(
+          PATHS.experimentCreate,
+          { name: ref.project, tags: wanted, ...(artifactLocation !== undefined ? { artifact_location: artifactLocation } : {}) },
+          'experiments/create',
+          ref.workspace,
+        ),
       );
       created = true;
       const id = String(doc.experiment_id ?? '');
@@ -100,6 +107,12 @@ export async function openTargetProject(
       if (!experiment) throw error;
       if (experiment.deleted) throw deletedExperimentError(ref, client.displayUri);
     }
+  }
+  if (!created && artifactLocation !== undefined && experiment.artifactLocation?.replace(/\/+$/, '') !== artifactLocation) {
+    issues.push({
+      field: 'artifact_location',
+      reason: `the target experiment already exists with artifact location ${experiment.artifactLocation ?? '(none)'}; --target-artifact-location ${artifactLocation} applies to experiments the copy creates, so files go to the existing location`,
+    });
   }
   if (!created) {
     const have = new Set(experiment.tags.map((t) => t.key));
