@@ -240,7 +240,7 @@ describe.skipIf(skip)(`a target bucket that refuses the credentials${skip ? ` (s
       cwd,
       env: { ...moto.env(), AWS_SECRET_ACCESS_KEY: wrongSecret },
     });
-    expect(wrong.code).not.toBe(0);
+    expect(wrong.code).toBe(3); // the credentials exit code
     expect(wrong.stderr).toMatch(/artifact store of target project exp-copy cannot be written.*refused the credentials/s);
     expect(wrong.stderr + wrong.stdout).not.toContain(wrongSecret);
     const api = new MlflowApi(target.url);
