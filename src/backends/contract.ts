@@ -111,7 +111,7 @@ export interface Store extends Partial<RegistryStore> {
    * undefined is returned when the project does not exist yet. When creating, `meta` (tags,
    * description) is applied to the new project; an existing project gets the tags it lacks.
    */
-  openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined>;
+  openTarget(ref: ProjectRef, meta: ProjectMeta, options: OpenTargetOptions): Promise<TargetProject | undefined>;
   /**
    * What the store holds, for `runs-migrator inspect`: a JSON-able summary and its text form.
    * Optional: stores without it say so.
@@ -175,6 +175,12 @@ export interface SourceProject extends Partial<SourceModels> {
 export interface ReadIssue {
   field: string;
   reason: string;
+  /**
+   * The source holds this data but it could not be read (a file whose store refused or could not
+   * be reached): the run is not a copy, so it fails (no completion marker) instead of being
+   * reported as copied. Unset for data left out by a published rule.
+   */
+  lost?: boolean;
 }
 
 export interface SourceRun {
@@ -286,6 +292,16 @@ export interface TargetRun {
    * points as they pass and returns their number.
    */
   writeRawMetricHistory?(key: string, data: Readable, onPoints: (count: number) => void): Promise<number>;
+}
+
+/** How openTarget opens (or creates) the target project. */
+export interface OpenTargetOptions {
+  create: boolean;
+  /**
+   * --target-artifact-location: the artifact location of a project the copy creates (relocation).
+   * A project that exists keeps its own; stores that cannot honour it refuse it before writing.
+   */
+  artifactLocation?: string;
 }
 
 /** Options every factory gets when opening a URI. */

@@ -18,6 +18,7 @@ import type { WatchControl } from './watch.js';
 import { DEFAULT_WORKSPACE, formatProjectRef, type ProjectRef } from '../model/project-ref.js';
 import { errorMessage, UsageError } from '../util/errors.js';
 import { writePrivateFile } from '../util/private-file.js';
+import { childUri } from '../backends/object-store/location.js';
 
 export interface OneProjectCopy {
   settle(args: CopyArgs, ctx: CliContext): Promise<CopySettings>;
@@ -91,7 +92,12 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     const logFile = watch && !args.dryRun ? defaultLogName(project, project, watch.logStamp) : undefined;
     const projectSettings: CopySettings = {
       ...settings,
-      args: { ...settings.args, ...(logFile ? { logFile } : {}) },
+      args: {
+        ...settings.args,
+        ...(logFile ? { logFile } : {}),
+        // Relocation: each project's files in a folder of its own below the given location.
+        ...(args.targetArtifactLocation !== undefined ? { targetArtifactLocation: childUri(args.targetArtifactLocation, project.workspace, project.project) } : {}),
+      },
       sourceProject: project,
       targetProject: project,
       collect: reports,

@@ -24,6 +24,7 @@ export const COPY_OPTIONS = {
   watch: { type: 'string' },
   'until-idle': { type: 'string' },
   'max-rps': { type: 'string' },
+  'target-artifact-location': { type: 'string' },
   'source-token-file': { type: 'string' },
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
@@ -68,6 +69,10 @@ Where:
                             from an MLflow server: every active experiment of workspace default
   --all-workspaces          with --all-projects from an MLflow server: every workspace, each into
                             the workspace of the same name (created on the target when missing)
+  --target-artifact-location URI
+                            where the files of a target project the copy creates go (s3://bucket/path,
+                            wasbs://..., abfss://..., mlflow-artifacts:/..., a local path): relocation;
+                            with --all-projects one folder per project below URI (docs/artifact-stores.md)
 
 Credentials (never on the command line):
   env RUNS_MIGRATOR_SOURCE_TOKEN, or RUNS_MIGRATOR_SOURCE_USERNAME + _PASSWORD; same for TARGET;
@@ -129,6 +134,8 @@ export interface CopyArgs {
   untilIdle?: number;
   /** Requests per second to each network store (--max-rps). */
   maxRps?: number;
+  /** --target-artifact-location (relocation). */
+  targetArtifactLocation?: string;
   sourceTokenFile?: string;
   targetTokenFile?: string;
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
@@ -212,6 +219,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     includeDeleted: values['include-deleted'] ?? false,
     allProjects: values['all-projects'] ?? false,
     allWorkspaces: values['all-workspaces'] ?? false,
+    ...(values['target-artifact-location'] !== undefined ? { targetArtifactLocation: checkedArtifactLocation(values['target-artifact-location']) } : {}),
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,
     json: values.json ?? false,
@@ -397,4 +405,14 @@ export function parseTime(text: string, flag: string, warnings: string[] = []): 
   }
   date.setUTCHours(hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
   return date.getTime() - offset;
+}
+
+/** --target-artifact-location: a store URI without credentials (they come from the environment). */
+function checkedArtifactLocation(uri: string): string {
+  const trimmed = uri.trim().replace(/\/+$/, '');
+  if (trimmed === '') throw new UsageError('--target-artifact-location needs a URI (s3://bucket/path, wasbs://..., a local path)');
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(trimmed) && !/^(wasbs?|abfss?):/i.test(trimmed)) {
+    throw new UsageError('--target-artifact-location must not hold credentials: give them in the environment (AWS_*, AZURE_STORAGE_*)');
+  }
+  return trimmed;
 }

@@ -333,6 +333,7 @@ async function copyWithProgress(
       workers: settings.workers,
       dryRun: args.dryRun,
       registry: args.registry,
+      ...(args.targetArtifactLocation !== undefined ? { targetArtifactLocation: args.targetArtifactLocation } : {}),
       includeDeleted: args.includeDeleted,
       filters: args.filters,
       shard: args.shard,

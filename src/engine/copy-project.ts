@@ -96,7 +96,10 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
   const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
   filteredOut += selected.length - tagFiltered.length;
 
-  const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
+  const existing = await target.store.openTarget(target.project, sourceProject.meta, {
+    create: !dryRun,
+    ...(options.targetArtifactLocation !== undefined ? { artifactLocation: options.targetArtifactLocation } : {}),
+  });
   if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
   const copies = await copiesBySourceRun(existing, sourceName);
 

@@ -5,7 +5,7 @@
  * Without a target it only counts what would be copied (dry run).
  */
 import { Transform, type Readable } from 'node:stream';
-import type { SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
+import type { ReadIssue, SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
 import { PROVENANCE } from '../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
@@ -122,9 +122,12 @@ export async function copyRun(
     counts.bytes += file.size;
   }
 
-  for (const issue of source.readIssues?.() ?? []) {
+  const readIssues = source.readIssues?.() ?? [];
+  for (const issue of readIssues) {
     issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
   }
+  // Data the source holds but could not read is a failed run, never a copy (no completion marker).
+  failOnLostData(readIssues);
 
   if (run) {
     const end = {
@@ -164,4 +167,13 @@ export function counted(stream: Readable, expected: number, path: string, onByte
   });
   stream.on('error', (error) => counter.destroy(error));
   return stream.pipe(counter);
+}
+
+/** Throws when the source could not read something it holds: the run must not count as copied. */
+export function failOnLostData(readIssues: readonly ReadIssue[]): void {
+  const lost = readIssues.filter((issue) => issue.lost);
+  if (lost.length === 0) return;
+  const shown = lost.slice(0, 3).map((issue) => `${issue.field}: ${issue.reason}`);
+  if (lost.length > 3) shown.push(`and ${lost.length - 3} more`);
+  throw new Error(`not copied whole, the source could not read ${lost.length} part(s): ${shown.join('; ')}`);
 }

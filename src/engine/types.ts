@@ -51,6 +51,8 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Also copy the registered models whose versions point at the copied runs or logged models. */
   registry?: boolean;
+  /** Artifact location of the target project when the copy creates it (--target-artifact-location). */
+  targetArtifactLocation?: string;
 }
 
 /** Counts of what one run holds (or, for a copy, what was written). */

@@ -21,6 +21,8 @@ import type { KeyValue, ProjectMeta } from '../../model/run.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import type { ArtifactContext } from './artifact-location.js';
+import { checkArtifactStoreWritable } from '../object-store/check.js';
+import { removeObjects } from '../object-store/write.js';
 import { newExperimentLocation, runArtifactDestination, runArtifactUri } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
 import type { SchemaFeatures } from './schema-shape.js';
@@ -55,6 +57,8 @@ export async function openSqlTargetProject(
   ref: ProjectRef,
   meta: ProjectMeta,
   create: boolean,
+  /** --target-artifact-location for an experiment created here. */
+  artifactLocation?: string,
 ): Promise<SqlTargetProject | undefined> {
   const { driver, features } = settings;
   const where = `${driver.label} (project ${formatProjectRef(ref)})`;
@@ -70,8 +74,9 @@ export async function openSqlTargetProject(
   let experiment = await findExperiment(driver, features, ref, where);
   if (!experiment && !create) return undefined;
   if (!experiment) {
-    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref));
+    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref, artifactLocation));
   }
+  if (create) await checkArtifactStoreWritable(experiment.location, ref.project);
   if (create && tags.length > 0) {
     const id = settings.bind.int(BigInt(experiment.id));
     await driver.transaction(async (tx) => {
@@ -98,7 +103,7 @@ async function findExperiment(driver: SqlDriver, features: SchemaFeatures, ref: 
   return { id, location: text(row.artifact_location) ?? newExperimentLocation(id, []) };
 }
 
-async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef): Promise<ExperimentRow> {
+async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef, relocated?: string): Promise<ExperimentRow> {
   const now = settings.bind.int(settings.now());
   const columns = ['name', 'lifecycle_stage'];
   const values: unknown[] = [ref.project, 'active'];
@@ -121,7 +126,7 @@ async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: 
     `SELECT experiment_id, artifact_location FROM experiments WHERE experiment_id <> ?${sameWorkspace} ORDER BY experiment_id DESC LIMIT 20`,
     [settings.bind.int(BigInt(id)), ...scope],
   );
-  const location = newExperimentLocation(
+  const location = relocated ?? newExperimentLocation(
     id,
     examples.map((row) => ({ id: text(row.experiment_id) ?? '', location: text(row.artifact_location) })),
   );
@@ -259,6 +264,7 @@ export class SqlTargetProject implements TargetProject {
       await tx.run('DELETE FROM runs WHERE run_uuid = ?', [targetRunId]);
     });
     const files = runArtifactDestination(text(run.artifact_uri) ?? '', this.settings.artifactContext);
+    if (files.kind === 'object-store') await removeObjects(files.uri);
     if (files.kind === 'local') {
       await fs.promises.rm(files.root, { recursive: true, force: true });
       // <location>/<run>/artifacts: the run's own folder goes too when nothing else is in it.

@@ -28,6 +28,7 @@ import { MlflowRegistry } from './registry.js';
 import { MlflowSourceProject, type SourceSettings } from './source.js';
 import { MlflowTargetProject, openTargetProject } from './target.js';
 import { isServerUri, parseServerUri } from './uri.js';
+import { accessNote } from './store-artifacts.js';
 
 export { MlflowHttpClient } from './http-client.js';
 export type { RetryEvent, RetryPolicy } from './http-client.js';
@@ -92,6 +93,8 @@ export class MlflowServerStore implements Store {
   readonly client: MlflowHttpClient;
   private readonly workspaces = new Map<string, Promise<void>>();
   private readonly settings: SourceSettings;
+  /** For the log when the copy starts: how files in object stores are reached (store-artifacts.ts). */
+  notes: string[] = [];
 
   constructor(
     readonly displayUri: string,
@@ -150,10 +153,10 @@ export class MlflowServerStore implements Store {
   async openTarget(
     ref: ProjectRef,
     meta: ProjectMeta,
-    options: { create: boolean },
+    options: { create: boolean; artifactLocation?: string },
   ): Promise<MlflowTargetProject | undefined> {
     await this.checkWorkspace(ref);
-    return openTargetProject(this.client, ref, meta, options.create, this.settings);
+    return openTargetProject(this.client, ref, meta, options.create, this.settings, options.artifactLocation);
   }
 
   /** Active experiments of the `default` workspace, of the named ones, or of every workspace. */
@@ -275,11 +278,13 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         ...(openOptions.onNotice ? { onRateNotice: rateNoticeTo(openOptions.onNotice, openOptions.role, parsed.displayUri) } : {}),
         ...(options.rateGate ? { rateGate: options.rateGate } : {}),
       });
-      return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
+      const store = new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
         historyPageSize: options.historyPageSize ?? 10_000,
         searchPageSize: options.searchPageSize ?? 1000,
         readAheadPoints: options.readAheadPoints ?? 100_000,
       });
+      store.notes.push(accessNote(openOptions.role, options.env ?? process.env));
+      return store;
     },
   };
 }

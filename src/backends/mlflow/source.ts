@@ -17,6 +17,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import { accessFor, isObjectStoreUri, listDirect, readDirect, readRunFileThroughServer } from './store-artifacts.js';
 import type { Histories, PrefetchSettings, PrefetchState } from './history-prefetch.js';
 import { ListingSpool } from './listing-spool.js';
 import { ownRunInfo } from './own-strings.js';
@@ -240,8 +241,11 @@ export class MlflowSourceRun implements SourceRun {
   }
 
   async *files(): AsyncIterable<FileEntry> {
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) {
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root === undefined && !isObjectStoreUri(uri)) {
+      // A store neither the proxy nor this tool reads (gs://, hdfs:, a server-local path): the
+      // server may still list it; every file it lists is lost, so the run fails.
       let count = 0;
       try {
         for await (const _entry of listArtifacts(this.client, this.info.runId, this.workspace, [])) count++;
@@ -250,11 +254,15 @@ export class MlflowSourceRun implements SourceRun {
       }
       if (count !== 0) {
         const what = count > 0 ? `${count} file(s) not copied` : 'files not copied';
-        this.issues.push({ field: 'files', reason: `${what}: ${directStoreReason(this.info.artifactUri)}` });
+        this.issues.push({ field: 'files', reason: `${what}: ${directStoreReason(uri)}`, lost: true });
       }
       return;
     }
-    for await (const entry of listArtifacts(this.client, this.info.runId, this.workspace, this.issues)) {
+    const listing =
+      root === undefined && accessFor(uri) === 'direct'
+        ? listDirect(uri!, this.issues)
+        : listArtifacts(this.client, this.info.runId, this.workspace, this.issues);
+    for await (const entry of listing) {
       this.sizes.set(entry.path, entry.size);
       yield entry;
     }
@@ -263,9 +271,11 @@ export class MlflowSourceRun implements SourceRun {
   async openFile(path: string): Promise<Readable> {
     const unsafe = unsafePathReason(path);
     if (unsafe !== undefined) throw new Error(`refusing to read artifact '${path}': ${unsafe}`);
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) throw new Error(`cannot read '${path}': ${directStoreReason(this.info.artifactUri)}`);
-    return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root !== undefined) return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    if (!isObjectStoreUri(uri)) throw new Error(`cannot read '${path}': ${directStoreReason(uri)}`);
+    return accessFor(uri) === 'direct' ? readDirect(uri!, path) : readRunFileThroughServer(this.client, this.info.runId, path, this.workspace);
   }
 
   readIssues(): ReadIssue[] {

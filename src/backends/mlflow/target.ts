@@ -36,6 +36,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
@@ -76,6 +77,8 @@ export async function openTargetProject(
   meta: ProjectMeta,
   create: boolean,
   settings: TargetSettings,
+  /** --target-artifact-location: the artifact_location of an experiment created here. */
+  artifactLocation?: string,
 ): Promise<MlflowTargetProject | undefined> {
   const issues: ReadIssue[] = [];
   const wanted = experimentTags(meta, issues);
@@ -88,7 +91,12 @@ export async function openTargetProject(
   if (!experiment) {
     try {
       const doc = asRecord(
-        await client.post(PATHS.experimentCreate, { name: ref.project, tags: wanted }, 'experiments/create', ref.workspace),
+        await client.post(
+          PATHS.experimentCreate,
+          { name: ref.project, tags: wanted, ...(artifactLocation !== undefined ? { artifact_location: artifactLocation } : {}) },
+          'experiments/create',
+          ref.workspace,
+        ),
       );
       created = true;
       const id = String(doc.experiment_id ?? '');
@@ -100,6 +108,12 @@ export async function openTargetProject(
       if (!experiment) throw error;
       if (experiment.deleted) throw deletedExperimentError(ref, client.displayUri);
     }
+  }
+  if (!created && artifactLocation !== undefined && experiment.artifactLocation?.replace(/\/+$/, '') !== artifactLocation) {
+    issues.push({
+      field: 'artifact_location',
+      reason: `the target experiment already exists with artifact location ${experiment.artifactLocation ?? '(none)'}; --target-artifact-location ${artifactLocation} applies to experiments the copy creates, so files go to the existing location`,
+    });
   }
   if (!created) {
     const have = new Set(experiment.tags.map((t) => t.key));
@@ -114,6 +128,7 @@ export async function openTargetProject(
       experiment.tags.push(tag);
     }
   }
+  await checkTargetArtifactStore(experiment.artifactLocation, ref.project);
   return new MlflowTargetProject(client, ref, experiment, settings, issues, created);
 }
 
@@ -384,11 +399,16 @@ export class MlflowTargetRun implements TargetRun {
       throw new Error(`cannot write artifact '${path}': MLflow's artifact proxy refuses '#' in paths (Invalid path)`);
     }
     const root = proxyRoot(this.artifactUri);
-    if (root === undefined) {
-      data.destroy();
-      throw new Error(`cannot write '${path}' to run ${this.runId}: ${directStoreReason(this.artifactUri)}`);
+    if (root !== undefined) return uploadArtifact(this.client, root, path, data, size, this.workspace);
+    const uri = this.artifactUri;
+    if (isObjectStoreUri(uri)) {
+      if (accessFor(uri) === 'direct') return writeDirect(uri!, path, data, size);
+      if (uri!.startsWith('s3://')) return writeThroughPresignedUrl(this.client, this.runId, path, data, size, this.workspace);
     }
-    await uploadArtifact(this.client, root, path, data, size, this.workspace);
+    data.destroy();
+    throw new Error(
+      `cannot write '${path}' to run ${this.runId}: ${isObjectStoreUri(uri) ? `its files live in ${uri} and no credentials for that store are in the environment` : directStoreReason(uri)}`,
+    );
   }
 
   async finish(end: RunEnd): Promise<void> {

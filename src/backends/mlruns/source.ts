@@ -16,6 +16,8 @@ import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
+import { isObjectStoreUri } from '../object-store/location.js';
+import { ObjectStoreTree } from '../object-store/tree.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
@@ -125,11 +127,18 @@ class MlrunsSourceRun implements SourceRun {
   }
 
   async *files(): AsyncIterable<FileEntry> {
+    const uri = this.run.meta.artifactUri;
+    if (isObjectStoreUri(uri)) {
+      yield* new ObjectStoreTree(uri, (issue) => this.issues.push(issue)).files();
+      return;
+    }
     const root = await this.artifacts();
     if (root !== undefined) yield* listArtifacts(root, this.symlinkIn(ARTIFACTS_DIR));
   }
 
   async openFile(path: string): Promise<Readable> {
+    const uri = this.run.meta.artifactUri;
+    if (isObjectStoreUri(uri)) return new ObjectStoreTree(uri, (issue) => this.issues.push(issue)).open(path);
     const root = await this.artifacts();
     if (root === undefined) throw new NotFoundError(`run ${this.info.runId} has no local artifacts`);
     return openArtifact(root, path);
