@@ -268,6 +268,7 @@ async function copyWithProgress(
       target: { store: target, project: settings.targetProject },
       workers: settings.workers,
       dryRun: args.dryRun,
+      update: !args.noUpdate,
       registry: args.registry,
       includeDeleted: args.includeDeleted,
       filters: args.filters,

@@ -66,7 +66,8 @@ export async function copyRun(
       name: info.name,
       user: info.user ?? tags.find((tag) => tag.key === 'mlflow.user')?.value,
       startTime: info.startTime,
-      tags: initialTags,
+      // The state the copy starts from: a re-run with the same listing state has nothing to do (sync-copy.ts).
+      tags: info.stateToken === undefined ? initialTags : [...initialTags, { key: PROVENANCE.sourceState, value: info.stateToken }],
       source: { project: context.origin.sourceProject, runId: info.runId },
     });
     progress.targetRunId = run.runId;

@@ -51,6 +51,11 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Also copy the registered models whose versions point at the copied runs or logged models. */
   registry?: boolean;
+  /**
+   * Bring complete copies up to date with their sources (default true; docs/sync.md). False keeps
+   * a complete copy as it is (`--no-update`: a snapshot).
+   */
+  update?: boolean;
 }
 
 /** Counts of what one run holds (or, for a copy, what was written). */
@@ -81,7 +86,7 @@ export interface ProjectIssue {
   reason: string;
 }
 
-export type RunOutcome = 'copied' | 'skipped' | 'failed' | 'planned';
+export type RunOutcome = 'copied' | 'updated' | 'skipped' | 'failed' | 'planned';
 
 export interface RunResult {
   sourceRunId: string;
@@ -94,6 +99,10 @@ export interface RunResult {
   issues: RunIssue[];
   /** Partial copies found and discarded before this copy. */
   discarded?: string[];
+  /** A sync of a complete copy: what changed (or, in a dry run, would change), one line each. */
+  changes?: string[];
+  /** Params whose value changed in the source (write-once in MLflow): the copy was left as it is. */
+  conflicts?: string[];
   durationMs?: number;
 }
 
@@ -110,6 +119,8 @@ export interface CopyReport {
     filteredOut: number;
     outOfShard: number;
     copied: number;
+    /** Complete copies brought up to date with their sources. */
+    updated: number;
     skipped: number;
     failed: number;
     planned: number;
