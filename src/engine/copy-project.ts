@@ -215,6 +215,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
             origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
             onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
             signal,
+            stateToken: info.stateToken,
           },
           run,
           parentTargetId,

@@ -21,6 +21,8 @@ export interface RunCopyContext {
   origin: Provenance;
   onProgress(points: number, bytes: number): void;
   signal?: AbortSignal;
+  /** The listing's state token of the run (RunInfo.stateToken), recorded on the copy for the next sync. */
+  stateToken?: string;
 }
 
 export interface RunCopy {
@@ -67,7 +69,7 @@ export async function copyRun(
       user: info.user ?? tags.find((tag) => tag.key === 'mlflow.user')?.value,
       startTime: info.startTime,
       // The state the copy starts from: a re-run with the same listing state has nothing to do (sync-copy.ts).
-      tags: info.stateToken === undefined ? initialTags : [...initialTags, { key: PROVENANCE.sourceState, value: info.stateToken }],
+      tags: context.stateToken === undefined ? initialTags : [...initialTags, { key: PROVENANCE.sourceState, value: context.stateToken }],
       source: { project: context.origin.sourceProject, runId: info.runId },
     });
     progress.targetRunId = run.runId;
