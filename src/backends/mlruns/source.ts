@@ -16,6 +16,7 @@ import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
+import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
@@ -44,7 +45,7 @@ export class MlrunsSourceProject implements SourceProject {
         continue;
       }
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
-      yield toRunInfo(run);
+      yield { ...(await toRunInfo(run)), stateToken: await runStateToken(run.dir) };
     }
   }
 
