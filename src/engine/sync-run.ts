@@ -16,7 +16,7 @@
 import type { CopyEditor, SourceRun, Store } from '../backends/contract.js';
 import type { DatasetInput, KeyValue, MetricPoint } from '../model/run.js';
 import { PROVENANCE } from '../model/provenance.js';
-import { addPoint, canonicalPoint, newFingerprint, sameFingerprint } from './fingerprint.js';
+import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { counted } from './copy-run.js';
 import { unsafePathReason } from './paths.js';
@@ -167,11 +167,28 @@ async function appendNewPoints(
   copyHasKey: boolean,
   context: RunSyncContext,
 ): Promise<{ appended: number } | { mismatch: string }> {
-  const { targetStore, editor, signal } = context;
   const have = newFingerprint();
   if (copyHasKey) {
     for await (const page of copy.metricHistory(key)) for (const point of page) addPoint(have, canonicalPoint(point));
   }
+  const plain = await appendAfterPrefix(source, key, have, context, undefined);
+  if (!('mismatch' in plain) || !context.targetStore.capabilities.dropsExactDuplicatePoints) return plain;
+  // The target keeps an exact duplicate once (MLflow's SQL stores): the copy then holds the
+  // DISTINCT points of a source prefix. Nothing was written above (a mismatch is found before the
+  // first write), so the source is read again, this time counting each point once - this holds
+  // the distinct points of this one history in memory, as verify does for such targets.
+  return appendAfterPrefix(source, key, have, context, new Set<string>());
+}
+
+/** Fingerprints the source until it matches the copy (`have`), then appends the rest in order. */
+async function appendAfterPrefix(
+  source: SourceRun,
+  key: string,
+  have: Fingerprint,
+  context: RunSyncContext,
+  seen: Set<string> | undefined,
+): Promise<{ appended: number } | { mismatch: string }> {
+  const { targetStore, editor, signal } = context;
   const prefix = newFingerprint();
   let matched = have.count === 0;
   let pending: MetricPoint[] = [];
@@ -189,8 +206,13 @@ async function appendNewPoints(
   };
   for await (const page of source.metricHistory(key)) {
     for (const point of page) {
+      const canonical = canonicalPoint(point, storedValue(targetStore, point.value));
+      if (seen) {
+        if (seen.has(canonical)) continue;
+        seen.add(canonical);
+      }
       if (!matched) {
-        addPoint(prefix, canonicalPoint(point, storedValue(targetStore, point.value)));
+        addPoint(prefix, canonical);
         if (prefix.count === have.count) {
           if (!sameFingerprint(prefix, have)) {
             return { mismatch: `the copy's ${have.count} point(s) are not the first ${have.count} of the source's history; not synced (the source history was changed, not appended to)` };
