@@ -254,6 +254,11 @@ export interface TargetProject extends Partial<TargetModels> {
    * DESIGN rule 12). Without it a complete copy is only skipped.
    */
   openCopy?(targetRunId: string): Promise<CopyEditor>;
+  /**
+   * Optional: bring the project's tags and description up to date with the source's (a sync);
+   * returns what changed, one line each. Without it only missing tags are added (openTarget).
+   */
+  updateMeta?(meta: ProjectMeta): Promise<string[]>;
 }
 
 /**

@@ -111,6 +111,8 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
   const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
   filteredOut += selected.length - tagFiltered.length;
   const reader = new CopyReader(target.store, target.project);
+  const projectChanges = update && !dryRun && existing?.updateMeta ? await existing.updateMeta(sourceProject.meta) : [];
+  for (const change of projectChanges) emit({ type: 'info', message: `Updated the target project: ${change}` });
 
   const ordered = parentsFirst(tagFiltered);
   const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
@@ -252,6 +254,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
     summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
     projectIssues,
+    ...(projectChanges.length > 0 ? { projectChanges } : {}),
     runs: results,
     ...(models ? { models } : {}),
   };

@@ -129,6 +129,8 @@ export interface CopyReport {
   };
   /** Project-level things not copied as they were (never silent). */
   projectIssues: ProjectIssue[];
+  /** What a sync changed in the target project's tags and description (absent: nothing). */
+  projectChanges?: string[];
   runs: RunResult[];
   /** MLflow 3 logged models, run<->model links and (with registry) the registry; absent when the source has none. */
   models?: ModelsReport;

@@ -67,7 +67,7 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     target = await startStandin();
     src = new MlflowApi(source.url);
     dst = new MlflowApi(target.url);
-    ids = await seedProject(src, 'churn', RUNS);
+    ids = await seedProject(src, 'churn', RUNS, { owner: 'ml-team', 'mlflow.note.content': 'churn models' });
     const first = await runCli(copyArgs(), { cwd });
     expect(first.code, first.stderr).toBe(0);
     expect(report().summary).toMatchObject({ copied: 4, updated: 0, failed: 0 });
@@ -120,10 +120,16 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     expect(dry.stdout).toContain('tag reviewed set');
     expect(Object.keys(routesSince(targetBefore, target.stats().byRoute)).filter((route) => !READ_ROUTES.has(route))).toEqual([]);
 
+    // Experiment tags and the description changed too (after the checks above: --no-update still adds missing ones).
+    const experimentId = (await src.experimentId('churn'))!;
+    await src.call('POST', 'experiments/set-experiment-tag', { experiment_id: experimentId, key: 'owner', value: 'platform-team' });
+    await src.call('POST', 'experiments/set-experiment-tag', { experiment_id: experimentId, key: 'mlflow.note.content', value: 'churn models, v2' });
+
     const sync = await runCli(copyArgs(), { cwd });
     expect(sync.code, sync.stderr).toBe(0);
     const result = report();
     expect(result.summary).toMatchObject({ copied: 0, updated: 3, skipped: 1, failed: 0 });
+    expect(result.projectChanges).toEqual(['experiment tag owner changed', 'description changed']);
     const byName = new Map<string, any>(result.runs.map((run: any) => [run.sourceRunId, run]));
     expect(byName.get(edited).changes).toEqual(expect.arrayContaining([
       'name "edited" -> "edited-renamed"', 'tag reviewed set', 'tag team changed', 'tag mlflow.note.content changed', 'tag stale deleted',
@@ -145,6 +151,7 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     const quiet = await runCli(copyArgs(), { cwd });
     expect(quiet.code).toBe(0);
     expect(report().summary).toMatchObject({ updated: 0, skipped: 3, failed: 0 });
+    expect(report().projectChanges).toBeUndefined();
   });
 
   it('a run restored in the source is restored in the copy', async () => {

@@ -248,6 +248,28 @@ export class MlflowTargetProject implements TargetProject {
     await deleteRun(this.client, this.ref.workspace, targetRunId);
   }
 
+  /**
+   * Experiment tags (the description is mlflow.note.content) whose value differs from the
+   * source's are set again; tags only the target has are kept (they may be the target's own).
+   */
+  async updateMeta(meta: ProjectMeta): Promise<string[]> {
+    const have = new Map(this.experiment.tags.map((t) => [t.key, t.value]));
+    const changes: string[] = [];
+    for (const tag of experimentTags(meta, [])) {
+      if (have.get(tag.key) === tag.value) continue;
+      await this.client.post(
+        PATHS.experimentSetTag,
+        { experiment_id: this.id, key: tag.key, value: tag.value },
+        'experiments/set-experiment-tag',
+        this.ref.workspace,
+      );
+      changes.push(`${tag.key === NOTE_TAG ? 'description' : `experiment tag ${tag.key}`} ${have.has(tag.key) ? 'changed' : 'set'}`);
+      have.set(tag.key, tag.value);
+    }
+    this.experiment.tags.splice(0, this.experiment.tags.length, ...[...have].map(([key, value]) => ({ key, value })));
+    return changes;
+  }
+
   /** One runs/get for the copy's artifact root; nothing is written until the engine asks. */
   async openCopy(targetRunId: string): Promise<CopyEditor> {
     const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: targetRunId }, 'runs/get', this.ref.workspace));
