@@ -154,7 +154,9 @@ export class MlflowSourceProject implements SourceProject {
  * compares a copy with its source only when the digest moved (engine/sync-run.ts).
  */
 function listingStateToken(item: unknown): string {
-  return createHash('sha256').update(JSON.stringify(item)).digest('base64url').slice(0, 22);
+  // int64 fields beyond 2^53 (a metric's step) arrive as bigint, which JSON.stringify refuses.
+  const text = JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {
