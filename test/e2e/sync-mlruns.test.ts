@@ -97,6 +97,7 @@ describe('sync with mlruns folders', () => {
     const ids = await seedProject(src, 'files', [
       { name: 'r', startTime: T0, endTime: T0 + 10, params: { lr: '0.1' }, tags: { team: 'a', old: 'x' }, metrics: { loss: points('loss', 0, 20) } },
       { name: 'q', startTime: T0 + 1, endTime: T0 + 11, params: { lr: '0.2' }, metrics: { loss: points('loss', 0, 5) } },
+      { name: 'h', startTime: T0 + 2, endTime: T0 + 12, metrics: { loss: points('loss', 0, 5) } },
     ]);
     const sourceStore = join(cwd, 'source-mlruns');
     const targetStore = join(cwd, 'target-mlruns');
@@ -112,7 +113,7 @@ describe('sync with mlruns folders', () => {
     const mtime = statSync(join(rCopy, 'meta.yaml')).mtimeMs;
     const again = await runCli(args(), { cwd });
     expect(again.code).toBe(0);
-    expect(report().summary).toMatchObject({ updated: 0, skipped: 2, failed: 0 });
+    expect(report().summary).toMatchObject({ updated: 0, skipped: 3, failed: 0 });
     expect(statSync(join(rCopy, 'meta.yaml')).mtimeMs).toBe(mtime);
 
     // FileStore-style edits of run r: tags, a note, a point logged after the end, a file, status.
@@ -125,11 +126,17 @@ describe('sync with mlruns folders', () => {
     writeFileSync(join(r, 'meta.yaml'), readFileSync(join(r, 'meta.yaml'), 'utf8').replace(/^status: \d+$/m, 'status: 4'));
     // ... and a param of run q changed by hand: MLflow params are write-once.
     writeFileSync(join(q, 'params', 'lr'), '0.3');
+    // ... and a point of run h rewritten, not appended: the copy cannot follow by appending.
+    const h = copyDir(sourceStore, ids.get('h')!);
+    const hLines = readFileSync(join(h, 'metrics', 'loss'), 'latin1').split('\n');
+    hLines[1] = hLines[1]!.replace(/^(\d+) \S+ /, '$1 42.5 ');
+    writeFileSync(join(h, 'metrics', 'loss'), `${hLines.join('\n')}`);
+    appendFileSync(join(h, 'metrics', 'loss'), `${T0 + 99_000} 0.5 99\n`);
 
     const sync = await runCli(args(), { cwd });
     expect(sync.code).not.toBe(0);
     const result = report();
-    expect(result.summary).toMatchObject({ updated: 1, failed: 1 });
+    expect(result.summary).toMatchObject({ updated: 1, failed: 2 });
     const byId = new Map<string, any>(result.runs.map((run: any) => [run.sourceRunId, run]));
     const rId = r.split('/').pop()!;
     const qId = q.split('/').pop()!;
@@ -139,6 +146,10 @@ describe('sync with mlruns folders', () => {
     expect(byId.get(qId).outcome).toBe('failed');
     expect(byId.get(qId).conflicts).toEqual(['param lr: the source now has "0.3", the copy keeps "0.2" (params are write-once)']);
     expect(readFileSync(join(copyDir(targetStore, qId), 'params', 'lr'), 'utf8')).toBe('0.2');
+    const hId = h.split('/').pop()!;
+    expect(byId.get(hId).outcome).toBe('failed');
+    expect(byId.get(hId).reason).toContain("metric loss: the copy's 5 point(s) are not the first 5 of the source's history; not synced");
+    expect(lines(join(copyDir(targetStore, hId), 'metrics', 'loss'))).toBe(5);
 
     const copy = copyDir(targetStore, rId);
     expect(readFileSync(join(copy, 'tags', 'team'), 'utf8')).toBe('b');
