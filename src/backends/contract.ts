@@ -217,6 +217,12 @@ export interface CopyRecord {
   /** The completion marker is present. */
   complete: boolean;
   deleted: boolean;
+  /**
+   * The source's state token (RunInfo.stateToken) the copy was last brought up to date with: the
+   * `runs_migrator.source_state` tag. Optional: a store that does not read it back makes every
+   * re-run compare the run in full (engine/sync-run.ts).
+   */
+  sourceState?: string;
 }
 
 export interface RunInit {
@@ -260,6 +266,28 @@ export interface TargetProject extends Partial<TargetModels> {
   discardRun(targetRunId: string): Promise<void>;
   /** Delete a complete copy whose source run is deleted (repairs a crash after the marker). */
   deleteRun(targetRunId: string): Promise<void>;
+  /**
+   * Optional: reopen a complete copy to bring it up to date with its source (a re-run is a sync,
+   * DESIGN rule 12). Without it a complete copy is only skipped.
+   */
+  openCopy?(targetRunId: string): Promise<CopyEditor>;
+  /**
+   * Optional: bring the project's tags and description up to date with the source's (a sync);
+   * returns what changed, one line each. Without it only missing tags are added (openTarget).
+   */
+  updateMeta?(meta: ProjectMeta): Promise<string[]>;
+}
+
+/**
+ * A complete copy reopened for a sync. The TargetRun writes append (metrics), add (params,
+ * inputs), set (tags) or replace (a file written again); these change what TargetRun cannot.
+ */
+export interface CopyEditor extends TargetRun {
+  deleteTags(keys: string[]): Promise<void>;
+  /** Name, status and end time as the source has them now (what the target sets, per capabilities). */
+  updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void>;
+  /** Restores a deleted copy (its source was restored); before any other write. */
+  restore(): Promise<void>;
 }
 
 export interface TargetRun {

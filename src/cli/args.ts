@@ -29,6 +29,7 @@ export const COPY_OPTIONS = {
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'no-update': { type: 'boolean' },
   verify: { type: 'boolean' },
   registry: { type: 'boolean' },
   'step-multiplier': { type: 'string' },
@@ -93,12 +94,15 @@ Which runs:
 
 How:
   --workers N               runs copied in parallel (default ${DEFAULT_WORKERS})
-  --dry-run                 print the plan and counts; write nothing
+  --dry-run                 print the plan and counts; write nothing (with copies there:
+                            also what a sync would change in them)
   --watch SECONDS           copy again every SECONDS until SIGINT/SIGTERM (which end the pass in
                             flight cleanly, exit 0); one summary line per pass in the log
   --until-idle N            with --watch: stop after N passes in a row found nothing to do
   --max-rps N               at most N requests per second to each MLflow server (source and
                             target counted apart); on 429/503 the whole pool slows down anyway
+  --no-update               leave complete copies as they are (a snapshot); by default a re-run
+                            brings every copy up to date with its source (docs/sync.md)
   --verify                  after the copy, run \`runs-migrator verify\` on the same projects
   --registry                also copy (verify: compare) the registered models whose versions
                             point at the copied runs or logged models
@@ -141,6 +145,8 @@ export interface CopyArgs {
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
   workers?: number;
   dryRun: boolean;
+  /** --no-update: complete copies are skipped, not brought up to date. */
+  noUpdate: boolean;
   /** Run verify after the copy. */
   verify: boolean;
   /** Copy / verify the model registry entries of the project too. */
@@ -214,6 +220,7 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     version: values.version ?? false,
     empty: argv.length === 0,
     dryRun: values['dry-run'] ?? false,
+    noUpdate: values['no-update'] ?? false,
     verify: values.verify ?? false,
     registry: values.registry ?? false,
     includeDeleted: values['include-deleted'] ?? false,

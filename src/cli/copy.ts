@@ -332,6 +332,7 @@ async function copyWithProgress(
       target: { store: target, project: settings.targetProject },
       workers: settings.workers,
       dryRun: args.dryRun,
+      update: !args.noUpdate,
       registry: args.registry,
       ...(args.targetArtifactLocation !== undefined ? { targetArtifactLocation: args.targetArtifactLocation } : {}),
       includeDeleted: args.includeDeleted,

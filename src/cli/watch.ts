@@ -47,10 +47,9 @@ export interface PassSummary {
 export function summarisePass(reports: readonly CopyReport[]): PassSummary {
   const out: PassSummary = { copied: 0, updated: 0, skipped: 0, failed: 0, models: 0 };
   for (const report of reports) {
-    const s = report.summary as CopyReport['summary'] & { updated?: number };
+    const s = report.summary;
     out.copied += s.copied;
-    // `updated` arrives with sync (issue 20's other half); until then a re-run has nothing to update.
-    out.updated += s.updated ?? 0;
+    out.updated += s.updated;
     out.skipped += s.skipped;
     out.failed += s.failed;
     out.models += report.models ? report.models.summary.copied + report.models.summary.failed : 0;

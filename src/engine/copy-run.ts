@@ -21,6 +21,8 @@ export interface RunCopyContext {
   origin: Provenance;
   onProgress(points: number, bytes: number): void;
   signal?: AbortSignal;
+  /** The listing's state token of the run (RunInfo.stateToken), recorded on the copy for the next sync. */
+  stateToken?: string;
 }
 
 export interface RunCopy {
@@ -66,7 +68,8 @@ export async function copyRun(
       name: info.name,
       user: info.user ?? tags.find((tag) => tag.key === 'mlflow.user')?.value,
       startTime: info.startTime,
-      tags: initialTags,
+      // The state the copy starts from: a re-run with the same listing state has nothing to do (sync-copy.ts).
+      tags: context.stateToken === undefined ? initialTags : [...initialTags, { key: PROVENANCE.sourceState, value: context.stateToken }],
       source: { project: context.origin.sourceProject, runId: info.runId },
     });
     progress.targetRunId = run.runId;

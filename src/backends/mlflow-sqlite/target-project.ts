@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { CopyRecord, ReadIssue, RunInit, TargetProject, TargetRun } from '../contract.js';
+import type { CopyEditor, CopyRecord, ReadIssue, RunInit, TargetProject, TargetRun } from '../contract.js';
+import { SqlCopyEditor } from './copy-editor.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { DEFAULT_WORKSPACE, formatProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta } from '../../model/run.js';
@@ -180,11 +181,12 @@ export class SqlTargetProject implements TargetProject {
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {
-    const sql = `SELECT r.run_uuid, r.lifecycle_stage, p.value AS project, s.value AS source_run, c.value AS marker
+    const sql = `SELECT r.run_uuid, r.lifecycle_stage, p.value AS project, s.value AS source_run, c.value AS marker, t.value AS source_state
       FROM runs r
       JOIN tags s ON s.run_uuid = r.run_uuid AND s.key = ?
       JOIN tags p ON p.run_uuid = r.run_uuid AND p.key = ?
       LEFT JOIN tags c ON c.run_uuid = r.run_uuid AND c.key = ?
+      LEFT JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = ?
       WHERE r.experiment_id = ? AND r.run_uuid > ? ORDER BY r.run_uuid LIMIT ?`;
     let after = '';
     for (;;) {
@@ -192,6 +194,7 @@ export class SqlTargetProject implements TargetProject {
         PROVENANCE.runId,
         PROVENANCE.project,
         PROVENANCE.completed,
+        PROVENANCE.sourceState,
         this.settings.bind.int(BigInt(this.id)),
         after,
         COPY_PAGE,
@@ -203,6 +206,7 @@ export class SqlTargetProject implements TargetProject {
           targetRunId: text(row.run_uuid) ?? '',
           complete: row.marker !== null && row.marker !== undefined,
           deleted: text(row.lifecycle_stage) === 'deleted',
+          ...(text(row.source_state) !== undefined ? { sourceState: text(row.source_state)! } : {}),
         };
       }
       if (rows.length < COPY_PAGE) return;
@@ -270,6 +274,20 @@ export class SqlTargetProject implements TargetProject {
       // <location>/<run>/artifacts: the run's own folder goes too when nothing else is in it.
       if (path.basename(path.dirname(files.root)) === targetRunId) await fs.promises.rmdir(path.dirname(files.root)).catch(() => undefined);
     }
+  }
+
+  /** A complete copy, edited with a commit per write (copy-editor.ts). */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const row = (await this.settings.driver.query('SELECT artifact_uri FROM runs WHERE run_uuid = ? AND experiment_id = ?', [targetRunId, this.settings.bind.int(BigInt(this.id))]))[0];
+    if (!row) throw new NotFoundError(`run ${targetRunId} not found in experiment "${this.ref.project}" of ${this.settings.driver.label}`);
+    return new SqlCopyEditor(targetRunId, {
+      driver: this.settings.driver,
+      features: this.settings.features,
+      bind: this.settings.bind,
+      experimentId: this.id,
+      artifacts: runArtifactDestination(text(row.artifact_uri) ?? '', this.settings.artifactContext),
+      now: this.settings.now,
+    });
   }
 
   async deleteRun(targetRunId: string): Promise<void> {

@@ -55,7 +55,7 @@ export class SqlTargetRun implements TargetRun {
 
   constructor(
     readonly runId: string,
-    private readonly context: RunWriteContext,
+    protected readonly context: RunWriteContext,
   ) {}
 
   async logParams(params: KeyValue[]): Promise<void> {
@@ -135,7 +135,7 @@ export class SqlTargetRun implements TargetRun {
     if (this.pendingRows >= FLUSH_ROWS) await this.flush();
   }
 
-  private async flush(): Promise<void> {
+  protected async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const writes = this.pending;
     this.pending = [];

@@ -1,6 +1,7 @@
 /**
  * Reading a project (an MLflow experiment) from a tracking server.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
@@ -84,7 +85,7 @@ export class MlflowSourceProject implements SourceProject {
     });
     try {
       for await (const [run, item] of runs) {
-        const info = ownRunInfo(run.info);
+        const info = ownRunInfo(run.info, listingStateToken(item));
         spool.put(info.runId, item);
         this.listedOrder.push(info);
         yield info;
@@ -146,6 +147,17 @@ export class MlflowSourceProject implements SourceProject {
     if (!doc) throw new Error(`logged model ${info.modelId} was not listed`);
     return new MlflowSourceModel(this.client, this.ref.workspace, doc);
   }
+}
+
+/**
+ * A run's listing entry holds its info (status, end time, name, lifecycle), params, tags and the
+ * latest value of each metric: a digest of it changes whenever any of those does, so a re-run
+ * compares a copy with its source only when the digest moved (engine/sync-run.ts).
+ */
+function listingStateToken(item: unknown): string {
+  // int64 fields beyond 2^53 (a metric's step) arrive as bigint, which JSON.stringify refuses.
+  const text = JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {

@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  CopyEditor,
   CopyRecord,
   MetricBatch,
   ReadIssue,
@@ -19,7 +20,7 @@ import type {
   TargetProject,
   TargetRun,
 } from '../contract.js';
-import type { DatasetInput, KeyValue, ProjectMeta } from '../../model/run.js';
+import type { DatasetInput, KeyValue, ProjectMeta, RunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { rejectMlflowKey } from '../mlflow-rules.js';
@@ -263,6 +264,36 @@ export class MlflowTargetProject implements TargetProject {
     await deleteRun(this.client, this.ref.workspace, targetRunId);
   }
 
+  /**
+   * Experiment tags (the description is mlflow.note.content) whose value differs from the
+   * source's are set again; tags only the target has are kept (they may be the target's own).
+   */
+  async updateMeta(meta: ProjectMeta): Promise<string[]> {
+    const have = new Map(this.experiment.tags.map((t) => [t.key, t.value]));
+    const changes: string[] = [];
+    for (const tag of experimentTags(meta, [])) {
+      if (have.get(tag.key) === tag.value) continue;
+      await this.client.post(
+        PATHS.experimentSetTag,
+        { experiment_id: this.id, key: tag.key, value: tag.value },
+        'experiments/set-experiment-tag',
+        this.ref.workspace,
+      );
+      changes.push(`${tag.key === NOTE_TAG ? 'description' : `experiment tag ${tag.key}`} ${have.has(tag.key) ? 'changed' : 'set'}`);
+      have.set(tag.key, tag.value);
+    }
+    this.experiment.tags.splice(0, this.experiment.tags.length, ...[...have].map(([key, value]) => ({ key, value })));
+    return changes;
+  }
+
+  /** One runs/get for the copy's artifact root; nothing is written until the engine asks. */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: targetRunId }, 'runs/get', this.ref.workspace));
+    const run = parseRun(doc.run);
+    if (run.info.runId === '') throw new Error(`runs/get on ${this.client.displayUri} did not return the copy ${targetRunId}`);
+    return new MlflowCopyEditor(this.client, this.ref.workspace, ownString(run.info.runId), run.info.artifactUri);
+  }
+
   // Logged models (models.ts). A discarded partial copy is soft-deleted: search hides it.
   async *listModelCopies(): AsyncIterable<ModelCopyRecord> {
     for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.id)) {
@@ -298,8 +329,10 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
   let sourceProject = '';
   let complete = false;
   let discarded = false;
+  let sourceState: string | undefined;
   for (const tag of run.tags) {
     if (tag.key === PROVENANCE.runId) sourceRunId = tag.value;
+    else if (tag.key === PROVENANCE.sourceState) sourceState = tag.value;
     else if (tag.key === PROVENANCE.project) sourceProject = tag.value;
     else if (tag.key === PROVENANCE.completed) complete = true;
     else if (tag.key === DISCARDED_TAG) discarded = true;
@@ -314,6 +347,7 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
     targetRunId: ownString(run.info.runId),
     complete: complete && !discarded,
     deleted: run.info.deleted,
+    ...(sourceState !== undefined ? { sourceState: ownString(sourceState) } : {}),
   };
 }
 
@@ -444,5 +478,39 @@ export class MlflowTargetRun implements TargetRun {
 
   private async postLogBatch(body: string): Promise<void> {
     await this.client.json({ method: 'POST', path: PATHS.runsLogBatch, json: body, what: 'runs/log-batch', workspace: this.workspace });
+  }
+}
+
+/** A complete copy reopened for a sync: runs/delete-tag, runs/update (with run_name), runs/restore. */
+export class MlflowCopyEditor extends MlflowTargetRun implements CopyEditor {
+  constructor(
+    private readonly http: MlflowHttpClient,
+    private readonly space: string,
+    runId: string,
+    artifactUri: string | undefined,
+  ) {
+    super(http, space, runId, artifactUri);
+  }
+
+  async deleteTags(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.http.post(PATHS.runsDeleteTag, { run_id: this.runId, key }, 'runs/delete-tag', this.space);
+      } catch (error) {
+        // Deleted already (a pass killed after this request): the wanted state holds.
+        if (!(error instanceof MlflowRequestError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+      }
+    }
+  }
+
+  async updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void> {
+    const update: Record<string, unknown> = { run_id: this.runId, status: info.status };
+    if (info.endTime !== undefined) update.end_time = Math.floor(info.endTime);
+    if (info.name !== undefined && info.name !== '') update.run_name = info.name;
+    await this.http.post(PATHS.runsUpdate, update, 'runs/update', this.space);
+  }
+
+  async restore(): Promise<void> {
+    await this.http.post(PATHS.runsRestore, { run_id: this.runId }, 'runs/restore', this.space);
   }
 }

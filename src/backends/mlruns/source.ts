@@ -18,6 +18,7 @@ import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegm
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { isObjectStoreUri } from '../object-store/location.js';
 import { ObjectStoreTree } from '../object-store/tree.js';
+import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
@@ -46,7 +47,7 @@ export class MlrunsSourceProject implements SourceProject {
         continue;
       }
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
-      yield toRunInfo(run);
+      yield { ...(await toRunInfo(run)), stateToken: await runStateToken(run.dir) };
     }
   }
 

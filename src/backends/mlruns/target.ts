@@ -7,7 +7,8 @@
  */
 import { rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CopyRecord, RunInit, TargetProject, TargetRun } from '../contract.js';
+import type { CopyEditor, CopyRecord, RunInit, TargetProject, TargetRun } from '../contract.js';
+import { MlrunsCopyEditor } from './copy-editor.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { NotFoundError } from '../../util/errors.js';
@@ -135,6 +136,17 @@ export class MlrunsTargetProject implements TargetProject {
     await writeFileAtomic(join(run.dir, META_FILE), formatRunMeta(meta));
   }
 
+  /** A complete copy, edited in place (copy-editor.ts). */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const runId = checkedRunId(targetRunId);
+    const runDir = this.runDir(runId);
+    if (!(await readRunFolder(runDir))) throw new NotFoundError(`run ${runId} not found in experiment "${this.experiment.meta.name}"`);
+    const placement = this.artifactPlacement(runId);
+    const artifacts: ArtifactDestination =
+      placement.kind === 'remote' ? placement : { kind: 'local', dir: placement.kind === 'in-run' ? join(runDir, ARTIFACTS_DIR) : placement.dir };
+    return new MlrunsCopyEditor(runId, { runDir, experimentDir: this.experiment.dir, scratchDir: this.layout.scratch, artifacts });
+  }
+
   // Logged models (models.ts): staged like runs, renamed into <exp>/models after the marker.
   private modelStaging(modelId?: string): string {
     const dir = join(this.layout.staging, MODELS_DIR, this.experimentId);
@@ -219,11 +231,15 @@ function checkedRunId(runId: string): string {
 
 async function copyRecord(dir: string, runId: string, deleted: boolean): Promise<CopyRecord | undefined> {
   const tagsDir = join(dir, TAGS_DIR);
-  const [sourceProject, sourceRunId, marker] = await Promise.all([
+  const [sourceProject, sourceRunId, marker, sourceState] = await Promise.all([
     readKeyValue(tagsDir, PROVENANCE.project),
     readKeyValue(tagsDir, PROVENANCE.runId),
     readKeyValue(tagsDir, PROVENANCE.completed),
+    readKeyValue(tagsDir, PROVENANCE.sourceState),
   ]);
   if (sourceProject === undefined || sourceRunId === undefined) return undefined;
-  return { sourceProject, sourceRunId, targetRunId: runId, complete: marker !== undefined, deleted };
+  return {
+    sourceProject, sourceRunId, targetRunId: runId, complete: marker !== undefined, deleted,
+    ...(sourceState !== undefined ? { sourceState } : {}),
+  };
 }
