@@ -19,6 +19,8 @@ import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
+import type { Trace, TraceInfo } from '../../model/trace.js';
+import { listTraceInfos, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -67,6 +69,15 @@ export class MlrunsSourceProject implements SourceProject {
     const folder = await readModelFolder(join(this.experiment.dir, MODELS_DIR, name!));
     if (!folder) throw new NotFoundError(`logged model ${info.modelId} not found in experiment "${this.experiment.meta.name}"`);
     return new MlrunsSourceModel(folder);
+  }
+
+  /** MLflow 3 traces under <exp>/traces (traces.ts). */
+  listTraces(): AsyncIterable<TraceInfo> {
+    return listTraceInfos(this.experiment.dir, this.issues);
+  }
+
+  readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
+    return readTraceFolder(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
   }
 }
 
