@@ -56,6 +56,22 @@ export function docObject(value: JsonDoc | undefined): { [key: string]: JsonDoc 
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !isLosslessNumber(value) ? (value as { [key: string]: JsonDoc }) : undefined;
 }
 
+/**
+ * A value with every number that a JS number holds exactly (its text reads back the same) as a
+ * plain number, and the others (big integers, "1.0") kept as digits: values read from YAML and
+ * from JSON then compare equal.
+ */
+export function plainNumbers(value: JsonDoc): JsonDoc {
+  if (isLosslessNumber(value)) {
+    const digits = (value as LosslessNumber).value;
+    return String(Number(digits)) === digits ? Number(digits) : value;
+  }
+  if (Array.isArray(value)) return value.map(plainNumbers);
+  const object = docObject(value);
+  if (object) return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, plainNumbers(v)]));
+  return value;
+}
+
 /** A deep copy, so a writer may change ids in it without touching the source's document. */
 export function cloneDoc(value: JsonDoc): JsonDoc {
   if (Array.isArray(value)) return value.map(cloneDoc);

@@ -3,7 +3,7 @@
  * Timestamp as RFC 3339 text): the shape FileStore writes into trace_info.yaml and assessment
  * yaml files, and the REST API speaks. One converter serves both.
  */
-import { dumpPythonJson, LosslessNumber, parseJsonDoc, type JsonDoc } from './python-json.js';
+import { dumpPythonJson, LosslessNumber, parseJsonDoc, plainNumbers, type JsonDoc } from './python-json.js';
 import type { Assessment, TraceInfo, TraceState } from './trace.js';
 
 type Dict = { [key: string]: unknown };
@@ -72,8 +72,8 @@ export function traceInfoFromProto(dict: Dict, tags: Record<string, string>, met
 /** The value of a feedback or expectation dict as a JSON document. */
 function valueOf(part: Dict): JsonDoc {
   const serialized = asDict(part.serialized_value);
-  if (serialized && typeof serialized.value === 'string') return parseJsonDoc(serialized.value);
-  return toDoc(part.value);
+  if (serialized && typeof serialized.value === 'string') return plainNumbers(parseJsonDoc(serialized.value));
+  return plainNumbers(toDoc(part.value));
 }
 
 /** A YAML or JSON value as a JSON document (bigint keeps its digits). */

@@ -16,6 +16,7 @@ import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
 import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contract.js';
 import { listLoggedModels, SqliteSourceModel } from './models.js';
+import { sqlSourceTraces } from './traces.js';
 
 const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
@@ -45,6 +46,8 @@ export class SqliteSourceProject implements SourceProject {
       };
       Object.assign(this, models);
     }
+    // MLflow 3 traces (traces.ts), only where the schema has their tables.
+    if (settings.features.traces) Object.assign(this, sqlSourceTraces(settings.connection, settings.features.traces, experiment.id, settings.artifactContext));
   }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
