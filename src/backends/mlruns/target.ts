@@ -220,7 +220,7 @@ export class MlrunsTargetProject implements TargetProject {
   }
 
   writeTrace(trace: Trace, marker: KeyValue): Promise<void> {
-    return writeTraceFolder(trace, marker, {
+    return writeTraceFolder({ ...trace, info: { ...trace.info, experimentId: this.experimentId } }, marker, {
       stagingDir: this.traceStaging(trace.info.traceId),
       finalDir: this.traceDir(trace.info.traceId),
       artifactLocation: this.experiment.meta.artifactLocation,

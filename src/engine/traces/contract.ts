@@ -47,3 +47,23 @@ export function targetTracesOf(project: object | undefined): TargetTraces | unde
   const p = project as Partial<TargetTraces> | undefined;
   return p && typeof p.listTraceCopies === 'function' && typeof p.writeTrace === 'function' ? (p as TargetTraces) : undefined;
 }
+
+/**
+ * Counts of the source experiment's GenAI objects this version does not copy yet (evaluation
+ * datasets, prompts, scorers): reported with their counts, never silently left behind. A kind the
+ * store cannot hold is left out.
+ */
+export interface GenaiInventory {
+  datasets?: number;
+  prompts?: number;
+  scorers?: number;
+}
+
+export interface GenaiInventorySource {
+  genaiInventory(): Promise<GenaiInventory>;
+}
+
+export function genaiInventoryOf(project: object | undefined): GenaiInventorySource | undefined {
+  const p = project as Partial<GenaiInventorySource> | undefined;
+  return p && typeof p.genaiInventory === 'function' ? (p as GenaiInventorySource) : undefined;
+}
