@@ -78,6 +78,8 @@ describe.each(targets)('the real genai-mlruns store into %s', (_label, targetUri
     // The prompt link is kept and reported (prompts come with issue 17).
     expect(rows.flatMap((row) => row.notes).some((note) => note.includes('mlflow.linkedPrompts'))).toBe(true);
     expect(first.result.stdout + first.result.stderr).toContain('Traces: 6 (6 copied');
+    // The experiment's two prompts are reported as not copied, with their count.
+    expect(first.report.traces.notCopied).toEqual([expect.objectContaining({ kind: 'prompts', count: 2 })]);
 
     const checked = await verify(cwd, source, target, 'copied');
     expect(checked.report.traces.summary).toMatchObject({ traces: 6, ok: 6, spans: 13, assessments: 7, extra: 0 });
@@ -111,6 +113,14 @@ describe('the real genai-sqlite database', () => {
       expect.objectContaining({ kind: 'evaluation datasets', count: 1 }),
       expect.objectContaining({ kind: 'prompts', count: 2 }),
     ]);
+    // Links point at the copies: qa-error's source run and model-linked's logged model.
+    const runCopy = report.runs.find((run: { sourceRunId: string }) => run.sourceRunId === '259d497911424a34b4e22f65161197a2').targetRunId;
+    const modelCopy = report.models.models.find((m: { sourceModelId: string }) => m.sourceModelId === 'm-c68abe88727c484bb0642bf6ce66602c').targetModelId;
+    const experiment = report.target.projectId;
+    const metadata = (traceId: string, key: string) => readFileSync(join(target, experiment, 'traces', traceId, 'request_metadata', key), 'utf8');
+    expect(metadata('tr-8cc90c5127e5d1af9836ab8d0eb8cddb', 'mlflow.sourceRun')).toBe(runCopy);
+    expect(metadata('tr-f624f79bdd4abae14535ce3c243f8b56', 'mlflow.modelId')).toBe(modelCopy);
+    expect(runCopy).not.toBe('259d497911424a34b4e22f65161197a2');
     const checked = await verify(cwd, source, target, 'copied');
     expect(checked.report.clean, JSON.stringify(checked.report.traces)).toBe(true);
   });

@@ -17,6 +17,7 @@ import { text } from './values.js';
 import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contract.js';
 import { listLoggedModels, SqliteSourceModel } from './models.js';
 import { sqlSourceTraces } from './traces.js';
+import { sqlGenaiInventory } from './genai-inventory.js';
 
 const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
@@ -47,7 +48,11 @@ export class SqliteSourceProject implements SourceProject {
       Object.assign(this, models);
     }
     // MLflow 3 traces (traces.ts), only where the schema has their tables.
-    if (settings.features.traces) Object.assign(this, sqlSourceTraces(settings.connection, settings.features.traces, experiment.id, settings.artifactContext));
+    if (settings.features.traces) {
+      Object.assign(this, sqlSourceTraces(settings.connection, settings.features.traces, experiment.id, settings.artifactContext), {
+        genaiInventory: () => sqlGenaiInventory(settings.connection, experiment.id),
+      });
+    }
   }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
