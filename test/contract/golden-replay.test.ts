@@ -40,10 +40,8 @@ const RECORDED_VERSION = '3.11.2.dev0';
  */
 const KNOWN_GAP_PREFIXES: Record<string, string> = {
   'artifacts-s3-': 'issue 18 (artifacts in S3: the stand-in has no s3-direct / s3-proxied mode yet)',
-  'traces-': 'issue 16 (traces: the stand-in has no trace routes yet)',
-  'assessments-': 'issue 16 (assessments: the stand-in has no assessment routes yet)',
-  'workspaces-genai': 'issue 16 (traces in workspaces: the stand-in has no trace routes yet)',
-  'auth-genai-permissions': 'issue 16 / 17 (GenAI routes under basic auth: the stand-in has none yet)',
+  'workspaces-genai': 'issue 17 (its trace steps 1-16 replay; steps 17- need prompts as registered models and evaluation datasets)',
+  'auth-genai-permissions': 'issue 17 (its trace, assessment and OTLP steps 1-11 replay; steps 12- need scorer routes and the {{braces:…}} macro)',
   'datasets-': 'issue 17 (evaluation datasets: the stand-in has no dataset routes yet)',
   'prompts-': 'issue 17 (prompts: the stand-in does not hide prompt-tagged models yet)',
   'scorers-': 'issue 17 (scorers: the stand-in has no scorer routes yet)',

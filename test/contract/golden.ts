@@ -191,6 +191,12 @@ function sameNumber(a: unknown, b: unknown): boolean {
   return Number(sa) === Number(sb);
 }
 
+/** {{now_iso}}: a protobuf Timestamp in JSON (RFC 3339 UTC, 0/3/6/9 fractional digits) near the clock. */
+function nearNowIso(v: unknown, slack: number): boolean {
+  if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.(\d{3}|\d{6}|\d{9}))?Z$/.test(v)) return false;
+  return Math.abs(Date.parse(v) - Date.now()) <= slack;
+}
+
 function nearNow(v: unknown, slack: number): boolean {
   if (!isNum(v) || !/^\d+$/.test(String(v))) return false;
   return Math.abs(Number(String(v)) - Date.now()) <= slack;
@@ -238,6 +244,7 @@ export function compareJson(expected: unknown, actual: unknown, o: CompareOption
       const name = whole[1]!;
       if (WILDCARDS.has(name)) return [];
       if (name === 'now_ms') return nearNow(actual, o.clockSlackMs ?? 600_000) ? [] : [`${path}: expected a current epoch-ms integer, got ${show(actual)}`];
+      if (name === 'now_iso') return nearNowIso(actual, o.clockSlackMs ?? 600_000) ? [] : [`${path}: expected a current RFC 3339 time, got ${show(actual)}`];
       const bound = o.bindings.values.get(name);
       if (typeof bound === 'number') return isNum(actual) && sameNumber(actual, bound) ? [] : [`${path}: expected ${bound} ({{${name}}}), got ${show(actual)}`];
     }

@@ -21,6 +21,9 @@ import { registerRegistry } from './handlers/registry.js';
 import { registerRuns } from './handlers/runs.js';
 import { registerUsers } from './handlers/users.js';
 import { registerWorkspaces } from './handlers/workspaces.js';
+import { registerTraces } from './handlers/traces.js';
+import { registerOtlp } from './handlers/otlp.js';
+import { registerAssessments } from './handlers/assessments.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
@@ -70,6 +73,9 @@ function buildRouter(withAuth: boolean): Router {
   registerRegistry(r);
   registerArtifacts(r);
   registerWorkspaces(r);
+  registerTraces(r);
+  registerOtlp(r);
+  registerAssessments(r);
   if (withAuth) registerUsers(r);
   return r;
 }

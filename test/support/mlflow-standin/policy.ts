@@ -102,6 +102,10 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
     experimentId = store.models.get(ctx.params.model_id ?? '')?.experimentId;
   } else if ((action = BY_ARTIFACT[route])) {
     experimentId = experimentOfArtifactPath(ctx.params.artifact_path ?? ctx.query.get('path')?.[0] ?? '');
+  } else if (route === 'otlp/traces') {
+    // OTLP ingest is the one trace route the auth app checks: edit rights on the header's experiment
+    action = 'update';
+    experimentId = ctx.header('x-mlflow-experiment-id');
   } else return true;
   if (experimentId !== undefined && !store.experiments.has(experimentId)) return true;
   return auth.can(user, experimentId, action);

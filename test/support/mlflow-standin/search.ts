@@ -36,14 +36,14 @@ export function parsePageToken(token: string | undefined): number {
 
 // ---------------------------------------------------------------- filter strings
 
-type Tok =
+export type Tok =
   | { t: 'word'; v: string; raw: string }
   | { t: 'str'; v: string; raw: string; q: string }
   | { t: 'num'; v: number; raw: string }
   | { t: 'op'; v: string; raw: string }
   | { t: 'punct'; v: string; raw: string };
 
-function lex(s: string): Tok[] {
+export function lex(s: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < s.length) {

@@ -12,6 +12,7 @@ import { errorReply, internalErrorPage, methodNotAllowedPage, notFoundPage, send
 import { isAllowed } from './policy.js';
 import type { Router } from './router.js';
 import { resolveWorkspace, WORKSPACE_HEADER } from './workspaces.js';
+import { asFastApiReply } from './handlers/otlp.js';
 
 export interface Stats {
   requests: number;
@@ -116,14 +117,14 @@ export class Pipeline {
       const { auth } = this.state;
       if (auth && !UNPROTECTED(path)) {
         ctx.user = auth.authenticate(req.headers.authorization);
-        if (!ctx.user) return send(unauthenticated(), fault);
+        if (!ctx.user) return send(asFastApiReply(path, unauthenticated()), fault);
       }
 
       if (match.kind === 'method' && method === 'OPTIONS') return send(text(200, '', HTML, { Allow: match.allow }), fault);
       if (match.kind === 'none') return send(notFoundPage(), fault);
       if (match.kind === 'method') return send(methodNotAllowedPage(match.allow), fault);
       ctx.params = match.params;
-      if (auth && ctx.user && !(await isAllowed(ctx, match.name))) return send(forbidden(), fault);
+      if (auth && ctx.user && !(await isAllowed(ctx, match.name))) return send(asFastApiReply(path, forbidden()), fault);
       const reply = await match.handler(ctx);
       return send(reply, fault);
     } catch (e) {
