@@ -6,7 +6,8 @@
  */
 import { cpSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 
@@ -22,16 +23,16 @@ interface TraceRow {
   notes: string[];
 }
 
-async function copy(cwd: string, source: string, target: string, project: string, extra: string[] = []) {
-  const locations = ['--source-uri', source, '--source-project', 'genai-fixture', '--target-uri', target, '--target-project', project];
+async function copy(cwd: string, source: string, target: string, project: string, extra: string[] = [], sourceProject = 'genai-fixture') {
+  const locations = ['--source-uri', source, '--source-project', sourceProject, '--target-uri', target, '--target-project', project];
   const name = `copy-${Math.random().toString(36).slice(2)}`;
   const result = await runCli(['copy', ...locations, '--no-progress', '--report', `${name}.json`, ...extra], { cwd });
   const report = JSON.parse(readFileSync(join(cwd, `${name}.json`), 'utf8'));
   return { result, report };
 }
 
-async function verify(cwd: string, source: string, target: string, project: string) {
-  const locations = ['--source-uri', source, '--source-project', 'genai-fixture', '--target-uri', target, '--target-project', project];
+async function verify(cwd: string, source: string, target: string, project: string, sourceProject = 'genai-fixture') {
+  const locations = ['--source-uri', source, '--source-project', sourceProject, '--target-uri', target, '--target-project', project];
   const name = `verify-${Math.random().toString(36).slice(2)}`;
   const result = await runCli(['verify', ...locations, '--report', `${name}.json`], { cwd });
   return { result, report: JSON.parse(readFileSync(join(cwd, `${name}.json`), 'utf8')) };
@@ -153,5 +154,37 @@ describe('the real genai-sqlite database', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(report.traces.summary).toMatchObject({ traces: 6, unsupported: 6, copied: 0 });
     expect(report.traces.notApplicable).toContain('cannot hold MLflow traces');
+  });
+});
+
+describe('through an MLflow server (the stand-in)', () => {
+  let server: StandinServer;
+  beforeAll(async () => {
+    server = await startStandin();
+  });
+  afterAll(() => server.close());
+
+  it('genai-mlruns -> server: spans through OTLP, assessments and links, ids kept, verify clean; a re-run copies nothing', async () => {
+    const cwd = tempDir('traces-to-server');
+    const first = await copy(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
+    expect(first.result.code, JSON.stringify(first.report.traces.traces.filter((t: TraceRow) => t.outcome !== 'copied'))).toBe(0);
+    expect(first.report.traces.summary, JSON.stringify(first.report.traces.traces.filter((t: TraceRow) => t.outcome !== 'copied'))).toMatchObject({ traces: 6, copied: 6, spans: 13, assessments: 7 });
+    expect(first.report.traces.traces.every((row: TraceRow) => row.targetTraceId === row.sourceTraceId)).toBe(true);
+    const checked = await verify(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
+    expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+    const again = await copy(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
+    expect(again.report.traces.summary).toMatchObject({ traces: 6, copied: 0, skipped: 6 });
+
+    // server -> server on the same server (another experiment): new ids, the source left as it was.
+    const same = await copy(cwd, server.url, server.url, 'genai-copied-again', [], 'genai-copied');
+    expect(same.result.code, same.result.stderr).toBe(0);
+    const rows: TraceRow[] = same.report.traces.traces;
+    expect(rows).toHaveLength(6);
+    expect(rows.every((row) => row.outcome === 'copied' && row.targetTraceId !== row.sourceTraceId)).toBe(true);
+    const sameChecked = await verify(cwd, server.url, server.url, 'genai-copied-again', 'genai-copied');
+    expect(sameChecked.report.clean, JSON.stringify(sameChecked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+    // The source experiment still compares clean with the original store: nothing in it changed.
+    const sourceStill = await verify(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
+    expect(sourceStill.report.clean).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
  * Reading a project (an MLflow experiment) from a tracking server.
  */
 import type { Readable } from 'node:stream';
+import { mlflowSourceTraces } from './traces.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -69,6 +70,8 @@ export class MlflowSourceProject implements SourceProject {
     private readonly settings: SourceSettings,
   ) {
     this.meta = projectMeta(experiment);
+    // MLflow 3 traces (traces.ts): the engine asks for listTraces / readTrace.
+    Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id));
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {

@@ -4,7 +4,8 @@
  * assessments are paired by id, or (when the copy got new ids) by name, source and create time.
  */
 import { TRACE_PROVENANCE, TRACE_PROVENANCE_KEYS } from '../../model/trace-provenance.js';
-import { dumpPythonJson } from '../../model/python-json.js';
+import { isLosslessNumber, type LosslessNumber } from 'lossless-json';
+import { cloneDoc, docObject, dumpPythonJson, type JsonDoc } from '../../model/python-json.js';
 import { spanForTrace } from '../../model/trace-span.js';
 import { TRACE_METADATA, type Assessment, type Trace } from '../../model/trace.js';
 import { STORE_OWNED_TAGS } from './map-trace.js';
@@ -60,11 +61,34 @@ export function compareTrace(source: Trace, copy: Trace, links: TraceLinks): str
       differences.push(`span ${span.spanId} (${span.name}): missing in the copy`);
       continue;
     }
-    const expected = dumpPythonJson(spanForTrace(span, a.traceId, b.traceId).document);
-    if (expected !== dumpPythonJson(other.document)) differences.push(`span ${span.spanId} (${span.name}): its document differs`);
+    const expected = canonicalSpan(spanForTrace(span, a.traceId, b.traceId).document);
+    if (expected !== canonicalSpan(other.document)) differences.push(`span ${span.spanId} (${span.name}): its document differs`);
   }
   compareAssessments(source.assessments, copy.assessments, links, differences);
   return differences;
+}
+
+/**
+ * A span document with its attributes in key order: an MLflow server that takes spans through
+ * OTLP stores mlflow.traceRequestId first. Every byte of every value is still compared.
+ */
+function canonicalSpan(document: JsonDoc): string {
+  const doc = docObject(cloneDoc(document));
+  const attributes = docObject(doc?.attributes);
+  if (doc && attributes) doc.attributes = Object.fromEntries(Object.entries(attributes).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return dumpPythonJson(doc ?? document);
+}
+
+/** Values compared as numbers where they are numbers: a server answers 1 as 1.0 (a protobuf double). */
+function valueText(value: JsonDoc): string {
+  return dumpPythonJson(asNumbers(value));
+}
+
+function asNumbers(value: JsonDoc): JsonDoc {
+  if (isLosslessNumber(value)) return Number((value as LosslessNumber).value);
+  if (Array.isArray(value)) return value.map(asNumbers);
+  const object = docObject(value);
+  return object ? Object.fromEntries(Object.entries(object).map(([k, v]) => [k, asNumbers(v)])) : value;
 }
 
 function compareRecords(what: string, a: Record<string, string>, b: Record<string, string>, differences: string[]): void {
@@ -94,7 +118,7 @@ function compareAssessments(source: Assessment[], copy: Assessment[], links: Tra
     const where = `assessment ${a.assessmentId} (${a.name})`;
     const fields: Array<[string, unknown, unknown]> = [
       ['kind', a.kind, b.kind],
-      ['value', dumpPythonJson(a.value), dumpPythonJson(b.value)],
+      ['value', valueText(a.value), valueText(b.value)],
       ['error', JSON.stringify(a.error ?? null), JSON.stringify(b.error ?? null)],
       ['rationale', a.rationale, b.rationale],
       ['source', `${a.sourceType}:${a.sourceId ?? ''}`, `${b.sourceType}:${b.sourceId ?? ''}`],

@@ -31,9 +31,9 @@ export interface TargetTraces {
   /**
    * Writes one trace whose ids are final: spans first, then the info, then the assessments, and
    * the completion marker (`marker`, a tag) last, so that a half-written trace is never
-   * taken for a copy.
+   * taken for a copy. Answers notes on what the store could not take as it is (reported).
    */
-  writeTrace(trace: Trace, marker: { key: string; value: string }): Promise<void>;
+  writeTrace(trace: Trace, marker: { key: string; value: string }): Promise<string[] | void>;
   /** Removes a partial copy so it is never taken for a copy again. */
   discardTrace(targetTraceId: string): Promise<void>;
 }

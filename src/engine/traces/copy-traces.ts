@@ -124,10 +124,12 @@ async function copyOneTrace(
       result.discarded = partial.map((leftover) => leftover.targetTraceId);
     }
     const targetTraceId = await chooseTraceId(target, info.traceId, sameStore);
-    const assessmentIds = await chooseAssessmentIds(target, trace, sameStore);
+    // Assessment ids go with their trace's: a trace that needs a new id gets new assessment ids too.
+    const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
     const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies });
     result.notes.push(...mapped.notes);
-    await target.writeTrace(mapped.trace, { key: TRACE_PROVENANCE.completed, value: new Date((context.now ?? Date.now)()).toISOString() });
+    const writeNotes = await target.writeTrace(mapped.trace, { key: TRACE_PROVENANCE.completed, value: new Date((context.now ?? Date.now)()).toISOString() });
+    if (writeNotes) result.notes.push(...writeNotes);
     result.targetTraceId = targetTraceId;
     result.outcome = 'copied';
   } catch (error) {
@@ -146,11 +148,11 @@ async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: 
 }
 
 /** Source assessment id -> target id, for those that change. */
-async function chooseAssessmentIds(target: TargetTraces, trace: Trace, sameStore: boolean): Promise<Map<string, string>> {
+async function chooseAssessmentIds(target: TargetTraces, trace: Trace, renewAll: boolean): Promise<Map<string, string>> {
   const ids = trace.assessments.map((a) => a.assessmentId);
   const changed = new Map<string, string>();
   if (ids.length === 0) return changed;
-  const taken = sameStore ? new Set(ids) : ((await target.assessmentIdsTaken?.(ids)) ?? new Set<string>());
+  const taken = renewAll ? new Set(ids) : ((await target.assessmentIdsTaken?.(ids)) ?? new Set<string>());
   for (const id of ids) if (taken.has(id)) changed.set(id, newAssessmentId());
   return changed;
 }
