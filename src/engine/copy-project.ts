@@ -202,7 +202,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
 
   // Traces come after runs and models: their links point at the copies (traces/project-traces.ts).
   const traces = await copyProjectTraces({
-    options, source: sourceProject, target: existing, emit, results, models,
+    options, source: sourceProject, target: existing, emit, results, models, runs: ordered,
     earlierCopies: completeCopies(copies),
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });

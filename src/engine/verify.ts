@@ -17,6 +17,7 @@ import type { CompareObserver } from './compare-observer.js';
 import { checkRegistryRequest, modelSelector } from './project-models.js';
 import { verifyModels, type VerifyModelsReport } from './verify-models.js';
 import { verifyTraces, type VerifyTracesReport } from './traces/verify-traces.js';
+import { traceSelector } from './traces/select.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -126,7 +127,7 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     registry: options.registry ?? false, workers: options.workers ?? 4,
   });
 
-  const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models);
+  const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
 
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
@@ -252,8 +253,10 @@ function verifyProjectTraces(
   sourceName: string,
   runCopies: Map<string, RunInfo>,
   models: VerifyModelsReport | undefined,
+  selected: RunInfo[],
 ): Promise<VerifyTracesReport | undefined> {
   const modelCopies = new Map<string, string>();
+  let selectedIds: Set<string> | undefined;
   for (const model of models?.models ?? []) if (model.targetModelIds.length === 1) modelCopies.set(model.sourceModelId, model.targetModelIds[0]!);
   return verifyTraces({
     sourceStore: options.source.store,
@@ -263,5 +266,6 @@ function verifyProjectTraces(
     sourceProjectName: sourceName,
     links: { runCopies: new Map([...runCopies].map(([id, info]) => [id, info.runId])), modelCopies },
     workers: options.workers ?? 4,
+    selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedIds ??= new Set(selected.map((run) => run.runId)))),
   });
 }

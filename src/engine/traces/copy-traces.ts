@@ -37,6 +37,8 @@ export interface TraceCopyContext {
   runCopies: ReadonlyMap<string, string>;
   modelCopies: ReadonlyMap<string, string>;
   workers: number;
+  /** Which traces go with this copy (select.ts); all when absent. */
+  selectTrace?: (info: TraceInfo) => boolean;
   signal?: AbortSignal;
   onTraceDone?(result: TraceResult): void;
   now?: () => number;
@@ -58,17 +60,21 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
   const traces: TraceResult[] = [];
   if (!target && !context.dryRun) {
     const reason = `${context.targetStore.kind} stores cannot hold MLflow traces`;
-    for await (const info of source.listTraces()) traces.push({ ...baseResult(info), outcome: 'unsupported', reason });
+    for await (const info of selected(source.listTraces(), context.selectTrace)) traces.push({ ...baseResult(info), outcome: 'unsupported', reason });
     return { traces, notApplicable: reason };
   }
   const copies = target ? await copiesBySourceTrace(target, context.origin.sourceProject) : new Map<string, TraceCopyRecord[]>();
   const sameStore = context.sourceStore.identity === context.targetStore.identity;
-  await runStreamPool(source.listTraces(), context.workers, async (info, index) => {
+  await runStreamPool(selected(source.listTraces(), context.selectTrace), context.workers, async (info, index) => {
     const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore);
     traces[index] = result;
     context.onTraceDone?.(result);
   });
   return { traces };
+}
+
+async function* selected(infos: AsyncIterable<TraceInfo>, select: ((info: TraceInfo) => boolean) | undefined): AsyncIterable<TraceInfo> {
+  for await (const info of infos) if (!select || select(info)) yield info;
 }
 
 function baseResult(info: TraceInfo): TraceResult {

@@ -8,6 +8,8 @@ import type { SourceProject, Store, TargetProject } from '../../backends/contrac
 import type { ModelsReport } from '../model-types.js';
 import type { Provenance } from '../prepare.js';
 import type { CopyEvent, CopyOptions, RunResult } from '../types.js';
+import type { RunInfo } from '../../model/run.js';
+import { traceSelector } from './select.js';
 import { genaiInventoryOf, sourceTracesOf, type GenaiInventory } from './contract.js';
 import { copyTraces } from './copy-traces.js';
 import { summariseTraces, type NotCopiedKind, type TracesReport } from './types.js';
@@ -20,6 +22,8 @@ export interface ProjectTracesInput {
   /** Complete run copies found in the target before this copy (source run id -> target run id). */
   earlierCopies: Map<string, string>;
   results: RunResult[];
+  /** The selected runs (after filters and shard). */
+  runs: RunInfo[];
   models: ModelsReport | undefined;
   emit(event: CopyEvent): void;
 }
@@ -56,6 +60,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
   for (const model of input.models?.models ?? []) {
     if (model.targetModelId && (model.outcome === 'copied' || model.outcome === 'skipped')) modelCopies.set(model.sourceModelId, model.targetModelId);
   }
+  let selectedRuns: Set<string> | undefined;
   const copied = await copyTraces({
     source: input.source,
     sourceStore: options.source.store,
@@ -66,6 +71,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     runCopies,
     modelCopies,
     workers: Math.max(1, options.workers ?? 4),
+    selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedRuns ??= new Set(input.runs.map((run) => run.runId)))),
     signal: options.signal,
     onTraceDone: (result) =>
       emit({ type: 'info', message: `trace ${result.name ?? ''} (${result.sourceTraceId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),

@@ -44,6 +44,8 @@ export interface VerifyTracesInput {
   sourceProjectName: string;
   links: TraceLinks;
   workers: number;
+  /** Which source traces the copy took (select.ts); all when absent. */
+  selectTrace?: (info: TraceInfo) => boolean;
 }
 
 interface CopyEntry {
@@ -76,6 +78,7 @@ export async function verifyTraces(input: VerifyTracesInput): Promise<VerifyTrac
   const seen = new Set<string>();
   await runStreamPool(source.listTraces(), input.workers, async (info, index) => {
     seen.add(info.traceId);
+    if (input.selectTrace && !input.selectTrace(info)) return;
     traces[index] = await verifyOne(info, copies.get(info.traceId) ?? [], source, target, input.links);
   });
   const extra: VerifyTracesReport['extra'] = [];
@@ -90,7 +93,9 @@ function base(info: TraceInfo): Omit<VerifyTraceResult, 'status' | 'differences'
   return { sourceTraceId: info.traceId, ...(name !== undefined ? { name } : {}), targetTraceIds: [], spans: 0, assessments: 0 };
 }
 
-function finish(traces: VerifyTraceResult[], extra: VerifyTracesReport['extra'], summary: VerifyTracesReport['summary'], notCopied: NotCopiedKind[], notCompared?: string): VerifyTracesReport {
+function finish(unpacked: VerifyTraceResult[], extra: VerifyTracesReport['extra'], summary: VerifyTracesReport['summary'], notCopied: NotCopiedKind[], notCompared?: string): VerifyTracesReport {
+  // Traces left out by a filter or shard leave holes in the list.
+  const traces = unpacked.filter((trace) => trace !== undefined);
   summary.traces = traces.length;
   summary.extra = extra.length;
   for (const trace of traces) {
