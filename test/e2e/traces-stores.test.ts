@@ -6,6 +6,7 @@
  */
 import { cpSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
@@ -186,5 +187,42 @@ describe('through an MLflow server (the stand-in)', () => {
     // The source experiment still compares clean with the original store: nothing in it changed.
     const sourceStill = await verify(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
     expect(sourceStill.report.clean).toBe(true);
+  });
+});
+
+describe('workspace to workspace on one MLflow server (the stand-in with workspaces)', () => {
+  let server: StandinServer;
+  beforeAll(async () => {
+    server = await startStandin({ workspaces: true });
+    for (const name of ['team-a', 'team-b']) {
+      const response = await request(`${server.url}/api/3.0/mlflow/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+      await response.body.text();
+      expect(response.statusCode).toBe(201);
+    }
+  });
+  afterAll(() => server.close());
+
+  it('copies with new ids, never moving the source traces; a second store copy into another workspace looks before it writes', async () => {
+    const cwd = tempDir('traces-workspaces');
+    const seeded = await copy(cwd, GENAI_MLRUNS, server.url, 'team-a/genai');
+    expect(seeded.result.code, seeded.result.stderr).toBe(0);
+    expect(seeded.report.traces.summary).toMatchObject({ copied: 6 });
+
+    const moved = await copy(cwd, server.url, server.url, 'team-b/genai', [], 'team-a/genai');
+    expect(moved.result.code, JSON.stringify(moved.report.traces.traces.map((t: TraceRow & { reason?: string }) => t.reason))).toBe(0);
+    expect(moved.report.traces.traces.every((row: TraceRow) => row.outcome === 'copied' && row.targetTraceId !== row.sourceTraceId)).toBe(true);
+    const checked = await verify(cwd, server.url, server.url, 'team-b/genai', 'team-a/genai');
+    expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+
+    // The file store's trace ids live in team-a now: a copy of the same store into team-b must not
+    // take them (StartTraceV3 would move team-a's traces), so it mints new ones.
+    const again = await copy(cwd, GENAI_MLRUNS, server.url, 'team-b/genai-direct');
+    expect(again.result.code, again.result.stderr).toBe(0);
+    expect(again.report.traces.traces.every((row: TraceRow) => row.outcome === 'copied' && row.targetTraceId !== row.sourceTraceId)).toBe(true);
+
+    // team-a is as it was: still the file store's traces, under their own ids, verify clean.
+    const source = await verify(cwd, GENAI_MLRUNS, server.url, 'team-a/genai');
+    expect(source.report.traces.summary).toMatchObject({ traces: 6, ok: 6 });
+    expect(source.report.clean).toBe(true);
   });
 });

@@ -185,7 +185,7 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
  * anything else is a note.
  */
 async function writeAssessments(client: MlflowHttpClient, workspace: string, traceId: string, assessments: Assessment[], notes: string[]): Promise<void> {
-  const ordered = [...assessments].sort((a, b) => a.createTime - b.createTime || a.assessmentId.localeCompare(b.assessmentId));
+  const ordered = overriddenFirst([...assessments].sort((a, b) => a.createTime - b.createTime || a.assessmentId.localeCompare(b.assessmentId)));
   const overridden = new Set(assessments.map((a) => a.overrides).filter((id): id is string => id !== undefined));
   for (const a of ordered) {
     const dict = assessmentToProto(a);
@@ -195,4 +195,25 @@ async function writeAssessments(client: MlflowHttpClient, workspace: string, tra
     if (a.runId !== undefined) notes.push(`assessment ${a.assessmentId}: the server does not take run_id ${a.runId} on create; not copied`);
     await client.post(`${V3}/${encodeURIComponent(traceId)}/assessments`, { assessment: dict }, 'assessments/create', workspace);
   }
+}
+
+/** An assessment that overrides another goes after it (equal create times are common). */
+function overriddenFirst(sorted: Assessment[]): Assessment[] {
+  const ids = new Set(sorted.map((a) => a.assessmentId));
+  const done = new Set<string>();
+  const out: Assessment[] = [];
+  let pending = sorted;
+  while (pending.length > 0) {
+    const next: Assessment[] = [];
+    for (const a of pending) {
+      if (a.overrides === undefined || !ids.has(a.overrides) || done.has(a.overrides) || a.overrides === a.assessmentId) {
+        out.push(a);
+        done.add(a.assessmentId);
+      } else next.push(a);
+    }
+    // A cycle of overrides: the rest in create order.
+    if (next.length === pending.length) return [...out, ...next];
+    pending = next;
+  }
+  return out;
 }
