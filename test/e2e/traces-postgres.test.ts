@@ -5,7 +5,9 @@
  */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.setConfig({ testTimeout: 240_000 });
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';

@@ -7,10 +7,14 @@
 import { cpSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { vi } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+
+// Each case runs several CLI processes (copy, verify, copy again): minutes on a busy machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 const GENAI_MLRUNS = join(GOLDEN_STORES_DIR, 'genai-mlruns');
 const GENAI_SQLITE = join(GOLDEN_STORES_DIR, 'genai-sqlite');

@@ -6,10 +6,11 @@
  *   spans come from get-trace-artifact (under /ajax-api only), which serves the span documents as
  *   MLflow's json.dumps text whether they are in the database or in traces.json (/traces/get
  *   answers 500 for the latter); assessments come with GET /api/3.0/mlflow/traces/<id>.
- * - write: spans first through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts), which creates the trace
- *   from its spans; then StartTraceV3 with the source's info (a merge that overwrites what the
- *   server derived from the spans), the assessments in create-time order (an override flips the
- *   one it overrides to invalid, as in the source), and the completion marker tag last.
+ * - write: StartTraceV3 with the provenance tags only (so that an interrupted copy is found), then
+ *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts), then StartTraceV3 again with the
+ *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
+ *   once the spans are in -, the assessments in create-time order (an override flips the one it
+ *   overrides to invalid, as in the source), and the completion marker tag last.
  * - look before writing: trace ids are global to a server and StartTraceV3 on an existing id
  *   merges into, or moves, that trace; GET of another workspace's trace is 404, so an id is
  *   looked up in every workspace the server lists.
@@ -142,6 +143,11 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
     async writeTrace(trace, marker) {
       const { info } = trace;
       const notes: string[] = [];
+      const start = (traceInfo: Record<string, unknown>) => client.post(V3, { trace: { trace_info: traceInfo } }, 'traces/start-v3', workspace);
+      // 1. The trace with its provenance tags and no metadata yet: from here on a crash leaves a
+      //    trace the next copy finds (provenance, no marker) and redoes.
+      await start({ ...startInfo(info, experimentId, info.tags), state: 'IN_PROGRESS', trace_metadata: {} });
+      // 2. The spans, into the server's database.
       for (let i = 0; i < trace.spans.length; i += SPANS_PER_REQUEST) {
         await client.text({
           method: 'POST',
@@ -153,22 +159,11 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
           headers: { 'x-mlflow-experiment-id': experimentId },
         });
       }
+      // 3. The info finished: the merge overwrites the values, merges the metadata; the tag OTLP set is
+      //    sent again so that only one stored tag (the artifact location the server sets) is left out.
       const tags: Record<string, string> = { ...info.tags };
-      // The spans are in the server's database now: the tag OTLP set is sent again, so the merge keeps one tag only.
       if (trace.spans.length > 0) tags[TRACE_TAGS.spansLocation] = 'TRACKING_STORE';
-      const traceInfo: Record<string, unknown> = {
-        trace_id: info.traceId,
-        trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
-        request_time: timestampText(info.requestTime),
-        state: info.state,
-        trace_metadata: info.metadata,
-        tags,
-      };
-      if (info.executionDurationMs !== undefined) traceInfo.execution_duration = `${(info.executionDurationMs / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
-      if (info.clientRequestId !== undefined) traceInfo.client_request_id = info.clientRequestId;
-      if (info.requestPreview !== undefined) traceInfo.request_preview = info.requestPreview;
-      if (info.responsePreview !== undefined) traceInfo.response_preview = info.responsePreview;
-      await client.post(V3, { trace: { trace_info: traceInfo } }, 'traces/start-v3', workspace);
+      await start(startInfo(info, experimentId, tags));
       await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
       await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;
@@ -216,4 +211,21 @@ function overriddenFirst(sorted: Assessment[]): Assessment[] {
     pending = next;
   }
   return out;
+}
+
+/** StartTraceV3's trace_info for a copy (protobuf JSON: RFC 3339 time, "1.500s" duration). */
+function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
+  const traceInfo: Record<string, unknown> = {
+    trace_id: info.traceId,
+    trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+    request_time: timestampText(info.requestTime),
+    state: info.state,
+    trace_metadata: info.metadata,
+    tags,
+  };
+  if (info.executionDurationMs !== undefined) traceInfo.execution_duration = `${(info.executionDurationMs / 1000).toFixed(3)}s`;
+  if (info.clientRequestId !== undefined) traceInfo.client_request_id = info.clientRequestId;
+  if (info.requestPreview !== undefined) traceInfo.request_preview = info.requestPreview;
+  if (info.responsePreview !== undefined) traceInfo.response_preview = info.responsePreview;
+  return traceInfo;
 }
