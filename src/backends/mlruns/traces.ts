@@ -58,17 +58,30 @@ export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined>
   return traceInfoFromProto(dict as Dict, tags, metadata);
 }
 
+/** Trace folders read at once while listing: each is a handful of small files. */
+const LIST_AHEAD = 32;
+
 /** Every readable trace of the experiment folder; unreadable ones are reported in `issues`. */
 export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
   const dir = join(experimentDir, TRACES_DIR);
-  for (const name of await listSubdirs(dir)) {
+  const names = await listSubdirs(dir);
+  const read = async (name: string): Promise<TraceInfo | undefined> => {
     try {
       const info = await readTraceInfo(join(dir, name));
-      if (info) yield info;
-      else issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
+      if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
+      return info;
     } catch (error) {
       issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
+      return undefined;
     }
+  };
+  // In order, with the next LIST_AHEAD folders already being read (bounded memory).
+  const pending: Array<Promise<TraceInfo | undefined>> = [];
+  let next = 0;
+  while (next < names.length || pending.length > 0) {
+    while (next < names.length && pending.length < LIST_AHEAD) pending.push(read(names[next++]!));
+    const info = await pending.shift()!;
+    if (info) yield info;
   }
 }
 

@@ -28,6 +28,8 @@ export interface ProjectTracesInput {
   emit(event: CopyEvent): void;
 }
 
+const TRACE_WORKERS = 16;
+
 const LATER = 'not copied by this version of runs-migrator (issue 17); copy them with MLflow until then';
 
 export function notCopiedKinds(inventory: GenaiInventory): NotCopiedKind[] {
@@ -70,7 +72,9 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     origin: input.origin,
     runCopies,
     modelCopies,
-    workers: Math.max(1, options.workers ?? 4),
+    // A trace is small (one held per worker) and its writes are short: more at once than runs, so
+    // that a database's group commit and a server's connection pool get work to batch.
+    workers: Math.max(TRACE_WORKERS, options.workers ?? 4),
     selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedRuns ??= new Set(input.runs.map((run) => run.runId)))),
     signal: options.signal,
     onTraceDone: (result) =>
