@@ -188,6 +188,18 @@ describe('through an MLflow server (the stand-in)', () => {
     expect(rows.every((row) => row.outcome === 'copied' && row.targetTraceId !== row.sourceTraceId)).toBe(true);
     const sameChecked = await verify(cwd, server.url, server.url, 'genai-copied-again', 'genai-copied');
     expect(sameChecked.report.clean, JSON.stringify(sameChecked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+    // A prompt of the source experiment on a server is reported as not copied, with its count.
+    const experimentId = first.report.target.projectId;
+    const prompt = await request(`${server.url}/api/2.0/mlflow/registered-models/create`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'qa-prompt', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: '_mlflow_experiment_ids', value: `,${experimentId},` }] }),
+    });
+    expect(prompt.statusCode, await prompt.body.text()).toBe(200);
+    const planned = await copy(cwd, server.url, join(cwd, 'planned'), 'planned', ['--dry-run'], 'genai-copied');
+    expect(planned.report.traces.summary).toMatchObject({ traces: 6, planned: 6, spans: 13, assessments: 7 });
+    expect(planned.report.traces.notCopied).toEqual([expect.objectContaining({ kind: 'prompts', count: 1 })]);
+
     // The source experiment still compares clean with the original store: nothing in it changed.
     const sourceStill = await verify(cwd, GENAI_MLRUNS, server.url, 'genai-copied');
     expect(sourceStill.report.clean).toBe(true);

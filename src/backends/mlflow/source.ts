@@ -3,6 +3,7 @@
  */
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
+import { mlflowGenaiInventory } from './genai-inventory.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -71,7 +72,9 @@ export class MlflowSourceProject implements SourceProject {
   ) {
     this.meta = projectMeta(experiment);
     // MLflow 3 traces (traces.ts): the engine asks for listTraces / readTrace.
-    Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id));
+    Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
+      genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
+    });
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
