@@ -41,7 +41,7 @@ export function mapTrace(source: Trace, mapping: TraceMapping): { trace: Trace; 
   if (source.info.experimentId !== undefined) tags[TRACE_PROVENANCE.experimentId] = source.info.experimentId;
   const location = source.info.tags[TRACE_TAGS.artifactLocation];
   if (location !== undefined) tags[TRACE_PROVENANCE.artifactLocation] = location;
-  if (sourceId !== targetId) notes.push(`new trace id ${targetId} (the source's id is taken in the target store)`);
+  if (sourceId !== targetId) notes.push(`new trace id ${targetId} (a copy within one store, or the source's id is used in the target store)`);
 
   const metadata = { ...source.info.metadata };
   const links = [
