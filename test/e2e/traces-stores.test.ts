@@ -242,3 +242,34 @@ describe('workspace to workspace on one MLflow server (the stand-in with workspa
     expect(source.report.clean).toBe(true);
   });
 });
+
+describe('server -> mlruns -> server', () => {
+  let first: StandinServer;
+  let second: StandinServer;
+  beforeAll(async () => {
+    first = await startStandin();
+    second = await startStandin();
+  });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  it('keeps every trace id across both hops, each hop verify clean', async () => {
+    const cwd = tempDir('traces-round-trip');
+    const seeded = await copy(cwd, GENAI_MLRUNS, first.url, 'genai');
+    expect(seeded.result.code, seeded.result.stderr).toBe(0);
+    const folder = join(cwd, 'mlruns');
+    const out = await copy(cwd, first.url, folder, 'genai', [], 'genai');
+    expect(out.result.code, out.result.stderr).toBe(0);
+    const back = await copy(cwd, folder, second.url, 'genai', [], 'genai');
+    expect(back.result.code, back.result.stderr).toBe(0);
+    const ids = (report: { traces: { traces: TraceRow[] } }) => report.traces.traces.map((row) => row.targetTraceId).sort();
+    expect(ids(out.report)).toEqual(ids(seeded.report));
+    expect(ids(back.report)).toEqual(ids(seeded.report));
+    for (const [source, target] of [[first.url, folder], [folder, second.url]] as const) {
+      const checked = await verify(cwd, source, target, 'genai', 'genai');
+      expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+    }
+  });
+});
