@@ -29,6 +29,8 @@ import { HtmlReportCollector } from '../report/collect.js';
 import type { VerifyReport } from '../engine/verify.js';
 import { modelsFailed } from '../engine/model-types.js';
 import { modelsLine } from './models-format.js';
+import { tracesLines } from './traces-format.js';
+import { tracesFailed } from '../engine/traces/types.js';
 
 export const copyCommand: Command = {
   summary: 'copy runs from one project to another, exactly once',
@@ -371,6 +373,7 @@ async function copyWithProgress(
   }
   const models = report.models && modelsLine(report.models);
   if (models) say(models);
+  for (const line of tracesLines(report.traces)) say(line);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -390,7 +393,7 @@ async function copyWithProgress(
     const verified = await verifyStores(settings, source, target, ctx, verifyPath, collector);
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
     if (!verified.clean) return finish(EXIT.runsFailed, verified);
-    return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok, verified);
+    return finish(report.summary.failed > 0 || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return finish(report.summary.failed > 0 || modelsFailed(report.models) ? EXIT.runsFailed : EXIT.ok);
+  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok);
 }

@@ -18,6 +18,7 @@ import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './project-models.js';
+import { copyProjectTraces } from './traces/project-traces.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
@@ -247,6 +248,13 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 
+  // Traces come after runs and models: their links point at the copies (traces/project-traces.ts).
+  const traces = await copyProjectTraces({
+    options, source: sourceProject, target: existing, emit, results, models, runs: ordered,
+    earlierCopies: completeCopies(copies),
+    origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+  });
+
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
     tool: 'runs-migrator',
@@ -261,6 +269,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     ...(projectChanges.length > 0 ? { projectChanges } : {}),
     runs: results,
     ...(models ? { models } : {}),
+    ...(traces ? { traces } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Store } from '../backends/contract.js';
 import type { ProjectRef } from '../model/project-ref.js';
 import type { RunStatus } from '../model/run.js';
 import type { ModelsReport } from './model-types.js';
+import type { TracesReport } from './traces/types.js';
 
 export interface Endpoint {
   store: Store;
@@ -136,6 +137,8 @@ export interface CopyReport {
   runs: RunResult[];
   /** MLflow 3 logged models, run<->model links and (with registry) the registry; absent when the source has none. */
   models?: ModelsReport;
+  /** MLflow 3 traces and what of the experiment's GenAI data was not copied; absent when no side knows traces. */
+  traces?: TracesReport;
 }
 
 export type CopyEvent =

@@ -26,6 +26,7 @@ import { checkArtifactStoreWritable } from '../object-store/check.js';
 import { removeObjects } from '../object-store/write.js';
 import { newExperimentLocation, runArtifactDestination, runArtifactUri } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
+import { sqlTargetTraces } from './traces.js';
 import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type { TargetModels } from '../model-contract.js';
@@ -177,6 +178,17 @@ export class SqlTargetProject implements TargetProject {
         linkRun: (runId, links, tags) => models.linkRun(runId, links, tags),
       };
       Object.assign(this, abilities);
+    }
+    // MLflow 3 traces (traces.ts), only where the schema has their tables.
+    if (settings.features.traces) {
+      Object.assign(this, sqlTargetTraces({
+        driver: settings.driver,
+        bind: settings.bind,
+        features: settings.features.traces,
+        experimentId: experiment.id,
+        experimentLocation: experiment.location ?? `mlflow-artifacts:/${experiment.id}`,
+        artifactContext: settings.artifactContext,
+      }));
     }
   }
 

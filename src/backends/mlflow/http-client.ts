@@ -108,6 +108,8 @@ export interface CallSpec {
   retry?: boolean;
   /** Counts the attempts made (to notice that a non-idempotent call was sent more than once). */
   attempts?: { count: number };
+  /** Extra request headers (OTLP ingest names its experiment in x-mlflow-experiment-id). */
+  headers?: Record<string, string>;
 }
 
 export interface RawAnswer {
@@ -226,6 +228,7 @@ export class MlflowHttpClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.authorization) headers.authorization = this.authorization;
     if (spec.workspace && spec.workspace !== DEFAULT_WORKSPACE) headers[WORKSPACE_HEADER] = spec.workspace;
+    if (spec.headers) Object.assign(headers, spec.headers);
     let body: string | Buffer | Readable | undefined;
     if (spec.json !== undefined) {
       body = spec.json;

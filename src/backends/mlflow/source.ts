@@ -3,6 +3,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { mlflowSourceTraces } from './traces.js';
+import { mlflowGenaiInventory } from './genai-inventory.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -71,6 +73,10 @@ export class MlflowSourceProject implements SourceProject {
     private readonly settings: SourceSettings,
   ) {
     this.meta = projectMeta(experiment);
+    // MLflow 3 traces (traces.ts): the engine asks for listTraces / readTrace.
+    Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
+      genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
+    });
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {

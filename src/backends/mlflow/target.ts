@@ -42,6 +42,7 @@ import { MlflowRequestError } from './errors.js';
 import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
+import { mlflowTargetTraces } from './traces.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
 import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
@@ -171,6 +172,8 @@ export class MlflowTargetProject implements TargetProject {
     readonly created: boolean,
   ) {
     this.id = experiment.id;
+    // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
+    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id));
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {

@@ -3,7 +3,7 @@
  * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
  */
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
@@ -22,6 +22,10 @@ import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
+import type { Trace, TraceInfo } from '../../model/trace.js';
+import type { GenaiInventory } from '../../engine/traces/contract.js';
+import { mlrunsGenaiInventory } from './genai-inventory.js';
+import { listTraceInfos, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -70,6 +74,20 @@ export class MlrunsSourceProject implements SourceProject {
     const folder = await readModelFolder(join(this.experiment.dir, MODELS_DIR, name!));
     if (!folder) throw new NotFoundError(`logged model ${info.modelId} not found in experiment "${this.experiment.meta.name}"`);
     return new MlrunsSourceModel(folder);
+  }
+
+  /** MLflow 3 traces under <exp>/traces (traces.ts). */
+  listTraces(): AsyncIterable<TraceInfo> {
+    return listTraceInfos(this.experiment.dir, this.issues);
+  }
+
+  /** Prompts of the experiment, reported as not copied (genai-inventory.ts). */
+  genaiInventory(): Promise<GenaiInventory> {
+    return mlrunsGenaiInventory(dirname(this.experiment.dir), this.experiment.meta.experimentId);
+  }
+
+  readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
+    return readTraceFolder(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
   }
 }
 
