@@ -35,6 +35,8 @@ const RUNS: SeedRun[] = [
 const READ_ROUTES = new Set([
   'runs/search', 'runs/get', 'experiments/get-by-name', 'experiments/get', 'metrics/get-history', 'metrics/get-history-bulk-interval',
   'artifacts/list', 'mlflow-artifacts/list', 'mlflow-artifacts/download', 'logged-models/search', 'logged-models/get', 'server-info',
+  // MLflow 3 GenAI objects are listed on each pass (traces/search is a POST that only reads).
+  'traces/search', 'datasets/search', 'scorers/list', 'registered-models/search',
 ]);
 
 function routesSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
@@ -86,8 +88,10 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     const targetRoutes = routesSince(targetBefore, target.stats().byRoute);
     const sourceRoutes = routesSince(sourceBefore, source.stats().byRoute);
     expect(Object.keys(targetRoutes).filter((route) => !READ_ROUTES.has(route))).toEqual([]);
-    // The source: the experiment, one listing page and (MLflow 3) the logged models - no run read.
-    expect(Object.keys(sourceRoutes).sort()).toEqual(['experiments/get-by-name', 'logged-models/search', 'runs/search'].filter((r) => r in sourceRoutes));
+    // The source: the experiment, one listing page and (MLflow 3) the listings of logged models and
+    // GenAI objects - no run read.
+    const listings = ['datasets/search', 'experiments/get-by-name', 'logged-models/search', 'registered-models/search', 'runs/search', 'scorers/list', 'traces/search'];
+    expect(Object.keys(sourceRoutes).sort()).toEqual(listings.filter((r) => r in sourceRoutes));
     expect(sourceRoutes['runs/search']).toBe(1);
     expect(sourceRoutes['metrics/get-history']).toBeUndefined();
   });
