@@ -40,7 +40,6 @@ const RECORDED_VERSION = '3.11.2.dev0';
  */
 const KNOWN_GAP_PREFIXES: Record<string, string> = {
   'artifacts-s3-': 'issue 18 (artifacts in S3: the stand-in has no s3-direct / s3-proxied mode yet)',
-  'auth-genai-permissions': 'issue 17 (steps 1-11, traces, assessments and OTLP, replay; from step 12 the scorer routes have no basic-auth permission rules yet)',
 };
 const knownGap = (name: string): string | undefined =>
   Object.entries(KNOWN_GAP_PREFIXES).find(([prefix]) => name.startsWith(prefix))?.[1];

@@ -27,6 +27,21 @@ const BY_EXPERIMENT: Record<string, Action> = {
   'experiments/permissions/get': 'manage',
   'experiments/permissions/update': 'manage',
   'experiments/permissions/delete': 'manage',
+  // scorers: registering needs edit rights on the experiment, listing read rights (recorded:
+  // auth-genai-permissions steps 12-13)
+  'scorers/register': 'update',
+  'scorers/list': 'read',
+};
+
+/**
+ * Scorer routes checked against the scorer's own permission (experiment_id + name), which is
+ * granted MANAGE to whoever registers the scorer and otherwise is the default READ (read from
+ * MLflow's basic-auth app, not recorded).
+ */
+const BY_SCORER: Record<string, Action> = {
+  'scorers/get': 'read',
+  'scorers/versions': 'read',
+  'scorers/delete': 'delete',
 };
 
 const BY_RUN: Record<string, Action> = {
@@ -71,6 +86,8 @@ async function requestFields(ctx: Ctx): Promise<Fields> {
 }
 
 const asString = (v: unknown) => (typeof v === 'string' ? v : undefined);
+/** A request field as the text MLflow's auth app looks it up by (a JSON number counts as its digits). */
+const idText = (v: unknown) => (typeof v === 'number' ? String(v) : asString(v));
 
 function experimentOfArtifactPath(path: string): string | undefined {
   const parts = path.split('/');
@@ -86,6 +103,10 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
   const { store } = ctx.state;
   if (SELF_OR_ADMIN.has(route)) return asString((await requestFields(ctx)).raw('username')) === user.username;
   if (route === 'metrics/get-history-bulk') return canReadEveryRun(ctx);
+  if (BY_SCORER[route]) {
+    const f = await requestFields(ctx);
+    return auth.canOnScorer(user, idText(f.raw('experiment_id')) ?? '', idText(f.raw('name')) ?? '', BY_SCORER[route]);
+  }
   let action: Action | undefined;
   let experimentId: string | undefined;
   if ((action = BY_EXPERIMENT[route])) {
