@@ -115,3 +115,44 @@ describe('scorer permissions under basic auth', () => {
     expect((await remove(exp, 'concise', ADMIN, 2)).status).toBe(200);
   });
 });
+
+describe('registered model and prompt permissions under basic auth', () => {
+  const PROMPT_TAG = { key: 'mlflow.prompt.is_prompt', value: 'true' };
+  const promptVersion = (name: string) => ({
+    name,
+    source: 'dummy-source',
+    tags: [PROMPT_TAG, { key: '_mlflow_prompt_type', value: 'text' }, { key: 'mlflow.prompt.text', value: 'Q: {{q}}' }],
+  });
+  async function setup() {
+    server = await startStandin({ basicAuth: { adminPassword: ADMIN_PASSWORD } });
+    server.createUser!('prompt-author', 'author-Pass-123');
+    return basic('prompt-author', 'author-Pass-123');
+  }
+  const modelPermissionsOf = async (username: string) =>
+    (await send('GET', `${API2}/users/get?username=${username}`, undefined, ADMIN)).body.user.registered_model_permissions;
+
+  it("lets a READ user read another user's prompt but not add versions, tags or delete it", async () => {
+    const author = await setup();
+    expect((await send('POST', `${API2}/registered-models/create`, { name: 'qa', tags: [PROMPT_TAG] }, ADMIN)).status).toBe(200);
+    expect((await send('POST', `${API2}/model-versions/create`, promptVersion('qa'), ADMIN)).status).toBe(200);
+    expect((await send('GET', `${API2}/registered-models/get?name=qa`, undefined, author)).status).toBe(200);
+    expect((await send('GET', `${API2}/model-versions/get?name=qa&version=1`, undefined, author)).status).toBe(200);
+    expect((await send('POST', `${API2}/model-versions/create`, promptVersion('qa'), author)).status).toBe(403);
+    expect((await send('POST', `${API2}/registered-models/set-tag`, { name: 'qa', key: 'k', value: 'v' }, author)).status).toBe(403);
+    expect((await send('DELETE', `${API2}/registered-models/delete`, { name: 'qa' }, author)).status).toBe(403);
+  });
+
+  it('gives the creator MANAGE, carried by a rename and dropped by a delete', async () => {
+    const author = await setup();
+    expect((await send('POST', `${API2}/registered-models/create`, { name: 'mine', tags: [PROMPT_TAG] }, author)).status).toBe(200);
+    expect(await modelPermissionsOf('prompt-author')).toEqual([{ name: 'mine', permission: 'MANAGE', user_id: expect.any(Number) }]);
+    expect((await send('POST', `${API2}/model-versions/create`, promptVersion('mine'), author)).status).toBe(200);
+    expect((await send('POST', `${API2}/registered-models/rename`, { name: 'mine', new_name: 'still-mine' }, author)).status).toBe(200);
+    expect(await modelPermissionsOf('prompt-author')).toEqual([{ name: 'still-mine', permission: 'MANAGE', user_id: expect.any(Number) }]);
+    expect((await send('DELETE', `${API2}/registered-models/delete`, { name: 'still-mine' }, author)).status).toBe(200);
+    expect(await modelPermissionsOf('prompt-author')).toEqual([]);
+    // a later model of that name, made by the admin, is not the author's
+    expect((await send('POST', `${API2}/registered-models/create`, { name: 'still-mine' }, ADMIN)).status).toBe(200);
+    expect((await send('DELETE', `${API2}/registered-models/delete`, { name: 'still-mine' }, author)).status).toBe(403);
+  });
+});

@@ -59,6 +59,8 @@ export class Auth {
    * "<experiment id>\0<scorer name>" -> user id -> permission, in grant order.
    */
   readonly scorerPerms = new Map<string, Map<number, Permission>>();
+  /** Registered-model (and so prompt) permissions: model name -> user id -> permission. */
+  readonly modelPerms = new Map<string, Map<number, Permission>>();
   private nextId = 1;
   private verified = new Map<string, number>(); // Authorization header value -> user id
 
@@ -98,6 +100,7 @@ export class Auth {
     this.users.delete(username);
     for (const m of this.experimentPerms.values()) m.delete(u.id);
     for (const m of this.scorerPerms.values()) m.delete(u.id);
+    for (const m of this.modelPerms.values()) m.delete(u.id);
     this.verified.clear();
   }
 
@@ -154,6 +157,31 @@ export class Auth {
     this.scorerPerms.delete(scorerKey(experimentId, name));
   }
 
+  /** A user's permission on a registered model or prompt: the granted one, else the default READ. */
+  canOnModel(user: User, name: string, action: Action): boolean {
+    if (user.isAdmin) return true;
+    return CAN[this.modelPerms.get(name)?.get(user.id) ?? 'READ'].includes(action);
+  }
+
+  grantModel(name: string, userId: number, p: Permission): void {
+    let m = this.modelPerms.get(name);
+    if (!m) this.modelPerms.set(name, (m = new Map()));
+    m.set(userId, p);
+  }
+
+  /** A deleted model's permissions go, so a later model of the same name does not inherit them. */
+  dropModel(name: string): void {
+    this.modelPerms.delete(name);
+  }
+
+  /** A rename carries every user's permission to the new name. */
+  renameModel(name: string, newName: string): void {
+    const m = this.modelPerms.get(name);
+    if (!m || name === newName) return;
+    this.modelPerms.delete(name);
+    this.modelPerms.set(newName, m);
+  }
+
   explicit(experimentId: string, userId: number): Permission | undefined {
     return this.experimentPerms.get(experimentId)?.get(userId);
   }
@@ -171,11 +199,16 @@ export class Auth {
       const cut = key.indexOf('\u0000'); // experiment ids never hold NUL; a scorer name might
       if (p) scorerPerms.push({ experiment_id: key.slice(0, cut), permission: p, scorer_name: key.slice(cut + 1), user_id: u.id });
     }
+    const modelPerms: unknown[] = [];
+    for (const [name, m] of this.modelPerms) {
+      const p = m.get(u.id);
+      if (p) modelPerms.push({ name, permission: p, user_id: u.id });
+    }
     return {
       experiment_permissions: perms,
       id: u.id,
       is_admin: u.isAdmin,
-      registered_model_permissions: [],
+      registered_model_permissions: modelPerms,
       scorer_permissions: scorerPerms,
       username: u.username,
     };

@@ -80,6 +80,33 @@ const BY_ARTIFACT: Record<string, Action> = {
   'mlflow-artifacts/mpu-abort': 'update',
 };
 
+/**
+ * Registry routes (prompts are registered models) checked against the model's permission, looked
+ * up by `name`: MANAGE for whoever created the model, else the default READ (read from MLflow's
+ * basic-auth app, not recorded). registered-models/create and the searches have no check.
+ */
+const BY_MODEL_NAME: Record<string, Action> = {
+  'registered-models/get': 'read',
+  'registered-models/delete': 'delete',
+  'registered-models/update': 'update',
+  'registered-models/rename': 'update',
+  'registered-models/get-latest-versions': 'read',
+  'registered-models/set-tag': 'update',
+  'registered-models/delete-tag': 'update',
+  'registered-models/alias': 'update',
+  'registered-models/delete-alias': 'delete',
+  'registered-models/get-alias': 'read',
+  'model-versions/create': 'update',
+  'model-versions/get': 'read',
+  'model-versions/delete': 'delete',
+  'model-versions/update': 'update',
+  'model-versions/transition-stage': 'update',
+  'model-versions/get-download-uri': 'read',
+  'model-versions/set-tag': 'update',
+  'model-versions/delete-tag': 'delete',
+  'model-versions/get-artifact': 'read',
+};
+
 async function requestFields(ctx: Ctx): Promise<Fields> {
   if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.query.size) return Fields.query(ctx.query);
   return Fields.body(await ctx.rawJson());
@@ -103,6 +130,7 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
   const { store } = ctx.state;
   if (SELF_OR_ADMIN.has(route)) return asString((await requestFields(ctx)).raw('username')) === user.username;
   if (route === 'metrics/get-history-bulk') return canReadEveryRun(ctx);
+  if (BY_MODEL_NAME[route]) return auth.canOnModel(user, idText((await requestFields(ctx)).raw('name')) ?? '', BY_MODEL_NAME[route]);
   if (BY_SCORER[route]) {
     const f = await requestFields(ctx);
     return auth.canOnScorer(user, idText(f.raw('experiment_id')) ?? '', idText(f.raw('name')) ?? '', BY_SCORER[route]);
