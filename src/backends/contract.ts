@@ -111,7 +111,7 @@ export interface Store extends Partial<RegistryStore> {
    * undefined is returned when the project does not exist yet. When creating, `meta` (tags,
    * description) is applied to the new project; an existing project gets the tags it lacks.
    */
-  openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined>;
+  openTarget(ref: ProjectRef, meta: ProjectMeta, options: OpenTargetOptions): Promise<TargetProject | undefined>;
   /**
    * What the store holds, for `runs-migrator inspect`: a JSON-able summary and its text form.
    * Optional: stores without it say so.
@@ -121,12 +121,23 @@ export interface Store extends Partial<RegistryStore> {
    * Every active project of the store, for whole-store copies (`--all-projects`). Optional: a
    * store without it cannot be copied whole.
    */
-  listProjects?(): Promise<ProjectRef[]>;
+  listProjects?(options?: ListProjectsOptions): Promise<ProjectRef[]>;
+  /**
+   * Makes sure a workspace exists in this store, creating it when the store allows (MLflow servers
+   * with workspaces). Optional: stores without it hold the `default` workspace only.
+   */
+  ensureWorkspace?(name: string): Promise<'exists' | 'created'>;
   /** What opening the store found worth a line in the log (the schema revision it recognised). Optional. */
   readonly notes?: readonly string[];
   /** Requests this store retried so far (transient failures); for the report. Optional. */
   retryCount?(): number;
   close(): Promise<void>;
+}
+
+/** Which workspaces a whole-store listing covers (stores with one workspace ignore it). */
+export interface ListProjectsOptions {
+  /** `all`, or these names; default: the `default` workspace. */
+  workspaces?: 'all' | readonly string[];
 }
 
 export interface StoreSummary {
@@ -164,6 +175,12 @@ export interface SourceProject extends Partial<SourceModels> {
 export interface ReadIssue {
   field: string;
   reason: string;
+  /**
+   * The source holds this data but it could not be read (a file whose store refused or could not
+   * be reached): the run is not a copy, so it fails (no completion marker) instead of being
+   * reported as copied. Unset for data left out by a published rule.
+   */
+  lost?: boolean;
 }
 
 export interface SourceRun {
@@ -200,6 +217,12 @@ export interface CopyRecord {
   /** The completion marker is present. */
   complete: boolean;
   deleted: boolean;
+  /**
+   * The source's state token (RunInfo.stateToken) the copy was last brought up to date with: the
+   * `runs_migrator.source_state` tag. Optional: a store that does not read it back makes every
+   * re-run compare the run in full (engine/sync-run.ts).
+   */
+  sourceState?: string;
 }
 
 export interface RunInit {
@@ -243,6 +266,28 @@ export interface TargetProject extends Partial<TargetModels> {
   discardRun(targetRunId: string): Promise<void>;
   /** Delete a complete copy whose source run is deleted (repairs a crash after the marker). */
   deleteRun(targetRunId: string): Promise<void>;
+  /**
+   * Optional: reopen a complete copy to bring it up to date with its source (a re-run is a sync,
+   * DESIGN rule 12). Without it a complete copy is only skipped.
+   */
+  openCopy?(targetRunId: string): Promise<CopyEditor>;
+  /**
+   * Optional: bring the project's tags and description up to date with the source's (a sync);
+   * returns what changed, one line each. Without it only missing tags are added (openTarget).
+   */
+  updateMeta?(meta: ProjectMeta): Promise<string[]>;
+}
+
+/**
+ * A complete copy reopened for a sync. The TargetRun writes append (metrics), add (params,
+ * inputs), set (tags) or replace (a file written again); these change what TargetRun cannot.
+ */
+export interface CopyEditor extends TargetRun {
+  deleteTags(keys: string[]): Promise<void>;
+  /** Name, status and end time as the source has them now (what the target sets, per capabilities). */
+  updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void>;
+  /** Restores a deleted copy (its source was restored); before any other write. */
+  restore(): Promise<void>;
 }
 
 export interface TargetRun {
@@ -277,12 +322,26 @@ export interface TargetRun {
   writeRawMetricHistory?(key: string, data: Readable, onPoints: (count: number) => void): Promise<number>;
 }
 
+/** How openTarget opens (or creates) the target project. */
+export interface OpenTargetOptions {
+  create: boolean;
+  /**
+   * --target-artifact-location: the artifact location of a project the copy creates (relocation).
+   * A project that exists keeps its own; stores that cannot honour it refuse it before writing.
+   */
+  artifactLocation?: string;
+}
+
 /** Options every factory gets when opening a URI. */
 export interface OpenOptions {
   credentials: Credentials;
   role: 'source' | 'target';
   /** Told of every retried request (network stores), for logs and progress. Must not throw. */
   onRetry?: (event: { what: string; attempt: number; reason: string }) => void;
+  /** Network stores: requests per second never exceeded, all workers together (--max-rps). */
+  maxRps?: number;
+  /** Network stores: told when they slow down for an overloaded server and when they recover. Must not throw. */
+  onNotice?: (message: string) => void;
 }
 
 export interface BackendFactory {

@@ -20,10 +20,16 @@ export const COPY_OPTIONS = {
   'target-uri': { type: 'string' },
   'target-project': { type: 'string' },
   'all-projects': { type: 'boolean' },
+  'all-workspaces': { type: 'boolean' },
+  watch: { type: 'string' },
+  'until-idle': { type: 'string' },
+  'max-rps': { type: 'string' },
+  'target-artifact-location': { type: 'string' },
   'source-token-file': { type: 'string' },
   'target-token-file': { type: 'string' },
   workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'no-update': { type: 'boolean' },
   verify: { type: 'boolean' },
   registry: { type: 'boolean' },
   'step-multiplier': { type: 'string' },
@@ -60,7 +66,14 @@ Where:
   --target-uri URI          target store (default: the source URI)
   --target-project WS/PROJ  target WORKSPACE/PROJECT (no default; created when missing)
   --all-projects            instead of the two above: every active project of the source, each
-                            into the project of the same name (logs and reports per project)
+                            into the project of the same name (logs and reports per project);
+                            from an MLflow server: every active experiment of workspace default
+  --all-workspaces          with --all-projects from an MLflow server: every workspace, each into
+                            the workspace of the same name (created on the target when missing)
+  --target-artifact-location URI
+                            where the files of a target project the copy creates go (s3://bucket/path,
+                            wasbs://..., abfss://..., mlflow-artifacts:/..., a local path): relocation;
+                            with --all-projects one folder per project below URI (docs/artifact-stores.md)
 
 Credentials (never on the command line):
   env RUNS_MIGRATOR_SOURCE_TOKEN, or RUNS_MIGRATOR_SOURCE_USERNAME + _PASSWORD; same for TARGET;
@@ -81,7 +94,15 @@ Which runs:
 
 How:
   --workers N               runs copied in parallel (default ${DEFAULT_WORKERS})
-  --dry-run                 print the plan and counts; write nothing
+  --dry-run                 print the plan and counts; write nothing (with copies there:
+                            also what a sync would change in them)
+  --watch SECONDS           copy again every SECONDS until SIGINT/SIGTERM (which end the pass in
+                            flight cleanly, exit 0); one summary line per pass in the log
+  --until-idle N            with --watch: stop after N passes in a row found nothing to do
+  --max-rps N               at most N requests per second to each MLflow server (source and
+                            target counted apart); on 429/503 the whole pool slows down anyway
+  --no-update               leave complete copies as they are (a snapshot); by default a re-run
+                            brings every copy up to date with its source (docs/sync.md)
   --verify                  after the copy, run \`runs-migrator verify\` on the same projects
   --registry                also copy (verify: compare) the registered models whose versions
                             point at the copied runs or logged models
@@ -109,11 +130,23 @@ export interface CopyArgs {
   targetProject?: ProjectRef;
   /** Copy every project of the source store, each to the project of the same name. */
   allProjects: boolean;
+  /** With allProjects from an MLflow server: every workspace, not only the default one. */
+  allWorkspaces: boolean;
+  /** Repeat the copy every this many seconds (--watch). */
+  watchSeconds?: number;
+  /** With --watch: stop after this many passes in a row found nothing to do. */
+  untilIdle?: number;
+  /** Requests per second to each network store (--max-rps). */
+  maxRps?: number;
+  /** --target-artifact-location (relocation). */
+  targetArtifactLocation?: string;
   sourceTokenFile?: string;
   targetTokenFile?: string;
   /** Undefined when not given: the caller applies DEFAULT_WORKERS (or asks). */
   workers?: number;
   dryRun: boolean;
+  /** --no-update: complete copies are skipped, not brought up to date. */
+  noUpdate: boolean;
   /** Run verify after the copy. */
   verify: boolean;
   /** Copy / verify the model registry entries of the project too. */
@@ -187,10 +220,13 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
     version: values.version ?? false,
     empty: argv.length === 0,
     dryRun: values['dry-run'] ?? false,
+    noUpdate: values['no-update'] ?? false,
     verify: values.verify ?? false,
     registry: values.registry ?? false,
     includeDeleted: values['include-deleted'] ?? false,
     allProjects: values['all-projects'] ?? false,
+    allWorkspaces: values['all-workspaces'] ?? false,
+    ...(values['target-artifact-location'] !== undefined ? { targetArtifactLocation: checkedArtifactLocation(values['target-artifact-location']) } : {}),
     quiet: values.quiet ?? false,
     noProgress: values['no-progress'] ?? false,
     json: values.json ?? false,
@@ -211,6 +247,12 @@ export function parseCopyArgs(argv: string[], options: { cwd: string }): CopyArg
   args.logFile = nonEmpty(values['log-file'], '--log-file');
   args.report = nonEmpty(values.report, '--report');
   args.html = nonEmpty(values.html, '--html');
+  if (values.watch !== undefined) args.watchSeconds = parsePositive(values.watch, '--watch', { integer: false, max: 86_400 });
+  if (values['until-idle'] !== undefined) args.untilIdle = parsePositive(values['until-idle'], '--until-idle', { integer: true, max: 1_000_000 });
+  if (values['max-rps'] !== undefined) args.maxRps = parsePositive(values['max-rps'], '--max-rps', { integer: false, max: 1_000_000 });
+  if (args.untilIdle !== undefined && args.watchSeconds === undefined) throw new UsageError('--until-idle needs --watch SECONDS');
+  if (args.watchSeconds !== undefined && args.dryRun) throw new UsageError('--watch repeats a copy; a --dry-run writes nothing to repeat: give one of them');
+  if (args.allWorkspaces && !args.allProjects) throw new UsageError('--all-workspaces goes with --all-projects');
 
   const filters = args.filters;
   if (values['run-id'] !== undefined) filters.runIds = readRunIds(values['run-id'], options.cwd);
@@ -245,6 +287,17 @@ export function parseWorkers(text: string, flag = '--workers'): number {
   const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isSafeInteger(value) || value < 1 || value > MAX_WORKERS) {
     throw new UsageError(`${flag} must be a whole number from 1 to ${MAX_WORKERS}, got "${text}"`);
+  }
+  return value;
+}
+
+/** A positive number (seconds, a rate, a count): whole when `integer`, at most `max`. */
+export function parsePositive(text: string, flag: string, rule: { integer: boolean; max: number }): number {
+  const trimmed = text.trim();
+  const pattern = rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  const value = pattern.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isFinite(value) || value <= 0 || value > rule.max) {
+    throw new UsageError(`${flag} must be a ${rule.integer ? 'whole ' : ''}number above 0 and at most ${rule.max}, got "${text}"`);
   }
   return value;
 }
@@ -359,4 +412,14 @@ export function parseTime(text: string, flag: string, warnings: string[] = []): 
   }
   date.setUTCHours(hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
   return date.getTime() - offset;
+}
+
+/** --target-artifact-location: a store URI without credentials (they come from the environment). */
+function checkedArtifactLocation(uri: string): string {
+  const trimmed = uri.trim().replace(/\/+$/, '');
+  if (trimmed === '') throw new UsageError('--target-artifact-location needs a URI (s3://bucket/path, wasbs://..., a local path)');
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(trimmed) && !/^(wasbs?|abfss?):/i.test(trimmed)) {
+    throw new UsageError('--target-artifact-location must not hold credentials: give them in the environment (AWS_*, AZURE_STORAGE_*)');
+  }
+  return trimmed;
 }

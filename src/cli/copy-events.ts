@@ -30,6 +30,7 @@ export function logEvent(event: CopyEvent, log: Logger): void {
       const { result, sourceProject, targetProject } = event;
       const run = `${sourceProject}/${result.sourceRunId}`;
       if (result.outcome === 'copied') log.info(`Copied ${run} to ${targetProject}/${result.targetRunId ?? '?'}`);
+      if (result.outcome === 'updated') log.info(`Updated ${run} in ${targetProject}/${result.targetRunId ?? '?'}: ${(result.changes ?? []).join('; ')}`);
       if (result.outcome === 'skipped') {
         log.info(`Skipped ${run}: ${result.reason ?? `already copied to ${targetProject}/${result.targetRunId ?? '?'}`}`);
       }
@@ -91,6 +92,7 @@ export class EventRecord {
         filteredOut: plan?.filteredOut ?? 0,
         outOfShard: plan?.outOfShard ?? 0,
         copied: count('copied'),
+        updated: count('updated'),
         skipped: count('skipped'),
         failed: count('failed'),
         planned: count('planned'),

@@ -16,7 +16,8 @@ import { resolveCredentials, secretsInUri, secretsOf, type ResolvedCredentials }
 import { EXIT, reportError } from './exit-codes.js';
 import { EventRecord, logEvent } from './copy-events.js';
 import { planText, plural, summaryLine } from './format.js';
-import { defaultLogName, NULL_LOGGER, openLogFile, type Logger } from './log-file.js';
+import { defaultLogName, fileTimestamp, NULL_LOGGER, openLogFile, type Logger } from './log-file.js';
+import { watchCopy, type WatchControl } from './watch.js';
 import { createProgress, progressMode } from './progress.js';
 import { heapNudger } from './heap.js';
 import { verifyStores } from './verify.js';
@@ -28,6 +29,8 @@ import { HtmlReportCollector } from '../report/collect.js';
 import type { VerifyReport } from '../engine/verify.js';
 import { modelsFailed } from '../engine/model-types.js';
 import { modelsLine } from './models-format.js';
+import { tracesLines } from './traces-format.js';
+import { tracesFailed } from '../engine/traces/types.js';
 
 export const copyCommand: Command = {
   summary: 'copy runs from one project to another, exactly once',
@@ -45,6 +48,15 @@ export interface CopySettings {
   targetCredentials: Credentials;
   workers: number;
   warnings: string[];
+  /** Set when this copy is one pass of --watch (watch.ts). */
+  watch?: WatchControl;
+  /** Given by a caller that copies many projects (--all-projects): the copy adds its report here. */
+  collect?: CollectedReport[];
+}
+
+export interface CollectedReport {
+  report: CopyReport;
+  reportPath?: string;
 }
 
 async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
@@ -57,8 +69,35 @@ async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
     ctx.term.out(ctx.version);
     return EXIT.ok;
   }
+  if (args.watchSeconds !== undefined) return watchFromArgs(args, args.watchSeconds, ctx);
   if (args.allProjects) return copyAllProjects(args, ctx, { settle, copySettled });
   return copySettled(await settle(args, ctx), ctx);
+}
+
+/** --watch: the same copy (one project or --all-projects) pass after pass, one log for the passes. */
+async function watchFromArgs(args: CopyArgs, seconds: number, ctx: CliContext): Promise<number> {
+  const started = ctx.now();
+  if (args.allProjects) {
+    const logPath = resolve(ctx.cwd, `all-projects_watch_${fileTimestamp(started)}.log`);
+    return watchCopy(ctx, {
+      seconds,
+      ...(args.untilIdle !== undefined ? { untilIdle: args.untilIdle } : {}),
+      openLog: () => openLogFile(logPath, (text) => ctx.term.redact(text)),
+      runPass: (control) => copyAllProjects(args, ctx, { settle, copySettled }, { control, logStamp: started }),
+    });
+  }
+  const settings = await settle(args, ctx);
+  // Every pass appends to one log (a copy's default log name carries the time it started).
+  const logFile = args.logFile ?? defaultLogName(settings.sourceProject, settings.targetProject, started);
+  const watched: CopySettings = { ...settings, args: { ...settings.args, logFile } };
+  let pass = 0;
+  return watchCopy(ctx, {
+    seconds,
+    ...(args.untilIdle !== undefined ? { untilIdle: args.untilIdle } : {}),
+    openLog: () => openLogFile(resolve(ctx.cwd, logFile), (text) => ctx.term.redact(text)),
+    // Warnings are said once, on the first pass.
+    runPass: (control) => copySettled({ ...watched, warnings: pass++ === 0 ? watched.warnings : [], watch: control }, ctx),
+  });
 }
 
 /** One project's copy, once flags, questions and credentials are settled. */
@@ -172,6 +211,12 @@ function missingMessage(sourceUri?: string, sourceProject?: ProjectRef, targetPr
   return missing.join('; ');
 }
 
+/** Where the stores' retries and slow-down notices go once the progress display exists. */
+interface StoreListeners {
+  listener?: (event: CopyEvent) => void;
+  notice?: (message: string) => void;
+}
+
 async function execute(settings: CopySettings, ctx: CliContext, log: Logger, reportPath: string | undefined): Promise<number> {
   const { args } = settings;
   const sourceLabel = formatProjectRef(settings.sourceProject);
@@ -179,11 +224,16 @@ async function execute(settings: CopySettings, ctx: CliContext, log: Logger, rep
   const stores: Store[] = [];
   try {
     // Retries happen inside the stores; they reach the log and progress display through the copy's events.
-    const retries: { listener?: (event: CopyEvent) => void } = {};
+    const retries: StoreListeners = {};
     const onRetry = (event: { what: string; attempt: number; reason: string }) => retries.listener?.({ type: 'retry', ...event });
-    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source', onRetry });
+    // Slow-downs for an overloaded server and recoveries go to the log as they happen.
+    const gentle = { ...(args.maxRps !== undefined ? { maxRps: args.maxRps } : {}), onNotice: (message: string) => {
+      log.warning(message);
+      retries.notice?.(message);
+    } };
+    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source', onRetry, ...gentle });
     stores.push(source);
-    const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target', onRetry });
+    const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target', onRetry, ...gentle });
     stores.push(target);
     log.info(
       `${args.dryRun ? 'Planning' : 'Copying'} ${sourceLabel} (${source.displayUri}) to ${targetLabel} (${target.displayUri}) ` +
@@ -205,7 +255,7 @@ async function copyWithProgress(
   reportPath: string | undefined,
   source: Store,
   target: Store,
-  retries: { listener?: (event: CopyEvent) => void },
+  retries: StoreListeners,
 ): Promise<number> {
   const { args } = settings;
   const startedAt = ctx.now().toISOString();
@@ -230,6 +280,13 @@ async function copyWithProgress(
   };
 
   retries.listener = onEvent;
+  retries.notice = (message) => {
+    try {
+      progress.note(message);
+    } catch {
+      // a display problem never stops a copy
+    }
+  };
 
   const partialReport = (): CopyReport =>
     seen.report({
@@ -243,7 +300,16 @@ async function copyWithProgress(
   const controller = new AbortController();
   let stoppedBy: StopSignal | undefined;
   const stopCode = () => (stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted);
+  let draining = false;
   const removeHandler = ctx.onSignal((signal) => {
+    if (settings.watch && !draining && !stoppedBy) {
+      // --watch: the first signal lets this pass finish its writes; the watch then ends.
+      draining = true;
+      settings.watch.stopRequested ??= signal;
+      log.warning(`${signal}: finishing this pass (runs in flight complete), then the watch stops; again to stop at once`);
+      progress.note('Stopping after this pass (press Ctrl-C again to stop at once)');
+      return;
+    }
     if (stoppedBy) {
       // Second signal: keep what is known and leave now.
       log.warning(`${signal} again: leaving without waiting for runs in flight`);
@@ -268,7 +334,9 @@ async function copyWithProgress(
       target: { store: target, project: settings.targetProject },
       workers: settings.workers,
       dryRun: args.dryRun,
+      update: !args.noUpdate,
       registry: args.registry,
+      ...(args.targetArtifactLocation !== undefined ? { targetArtifactLocation: args.targetArtifactLocation } : {}),
       includeDeleted: args.includeDeleted,
       filters: args.filters,
       shard: args.shard,
@@ -284,6 +352,8 @@ async function copyWithProgress(
     removeHandler();
   }
 
+  settings.watch?.passReports.push(report);
+  settings.collect?.push({ report, ...(reportPath ? { reportPath } : {}) });
   if (reportPath) writeReportFile(reportPath, report, ctx.term.redact);
   for (const run of report.runs) {
     if (run.outcome === 'failed' && !seen.toldFailed(run.sourceRunId)) {
@@ -303,6 +373,7 @@ async function copyWithProgress(
   }
   const models = report.models && modelsLine(report.models);
   if (models) say(models);
+  for (const line of tracesLines(report.traces)) say(line);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -322,7 +393,7 @@ async function copyWithProgress(
     const verified = await verifyStores(settings, source, target, ctx, verifyPath, collector);
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
     if (!verified.clean) return finish(EXIT.runsFailed, verified);
-    return finish(report.summary.failed > 0 ? EXIT.runsFailed : EXIT.ok, verified);
+    return finish(report.summary.failed > 0 || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return finish(report.summary.failed > 0 || modelsFailed(report.models) ? EXIT.runsFailed : EXIT.ok);
+  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok);
 }

@@ -56,11 +56,12 @@ export function sumCounts(results: Iterable<RunResult>): RunCounts {
 /** The final summary line (terminal and log). */
 export function summaryLine(report: CopyReport): string {
   const s = report.summary;
-  const handled = s.copied + s.skipped + s.failed;
+  const handled = s.copied + (s.updated ?? 0) + s.skipped + s.failed;
+  const updated = s.updated ? `, updated ${s.updated}` : '';
   const elapsed = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
   const retries = s.retries > 0 ? `, ${s.retries} retries` : '';
   return (
-    `Copied ${s.copied}, skipped ${s.skipped} (already copied), failed ${s.failed} of ${plural(handled, 'run')} ` +
+    `Copied ${s.copied}${updated}, skipped ${s.skipped} (already copied), failed ${s.failed} of ${plural(handled, 'run')} ` +
     `(${s.filteredOut} filtered out, ${s.outOfShard} out of shard): ${formatCounts(s.totals)} ` +
     `in ${formatDuration(elapsed)}${retries}`
   );
@@ -69,11 +70,13 @@ export function summaryLine(report: CopyReport): string {
 /** What a dry run would do, from its report. */
 export function planText(report: CopyReport, options: { listRuns: boolean }): string {
   const s = report.summary;
-  const planned = report.runs.filter((run) => run.outcome === 'planned');
+  const planned = report.runs.filter((run) => run.outcome === 'planned' && !run.changes);
+  const updates = report.runs.filter((run) => run.outcome === 'planned' && run.changes);
   const failed = report.runs.filter((run) => run.outcome === 'failed');
   const lines = [
     `Dry run: ${report.source.project} (${report.source.uri}) -> ${report.target.project} (${report.target.uri}); nothing was written.`,
     `  to copy:       ${plural(planned.length, 'run')} (${formatCounts(sumCounts(planned), { metricKeys: true })})`,
+    ...(updates.length > 0 ? [`  to update:     ${plural(updates.length, 'run')} (copies behind their sources)`] : []),
     `  already done:  ${plural(s.skipped, 'run')}`,
     `  filtered out:  ${plural(s.filteredOut, 'run')}`,
     `  out of shard:  ${plural(s.outOfShard, 'run')}`,
@@ -85,6 +88,10 @@ export function planText(report: CopyReport, options: { listRuns: boolean }): st
       const name = run.sourceName ? ` ${run.sourceName}` : '';
       lines.push(`  ${run.sourceRunId}${name}: ${formatCounts(run.counts, { metricKeys: true })}`);
     }
+  }
+  if (options.listRuns && updates.length > 0) {
+    lines.push('Copies to update:');
+    for (const run of updates) lines.push(`  ${run.sourceRunId} -> ${run.targetRunId ?? '?'}: ${(run.changes ?? []).join('; ')}`);
   }
   if (options.listRuns && failed.length > 0) {
     lines.push('Runs that cannot be read:');

@@ -45,11 +45,14 @@ export function runLine(result: RunResult, done: number, total: number, sourceNa
   switch (result.outcome) {
     case 'copied':
       return `${where} copied ${run} -> ${result.targetRunId ?? '?'} (${formatCounts(result.counts)})`;
+    case 'updated':
+      return `${where} updated ${run} -> ${result.targetRunId ?? '?'}: ${(result.changes ?? []).join('; ')}`;
     case 'skipped':
       return `${where} skipped ${run}: ${result.reason ?? `already copied to ${result.targetRunId ?? '?'}`}`;
     case 'failed':
       return `${where} FAILED ${run}: ${result.reason ?? 'unknown error'}`;
     case 'planned':
+      if (result.changes) return `${where} would update ${run} -> ${result.targetRunId ?? '?'}: ${result.changes.join('; ')}`;
       return `${where} would copy ${run} (${formatCounts(result.counts)})`;
   }
 }

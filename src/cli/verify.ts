@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Store } from '../backends/contract.js';
 import { verifyProject, type VerifyReport } from '../engine/verify.js';
 import { verifyModelsText } from './models-format.js';
+import { verifyTracesLines } from './traces-format.js';
 import { parseCopyArgs } from './args.js';
 import type { Command } from './command.js';
 import type { CliContext } from './context.js';
@@ -91,6 +92,7 @@ export async function verifyStores(
   say(verifyText(report));
   const models = report.models && verifyModelsText(report.models);
   if (models) say(models);
+  for (const line of verifyTracesLines(report.traces)) say(line);
   if (reportPath) say(`Verify report at ${reportPath}`);
   return report;
 }

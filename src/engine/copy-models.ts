@@ -34,7 +34,7 @@ import {
 import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../model/model-provenance.js';
 import type { KeyValue, RunInfo } from '../model/run.js';
 import { errorMessage } from '../util/errors.js';
-import { counted } from './copy-run.js';
+import { counted, failOnLostData } from './copy-run.js';
 import { emptyModelCounts, type LinkResult, type ModelResult } from './model-types.js';
 import { unsafePathReason } from './paths.js';
 import { runPool } from './pool.js';
@@ -203,7 +203,9 @@ async function copyOneModel(
     }
     if (copy && rows.length) await logModelMetrics(context, copy, rows, issues);
     result.counts.metrics = rows.length;
-    for (const issue of model.readIssues?.() ?? []) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
+    const readIssues = model.readIssues?.() ?? [];
+    for (const issue of readIssues) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
+    failOnLostData(readIssues);
     if (info.status === 'PENDING') issues.push({ field: 'status', action: 'mapped', reason: 'the source model is still PENDING (never finalised); the copy stays PENDING' });
     if (copy) await copy.finish(info.status, { key: MODEL_PROVENANCE.completed, value: new Date().toISOString() });
     result.outcome = context.dryRun ? 'planned' : 'copied';

@@ -18,9 +18,11 @@ import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './project-models.js';
+import { copyProjectTraces } from './traces/project-traces.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
+import { CopyReader, copyMayBeBehind, emptySync, syncCopy } from './sync-copy.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunCounts, RunFilters, RunIssue, RunOutcome, RunResult } from './types.js';
 
 /** What a child needs to know of its parent's copy. */
@@ -79,16 +81,33 @@ interface CopySetup {
 async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject, setup: CopySetup): Promise<CopyReport> {
   const { source, target, signal } = options;
   const { startedAt, dryRun, filters, workers, emit, sourceName, targetName } = setup;
-  const listed: RunInfo[] = [];
-  for await (const info of sourceProject.listRuns({ includeDeleted: options.includeDeleted ?? false, filter: filters.nativeFilter })) {
-    listed.push(info);
+  const update = options.update ?? true;
+  // A sync also lists the source's deleted runs, to follow a deletion into the copy (sync-copy.ts).
+  const followDeletions = update && !(options.includeDeleted ?? false);
+  const includeDeleted = options.includeDeleted ?? false;
+  const listing: RunInfo[] = [];
+  for await (const info of sourceProject.listRuns({ includeDeleted: includeDeleted || followDeletions, filter: filters.nativeFilter })) {
+    listing.push(info);
   }
+
+  const existing = await target.store.openTarget(target.project, sourceProject.meta, {
+    create: !dryRun,
+    ...(options.targetArtifactLocation !== undefined ? { artifactLocation: options.targetArtifactLocation } : {}),
+  });
+  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
+  const copies = await copiesBySourceRun(existing, sourceName);
+  // Deleted source runs listed only to be followed stay in the plan only where a live copy has to
+  // follow them; the rest of the copy sees the listing the user asked for.
+  const listed = includeDeleted ? listing : listing.filter((info) => !info.deleted);
+  const followed = followDeletions
+    ? listing.filter((info) => info.deleted && Boolean(copies.get(info.runId)?.some((copy) => copy.complete && !copy.deleted)))
+    : [];
   const byId = new Map(listed.map((info) => [info.runId, info]));
 
   let filteredOut = 0;
   let outOfShard = 0;
   const selected: RunInfo[] = [];
-  for (const info of listed) {
+  for (const info of [...listed, ...followed]) {
     if (!matchesInfo(info, filters)) filteredOut++;
     else if (!inShard(rootOf(info, byId), options.shard)) outOfShard++;
     else selected.push(info);
@@ -96,9 +115,9 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
   const tagFiltered = await applyTagFilter(sourceProject, selected, filters);
   filteredOut += selected.length - tagFiltered.length;
 
-  const existing = await target.store.openTarget(target.project, sourceProject.meta, { create: !dryRun });
-  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
-  const copies = await copiesBySourceRun(existing, sourceName);
+  const reader = new CopyReader(target.store, target.project);
+  const projectChanges = update && !dryRun && existing?.updateMeta ? await existing.updateMeta(sourceProject.meta) : [];
+  for (const change of projectChanges) emit({ type: 'info', message: `Updated the target project: ${change}` });
 
   const ordered = parentsFirst(tagFiltered);
   const alreadyDone = ordered.filter((info) => copies.get(info.runId)?.some((copy) => copy.complete)).length;
@@ -129,6 +148,33 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     const runCopies = copies.get(info.runId) ?? [];
     const complete = runCopies.filter((copy) => copy.complete);
     const partial = runCopies.filter((copy) => !copy.complete && !copy.deleted);
+
+    if (complete.length > 0 && update && existing?.openCopy && copyMayBeBehind(info, complete[0]!, target.store)) {
+      const kept = complete[0]!;
+      const sync = emptySync();
+      emit({ type: 'run-start', sourceRunId: info.runId });
+      try {
+        if (!dryRun) for (const leftover of partial) await existing.discardRun(leftover.targetRunId);
+        const parent = await parentCopy(info, parents, copies);
+        const outcome = await syncCopy(
+          {
+            sourceProject, target: existing, targetStore: target.store, reader, dryRun, signal,
+            origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+            onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
+          },
+          info, kept, parent?.targetRunId, sync,
+        );
+        const result = runResult(info, outcome.outcome, sync.counts, sync.issues, kept.targetRunId, outcome.reason);
+        if (sync.changes.length > 0) result.changes = sync.changes;
+        if (sync.conflicts.length > 0) result.conflicts = sync.conflicts;
+        done(result, { targetRunId: kept.targetRunId });
+      } catch (error) {
+        const result = runResult(info, 'failed', sync.counts, sync.issues, kept.targetRunId, `bringing the copy up to date failed: ${errorMessage(error)}`);
+        if (sync.changes.length > 0) result.changes = sync.changes;
+        done(result, { targetRunId: kept.targetRunId });
+      }
+      return;
+    }
 
     if (complete.length > 0) {
       const kept = complete[0]!;
@@ -176,6 +222,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
             origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
             onProgress: (points, bytes) => emit({ type: 'progress', points, bytes }),
             signal,
+            stateToken: info.stateToken,
           },
           run,
           parentTargetId,
@@ -192,10 +239,19 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     }
   });
 
+  await reader.close();
+
   // Logged models, links and the registry come after the runs (project-models.ts says why).
   const models = await copyProjectModels({
     options, source: sourceProject, target: existing, emit, runs: ordered, results,
     listedRunIds: byId, earlierCopies: completeCopies(copies),
+    origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
+  });
+
+  // Traces come after runs and models: their links point at the copies (traces/project-traces.ts).
+  const traces = await copyProjectTraces({
+    options, source: sourceProject, target: existing, emit, results, models, runs: ordered,
+    earlierCopies: completeCopies(copies),
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 
@@ -210,8 +266,10 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind, projectId: existing?.id },
     summary: summarise(results, { listed: listed.length, filteredOut, outOfShard, retries }),
     projectIssues,
+    ...(projectChanges.length > 0 ? { projectChanges } : {}),
     runs: results,
     ...(models ? { models } : {}),
+    ...(traces ? { traces } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  * Without a target it only counts what would be copied (dry run).
  */
 import { Transform, type Readable } from 'node:stream';
-import type { SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
+import type { ReadIssue, SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
 import { PROVENANCE } from '../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
@@ -21,6 +21,8 @@ export interface RunCopyContext {
   origin: Provenance;
   onProgress(points: number, bytes: number): void;
   signal?: AbortSignal;
+  /** The listing's state token of the run (RunInfo.stateToken), recorded on the copy for the next sync. */
+  stateToken?: string;
 }
 
 export interface RunCopy {
@@ -66,7 +68,8 @@ export async function copyRun(
       name: info.name,
       user: info.user ?? tags.find((tag) => tag.key === 'mlflow.user')?.value,
       startTime: info.startTime,
-      tags: initialTags,
+      // The state the copy starts from: a re-run with the same listing state has nothing to do (sync-copy.ts).
+      tags: context.stateToken === undefined ? initialTags : [...initialTags, { key: PROVENANCE.sourceState, value: context.stateToken }],
       source: { project: context.origin.sourceProject, runId: info.runId },
     });
     progress.targetRunId = run.runId;
@@ -122,9 +125,12 @@ export async function copyRun(
     counts.bytes += file.size;
   }
 
-  for (const issue of source.readIssues?.() ?? []) {
+  const readIssues = source.readIssues?.() ?? [];
+  for (const issue of readIssues) {
     issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
   }
+  // Data the source holds but could not read is a failed run, never a copy (no completion marker).
+  failOnLostData(readIssues);
 
   if (run) {
     const end = {
@@ -164,4 +170,13 @@ export function counted(stream: Readable, expected: number, path: string, onByte
   });
   stream.on('error', (error) => counter.destroy(error));
   return stream.pipe(counter);
+}
+
+/** Throws when the source could not read something it holds: the run must not count as copied. */
+export function failOnLostData(readIssues: readonly ReadIssue[]): void {
+  const lost = readIssues.filter((issue) => issue.lost);
+  if (lost.length === 0) return;
+  const shown = lost.slice(0, 3).map((issue) => `${issue.field}: ${issue.reason}`);
+  if (lost.length > 3) shown.push(`and ${lost.length - 3} more`);
+  throw new Error(`not copied whole, the source could not read ${lost.length} part(s): ${shown.join('; ')}`);
 }

@@ -16,7 +16,7 @@ export function summarise(
   extra: { listed: number; filteredOut: number; outOfShard: number; retries: number },
 ): CopyReport['summary'] {
   const totals = emptyCounts();
-  const summary = { ...extra, copied: 0, skipped: 0, failed: 0, planned: 0, totals };
+  const summary = { ...extra, copied: 0, updated: 0, skipped: 0, failed: 0, planned: 0, totals };
   for (const result of results) {
     summary[result.outcome]++;
     addCounts(totals, result.counts);

@@ -5,6 +5,7 @@ import type { Store } from '../backends/contract.js';
 import type { ProjectRef } from '../model/project-ref.js';
 import type { RunStatus } from '../model/run.js';
 import type { ModelsReport } from './model-types.js';
+import type { TracesReport } from './traces/types.js';
 
 export interface Endpoint {
   store: Store;
@@ -51,6 +52,13 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Also copy the registered models whose versions point at the copied runs or logged models. */
   registry?: boolean;
+  /** Artifact location of the target project when the copy creates it (--target-artifact-location). */
+  targetArtifactLocation?: string;
+  /**
+   * Bring complete copies up to date with their sources (default true; docs/sync.md). False keeps
+   * a complete copy as it is (`--no-update`: a snapshot).
+   */
+  update?: boolean;
 }
 
 /** Counts of what one run holds (or, for a copy, what was written). */
@@ -81,7 +89,7 @@ export interface ProjectIssue {
   reason: string;
 }
 
-export type RunOutcome = 'copied' | 'skipped' | 'failed' | 'planned';
+export type RunOutcome = 'copied' | 'updated' | 'skipped' | 'failed' | 'planned';
 
 export interface RunResult {
   sourceRunId: string;
@@ -94,6 +102,10 @@ export interface RunResult {
   issues: RunIssue[];
   /** Partial copies found and discarded before this copy. */
   discarded?: string[];
+  /** A sync of a complete copy: what changed (or, in a dry run, would change), one line each. */
+  changes?: string[];
+  /** Params whose value changed in the source (write-once in MLflow): the copy was left as it is. */
+  conflicts?: string[];
   durationMs?: number;
 }
 
@@ -110,6 +122,8 @@ export interface CopyReport {
     filteredOut: number;
     outOfShard: number;
     copied: number;
+    /** Complete copies brought up to date with their sources. */
+    updated: number;
     skipped: number;
     failed: number;
     planned: number;
@@ -118,9 +132,13 @@ export interface CopyReport {
   };
   /** Project-level things not copied as they were (never silent). */
   projectIssues: ProjectIssue[];
+  /** What a sync changed in the target project's tags and description (absent: nothing). */
+  projectChanges?: string[];
   runs: RunResult[];
   /** MLflow 3 logged models, run<->model links and (with registry) the registry; absent when the source has none. */
   models?: ModelsReport;
+  /** MLflow 3 traces and what of the experiment's GenAI data was not copied; absent when no side knows traces. */
+  traces?: TracesReport;
 }
 
 export type CopyEvent =

@@ -16,6 +16,8 @@ import { compareRun } from './verify-run.js';
 import type { CompareObserver } from './compare-observer.js';
 import { checkRegistryRequest, modelSelector } from './project-models.js';
 import { verifyModels, type VerifyModelsReport } from './verify-models.js';
+import { verifyTraces, type VerifyTracesReport } from './traces/verify-traces.js';
+import { traceSelector } from './traces/select.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -59,6 +61,8 @@ export interface VerifyReport {
   extra: Array<{ targetRunId: string; sourceRunId: string }>;
   /** Logged models, links and (with registry) the registry; absent when the source has no models. */
   models?: VerifyModelsReport;
+  /** MLflow 3 traces (traces/verify-traces.ts); absent when neither side knows traces. */
+  traces?: VerifyTracesReport;
 }
 
 interface CopyInfo {
@@ -123,6 +127,8 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     registry: options.registry ?? false, workers: options.workers ?? 4,
   });
 
+  const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
+
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
     extra: extra.length, points: 0, files: 0, bytes: 0,
@@ -140,11 +146,12 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true),
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true),
     summary,
     runs,
     extra,
     ...(models ? { models } : {}),
+    ...(traces ? { traces } : {}),
   };
 }
 
@@ -236,4 +243,29 @@ async function verifyOne(
     result.differences.push(errorMessage(error));
   }
   return result;
+}
+
+/** Traces are compared with the links resolved to the runs and models verify paired. */
+function verifyProjectTraces(
+  options: VerifyOptions,
+  source: SourceProject,
+  target: SourceProject,
+  sourceName: string,
+  runCopies: Map<string, RunInfo>,
+  models: VerifyModelsReport | undefined,
+  selected: RunInfo[],
+): Promise<VerifyTracesReport | undefined> {
+  const modelCopies = new Map<string, string>();
+  let selectedIds: Set<string> | undefined;
+  for (const model of models?.models ?? []) if (model.targetModelIds.length === 1) modelCopies.set(model.sourceModelId, model.targetModelIds[0]!);
+  return verifyTraces({
+    sourceStore: options.source.store,
+    targetStore: options.target.store,
+    source,
+    target,
+    sourceProjectName: sourceName,
+    links: { runCopies: new Map([...runCopies].map(([id, info]) => [id, info.runId])), modelCopies },
+    workers: options.workers ?? 4,
+    selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedIds ??= new Set(selected.map((run) => run.runId)))),
+  });
 }

@@ -13,6 +13,8 @@ export const PROVENANCE = {
   parentRunId: 'old_sys/parent_run_id',
   /** Written last: ISO time the copy finished. */
   completed: 'runs_migrator.completed',
+  /** The source's state token (RunInfo.stateToken) the copy is up to date with; written last by a sync. */
+  sourceState: 'runs_migrator.source_state',
 } as const;
 
 /** The provenance tag keys, for stores that keep them apart from user tags. */

@@ -30,6 +30,12 @@ export interface RunInfo {
   experimentId?: string;
   artifactUri?: string;
   parentRunId?: string;
+  /**
+   * Optional: a short digest of what the source's listing says about the run (status, times, name,
+   * params, tags, latest metric values, ...). When it equals the token a copy was last synced with,
+   * the run has not changed and a re-run reads and writes nothing for it (engine/sync-run.ts).
+   */
+  stateToken?: string;
 }
 
 /**

@@ -32,15 +32,29 @@ export interface GoldenResponse {
 export interface GoldenStep {
   request: GoldenRequest;
   response: GoldenResponse;
+  /** Only in artifacts-s3-* cases: an action on the S3 store itself instead of a request (README "S3 steps"). */
+  s3?: GoldenS3Step;
   bind?: Record<string, string>;
 }
 
 export interface GoldenCase {
   name: string;
   description: string;
-  server: 'plain' | 'workspaces' | 'basic-auth';
+  server: 'plain' | 'workspaces' | 'basic-auth' | 's3-direct' | 's3-proxied';
   fresh_server?: boolean;
   steps: GoldenStep[];
+}
+
+export interface GoldenS3Step {
+  op: 'put_object' | 'list_objects' | 'put_presigned';
+  bucket?: string;
+  key?: string;
+  prefix?: string;
+  body_kind?: 'text' | 'base64';
+  body?: string;
+  status?: number;
+  objects?: Array<{ key: string; size: number }>;
+  url_from_step?: number;
 }
 
 export function loadCases(dir = GOLDEN_DIR): GoldenCase[] {
@@ -183,6 +197,8 @@ export interface CompareOptions {
 }
 
 const WILDCARDS = new Set(['any', 'artifacts_destination', 'password_hash']);
+/** Parts of a presigned URL that change with the clock: matched by their shape (artifacts-s3 cases). */
+const S3_SIGNING: Record<string, string> = { s3_date: '\\d{8}', s3_datetime: '\\d{8}T\\d{6}Z', s3_signature: '[0-9a-f]{64}' };
 const isNum = (v: unknown): boolean => isLosslessNumber(v) || typeof v === 'number' || typeof v === 'bigint';
 
 function sameNumber(a: unknown, b: unknown): boolean {
@@ -223,6 +239,7 @@ function matchString(expected: string, actual: unknown, o: CompareOptions, path:
     else if (name === 'now_ms') re += '\\d{13}';
     else if (name === 'digest') re += '[0-9a-f]{8}';
     else if (name.startsWith('braces:')) re += escapeRe(`{{${name.slice('braces:'.length)}}}`);
+    else if (S3_SIGNING[name]) re += S3_SIGNING[name];
     else {
       const v = o.bindings.values.get(name);
       if (v === undefined) return `${path}: placeholder {{${name}}} is not bound`;

@@ -109,7 +109,7 @@ export function fakeCopy(results: RunResult[], extra: { hold?: (options: CopyOpt
         target: { uri: options.target.store.displayUri, project: targetProject, kind: 'mlflow' },
         summary: {
           listed: done.length + 3, filteredOut: 2, outOfShard: 1,
-          copied: n('copied'), skipped: n('skipped'), failed: n('failed'), planned: n('planned'),
+          copied: n('copied'), updated: n('updated'), skipped: n('skipped'), failed: n('failed'), planned: n('planned'),
           totals, retries: extra.retries ?? 0,
         },
         projectIssues: [],

@@ -53,7 +53,7 @@ const report: CopyReport = {
   source: { uri: 'http://a:5000', project: 'team-a/churn', kind: 'mlflow' },
   target: { uri: 'http://b:5000', project: 'team-b/churn', kind: 'mlflow' },
   summary: {
-    listed: 1, filteredOut: 0, outOfShard: 0, copied: 0, skipped: 0, failed: 1, planned: 0, retries: 0,
+    listed: 1, filteredOut: 0, outOfShard: 0, copied: 0, updated: 0, skipped: 0, failed: 1, planned: 0, retries: 0,
     totals: { params: 0, tags: 0, metricKeys: 0, points: 0, inputs: 0, files: 0, bytes: 0 },
   },
   projectIssues: [],

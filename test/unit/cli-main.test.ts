@@ -104,8 +104,8 @@ describe('main copy: a migration', () => {
     expect(await main(['copy', ...EXAMPLE, '--run-id', 'abc123', '--status', 'finished', '--shard', '0/2'], h.overrides)).toBe(1);
 
     expect(h.opened).toEqual([
-      { uri: 'http://mlflow-a:5000', options: { credentials: { token: 'src-tok-1' }, role: 'source', onRetry: expect.any(Function) } },
-      { uri: 'http://mlflow-b:5000', options: { credentials: { username: 'bob', password: 'pw-bob-2' }, role: 'target', onRetry: expect.any(Function) } },
+      { uri: 'http://mlflow-a:5000', options: { credentials: { token: 'src-tok-1' }, role: 'source', onRetry: expect.any(Function), onNotice: expect.any(Function) } },
+      { uri: 'http://mlflow-b:5000', options: { credentials: { username: 'bob', password: 'pw-bob-2' }, role: 'target', onRetry: expect.any(Function), onNotice: expect.any(Function) } },
     ]);
     const call = copy.calls[0]!;
     expect(call.workers).toBe(8);

@@ -164,8 +164,8 @@ describe('mlflow backend against a hostile or unusual server', () => {
     expect(requests.filter((r) => r.includes('get-history')).every((r) => r.includes('max_results=10000'))).toBe(true);
   });
 
-  it('reports artifacts in a direct store as an issue instead of failing the run', async () => {
-    const direct = { ...RUN, info: { ...RUN.info, artifact_uri: 's3://bucket/1/r1/artifacts' } };
+  it('reports files in a store neither the proxy nor this tool reads (gs:) as lost, so the run fails', async () => {
+    const direct = { ...RUN, info: { ...RUN.info, artifact_uri: 'gs://bucket/1/r1/artifacts' } };
     const { store } = await fakeServer((url) => {
       if (url.pathname === '/api/2.0/mlflow/runs/search') return { json: { runs: [direct] } };
       if (url.pathname === '/api/2.0/mlflow/artifacts/list') {
@@ -177,8 +177,9 @@ describe('mlflow backend against a hostile or unusual server', () => {
     expect(await artifactsIn(run)).toEqual([]);
     const issues = run.readIssues?.() ?? [];
     expect(issues).toHaveLength(1);
-    expect(issues[0]!.reason).toMatch(/1 file\(s\) not copied.*s3:/);
-    await expect(run.openFile('model.pkl')).rejects.toThrow(/s3:/);
+    expect(issues[0]!.reason).toMatch(/1 file\(s\) not copied.*gs:/);
+    expect(issues[0]!.lost).toBe(true);
+    await expect(run.openFile('model.pkl')).rejects.toThrow(/gs:/);
   });
 
   it('derives proxy paths from artifact URIs and recognises direct stores', () => {

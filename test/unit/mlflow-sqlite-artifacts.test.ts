@@ -63,9 +63,15 @@ describe('where a run\'s artifacts are (runs.artifact_uri)', () => {
     });
   });
 
-  it('reports remote stores (s3:, gs:, dbfs:, ...) and a missing URI as unreachable', () => {
-    for (const uri of ['s3://bucket/1/r/artifacts', 'gs://b/1/r/artifacts', 'dbfs:/databricks/mlflow/1/r', 'wasbs://c@a.blob.core.windows.net/1']) {
-      expect(resolveArtifactLocation(uri, context())).toMatchObject({ kind: 'unreachable' });
+  it('reads object stores (s3:, wasbs:, abfss:) through the object-store layer', () => {
+    for (const uri of ['s3://bucket/1/r/artifacts', 'wasbs://c@a.blob.core.windows.net/1', 'abfss://fs@a.dfs.core.windows.net/1']) {
+      expect(resolveArtifactLocation(uri, context())).toEqual({ kind: 'object-store', uri });
+    }
+  });
+
+  it('reports other remote stores (gs:, dbfs:, ...) as unreachable, their files lost, and a missing URI as unreachable', () => {
+    for (const uri of ['gs://b/1/r/artifacts', 'dbfs:/databricks/mlflow/1/r']) {
+      expect(resolveArtifactLocation(uri, context())).toMatchObject({ kind: 'unreachable', lost: true });
     }
     expect(resolveArtifactLocation(undefined, context())).toEqual({ kind: 'unreachable', reason: 'the run has no artifact_uri' });
   });

@@ -104,7 +104,7 @@ beforeAll(() => {
   ids.deleted = seed.run({ experimentId, runId: 'c'.repeat(32), name: 'gone' });
   seed.finish(ids.deleted, 'KILLED', T0 + 5, true);
 
-  ids.s3 = seed.run({ experimentId, runId: 'd'.repeat(32), name: 'on-s3', status: 'FAILED', artifactUri: 's3://bucket/1/dddd/artifacts' });
+  ids.s3 = seed.run({ experimentId, runId: 'd'.repeat(32), name: 'on-s3', status: 'FAILED', artifactUri: 'gs://bucket/1/dddd/artifacts' });
   ids.nostatus = seed.run({ experimentId, runId: 'e'.repeat(32), name: 'no-status', status: null, artifactUri: null });
   ids.foreign = seed.run({ experimentId: other, runId: 'f'.repeat(32), name: 'elsewhere' });
   seed.close();
@@ -275,10 +275,10 @@ describe('mlflow-sqlite: artifacts', () => {
     expect(await collect(run.files())).toEqual([{ path: 'child.txt', size: 5 }]);
   });
 
-  it('copies a run whose artifacts are on S3 without files, and says why', async () => {
+  it('lists no files of a run whose artifacts are in a store it does not read (gs:), and reports them lost (the copy fails)', async () => {
     const run = await open('s3');
     expect(await collect(run.files())).toEqual([]);
-    expect(run.readIssues?.()).toContainEqual({ field: 'files', reason: expect.stringMatching(/s3:\/\/bucket.*does not read.*mlflow server/) });
+    expect(run.readIssues?.()).toContainEqual({ field: 'files', reason: expect.stringMatching(/gs:\/\/bucket.*does not read.*mlflow server/), lost: true });
     await expect(run.openFile('model.pkl')).rejects.toBeInstanceOf(NotFoundError);
     expect(await run.params()).toEqual([]);
   });

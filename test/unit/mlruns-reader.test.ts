@@ -137,6 +137,8 @@ describe('an MLflow-written mlruns store as a source', () => {
       deleted: false,
       experimentId: EXP,
       artifactUri: `file://${root}/${EXP}/${RUN}/artifacts`,
+      // A digest of the run folder's file sizes and times, for sync (docs/sync.md).
+      stateToken: expect.stringMatching(/^[\w-]{22}$/),
     });
     expect(active[1]).toMatchObject({ name: 'child-from-tag', status: 'RUNNING', parentRunId: RUN });
     expect(active[1]!.endTime).toBeUndefined();

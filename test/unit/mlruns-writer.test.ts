@@ -208,10 +208,10 @@ describe('an existing experiment', () => {
 
   it('with a remote artifact_location takes runs but refuses files clearly', async () => {
     await mkdir(join(root, '78'), { recursive: true });
-    await writeFile(join(root, '78', 'meta.yaml'), "artifact_location: s3://bucket/78\nexperiment_id: '78'\nlifecycle_stage: active\nname: churn\n");
+    await writeFile(join(root, '78', 'meta.yaml'), "artifact_location: gs://bucket/78\nexperiment_id: '78'\nlifecycle_stage: active\nname: churn\n");
     const project = await target(await open());
     const run = await project.createRun({ startTime: 1, tags: provenance('s8'), source: { project: 'ws/src', runId: 's8' } });
-    await expect(run.writeFile('a.txt', Readable.from([Buffer.from('a')]), 1)).rejects.toThrow(/s3:\/\/bucket\/78, which is not a local path/);
+    await expect(run.writeFile('a.txt', Readable.from([Buffer.from('a')]), 1)).rejects.toThrow(/gs:\/\/bucket\/78, which is not a local path/);
     await run.finish({ status: 'FINISHED', endTime: 2, deleted: false, marker: MARKER });
     expect(await readdir(join(root, '78'))).toContain(run.runId);
   });

@@ -6,16 +6,20 @@
  * - `mlflow-artifacts:/<path>` (an MLflow server proxying artifacts, the default since 2.x):
  *   `<path>` below the server's `--artifacts-destination`, which defaults to `./mlartifacts`
  *   beside the database, or the `?artifacts=<dir>` option of the store URI;
- * - anything else (s3:, gs:, wasbs:, dbfs:, http:, ...): not readable from here. The run is still
- *   copied, without files, and the reason is reported.
+ * - an object store (s3://, wasbs://, abfss://): read and written through object-store/ with the
+ *   user's credentials (AWS_*, MLFLOW_S3_ENDPOINT_URL, AZURE_STORAGE_*);
+ * - anything else (gs:, dbfs:, http:, ...): not readable from here; a run with such files fails
+ *   (its files would be lost) and says why.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isObjectStoreUri } from '../object-store/location.js';
 
 export type ArtifactLocation =
   | { kind: 'local'; root: string }
-  | { kind: 'unreachable'; reason: string };
+  | { kind: 'object-store'; uri: string }
+  | { kind: 'unreachable'; reason: string; lost?: boolean };
 
 export interface ArtifactContext {
   /** Directory of the database file. */
@@ -33,8 +37,10 @@ export function resolveArtifactLocation(artifactUri: string | undefined, context
   if (scheme === undefined) return { kind: 'local', root: path.resolve(context.dbDir, artifactUri) };
   if (scheme === 'file') return fromFileUri(artifactUri);
   if (scheme === 'mlflow-artifacts') return fromProxiedUri(artifactUri, context);
+  if (isObjectStoreUri(artifactUri)) return { kind: 'object-store', uri: artifactUri };
   return {
     kind: 'unreachable',
+    lost: true,
     reason: `artifacts are stored at ${artifactUri} (${scheme}:), which this backend does not read; serve the database with \`mlflow server\` and copy from its http:// URI to include them`,
   };
 }

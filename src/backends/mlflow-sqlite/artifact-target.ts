@@ -22,7 +22,7 @@ export function runArtifactDestination(runArtifactUriValue: string, context: Art
   const scheme = SCHEME.exec(runArtifactUriValue)?.[1]?.toLowerCase();
   if (scheme === 'mlflow-artifacts') fs.mkdirSync(context.artifactsRoot, { recursive: true, mode: 0o700 });
   const location = resolveArtifactLocation(runArtifactUriValue, context);
-  if (location.kind === 'local') return location;
+  if (location.kind === 'local' || location.kind === 'object-store') return location;
   if (scheme !== undefined && scheme !== 'file' && scheme !== 'mlflow-artifacts') {
     return {
       kind: 'unreachable',

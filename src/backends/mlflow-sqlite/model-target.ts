@@ -23,6 +23,7 @@ import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
 import type { KeyValue } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
 import { writeArtifact } from '../mlruns/artifacts.js';
+import { writeToObjectStore } from '../object-store/write.js';
 import type { ArtifactContext } from './artifact-location.js';
 import { runArtifactDestination } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
@@ -200,6 +201,10 @@ export class SqlTargetModel implements TargetModel {
 
   async writeFile(filePath: string, data: Readable, size: number): Promise<void> {
     const destination = runArtifactDestination(this.artifactUri, this.settings.artifactContext);
+    if (destination.kind === 'object-store') {
+      await writeToObjectStore(destination.uri, filePath, data, size);
+      return;
+    }
     if (destination.kind !== 'local') {
       data.destroy();
       throw new UsageError(destination.reason);

@@ -22,6 +22,7 @@ import type {
 import type { FileEntry, KeyValue } from '../../model/run.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
+import { ObjectStoreTree } from '../object-store/tree.js';
 import { ArtifactTree } from './artifact-tree.js';
 import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlReader } from './sql-driver.js';
@@ -63,7 +64,7 @@ export async function listLoggedModels(connection: SqlReader, features: SchemaFe
 
 export class SqliteSourceModel implements SourceModel {
   private readonly issues: ReadIssue[] = [];
-  private readonly tree: ArtifactTree | undefined;
+  private readonly tree: Pick<ArtifactTree, 'files' | 'open'> | undefined;
 
   constructor(
     readonly info: LoggedModelInfo,
@@ -72,7 +73,8 @@ export class SqliteSourceModel implements SourceModel {
   ) {
     const location = resolveArtifactLocation(info.artifactUri, artifacts);
     if (location.kind === 'local') this.tree = new ArtifactTree(location.root, (issue) => this.issues.push(issue));
-    else this.issues.push({ field: 'files', reason: location.reason });
+    else if (location.kind === 'object-store') this.tree = new ObjectStoreTree(location.uri, (issue) => this.issues.push(issue));
+    else this.issues.push({ field: 'files', reason: location.reason, ...(location.lost ? { lost: true } : {}) });
   }
 
   private async keyValues(table: string, key: string, value: string): Promise<KeyValue[]> {

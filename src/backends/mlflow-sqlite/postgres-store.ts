@@ -5,7 +5,7 @@
  * MLflow's schema. Artifacts: `mlflow-artifacts:` URIs map below `?artifacts=<dir>` (default
  * ./mlartifacts, the server's own default --artifacts-destination).
  */
-import type { Capabilities, SourceProject, Store, TargetProject } from '../contract.js';
+import type { Capabilities, SourceProject, Store, TargetProject, OpenTargetOptions } from '../contract.js';
 import { rejectMlflowKey } from '../mlflow-rules.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import type { ProjectMeta } from '../../model/run.js';
@@ -119,13 +119,14 @@ export class MlflowPostgresStore implements Store {
     return new SqliteRegistry(this.driver, this.features, registryWorkspace(this.displayUri, this.features, workspace));
   }
 
-  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: OpenTargetOptions): Promise<TargetProject | undefined> {
     if (!this.writable) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
     return openSqlTargetProject(
       { driver: this.driver, features: this.features, bind: POSTGRES_BINDING, artifactContext: this.artifactContext(), now: this.settings.now ?? Date.now },
       ref,
       meta,
       options.create,
+      options.artifactLocation,
     );
   }
 

@@ -9,6 +9,7 @@
  */
 import { UnreachableError } from '../../util/errors.js';
 import { describeRevision } from './revisions.js';
+import { traceFeatures, type TraceFeatures } from './trace-shape.js';
 
 /** Table name -> its column names, as the database reports them. */
 export type Catalog = Map<string, Set<string>>;
@@ -36,6 +37,8 @@ export interface SchemaFeatures {
   registryWorkspace: boolean;
   /** model_versions.storage_location (2.8+). */
   versionStorageLocation: boolean;
+  /** MLflow 3 traces (trace-shape.ts): absent or false when the tables are not there. */
+  traces?: TraceFeatures;
 }
 
 /** What the reader selects; a database without one of these cannot be read. */
@@ -140,6 +143,7 @@ export function readShape(catalog: Catalog, revisions: string[] | undefined, lab
     registryAliases: registry && (catalog.get('registered_model_aliases')?.has('alias') ?? false),
     registryWorkspace: registry && registryTables.every((table) => catalog.get(table)!.has('workspace')),
     versionStorageLocation: registry && catalog.get('model_versions')!.has('storage_location'),
+    traces: traceFeatures(catalog),
   };
 }
 

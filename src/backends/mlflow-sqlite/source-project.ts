@@ -16,6 +16,8 @@ import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
 import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contract.js';
 import { listLoggedModels, SqliteSourceModel } from './models.js';
+import { sqlSourceTraces } from './traces.js';
+import { sqlGenaiInventory } from './genai-inventory.js';
 
 const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
@@ -44,6 +46,12 @@ export class SqliteSourceProject implements SourceProject {
         openModel: async (info: LoggedModelInfo): Promise<SourceModel> => new SqliteSourceModel(info, settings.connection, settings.artifactContext),
       };
       Object.assign(this, models);
+    }
+    // MLflow 3 traces (traces.ts), only where the schema has their tables.
+    if (settings.features.traces) {
+      Object.assign(this, sqlSourceTraces(settings.connection, settings.features.traces, experiment.id, settings.artifactContext), {
+        genaiInventory: () => sqlGenaiInventory(settings.connection, experiment.id),
+      });
     }
   }
 

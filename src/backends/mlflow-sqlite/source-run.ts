@@ -10,6 +10,7 @@ import type { DatasetInput, FileEntry, KeyValue, MetricPoint, RunInfo } from '..
 import { NotFoundError } from '../../util/errors.js';
 import type { ArtifactLocation } from './artifact-location.js';
 import { ArtifactTree } from './artifact-tree.js';
+import { ObjectStoreTree } from '../object-store/tree.js';
 import type { SqlReader } from './sql-driver.js';
 import { readRunInputs } from './run-inputs.js';
 import { readMetricHistory, summariseKeys, type KeySummary } from './metric-history.js';
@@ -27,7 +28,7 @@ export interface SourceRunSettings {
 
 export class SqliteSourceRun implements SourceRun {
   private readonly issues = new Map<string, ReadIssue>();
-  private readonly tree: ArtifactTree | undefined;
+  private readonly tree: Pick<ArtifactTree, 'files' | 'open'> | undefined;
   private summaries: Map<string, KeySummary> | undefined;
 
   constructor(
@@ -40,8 +41,10 @@ export class SqliteSourceRun implements SourceRun {
     const location = settings.artifacts;
     if (location.kind === 'local') {
       this.tree = new ArtifactTree(location.root, (issue) => this.report(issue));
+    } else if (location.kind === 'object-store') {
+      this.tree = new ObjectStoreTree(location.uri, (issue) => this.report(issue));
     } else {
-      this.report({ field: 'files', reason: location.reason });
+      this.report({ field: 'files', reason: location.reason, ...(location.lost ? { lost: true } : {}) });
     }
   }
 

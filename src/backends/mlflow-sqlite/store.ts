@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Capabilities, SourceProject, Store, TargetProject } from '../contract.js';
+import type { Capabilities, SourceProject, Store, TargetProject, OpenTargetOptions } from '../contract.js';
 import { rejectMlflowKey } from '../mlflow-rules.js';
 import { MLFLOW_SQLITE_CAPABILITIES, MLFLOW_SQLITE_TARGET_CAPABILITIES } from './capabilities.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -139,13 +139,14 @@ export class MlflowSqliteStore implements Store {
     return new SqliteRegistry(this.connection, this.features, registryWorkspace(this.displayUri, this.features, workspace));
   }
 
-  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: OpenTargetOptions): Promise<TargetProject | undefined> {
     if (!this.writer) throw new UsageError(`${this.displayUri} was opened to read; open it as a target to write`);
     return openSqlTargetProject(
       { driver: this.writer, features: this.features, bind: SQLITE_BINDING, artifactContext: this.artifactContext(), now: this.settings.now ?? Date.now },
       ref,
       meta,
       options.create,
+      options.artifactLocation,
     );
   }
 

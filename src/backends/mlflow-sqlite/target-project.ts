@@ -14,15 +14,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { CopyRecord, ReadIssue, RunInit, TargetProject, TargetRun } from '../contract.js';
+import type { CopyEditor, CopyRecord, ReadIssue, RunInit, TargetProject, TargetRun } from '../contract.js';
+import { SqlCopyEditor } from './copy-editor.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { DEFAULT_WORKSPACE, formatProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta } from '../../model/run.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { NotFoundError, UsageError } from '../../util/errors.js';
 import type { ArtifactContext } from './artifact-location.js';
+import { checkArtifactStoreWritable } from '../object-store/check.js';
+import { removeObjects } from '../object-store/write.js';
 import { newExperimentLocation, runArtifactDestination, runArtifactUri } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
+import { sqlTargetTraces } from './traces.js';
 import type { SchemaFeatures } from './schema-shape.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import type { TargetModels } from '../model-contract.js';
@@ -55,6 +59,8 @@ export async function openSqlTargetProject(
   ref: ProjectRef,
   meta: ProjectMeta,
   create: boolean,
+  /** --target-artifact-location for an experiment created here. */
+  artifactLocation?: string,
 ): Promise<SqlTargetProject | undefined> {
   const { driver, features } = settings;
   const where = `${driver.label} (project ${formatProjectRef(ref)})`;
@@ -70,8 +76,9 @@ export async function openSqlTargetProject(
   let experiment = await findExperiment(driver, features, ref, where);
   if (!experiment && !create) return undefined;
   if (!experiment) {
-    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref));
+    experiment = await driver.transaction((tx) => createExperiment(tx, settings, ref, artifactLocation));
   }
+  if (create) await checkArtifactStoreWritable(experiment.location, ref.project);
   if (create && tags.length > 0) {
     const id = settings.bind.int(BigInt(experiment.id));
     await driver.transaction(async (tx) => {
@@ -98,7 +105,7 @@ async function findExperiment(driver: SqlDriver, features: SchemaFeatures, ref: 
   return { id, location: text(row.artifact_location) ?? newExperimentLocation(id, []) };
 }
 
-async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef): Promise<ExperimentRow> {
+async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: ProjectRef, relocated?: string): Promise<ExperimentRow> {
   const now = settings.bind.int(settings.now());
   const columns = ['name', 'lifecycle_stage'];
   const values: unknown[] = [ref.project, 'active'];
@@ -121,7 +128,7 @@ async function createExperiment(tx: SqlExecutor, settings: TargetSettings, ref: 
     `SELECT experiment_id, artifact_location FROM experiments WHERE experiment_id <> ?${sameWorkspace} ORDER BY experiment_id DESC LIMIT 20`,
     [settings.bind.int(BigInt(id)), ...scope],
   );
-  const location = newExperimentLocation(
+  const location = relocated ?? newExperimentLocation(
     id,
     examples.map((row) => ({ id: text(row.experiment_id) ?? '', location: text(row.artifact_location) })),
   );
@@ -172,14 +179,26 @@ export class SqlTargetProject implements TargetProject {
       };
       Object.assign(this, abilities);
     }
+    // MLflow 3 traces (traces.ts), only where the schema has their tables.
+    if (settings.features.traces) {
+      Object.assign(this, sqlTargetTraces({
+        driver: settings.driver,
+        bind: settings.bind,
+        features: settings.features.traces,
+        experimentId: experiment.id,
+        experimentLocation: experiment.location ?? `mlflow-artifacts:/${experiment.id}`,
+        artifactContext: settings.artifactContext,
+      }));
+    }
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {
-    const sql = `SELECT r.run_uuid, r.lifecycle_stage, p.value AS project, s.value AS source_run, c.value AS marker
+    const sql = `SELECT r.run_uuid, r.lifecycle_stage, p.value AS project, s.value AS source_run, c.value AS marker, t.value AS source_state
       FROM runs r
       JOIN tags s ON s.run_uuid = r.run_uuid AND s.key = ?
       JOIN tags p ON p.run_uuid = r.run_uuid AND p.key = ?
       LEFT JOIN tags c ON c.run_uuid = r.run_uuid AND c.key = ?
+      LEFT JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = ?
       WHERE r.experiment_id = ? AND r.run_uuid > ? ORDER BY r.run_uuid LIMIT ?`;
     let after = '';
     for (;;) {
@@ -187,6 +206,7 @@ export class SqlTargetProject implements TargetProject {
         PROVENANCE.runId,
         PROVENANCE.project,
         PROVENANCE.completed,
+        PROVENANCE.sourceState,
         this.settings.bind.int(BigInt(this.id)),
         after,
         COPY_PAGE,
@@ -198,6 +218,7 @@ export class SqlTargetProject implements TargetProject {
           targetRunId: text(row.run_uuid) ?? '',
           complete: row.marker !== null && row.marker !== undefined,
           deleted: text(row.lifecycle_stage) === 'deleted',
+          ...(text(row.source_state) !== undefined ? { sourceState: text(row.source_state)! } : {}),
         };
       }
       if (rows.length < COPY_PAGE) return;
@@ -259,11 +280,26 @@ export class SqlTargetProject implements TargetProject {
       await tx.run('DELETE FROM runs WHERE run_uuid = ?', [targetRunId]);
     });
     const files = runArtifactDestination(text(run.artifact_uri) ?? '', this.settings.artifactContext);
+    if (files.kind === 'object-store') await removeObjects(files.uri);
     if (files.kind === 'local') {
       await fs.promises.rm(files.root, { recursive: true, force: true });
       // <location>/<run>/artifacts: the run's own folder goes too when nothing else is in it.
       if (path.basename(path.dirname(files.root)) === targetRunId) await fs.promises.rmdir(path.dirname(files.root)).catch(() => undefined);
     }
+  }
+
+  /** A complete copy, edited with a commit per write (copy-editor.ts). */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const row = (await this.settings.driver.query('SELECT artifact_uri FROM runs WHERE run_uuid = ? AND experiment_id = ?', [targetRunId, this.settings.bind.int(BigInt(this.id))]))[0];
+    if (!row) throw new NotFoundError(`run ${targetRunId} not found in experiment "${this.ref.project}" of ${this.settings.driver.label}`);
+    return new SqlCopyEditor(targetRunId, {
+      driver: this.settings.driver,
+      features: this.settings.features,
+      bind: this.settings.bind,
+      experimentId: this.id,
+      artifacts: runArtifactDestination(text(row.artifact_uri) ?? '', this.settings.artifactContext),
+      now: this.settings.now,
+    });
   }
 
   async deleteRun(targetRunId: string): Promise<void> {

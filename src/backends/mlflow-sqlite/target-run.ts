@@ -14,6 +14,7 @@ import type { MetricBatch, ReadIssue, RunEnd, TargetRun } from '../contract.js';
 import type { DatasetInput, KeyValue } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
 import { writeArtifact } from '../mlruns/artifacts.js';
+import { writeToObjectStore } from '../object-store/write.js';
 import type { ArtifactLocation } from './artifact-location.js';
 import { insertMetricBatches, type Binding } from './metric-rows.js';
 import { writeRunInputs } from './run-inputs-writer.js';
@@ -54,7 +55,7 @@ export class SqlTargetRun implements TargetRun {
 
   constructor(
     readonly runId: string,
-    private readonly context: RunWriteContext,
+    protected readonly context: RunWriteContext,
   ) {}
 
   async logParams(params: KeyValue[]): Promise<void> {
@@ -96,6 +97,11 @@ export class SqlTargetRun implements TargetRun {
   async writeFile(path: string, data: Readable, size: number): Promise<void> {
     this.checkOpen();
     const destination = this.context.artifacts;
+    if (destination.kind === 'object-store') {
+      await this.flush();
+      await writeToObjectStore(destination.uri, path, data, size);
+      return;
+    }
     if (destination.kind !== 'local') {
       data.destroy();
       throw new UsageError(destination.reason);
@@ -129,7 +135,7 @@ export class SqlTargetRun implements TargetRun {
     if (this.pendingRows >= FLUSH_ROWS) await this.flush();
   }
 
-  private async flush(): Promise<void> {
+  protected async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const writes = this.pending;
     this.pending = [];

@@ -19,6 +19,8 @@ export const PATHS = {
   runsCreate: `${API}/runs/create`,
   runsUpdate: `${API}/runs/update`,
   runsDelete: `${API}/runs/delete`,
+  runsRestore: `${API}/runs/restore`,
+  runsDeleteTag: `${API}/runs/delete-tag`,
   runsSetTag: `${API}/runs/set-tag`,
   runsLogBatch: `${API}/runs/log-batch`,
   runsLogInputs: `${API}/runs/log-inputs`,

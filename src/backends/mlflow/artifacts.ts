@@ -134,6 +134,9 @@ export async function* listArtifacts(
         });
         continue;
       }
+      // An S3 directory marker (a key ending in '/') lists as a 0-byte file named after its own
+      // directory (golden artifacts-s3-direct-list): a folder, not a file.
+      if (!file.isDir && file.path === dir) continue;
       if (seen.has(file.path)) continue;
       seen.add(file.path);
       if (file.isDir) {

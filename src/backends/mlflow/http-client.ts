@@ -15,6 +15,7 @@ import type { Credentials } from '../contract.js';
 import { UnreachableError } from '../../util/errors.js';
 import {
   answerError,
+  isDisabledEndpoint,
   isRetryableAnswer,
   isRetryableNetError,
   makeRedactor,
@@ -25,6 +26,7 @@ import {
   type RequestContext,
 } from './errors.js';
 import { parseJson } from './json.js';
+import { RateGate, type RateNotice } from './rate-gate.js';
 
 export const WORKSPACE_HEADER = 'X-MLFLOW-WORKSPACE';
 export const DEFAULT_WORKSPACE = 'default';
@@ -76,6 +78,12 @@ export interface HttpClientOptions {
   onRetry?: (event: RetryEvent) => void;
   /** TLS: `rejectUnauthorized: false` to accept self-signed certificates, `ca` for a private CA. */
   tls?: { rejectUnauthorized?: boolean; ca?: string | Buffer };
+  /** Requests per second this client never exceeds, all its workers together (--max-rps). */
+  maxRps?: number;
+  /** Told when the pool slows down after a 429/503 and when it has recovered. Must not throw. */
+  onRateNotice?: (notice: RateNotice) => void;
+  /** Gate tuning (tests): see rate-gate.ts. */
+  rateGate?: { cooldownMs?: number; recoverAfterMs?: number };
 }
 
 export type QueryValue = string | number | boolean | undefined | readonly string[];
@@ -100,6 +108,8 @@ export interface CallSpec {
   retry?: boolean;
   /** Counts the attempts made (to notice that a non-idempotent call was sent more than once). */
   attempts?: { count: number };
+  /** Extra request headers (OTLP ingest names its experiment in x-mlflow-experiment-id). */
+  headers?: Record<string, string>;
 }
 
 export interface RawAnswer {
@@ -121,6 +131,8 @@ export class MlflowHttpClient {
   private readonly redact: (text: string) => string;
   private connected = false;
   private retryTotal = 0;
+  /** Shared by every request of this pool: the --max-rps cap and the 429/503 slow-down. */
+  readonly gate: RateGate;
 
   constructor(options: HttpClientOptions) {
     this.displayUri = options.displayUri;
@@ -128,6 +140,11 @@ export class MlflowHttpClient {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 120_000;
     if (options.onRetry) this.listeners.push(options.onRetry);
+    this.gate = new RateGate({
+      ...(options.maxRps !== undefined ? { maxRps: options.maxRps } : {}),
+      ...(options.onRateNotice ? { onNotice: options.onRateNotice } : {}),
+      ...options.rateGate,
+    });
     const { username, password, token } = options.credentials;
     const secrets: string[] = [];
     if (username && password) {
@@ -211,6 +228,7 @@ export class MlflowHttpClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.authorization) headers.authorization = this.authorization;
     if (spec.workspace && spec.workspace !== DEFAULT_WORKSPACE) headers[WORKSPACE_HEADER] = spec.workspace;
+    if (spec.headers) Object.assign(headers, spec.headers);
     let body: string | Buffer | Readable | undefined;
     if (spec.json !== undefined) {
       body = spec.json;
@@ -226,6 +244,7 @@ export class MlflowHttpClient {
       if (spec.attempts) spec.attempts.count++;
       const mayRetry = replayable && attempt < this.policy.maxRetries;
       let response: Dispatcher.ResponseData;
+      await this.gate.take();
       try {
         response = await this.pool.request({
           method: spec.method,
@@ -270,6 +289,7 @@ export class MlflowHttpClient {
         ...(parsed.errorCode !== undefined ? { errorCode: parsed.errorCode } : {}),
         ...(parsed.message !== undefined ? { serverMessage: parsed.message } : {}),
       };
+      if (isOverloadAnswer(answer)) this.gate.slowDown(`HTTP ${status} on ${spec.method} ${spec.what}`);
       if (mayRetry && isRetryableAnswer(answer)) {
         const reason = `HTTP ${status}${answer.errorCode ? ` ${answer.errorCode}` : ''}`;
         await this.pause(spec, attempt + 1, reason, retryAfterMs(response.headers['retry-after']));
@@ -354,6 +374,12 @@ export class MlflowHttpClient {
     }
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
+}
+
+/** 429, or a 503 that is not "endpoint disabled": the server asks every client to send less. */
+function isOverloadAnswer(answer: FailedAnswer): boolean {
+  if (answer.status === 429) return true;
+  return answer.status === 503 && !isDisabledEndpoint(answer);
 }
 
 export function headerValue(value: string | string[] | undefined): string {

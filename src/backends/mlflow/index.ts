@@ -10,6 +10,7 @@ import type {
   BackendFactory,
   Capabilities,
   Credentials,
+  ListProjectsOptions,
   OpenOptions,
   SourceProject,
   Store,
@@ -21,10 +22,13 @@ import { NotFoundError, UsageError } from '../../util/errors.js';
 import { PATHS, getExperimentByName } from './api.js';
 import { DisabledEndpointError, MissingEndpointError } from './errors.js';
 import { MlflowHttpClient, type RetryEvent, type RetryPolicy } from './http-client.js';
+import type { RateNotice } from './rate-gate.js';
+import { ensureWorkspace, listExperiments, listWorkspaces } from './server-listing.js';
 import { MlflowRegistry } from './registry.js';
 import { MlflowSourceProject, type SourceSettings } from './source.js';
 import { MlflowTargetProject, openTargetProject } from './target.js';
 import { isServerUri, parseServerUri } from './uri.js';
+import { accessNote } from './store-artifacts.js';
 
 export { MlflowHttpClient } from './http-client.js';
 export type { RetryEvent, RetryPolicy } from './http-client.js';
@@ -67,6 +71,20 @@ export interface MlflowBackendOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Environment to read (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Back-off tuning (tests): see rate-gate.ts. */
+  rateGate?: { cooldownMs?: number; recoverAfterMs?: number };
+}
+
+/** The gate's notices as log lines naming the server (never its credentials: displayUri has none). */
+function rateNoticeTo(tell: (message: string) => void, role: string, displayUri: string): (notice: RateNotice) => void {
+  return (notice) => {
+    if (notice.type === 'slowed') {
+      tell(`${role} ${displayUri} is overloaded (${notice.reason}): the whole pool slows down to ${notice.ratePerSecond} requests/s`);
+    } else {
+      const rate = notice.ratePerSecond === undefined ? 'no limit' : `${notice.ratePerSecond} requests/s`;
+      tell(`${role} ${displayUri} recovered: back to ${rate}`);
+    }
+  };
 }
 
 export class MlflowServerStore implements Store {
@@ -75,6 +93,8 @@ export class MlflowServerStore implements Store {
   readonly client: MlflowHttpClient;
   private readonly workspaces = new Map<string, Promise<void>>();
   private readonly settings: SourceSettings;
+  /** For the log when the copy starts: how files in object stores are reached (store-artifacts.ts). */
+  notes: string[] = [];
 
   constructor(
     readonly displayUri: string,
@@ -133,10 +153,29 @@ export class MlflowServerStore implements Store {
   async openTarget(
     ref: ProjectRef,
     meta: ProjectMeta,
-    options: { create: boolean },
+    options: { create: boolean; artifactLocation?: string },
   ): Promise<MlflowTargetProject | undefined> {
     await this.checkWorkspace(ref);
-    return openTargetProject(this.client, ref, meta, options.create, this.settings);
+    return openTargetProject(this.client, ref, meta, options.create, this.settings, options.artifactLocation);
+  }
+
+  /** Active experiments of the `default` workspace, of the named ones, or of every workspace. */
+  async listProjects(options: ListProjectsOptions = {}): Promise<ProjectRef[]> {
+    const wanted = options.workspaces ?? [DEFAULT_WORKSPACE];
+    const workspaces = wanted === 'all' ? await listWorkspaces(this.client) : [...wanted];
+    const projects: ProjectRef[] = [];
+    for (const workspace of workspaces) {
+      await this.checkWorkspace({ workspace, project: '' });
+      projects.push(...(await listExperiments(this.client, workspace)));
+    }
+    return projects;
+  }
+
+  /** Creates a missing workspace (servers with workspaces only); forgets a failed check of it. */
+  async ensureWorkspace(name: string): Promise<'exists' | 'created'> {
+    const outcome = await ensureWorkspace(this.client, name);
+    this.workspaces.delete(name);
+    return outcome;
   }
 
   async close(): Promise<void> {
@@ -235,12 +274,17 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         ...(options.connections !== undefined ? { connections: options.connections } : {}),
         ...(options.onRetry || openOptions.onRetry ? { onRetry: options.onRetry ?? openOptions.onRetry } : {}),
         ...(tls ? { tls } : {}),
+        ...(openOptions.maxRps !== undefined ? { maxRps: openOptions.maxRps } : {}),
+        ...(openOptions.onNotice ? { onRateNotice: rateNoticeTo(openOptions.onNotice, openOptions.role, parsed.displayUri) } : {}),
+        ...(options.rateGate ? { rateGate: options.rateGate } : {}),
       });
-      return new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
+      const store = new MlflowServerStore(parsed.displayUri, parsed.identity, client, {
         historyPageSize: options.historyPageSize ?? 10_000,
         searchPageSize: options.searchPageSize ?? 1000,
         readAheadPoints: options.readAheadPoints ?? 100_000,
       });
+      store.notes.push(accessNote(openOptions.role, options.env ?? process.env));
+      return store;
     },
   };
 }

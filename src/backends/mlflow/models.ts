@@ -22,6 +22,7 @@ import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
 import { PATHS } from './api.js';
 import { directStoreReason, downloadArtifact, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { accessFor, isObjectStoreUri, listDirect, readDirect, readModelFileThroughServer, writeDirect } from './store-artifacts.js';
 import { MissingEndpointError, MlflowRequestError } from './errors.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, formatDouble, formatInt64, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -159,6 +160,8 @@ async function* listModelFiles(client: MlflowHttpClient, workspace: string, mode
         issues.push({ field: `files/${file.path}`, reason: `unsafe artifact path listed by the server (${reason}); not copied` });
         continue;
       }
+      // An S3 directory marker (a key ending in '/') lists as a 0-byte file named after its own directory.
+      if (!file.isDir && file.path === dir) continue;
       if (seen.has(file.path)) continue;
       seen.add(file.path);
       if (file.isDir) dirs.push(file.path);
@@ -194,20 +197,28 @@ export class MlflowSourceModel implements SourceModel {
   }
 
   async *files(): AsyncIterable<FileEntry> {
-    if (proxyRoot(this.info.artifactUri) === undefined) {
-      this.issues.push({ field: 'files', reason: `files not copied: ${directStoreReason(this.info.artifactUri)}` });
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root === undefined && !isObjectStoreUri(uri)) {
+      this.issues.push({ field: 'files', reason: `files not copied: ${directStoreReason(uri)}`, lost: true });
       return;
     }
-    for await (const entry of listModelFiles(this.client, this.workspace, this.info.modelId, this.issues)) {
+    const listing =
+      root === undefined && accessFor(uri) === 'direct'
+        ? listDirect(uri!, this.issues)
+        : listModelFiles(this.client, this.workspace, this.info.modelId, this.issues);
+    for await (const entry of listing) {
       this.sizes.set(entry.path, entry.size);
       yield entry;
     }
   }
 
   async openFile(path: string): Promise<Readable> {
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) throw new Error(`cannot read '${path}': ${directStoreReason(this.info.artifactUri)}`);
-    return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root !== undefined) return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    if (!isObjectStoreUri(uri)) throw new Error(`cannot read '${path}': ${directStoreReason(uri)}`);
+    return accessFor(uri) === 'direct' ? readDirect(uri!, path) : readModelFileThroughServer(this.client, this.info.modelId, path, this.workspace);
   }
 
   readIssues(): ReadIssue[] {
@@ -283,9 +294,12 @@ export class MlflowTargetModel implements TargetModel {
   }
 
   async writeFile(path: string, data: Readable, size: number): Promise<void> {
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) throw new Error(`cannot write '${path}': ${directStoreReason(this.info.artifactUri)}`);
-    await uploadArtifact(this.client, root, path, data, size, this.workspace);
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root !== undefined) return uploadArtifact(this.client, root, path, data, size, this.workspace);
+    // presigned-upload-url takes runs only: a model in an object store needs the user's credentials.
+    if (isObjectStoreUri(uri) && accessFor(uri) === 'direct') return writeDirect(uri!, path, data, size);
+    throw new Error(`cannot write '${path}': ${isObjectStoreUri(uri) ? `the model's files live in ${uri} and no credentials for that store are in the environment` : directStoreReason(uri)}`);
   }
 
   async finish(status: LoggedModelStatus, marker: KeyValue): Promise<void> {

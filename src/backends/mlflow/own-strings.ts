@@ -11,7 +11,7 @@ export function ownString(text: string): string {
 }
 
 /** A listed run's info in strings of its own; its status is one of the shared constants. */
-export function ownRunInfo(info: RunInfo): RunInfo {
+export function ownRunInfo(info: RunInfo, stateToken?: string): RunInfo {
   const own = (text: string | undefined) => (text === undefined ? undefined : ownString(text));
   // Every field, in one order, even when undefined: all infos then share one hidden class (a
   // spread with fields added after it gets one per object once V8 optimises it).
@@ -26,6 +26,7 @@ export function ownRunInfo(info: RunInfo): RunInfo {
     experimentId: own(info.experimentId),
     artifactUri: own(info.artifactUri),
     parentRunId: own(info.parentRunId),
+    stateToken,
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * Reading a project (an MLflow experiment) from a tracking server.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { mlflowSourceTraces } from './traces.js';
+import { mlflowGenaiInventory } from './genai-inventory.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -17,6 +20,7 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import { accessFor, isObjectStoreUri, listDirect, readDirect, readRunFileThroughServer } from './store-artifacts.js';
 import type { Histories, PrefetchSettings, PrefetchState } from './history-prefetch.js';
 import { ListingSpool } from './listing-spool.js';
 import { ownRunInfo } from './own-strings.js';
@@ -69,6 +73,10 @@ export class MlflowSourceProject implements SourceProject {
     private readonly settings: SourceSettings,
   ) {
     this.meta = projectMeta(experiment);
+    // MLflow 3 traces (traces.ts): the engine asks for listTraces / readTrace.
+    Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
+      genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
+    });
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
@@ -83,7 +91,7 @@ export class MlflowSourceProject implements SourceProject {
     });
     try {
       for await (const [run, item] of runs) {
-        const info = ownRunInfo(run.info);
+        const info = ownRunInfo(run.info, listingStateToken(item));
         spool.put(info.runId, item);
         this.listedOrder.push(info);
         yield info;
@@ -145,6 +153,17 @@ export class MlflowSourceProject implements SourceProject {
     if (!doc) throw new Error(`logged model ${info.modelId} was not listed`);
     return new MlflowSourceModel(this.client, this.ref.workspace, doc);
   }
+}
+
+/**
+ * A run's listing entry holds its info (status, end time, name, lifecycle), params, tags and the
+ * latest value of each metric: a digest of it changes whenever any of those does, so a re-run
+ * compares a copy with its source only when the digest moved (engine/sync-run.ts).
+ */
+function listingStateToken(item: unknown): string {
+  // int64 fields beyond 2^53 (a metric's step) arrive as bigint, which JSON.stringify refuses.
+  const text = JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {
@@ -240,8 +259,11 @@ export class MlflowSourceRun implements SourceRun {
   }
 
   async *files(): AsyncIterable<FileEntry> {
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) {
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root === undefined && !isObjectStoreUri(uri)) {
+      // A store neither the proxy nor this tool reads (gs://, hdfs:, a server-local path): the
+      // server may still list it; every file it lists is lost, so the run fails.
       let count = 0;
       try {
         for await (const _entry of listArtifacts(this.client, this.info.runId, this.workspace, [])) count++;
@@ -250,11 +272,15 @@ export class MlflowSourceRun implements SourceRun {
       }
       if (count !== 0) {
         const what = count > 0 ? `${count} file(s) not copied` : 'files not copied';
-        this.issues.push({ field: 'files', reason: `${what}: ${directStoreReason(this.info.artifactUri)}` });
+        this.issues.push({ field: 'files', reason: `${what}: ${directStoreReason(uri)}`, lost: true });
       }
       return;
     }
-    for await (const entry of listArtifacts(this.client, this.info.runId, this.workspace, this.issues)) {
+    const listing =
+      root === undefined && accessFor(uri) === 'direct'
+        ? listDirect(uri!, this.issues)
+        : listArtifacts(this.client, this.info.runId, this.workspace, this.issues);
+    for await (const entry of listing) {
       this.sizes.set(entry.path, entry.size);
       yield entry;
     }
@@ -263,9 +289,11 @@ export class MlflowSourceRun implements SourceRun {
   async openFile(path: string): Promise<Readable> {
     const unsafe = unsafePathReason(path);
     if (unsafe !== undefined) throw new Error(`refusing to read artifact '${path}': ${unsafe}`);
-    const root = proxyRoot(this.info.artifactUri);
-    if (root === undefined) throw new Error(`cannot read '${path}': ${directStoreReason(this.info.artifactUri)}`);
-    return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    const uri = this.info.artifactUri;
+    const root = proxyRoot(uri);
+    if (root !== undefined) return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
+    if (!isObjectStoreUri(uri)) throw new Error(`cannot read '${path}': ${directStoreReason(uri)}`);
+    return accessFor(uri) === 'direct' ? readDirect(uri!, path) : readRunFileThroughServer(this.client, this.info.runId, path, this.workspace);
   }
 
   readIssues(): ReadIssue[] {

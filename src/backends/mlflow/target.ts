@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  CopyEditor,
   CopyRecord,
   MetricBatch,
   ReadIssue,
@@ -19,7 +20,7 @@ import type {
   TargetProject,
   TargetRun,
 } from '../contract.js';
-import type { DatasetInput, KeyValue, ProjectMeta } from '../../model/run.js';
+import type { DatasetInput, KeyValue, ProjectMeta, RunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { rejectMlflowKey } from '../mlflow-rules.js';
@@ -36,9 +37,12 @@ import {
   type RunDoc,
 } from './api.js';
 import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
+import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
+import { mlflowTargetTraces } from './traces.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
 import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
@@ -75,6 +79,8 @@ export async function openTargetProject(
   meta: ProjectMeta,
   create: boolean,
   settings: TargetSettings,
+  /** --target-artifact-location: the artifact_location of an experiment created here. */
+  artifactLocation?: string,
 ): Promise<MlflowTargetProject | undefined> {
   const issues: ReadIssue[] = [];
   const wanted = experimentTags(meta, issues);
@@ -87,7 +93,12 @@ export async function openTargetProject(
   if (!experiment) {
     try {
       const doc = asRecord(
-        await client.post(PATHS.experimentCreate, { name: ref.project, tags: wanted }, 'experiments/create', ref.workspace),
+        await client.post(
+          PATHS.experimentCreate,
+          { name: ref.project, tags: wanted, ...(artifactLocation !== undefined ? { artifact_location: artifactLocation } : {}) },
+          'experiments/create',
+          ref.workspace,
+        ),
       );
       created = true;
       const id = String(doc.experiment_id ?? '');
@@ -99,6 +110,12 @@ export async function openTargetProject(
       if (!experiment) throw error;
       if (experiment.deleted) throw deletedExperimentError(ref, client.displayUri);
     }
+  }
+  if (!created && artifactLocation !== undefined && experiment.artifactLocation?.replace(/\/+$/, '') !== artifactLocation) {
+    issues.push({
+      field: 'artifact_location',
+      reason: `the target experiment already exists with artifact location ${experiment.artifactLocation ?? '(none)'}; --target-artifact-location ${artifactLocation} applies to experiments the copy creates, so files go to the existing location`,
+    });
   }
   if (!created) {
     const have = new Set(experiment.tags.map((t) => t.key));
@@ -113,6 +130,7 @@ export async function openTargetProject(
       experiment.tags.push(tag);
     }
   }
+  await checkTargetArtifactStore(experiment.artifactLocation, ref.project);
   return new MlflowTargetProject(client, ref, experiment, settings, issues, created);
 }
 
@@ -154,6 +172,8 @@ export class MlflowTargetProject implements TargetProject {
     readonly created: boolean,
   ) {
     this.id = experiment.id;
+    // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
+    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id));
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {
@@ -247,6 +267,36 @@ export class MlflowTargetProject implements TargetProject {
     await deleteRun(this.client, this.ref.workspace, targetRunId);
   }
 
+  /**
+   * Experiment tags (the description is mlflow.note.content) whose value differs from the
+   * source's are set again; tags only the target has are kept (they may be the target's own).
+   */
+  async updateMeta(meta: ProjectMeta): Promise<string[]> {
+    const have = new Map(this.experiment.tags.map((t) => [t.key, t.value]));
+    const changes: string[] = [];
+    for (const tag of experimentTags(meta, [])) {
+      if (have.get(tag.key) === tag.value) continue;
+      await this.client.post(
+        PATHS.experimentSetTag,
+        { experiment_id: this.id, key: tag.key, value: tag.value },
+        'experiments/set-experiment-tag',
+        this.ref.workspace,
+      );
+      changes.push(`${tag.key === NOTE_TAG ? 'description' : `experiment tag ${tag.key}`} ${have.has(tag.key) ? 'changed' : 'set'}`);
+      have.set(tag.key, tag.value);
+    }
+    this.experiment.tags.splice(0, this.experiment.tags.length, ...[...have].map(([key, value]) => ({ key, value })));
+    return changes;
+  }
+
+  /** One runs/get for the copy's artifact root; nothing is written until the engine asks. */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: targetRunId }, 'runs/get', this.ref.workspace));
+    const run = parseRun(doc.run);
+    if (run.info.runId === '') throw new Error(`runs/get on ${this.client.displayUri} did not return the copy ${targetRunId}`);
+    return new MlflowCopyEditor(this.client, this.ref.workspace, ownString(run.info.runId), run.info.artifactUri);
+  }
+
   // Logged models (models.ts). A discarded partial copy is soft-deleted: search hides it.
   async *listModelCopies(): AsyncIterable<ModelCopyRecord> {
     for await (const doc of searchLoggedModels(this.client, this.ref.workspace, this.id)) {
@@ -282,8 +332,10 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
   let sourceProject = '';
   let complete = false;
   let discarded = false;
+  let sourceState: string | undefined;
   for (const tag of run.tags) {
     if (tag.key === PROVENANCE.runId) sourceRunId = tag.value;
+    else if (tag.key === PROVENANCE.sourceState) sourceState = tag.value;
     else if (tag.key === PROVENANCE.project) sourceProject = tag.value;
     else if (tag.key === PROVENANCE.completed) complete = true;
     else if (tag.key === DISCARDED_TAG) discarded = true;
@@ -298,6 +350,7 @@ function copyRecord(run: RunDoc): CopyRecord | undefined {
     targetRunId: ownString(run.info.runId),
     complete: complete && !discarded,
     deleted: run.info.deleted,
+    ...(sourceState !== undefined ? { sourceState: ownString(sourceState) } : {}),
   };
 }
 
@@ -358,7 +411,17 @@ export class MlflowTargetRun implements TargetRun {
   async logInputs(inputs: DatasetInput[]): Promise<void> {
     for (let i = 0; i < inputs.length; i += MAX_DATASETS_PER_CALL) {
       const chunk = inputs.slice(i, i + MAX_DATASETS_PER_CALL);
-      await this.client.post(PATHS.runsLogInputs, encodeLogInputs(this.runId, chunk), 'runs/log-inputs', this.workspace);
+      // Another run logging the same dataset at the same moment can make the server fail this one
+      // (dataset-race.ts): read back and log the rest again.
+      await logInputsRetryingRace(chunk, {
+        send: async (pending) => {
+          await this.client.post(PATHS.runsLogInputs, encodeLogInputs(this.runId, pending), 'runs/log-inputs', this.workspace);
+        },
+        readBack: async () => {
+          const doc = asRecord(await this.client.get(PATHS.runsGet, { run_id: this.runId }, 'runs/get', this.workspace));
+          return parseRun(doc.run).inputs ?? [];
+        },
+      });
     }
   }
 
@@ -373,11 +436,16 @@ export class MlflowTargetRun implements TargetRun {
       throw new Error(`cannot write artifact '${path}': MLflow's artifact proxy refuses '#' in paths (Invalid path)`);
     }
     const root = proxyRoot(this.artifactUri);
-    if (root === undefined) {
-      data.destroy();
-      throw new Error(`cannot write '${path}' to run ${this.runId}: ${directStoreReason(this.artifactUri)}`);
+    if (root !== undefined) return uploadArtifact(this.client, root, path, data, size, this.workspace);
+    const uri = this.artifactUri;
+    if (isObjectStoreUri(uri)) {
+      if (accessFor(uri) === 'direct') return writeDirect(uri!, path, data, size);
+      if (uri!.startsWith('s3://')) return writeThroughPresignedUrl(this.client, this.runId, path, data, size, this.workspace);
     }
-    await uploadArtifact(this.client, root, path, data, size, this.workspace);
+    data.destroy();
+    throw new Error(
+      `cannot write '${path}' to run ${this.runId}: ${isObjectStoreUri(uri) ? `its files live in ${uri} and no credentials for that store are in the environment` : directStoreReason(uri)}`,
+    );
   }
 
   async finish(end: RunEnd): Promise<void> {
@@ -413,5 +481,39 @@ export class MlflowTargetRun implements TargetRun {
 
   private async postLogBatch(body: string): Promise<void> {
     await this.client.json({ method: 'POST', path: PATHS.runsLogBatch, json: body, what: 'runs/log-batch', workspace: this.workspace });
+  }
+}
+
+/** A complete copy reopened for a sync: runs/delete-tag, runs/update (with run_name), runs/restore. */
+export class MlflowCopyEditor extends MlflowTargetRun implements CopyEditor {
+  constructor(
+    private readonly http: MlflowHttpClient,
+    private readonly space: string,
+    runId: string,
+    artifactUri: string | undefined,
+  ) {
+    super(http, space, runId, artifactUri);
+  }
+
+  async deleteTags(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.http.post(PATHS.runsDeleteTag, { run_id: this.runId, key }, 'runs/delete-tag', this.space);
+      } catch (error) {
+        // Deleted already (a pass killed after this request): the wanted state holds.
+        if (!(error instanceof MlflowRequestError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+      }
+    }
+  }
+
+  async updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void> {
+    const update: Record<string, unknown> = { run_id: this.runId, status: info.status };
+    if (info.endTime !== undefined) update.end_time = Math.floor(info.endTime);
+    if (info.name !== undefined && info.name !== '') update.run_name = info.name;
+    await this.http.post(PATHS.runsUpdate, update, 'runs/update', this.space);
+  }
+
+  async restore(): Promise<void> {
+    await this.http.post(PATHS.runsRestore, { run_id: this.runId }, 'runs/restore', this.space);
   }
 }

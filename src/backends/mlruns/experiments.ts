@@ -107,6 +107,8 @@ async function placeExperiment(layout: MlrunsLayout, meta: ExperimentMeta, tags:
 export interface CreateOptions {
   now: () => number;
   newExperimentId: () => string;
+  /** --target-artifact-location: this experiment's artifact_location instead of <root>/<id>. */
+  artifactLocation?: string;
 }
 
 /**
@@ -159,7 +161,7 @@ export async function createExperiment(
       {
         experimentId: id,
         name,
-        artifactLocation: `${pathToFileUri(layout.root)}/${id}`,
+        artifactLocation: options.artifactLocation ?? `${pathToFileUri(layout.root)}/${id}`,
         lifecycleStage: 'active',
         creationTime: now,
         lastUpdateTime: now,

@@ -65,7 +65,7 @@ export async function localArtifactRoot(run: RunFolder): Promise<string | undefi
   const path = hasScheme ? fileUriToPath(uri) : uri;
   if (path === undefined) {
     if (await exists(own)) return own;
-    run.issues.push({ field: 'artifacts', reason: `artifacts live at ${uri}, which is not a local path; not copied` });
+    run.issues.push({ field: 'artifacts', reason: `artifacts live at ${uri}, which is not a local path; not copied`, lost: true });
     return undefined;
   }
   if (!(await exists(path)) && (await exists(own))) return own;

@@ -3,7 +3,7 @@
  * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
  */
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
@@ -16,9 +16,16 @@ import { readRunInputs } from './inputs.js';
 import { readKeyValues } from './key-value-dir.js';
 import { ARTIFACTS_DIR, isRunDirName, keyPath, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
 import { METRIC_FILE_FORMAT, readMetricFile } from './metric-file.js';
+import { isObjectStoreUri } from '../object-store/location.js';
+import { ObjectStoreTree } from '../object-store/tree.js';
+import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
+import type { Trace, TraceInfo } from '../../model/trace.js';
+import type { GenaiInventory } from '../../engine/traces/contract.js';
+import { mlrunsGenaiInventory } from './genai-inventory.js';
+import { listTraceInfos, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -44,7 +51,7 @@ export class MlrunsSourceProject implements SourceProject {
         continue;
       }
       if (run.meta.lifecycleStage === 'deleted' && !query.includeDeleted) continue;
-      yield toRunInfo(run);
+      yield { ...(await toRunInfo(run)), stateToken: await runStateToken(run.dir) };
     }
   }
 
@@ -67,6 +74,20 @@ export class MlrunsSourceProject implements SourceProject {
     const folder = await readModelFolder(join(this.experiment.dir, MODELS_DIR, name!));
     if (!folder) throw new NotFoundError(`logged model ${info.modelId} not found in experiment "${this.experiment.meta.name}"`);
     return new MlrunsSourceModel(folder);
+  }
+
+  /** MLflow 3 traces under <exp>/traces (traces.ts). */
+  listTraces(): AsyncIterable<TraceInfo> {
+    return listTraceInfos(this.experiment.dir, this.issues);
+  }
+
+  /** Prompts of the experiment, reported as not copied (genai-inventory.ts). */
+  genaiInventory(): Promise<GenaiInventory> {
+    return mlrunsGenaiInventory(dirname(this.experiment.dir), this.experiment.meta.experimentId);
+  }
+
+  readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
+    return readTraceFolder(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
   }
 }
 
@@ -125,11 +146,18 @@ class MlrunsSourceRun implements SourceRun {
   }
 
   async *files(): AsyncIterable<FileEntry> {
+    const uri = this.run.meta.artifactUri;
+    if (isObjectStoreUri(uri)) {
+      yield* new ObjectStoreTree(uri, (issue) => this.issues.push(issue)).files();
+      return;
+    }
     const root = await this.artifacts();
     if (root !== undefined) yield* listArtifacts(root, this.symlinkIn(ARTIFACTS_DIR));
   }
 
   async openFile(path: string): Promise<Readable> {
+    const uri = this.run.meta.artifactUri;
+    if (isObjectStoreUri(uri)) return new ObjectStoreTree(uri, (issue) => this.issues.push(issue)).open(path);
     const root = await this.artifacts();
     if (root === undefined) throw new NotFoundError(`run ${this.info.runId} has no local artifacts`);
     return openArtifact(root, path);

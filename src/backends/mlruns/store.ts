@@ -2,7 +2,7 @@
  * An opened mlruns store: a local MLflow FileStore folder. Experiments are named by their
  * meta.yaml `name`; there are no workspaces, so the only workspace is `default`.
  */
-import type { Capabilities, SourceProject, Store, TargetProject } from '../contract.js';
+import type { Capabilities, SourceProject, Store, TargetProject, OpenTargetOptions } from '../contract.js';
 import { rejectMlflowKey } from '../mlflow-rules.js';
 import { DEFAULT_WORKSPACE, formatProjectRef, type ProjectRef } from '../../model/project-ref.js';
 import type { ProjectMeta } from '../../model/run.js';
@@ -90,9 +90,13 @@ export class MlrunsStore implements Store {
     return [...names].sort().map((project) => ({ workspace: DEFAULT_WORKSPACE, project }));
   }
 
-  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: OpenTargetOptions): Promise<TargetProject | undefined> {
     checkWorkspace(ref);
-    const createOptions = { now: this.now, newExperimentId: this.makeExperimentId };
+    const createOptions = {
+      now: this.now,
+      newExperimentId: this.makeExperimentId,
+      ...(options.artifactLocation !== undefined ? { artifactLocation: options.artifactLocation } : {}),
+    };
     if (!options.create && !(await exists(this.root))) return undefined;
     if (options.create) await ensureStoreRoot(this.layout, createOptions);
     const found = await findExperiment(this.layout, ref.project);

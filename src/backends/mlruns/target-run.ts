@@ -13,10 +13,12 @@ import { writeArtifact } from './artifacts.js';
 import { writePrivateFile } from './fs-util.js';
 import { writeRunInputs } from './inputs.js';
 import { writeKeyValue } from './key-value-dir.js';
-import { keyPath, META_FILE, METRICS_DIR, PARAMS_DIR, TAGS_DIR } from './layout.js';
+import { ARTIFACTS_DIR, keyPath, META_FILE, METRICS_DIR, PARAMS_DIR, TAGS_DIR } from './layout.js';
 import { formatRunMeta, type RunMeta } from './meta-files.js';
 import { METRIC_FILE_FORMAT, MetricAppender, writeMetricFile } from './metric-file.js';
 import { RUN_NAME_TAG } from './run-files.js';
+import { childUri, isObjectStoreUri } from '../object-store/location.js';
+import { writeToObjectStore } from '../object-store/write.js';
 
 /** Where a run's files go: a local folder, or the remote location mlruns cannot write. */
 export type ArtifactDestination = { kind: 'local'; dir: string } | { kind: 'remote'; uri: string };
@@ -85,6 +87,11 @@ export class MlrunsTargetRun implements TargetRun {
   async writeFile(path: string, data: Readable, size: number): Promise<void> {
     this.checkOpen();
     const destination = this.places.artifacts;
+    if (destination.kind === 'remote' && isObjectStoreUri(destination.uri)) {
+      // An experiment whose artifact_location is s3:// / wasbs:// / abfss://: <location>/<run>/artifacts there.
+      await writeToObjectStore(childUri(destination.uri, this.runId, ARTIFACTS_DIR), path, data, size);
+      return;
+    }
     if (destination.kind === 'remote') {
       data.destroy();
       throw new UsageError(

@@ -7,7 +7,8 @@
  */
 import { rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CopyRecord, RunInit, TargetProject, TargetRun } from '../contract.js';
+import type { CopyEditor, CopyRecord, RunInit, TargetProject, TargetRun } from '../contract.js';
+import { MlrunsCopyEditor } from './copy-editor.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { NotFoundError } from '../../util/errors.js';
@@ -31,6 +32,11 @@ import { fileUriToPath } from './uri.js';
 import type { KeyValue } from '../../model/run.js';
 import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
 import { createModelFolder, modelCopyRecord, MODELS_DIR, newModelId, writeRunModelLinks } from './models.js';
+import type { TraceCopyRecord } from '../../engine/traces/contract.js';
+import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
+import type { Trace } from '../../model/trace.js';
+import { traceCopyRecord, traceFolderExists, traceFolderName, TRACES_DIR, writeTraceFolder } from './traces.js';
+import { isExperimentDirName } from './layout.js';
 
 export interface WriteOptions {
   now: () => number;
@@ -135,6 +141,17 @@ export class MlrunsTargetProject implements TargetProject {
     await writeFileAtomic(join(run.dir, META_FILE), formatRunMeta(meta));
   }
 
+  /** A complete copy, edited in place (copy-editor.ts). */
+  async openCopy(targetRunId: string): Promise<CopyEditor> {
+    const runId = checkedRunId(targetRunId);
+    const runDir = this.runDir(runId);
+    if (!(await readRunFolder(runDir))) throw new NotFoundError(`run ${runId} not found in experiment "${this.experiment.meta.name}"`);
+    const placement = this.artifactPlacement(runId);
+    const artifacts: ArtifactDestination =
+      placement.kind === 'remote' ? placement : { kind: 'local', dir: placement.kind === 'in-run' ? join(runDir, ARTIFACTS_DIR) : placement.dir };
+    return new MlrunsCopyEditor(runId, { runDir, experimentDir: this.experiment.dir, scratchDir: this.layout.scratch, artifacts });
+  }
+
   // Logged models (models.ts): staged like runs, renamed into <exp>/models after the marker.
   private modelStaging(modelId?: string): string {
     const dir = join(this.layout.staging, MODELS_DIR, this.experimentId);
@@ -184,6 +201,53 @@ export class MlrunsTargetProject implements TargetProject {
     for (const tag of tags) await writeKeyValue(join(runDir, TAGS_DIR), tag.key, tag.value);
   }
 
+  // Traces (traces.ts): staged like models, renamed into <exp>/traces after the marker.
+  private traceStaging(traceId?: string): string {
+    const dir = join(this.layout.staging, TRACES_DIR, this.experimentId);
+    return traceId === undefined ? dir : join(dir, traceFolderName(traceId));
+  }
+
+  private traceDir(traceId?: string): string {
+    const dir = join(this.experiment.dir, TRACES_DIR);
+    return traceId === undefined ? dir : join(dir, traceFolderName(traceId));
+  }
+
+  async *listTraceCopies(): AsyncIterable<TraceCopyRecord> {
+    for (const name of await listSubdirs(this.traceDir())) {
+      const record = await traceCopyRecord(this.traceDir(name), name, false);
+      if (record) yield record;
+    }
+    for (const name of await listSubdirs(this.traceStaging())) {
+      if (name.startsWith('.')) continue;
+      const record = await traceCopyRecord(this.traceStaging(name), name, true);
+      if (record) yield record;
+    }
+  }
+
+  /** Trace ids are unique in a whole store: every experiment folder and every staged trace. */
+  async traceIdTaken(traceId: string): Promise<boolean> {
+    const experiments = (await listSubdirs(this.layout.root)).filter(isExperimentDirName).map((name) => join(this.layout.root, name, TRACES_DIR));
+    const staged = (await listSubdirs(join(this.layout.staging, TRACES_DIR))).map((name) => join(this.layout.staging, TRACES_DIR, name));
+    return traceFolderExists([...experiments, ...staged], traceId);
+  }
+
+  writeTrace(trace: Trace, marker: KeyValue): Promise<void> {
+    return writeTraceFolder({ ...trace, info: { ...trace.info, experimentId: this.experimentId } }, marker, {
+      stagingDir: this.traceStaging(trace.info.traceId),
+      finalDir: this.traceDir(trace.info.traceId),
+      artifactLocation: this.experiment.meta.artifactLocation,
+    });
+  }
+
+  async discardTrace(targetTraceId: string): Promise<void> {
+    await rm(this.traceStaging(targetTraceId), { recursive: true, force: true });
+    const finalDir = this.traceDir(targetTraceId);
+    if ((await readKeyValue(join(finalDir, TAGS_DIR), TRACE_PROVENANCE.completed)) !== undefined) {
+      throw new Error(`refusing to discard trace ${targetTraceId}: it carries the completion marker`);
+    }
+    await rm(finalDir, { recursive: true, force: true });
+  }
+
   private runDir(runId: string): string {
     return this.layout.runDir(this.experimentId, runId);
   }
@@ -219,11 +283,15 @@ function checkedRunId(runId: string): string {
 
 async function copyRecord(dir: string, runId: string, deleted: boolean): Promise<CopyRecord | undefined> {
   const tagsDir = join(dir, TAGS_DIR);
-  const [sourceProject, sourceRunId, marker] = await Promise.all([
+  const [sourceProject, sourceRunId, marker, sourceState] = await Promise.all([
     readKeyValue(tagsDir, PROVENANCE.project),
     readKeyValue(tagsDir, PROVENANCE.runId),
     readKeyValue(tagsDir, PROVENANCE.completed),
+    readKeyValue(tagsDir, PROVENANCE.sourceState),
   ]);
   if (sourceProject === undefined || sourceRunId === undefined) return undefined;
-  return { sourceProject, sourceRunId, targetRunId: runId, complete: marker !== undefined, deleted };
+  return {
+    sourceProject, sourceRunId, targetRunId: runId, complete: marker !== undefined, deleted,
+    ...(sourceState !== undefined ? { sourceState } : {}),
+  };
 }

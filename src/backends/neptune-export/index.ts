@@ -99,7 +99,10 @@ export class NeptuneArchiveStore implements Store {
     });
   }
 
-  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean }): Promise<TargetProject | undefined> {
+  async openTarget(ref: ProjectRef, meta: ProjectMeta, options: { create: boolean; artifactLocation?: string }): Promise<TargetProject | undefined> {
+    if (options.artifactLocation !== undefined) {
+      throw new UsageError('--target-artifact-location: a Neptune export archive keeps files in its own files folder (?files= in its URI), not at an artifact location');
+    }
     const projectId = formatProjectRef(ref);
     const dataPath = this.location.dataPath;
     const existing = await findProjectDir(dataPath, projectId);

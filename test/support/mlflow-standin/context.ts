@@ -1,6 +1,8 @@
 /** Per-request context handed to handlers, and the server-wide state they share. */
+import type { DatasetRace } from './dataset-race.js';
 import type { IncomingMessage } from 'node:http';
 import type { ArtifactStorage } from './artifacts.js';
+import type { S3Artifacts } from './s3-artifacts.js';
 import type { Auth, User } from './auth.js';
 import { invalidParam } from './errors.js';
 import { readBody } from './http.js';
@@ -13,6 +15,10 @@ export interface ServerState {
   auth?: Auth;
   artifacts: ArtifactStorage;
   version: string;
+  /** Mode `datasetRaceMs` (dataset-race.ts): the dataset insert race of a real SQL-backed server. */
+  datasetRace?: DatasetRace;
+  /** Set on the s3-direct / s3-proxied servers (s3-artifacts.ts). */
+  s3?: S3Artifacts;
 }
 
 export function parseQuery(qs: string): Query {

@@ -18,6 +18,13 @@ export interface FaultOptions {
   retryAfterSeconds?: number;
   /** delay for 'slow' (default 3000 ms) */
   slowMs?: number;
+  /**
+   * Under load: more than this many requests within one second are answered 429
+   * REQUEST_LIMIT_EXCEEDED with Retry-After (like a server behind a rate-limiting proxy).
+   */
+  overloadRps?: number;
+  /** The dataset insert race of a real SQL-backed server, with this window (dataset-race.ts). */
+  datasetRaceMs?: number;
 }
 
 export const ALL_FAULTS: FaultKind[] = ['503', '429', 'reset', 'slow', 'truncate'];
@@ -43,9 +50,18 @@ export class Faults {
     this.rand = f?.seed !== undefined ? prng(f.seed) : Math.random;
   }
 
+  /** Arrival times of the last second, for overloadRps. */
+  private arrivals: number[] = [];
+
   /** Decide the fate of one request. */
   draw(): FaultKind | undefined {
     const o = this.opts;
+    if (o?.overloadRps !== undefined) {
+      const now = performance.now();
+      while (this.arrivals.length > 0 && this.arrivals[0]! <= now - 1000) this.arrivals.shift();
+      this.arrivals.push(now);
+      if (this.arrivals.length > o.overloadRps) return '429';
+    }
     if (!o || !(o.rate > 0)) return undefined;
     if (this.rand() >= o.rate) return undefined;
     const kinds = o.kinds && o.kinds.length ? o.kinds : ALL_FAULTS;

@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { MlflowError } from './errors.js';
 import { stringify } from './json.js';
 
@@ -11,8 +12,8 @@ export interface Reply {
   status: number;
   headers: Record<string, string>;
   body?: Buffer | string;
-  /** streamed file download */
-  file?: { path: string; size: number };
+  /** streamed file download (`open`: from elsewhere than the local disk, e.g. S3) */
+  file?: { path: string; size: number; open?: () => Readable };
 }
 
 export const HTML = 'text/html; charset=utf-8';
@@ -104,7 +105,7 @@ export function sendReply(res: ServerResponse, reply: Reply, opts: { head: boole
       res.end();
       return;
     }
-    const stream = createReadStream(reply.file.path, opts.truncate ? { start: 0, end: cut - 1 } : {});
+    const stream = reply.file.open ? reply.file.open() : createReadStream(reply.file.path, opts.truncate ? { start: 0, end: cut - 1 } : {});
     stream.on('error', () => res.destroy());
     if (opts.truncate) {
       stream.pipe(res, { end: false });

@@ -3,6 +3,7 @@
  * workspaces, basic-auth app) on 127.0.0.1 - behaviour taken from the recorded golden
  * exchanges in test/golden (copied from ../shared/mlflow-golden). See README.md in this folder.
  */
+import { S3Artifacts, type S3Backing } from './s3-artifacts.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -30,6 +31,7 @@ import { registerScorers } from './handlers/scorers.js';
 import { text } from './http.js';
 import { Router } from './router.js';
 import { Pipeline } from './server.js';
+import { DatasetRace } from './dataset-race.js';
 import { Store } from './store.js';
 
 export type { FaultKind, FaultOptions } from './faults.js';
@@ -49,6 +51,11 @@ export interface StandinOptions {
   port?: number;
   /** body of GET /version (default "3.11.0"; the golden cases were recorded from "3.11.2.dev0") */
   version?: string;
+  /**
+   * A server whose artifacts live in S3 (a real endpoint such as moto_server): `direct` is
+   * `--no-serve-artifacts --default-artifact-root s3://<bucket>/root` (golden server s3-direct).
+   */
+  s3?: S3Backing;
 }
 
 export interface StandinServer {
@@ -57,7 +64,7 @@ export interface StandinServer {
   port: number;
   close(): Promise<void>;
   setFaults(f: FaultOptions | undefined): void;
-  stats(): { requests: number; faults: Record<string, number>; byRoute: Record<string, number> };
+  stats(): { requests: number; faults: Record<string, number>; byRoute: Record<string, number>; datasetRaces?: number };
   /** convenience for auth tests (only with basicAuth) */
   createUser?(name: string, password: string): void;
 }
@@ -91,14 +98,21 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   if (prefix && !prefix.startsWith('/')) throw new Error(`staticPrefix must start with '/': ${options.staticPrefix}`);
   const ownRoot = options.artifactsRoot === undefined;
   const root = options.artifactsRoot ?? (await mkdtemp(join(tmpdir(), 'mlflow-standin-')));
+  const s3 = options.s3 ? new S3Artifacts(options.s3) : undefined;
+  if (s3 && s3.backing.mode !== 'direct') throw new Error('the stand-in serves s3 mode "direct" only (s3-proxied: not yet)');
   const state: ServerState = {
-    store: new Store(!!options.workspaces),
+    store: new Store(!!options.workspaces, s3 ? (id) => s3.experimentLocation(id) : undefined),
+    ...(s3 ? { s3 } : {}),
     auth: options.basicAuth ? new Auth(options.basicAuth.adminPassword) : undefined,
     artifacts: new ArtifactStorage(root),
     version: options.version ?? DEFAULT_VERSION,
   };
   const pipeline = new Pipeline(state, buildRouter(!!state.auth), prefix);
-  pipeline.faults.set(options.faults);
+  const setFaults = (f: FaultOptions | undefined) => {
+    pipeline.faults.set(f);
+    state.datasetRace = f?.datasetRaceMs !== undefined ? new DatasetRace(f.datasetRaceMs) : undefined;
+  };
+  setFaults(options.faults);
 
   const sockets = new Set<Socket>();
   const server: Server = createServer({ keepAlive: true }, (req, res) => pipeline.handle(req, res));
@@ -126,14 +140,16 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
           for (const s of sockets) s.destroy();
         });
         if (ownRoot) await rm(root, { recursive: true, force: true });
+        s3?.close();
       })();
       return closed;
     },
-    setFaults: (f) => pipeline.faults.set(f),
+    setFaults,
     stats: () => ({
       requests: pipeline.stats.requests,
       faults: { ...pipeline.stats.faults },
       byRoute: { ...pipeline.stats.byRoute },
+      ...(state.datasetRace ? { datasetRaces: state.datasetRace.races } : {}),
     }),
   };
   if (state.auth) {

@@ -99,7 +99,11 @@ export class Store {
   private lastCreation = 0;
   private lastRegistryWrite = 0;
 
-  constructor(readonly workspacesEnabled: boolean) {
+  constructor(
+    readonly workspacesEnabled: boolean,
+    /** --default-artifact-root other than the proxy (s3-direct: s3://bucket/root/<id>). */
+    private readonly defaultRoot?: (id: string) => string,
+  ) {
     if (workspacesEnabled)
       this.workspaces.set(DEFAULT_WORKSPACE, { name: DEFAULT_WORKSPACE, description: 'Default workspace for legacy resources' });
     const now = Date.now();
@@ -136,6 +140,7 @@ export class Store {
   }
 
   experimentLocation(ws: string, id: string): string {
+    if (this.defaultRoot) return this.defaultRoot(id);
     return this.workspacesEnabled ? `mlflow-artifacts:/workspaces/${ws}/${id}` : `mlflow-artifacts:/${id}`;
   }
 

@@ -6,7 +6,8 @@
 import { basename } from 'node:path';
 import type { Ctx } from '../context.js';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
-import { internalErrorPage, json, type Reply } from '../http.js';
+import { HTML, internalErrorPage, json, text, type Reply } from '../http.js';
+import { S3Artifacts } from '../s3-artifacts.js';
 import { type Router, API, ARTIFACTS_API } from '../router.js';
 import { getRun } from '../runstore.js';
 import { guessMimeType, validatePathIsSafe } from '../artifacts.js';
@@ -51,7 +52,14 @@ async function listTracking(ctx: Ctx) {
   const run = getRun(ctx.state.store, ctx.ws, runId);
   const out: Record<string, unknown> = { root_uri: run.artifactUri };
   const base = proxiedPathOfUri(run.artifactUri);
-  if (base !== undefined) {
+  if (ctx.state.s3 && S3Artifacts.parse(run.artifactUri)) {
+    const entries = await ctx.state.s3.list(run.artifactUri, path);
+    if (entries.length) out.files = entries.map((e) => (e.isDir ? { path: e.path, is_dir: true } : fileInfo(e.path, e.size)));
+  } else if (ctx.state.s3?.backing.mode === 'direct' && base !== undefined) {
+    // --no-serve-artifacts: the server has no artifact repository for mlflow-artifacts: URIs
+    // (recorded: artifacts-s3-direct-locations answers the 500 page).
+    return internalErrorPage();
+  } else if (base !== undefined) {
     const entries = await ctx.state.artifacts.list(join(base, path));
     if (entries?.length)
       out.files = entries.map((e) =>
@@ -109,6 +117,7 @@ async function getArtifact(ctx: Ctx) {
   const runId = ctx.query.get('run_uuid')?.[0] ?? ctx.query.get('run_id')?.[0] ?? '';
   validatePathIsSafe(path);
   const run = getRun(ctx.state.store, ctx.ws, runId);
+  if (ctx.state.s3 && S3Artifacts.parse(run.artifactUri)) return ctx.state.s3.download(run.artifactUri, path);
   const base = proxiedPathOfUri(run.artifactUri);
   if (base === undefined) throw invalidParam(`Unsupported artifact URI: ${run.artifactUri}`);
   return download(ctx, join(base, path), path);
@@ -122,20 +131,40 @@ async function multipart(ctx: Ctx): Promise<Reply> {
 async function presignedUpload(ctx: Ctx): Promise<Reply> {
   const f = await ctx.fields();
   const run = getRun(ctx.state.store, ctx.ws, runIdOf(f));
+  if (ctx.state.s3 && S3Artifacts.parse(run.artifactUri)) {
+    const path = f.str('path', true)!;
+    validatePathIsSafe(path);
+    const expiration = f.int('expiration') ?? 900;
+    const signed = ctx.state.s3.presignPut(run.artifactUri, path, Number(expiration));
+    return json({ presigned_url: signed.url, headers: { 'Content-Type': signed.contentType } });
+  }
   const scheme = run.artifactUri.split(':')[0];
   throw invalidParam(
     `Presigned upload is not supported for runs with proxied artifact storage (artifact URI scheme: ${scheme}). This endpoint requires a run with a direct cloud storage artifact URI.`,
   );
 }
 
+/** --no-serve-artifacts: every artifact-proxy route answers 503 naming itself (artifacts-s3-direct-proxy-disabled). */
+function proxyDisabled(rule: string, handler: (ctx: Ctx) => Promise<Reply>): (ctx: Ctx) => Promise<Reply> {
+  return async (ctx) => {
+    if (ctx.state.s3?.backing.mode !== 'direct') return handler(ctx);
+    return text(
+      503,
+      `Endpoint: /api/2.0/mlflow-artifacts${rule} disabled due to the mlflow server running with \`--no-serve-artifacts\`. To enable artifacts server functionality, run \`mlflow server\` with \`--serve-artifacts\``,
+      HTML,
+    );
+  };
+}
+
 export function registerArtifacts(r: Router): void {
   r.add(API, '/artifacts/list', ['GET'], 'artifacts/list', listTracking);
   r.add(API, '/artifacts/presigned-upload-url', ['POST'], 'artifacts/presigned-upload-url', presignedUpload);
-  r.add(ARTIFACTS_API, '/artifacts', ['GET'], 'mlflow-artifacts/list', listProxy);
-  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['GET'], 'mlflow-artifacts/download', proxyGet);
-  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['PUT'], 'mlflow-artifacts/upload', proxyPut);
-  r.add(ARTIFACTS_API, '/artifacts/<path:artifact_path>', ['DELETE'], 'mlflow-artifacts/delete', proxyDelete);
+  r.add(ARTIFACTS_API, '/artifacts', ['GET'], 'mlflow-artifacts/list', proxyDisabled('/artifacts', listProxy));
+  const file = '/artifacts/<path:artifact_path>';
+  r.add(ARTIFACTS_API, file, ['GET'], 'mlflow-artifacts/download', proxyDisabled(file, proxyGet));
+  r.add(ARTIFACTS_API, file, ['PUT'], 'mlflow-artifacts/upload', proxyDisabled(file, proxyPut));
+  r.add(ARTIFACTS_API, file, ['DELETE'], 'mlflow-artifacts/delete', proxyDisabled(file, proxyDelete));
   for (const op of ['create', 'complete', 'abort'])
-    r.add(ARTIFACTS_API, `/mpu/${op}/<path:artifact_path>`, ['POST'], `mlflow-artifacts/mpu-${op}`, multipart);
+    r.add(ARTIFACTS_API, `/mpu/${op}/<path:artifact_path>`, ['POST'], `mlflow-artifacts/mpu-${op}`, proxyDisabled(`/mpu/${op}/<path:artifact_path>`, multipart));
   r.addRule('/get-artifact', ['GET'], 'get-artifact', getArtifact);
 }

@@ -1,4 +1,5 @@
 /** 3.x logged models, runs/log-inputs and runs/outputs. */
+import { S3Artifacts } from '../s3-artifacts.js';
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../context.js';
 import { invalidParam, MlflowError, notFound, SQLA_BACKGROUND } from '../errors.js';
@@ -65,6 +66,16 @@ async function logInputs(ctx: Ctx) {
   });
   const run = getRun(ctx.state.store, ctx.ws, runId);
   checkRunActive(run);
+  const race = ctx.state.datasetRace;
+  if (race) {
+    // The datasets the experiment lacks are inserted; a concurrent insert of the same one loses.
+    const known = (d: { name: string; digest: string }) =>
+      [...ctx.state.store.runs.values()].some(
+        (r) => r.experimentId === run.experimentId && r.datasetInputs.some((x) => x.name === d.name && x.digest === d.digest),
+      );
+    const fresh = parsed.filter((d) => !known(d)).map((d) => ({ ...d, experimentId: run.experimentId }));
+    if (fresh.length > 0) await race.insert(fresh);
+  }
   for (const d of parsed)
     if (!run.datasetInputs.some((x) => x.name === d.name && x.digest === d.digest)) run.datasetInputs.push(d);
   for (const m of models) {
@@ -203,7 +214,11 @@ async function listModelArtifacts(ctx: Ctx) {
   if (dir) validatePathIsSafe(dir);
   const out: Record<string, unknown> = { root_uri: m.artifactUri };
   const base = proxiedPathOfUri(m.artifactUri);
-  if (base !== undefined) {
+  if (ctx.state.s3 && S3Artifacts.parse(m.artifactUri)) {
+    const entries = await ctx.state.s3.list(m.artifactUri, dir);
+    if (entries.length)
+      out.files = entries.map((e) => (e.isDir ? { path: e.path, is_dir: true } : e.size ? { path: e.path, is_dir: false, file_size: e.size } : { path: e.path, is_dir: false }));
+  } else if (base !== undefined) {
     const entries = await ctx.state.artifacts.list(dir ? `${base}/${dir}` : base);
     if (entries?.length)
       out.files = entries.map((e) => {
@@ -220,6 +235,7 @@ async function downloadModelArtifact(ctx: Ctx) {
   const path = ctx.query.get('artifact_file_path')?.[0];
   if (!path) throw new MlflowError('BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
   validatePathIsSafe(path);
+  if (ctx.state.s3 && S3Artifacts.parse(m.artifactUri)) return ctx.state.s3.download(m.artifactUri, path);
   const base = proxiedPathOfUri(m.artifactUri);
   if (base === undefined) throw invalidParam(`Unsupported artifact URI: ${m.artifactUri}`);
   return download(ctx, `${base}/${path}`, path);

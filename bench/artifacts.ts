@@ -1,0 +1,130 @@
+/**
+ * Issue 18's benchmark: files through the CLI against the raw transfer ceiling of the same store,
+ * measured in the same run (the same bytes PUT by a bare client, one file at a time as the engine
+ * copies a run's files).
+ *
+ *   npm run build && node --import tsx bench/artifacts.ts [--big-mb 1024] [--small-files 10000] [--small-kb 10]
+ *
+ * Two stores: MLflow server -> MLflow server through the artifact proxy (stand-ins in their own
+ * processes; ceiling: PUT to the target's proxy), and S3 -> S3 (direct-S3 stand-ins on one
+ * moto_server; files read and written with the user's credentials; ceiling: a bare SDK upload
+ * into the target bucket). Prints MB/s or files/s, the ratio, and the CLI's peak RSS.
+ */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { request } from 'undici';
+import { startMoto } from '../test/support/moto-server.js';
+import { Api, arg, engineSeconds, runCli, startStandinProcess, type ServerProcess } from './support.js';
+
+const BIG = arg('big-mb', 1024) * 1024 * 1024;
+const SMALL_FILES = arg('small-files', 10_000);
+const SMALL = arg('small-kb', 10) * 1024;
+const REPORT = join(tmpdir(), 'runs-migrator-bench-artifacts.json');
+
+function big(): Readable {
+  const block = Buffer.alloc(1024 * 1024, 7);
+  let sent = 0;
+  return Readable.from(
+    (function* () {
+      while (sent < BIG) {
+        const n = Math.min(block.length, BIG - sent);
+        sent += n;
+        yield n === block.length ? block : block.subarray(0, n);
+      }
+    })(),
+  );
+}
+const small = (i: number) => Buffer.alloc(SMALL, i % 251);
+
+interface Store {
+  name: string;
+  source: ServerProcess;
+  target: ServerProcess;
+  /** Puts one file under a run's artifact URI on `server` (seeding: the source; ceilings: the target). */
+  put(server: ServerProcess, artifactUri: string, path: string, body: Buffer | Readable, size: number): Promise<void>;
+}
+
+async function newRun(server: ServerProcess, experiment: string): Promise<{ api: Api; runId: string; uri: string }> {
+  const api = new Api(server.url);
+  const experimentId = await api.createExperiment(experiment);
+  const created = await api.post('runs/create', { experiment_id: experimentId, run_name: experiment, start_time: 1_700_000_000_000 });
+  return { api, runId: created.run.info.run_id as string, uri: created.run.info.artifact_uri as string };
+}
+
+async function seedRun(store: Store, experiment: string, files: 'big' | 'small'): Promise<void> {
+  const { api, runId, uri } = await newRun(store.source, experiment);
+  if (files === 'big') await store.put(store.source, uri, 'checkpoint.bin', big(), BIG);
+  else for (let i = 0; i < SMALL_FILES; i++) await store.put(store.source, uri, `f/${i}.bin`, small(i), SMALL);
+  await api.post('runs/update', { run_id: runId, status: 'FINISHED', end_time: 1_700_000_100_000 });
+}
+
+/** The ceiling: the same bytes into a fresh run of the target, by the bare client, one file at a time. */
+async function ceiling(store: Store, files: 'big' | 'small'): Promise<number> {
+  const { uri } = await newRun(store.target, `ceiling-${files}`);
+  const started = performance.now();
+  if (files === 'big') await store.put(store.target, uri, 'checkpoint.bin', big(), BIG);
+  else for (let i = 0; i < SMALL_FILES; i++) await store.put(store.target, uri, `f/${i}.bin`, small(i), SMALL);
+  return (performance.now() - started) / 1000;
+}
+
+async function measure(store: Store, files: 'big' | 'small', env: NodeJS.ProcessEnv): Promise<void> {
+  const experiment = `bench-${files}`;
+  await seedRun(store, experiment, files);
+  const raw = await ceiling(store, files);
+  const copy = await runCli(
+    ['copy', '--source-uri', store.source.url, '--source-project', `default/${experiment}`, '--target-uri', store.target.url, '--target-project', `default/${experiment}-copy`, '--no-progress', '--report', REPORT],
+    env,
+  );
+  if (copy.exitCode !== 0) throw new Error(`copy failed (${copy.exitCode}): ${copy.stderr.slice(-2000)}`);
+  const ours = engineSeconds(REPORT);
+  const unit = files === 'big' ? `${(BIG / 1e6 / ours).toFixed(1)} MB/s vs ${(BIG / 1e6 / raw).toFixed(1)} MB/s raw` : `${(SMALL_FILES / ours).toFixed(0)} files/s vs ${(SMALL_FILES / raw).toFixed(0)} files/s raw`;
+  const what = files === 'big' ? `1 file of ${BIG / 1024 / 1024} MiB` : `${SMALL_FILES} files of ${SMALL / 1024} KiB`;
+  console.log(`${store.name}, ${what}: ${unit}; ratio ${(raw / ours).toFixed(2)}x; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB`);
+}
+
+async function main(): Promise<void> {
+  const moto = await startMoto();
+  for (const bucket of ['bench-a', 'bench-b']) await moto.createBucket(bucket);
+  const s3Env = moto.env();
+  const client = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey } });
+  const servers: ServerProcess[] = [];
+  try {
+    const proxied: Store = {
+      name: 'server -> server through the proxy',
+      source: await startStandinProcess(),
+      target: await startStandinProcess(),
+      async put(server, uri, path, body, size) {
+        const url = `${server.url.replace(/\/$/, '')}/api/2.0/mlflow-artifacts/artifacts/${uri.replace(/^mlflow-artifacts:\//, '')}/${path}`;
+        const res = await request(url, { method: 'PUT', body, headers: { 'content-length': String(size) } });
+        await res.body.dump();
+        if (res.statusCode !== 200) throw new Error(`PUT ${path}: HTTP ${res.statusCode}`);
+      },
+    };
+    servers.push(proxied.source, proxied.target);
+    Object.assign(process.env, s3Env);
+    const s3: Store = {
+      name: 'S3 -> S3 (direct, moto_server)',
+      source: await startStandinProcess(['--s3-direct-bucket', 'bench-a']),
+      target: await startStandinProcess(['--s3-direct-bucket', 'bench-b']),
+      async put(_server, uri, path, body, size) {
+        const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
+        const key = `${m[2]}/${path}`;
+        if (Buffer.isBuffer(body)) await client.send(new PutObjectCommand({ Bucket: m[1], Key: key, Body: body, ContentLength: size }));
+        else await new Upload({ client, params: { Bucket: m[1], Key: key, Body: body }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+      },
+    };
+    servers.push(s3.source, s3.target);
+    for (const store of [proxied, s3]) {
+      for (const files of ['big', 'small'] as const) await measure(store, files, store === s3 ? s3Env : {});
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+    client.destroy();
+    await moto.stop();
+  }
+}
+
+await main();

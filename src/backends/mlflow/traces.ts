@@ -1,0 +1,231 @@
+/**
+ * MLflow 3 traces over REST, as the 3.11 server answers (test/golden/cases/traces-*,
+ * assessments-*, workspaces-genai; test/golden/README.md "MLflow 3 GenAI"):
+ *
+ * - read: traces/search (POST, locations, 500 a page) lists infos with tags and metadata; the
+ *   spans come from get-trace-artifact (under /ajax-api only), which serves the span documents as
+ *   MLflow's json.dumps text whether they are in the database or in traces.json (/traces/get
+ *   answers 500 for the latter); assessments come with GET /api/3.0/mlflow/traces/<id>.
+ * - write: StartTraceV3 with the provenance tags only (so that an interrupted copy is found), then
+ *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts), then StartTraceV3 again with the
+ *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
+ *   once the spans are in -, the assessments in create-time order (an override flips the one it
+ *   overrides to invalid, as in the source), and the completion marker tag last.
+ * - look before writing: trace ids are global to a server and StartTraceV3 on an existing id
+ *   merges into, or moves, that trace; GET of another workspace's trace is 404, so an id is
+ *   looked up in every workspace the server lists.
+ */
+import type { ReadIssue } from '../contract.js';
+import type { SourceTraces, TargetTraces, TraceCopyRecord } from '../../engine/traces/contract.js';
+import { docObject, parseJsonDoc } from '../../model/python-json.js';
+import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
+import { assessmentFromProto, assessmentToProto, timestampText, traceInfoFromProto } from '../../model/trace-proto.js';
+import { spanFromDocument } from '../../model/trace-span.js';
+import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
+import { MlflowRequestError } from './errors.js';
+import { NotFoundError } from '../../util/errors.js';
+import type { MlflowHttpClient } from './http-client.js';
+import { asArray, asRecord, toStr } from './json.js';
+import { otlpRequest } from './otlp-spans.js';
+
+const V3 = '/api/3.0/mlflow/traces';
+const SEARCH_PAGE = 500;
+const SPANS_PER_REQUEST = 500;
+
+function stringRecord(value: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, toStr(v) ?? '']));
+}
+
+export function parseTraceInfo(value: unknown): TraceInfo {
+  const dict = asRecord(value);
+  return traceInfoFromProto(dict, stringRecord(dict.tags), stringRecord(dict.trace_metadata));
+}
+
+const isNotFound = (error: unknown) => error instanceof NotFoundError || (error instanceof MlflowRequestError && (error.status === 404 || error.errorCode === 'RESOURCE_DOES_NOT_EXIST' || error.errorCode === 'NOT_FOUND'));
+
+async function* searchTraces(client: MlflowHttpClient, workspace: string, experimentId: string): AsyncIterable<TraceInfo> {
+  let pageToken: string | undefined;
+  do {
+    const body: Record<string, unknown> = {
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+      max_results: SEARCH_PAGE,
+      order_by: ['timestamp_ms ASC'],
+    };
+    if (pageToken) body.page_token = pageToken;
+    let answer: Record<string, unknown>;
+    try {
+      answer = asRecord(await client.post(`${V3}/search`, body, 'traces/search', workspace));
+    } catch (error) {
+      // A server older than MLflow 3 has no v3 trace search: it holds no traces to copy.
+      if (pageToken === undefined && isNotFound(error)) return;
+      throw error;
+    }
+    for (const info of asArray(answer.traces)) yield parseTraceInfo(info);
+    pageToken = toStr(answer.next_page_token) || undefined;
+  } while (pageToken);
+}
+
+async function readSpans(client: MlflowHttpClient, workspace: string, traceId: string, issues: ReadIssue[]): Promise<TraceSpan[]> {
+  let text: string;
+  try {
+    text = await client.text({ method: 'GET', path: '/ajax-api/2.0/mlflow/get-trace-artifact', query: { request_id: traceId }, workspace, what: 'get-trace-artifact' });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    issues.push({ field: `trace ${traceId} spans`, reason: 'the server holds no spans for this trace (neither in its database nor in traces.json)' });
+    return [];
+  }
+  const spans: TraceSpan[] = [];
+  const list = docObject(parseJsonDoc(text))?.spans;
+  for (const document of Array.isArray(list) ? list : []) {
+    try {
+      spans.push(spanFromDocument(document));
+    } catch (error) {
+      issues.push({ field: `trace ${traceId} span`, reason: `${(error as Error).message}; not copied` });
+    }
+  }
+  return spans;
+}
+
+export function mlflowSourceTraces(client: MlflowHttpClient, workspace: string, experimentId: string): SourceTraces {
+  return {
+    listTraces: () => searchTraces(client, workspace, experimentId),
+    async readTrace(info) {
+      const issues: ReadIssue[] = [];
+      const spans = await readSpans(client, workspace, info.traceId, issues);
+      const answer = asRecord(await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(info.traceId)}`, workspace, what: 'traces/get-info' }));
+      const traceInfo = asRecord(asRecord(answer.trace).trace_info);
+      const assessments = asArray(traceInfo.assessments).map((a) => assessmentFromProto(asRecord(a)));
+      return { info, spans, assessments, issues };
+    },
+  };
+}
+
+export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, experimentId: string): TargetTraces {
+  let workspaces: Promise<string[]> | undefined;
+  const allWorkspaces = () =>
+    (workspaces ??= (async () => {
+      try {
+        const answer = asRecord(await client.json({ method: 'GET', path: '/api/3.0/mlflow/workspaces', what: 'workspaces/list' }));
+        const names = asArray(answer.workspaces).map((w) => toStr(asRecord(w).name) ?? '').filter((n) => n !== '');
+        return names.length > 0 ? names : [workspace];
+      } catch {
+        // A server without workspaces: one namespace.
+        return [workspace];
+      }
+    })());
+  const exists = async (traceId: string, ws: string): Promise<boolean> => {
+    try {
+      await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(traceId)}`, workspace: ws, what: 'traces/get-info' });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  };
+  return {
+    async *listTraceCopies(): AsyncIterable<TraceCopyRecord> {
+      for await (const info of searchTraces(client, workspace, experimentId)) {
+        const sourceTraceId = info.tags[TRACE_PROVENANCE.traceId];
+        if (sourceTraceId === undefined) continue;
+        yield {
+          sourceProject: info.tags[TRACE_PROVENANCE.project] ?? '',
+          sourceTraceId,
+          targetTraceId: info.traceId,
+          complete: info.tags[TRACE_PROVENANCE.completed] !== undefined,
+        };
+      }
+    },
+    async traceIdTaken(traceId) {
+      if (await exists(traceId, workspace)) return true;
+      for (const ws of await allWorkspaces()) if (ws !== workspace && (await exists(traceId, ws))) return true;
+      return false;
+    },
+    async writeTrace(trace, marker) {
+      const { info } = trace;
+      const notes: string[] = [];
+      const start = (traceInfo: Record<string, unknown>) => client.post(V3, { trace: { trace_info: traceInfo } }, 'traces/start-v3', workspace);
+      // 1. The trace with its provenance tags and no metadata yet: from here on a crash leaves a
+      //    trace the next copy finds (provenance, no marker) and redoes.
+      await start({ ...startInfo(info, experimentId, info.tags), state: 'IN_PROGRESS', trace_metadata: {} });
+      // 2. The spans, into the server's database.
+      for (let i = 0; i < trace.spans.length; i += SPANS_PER_REQUEST) {
+        await client.text({
+          method: 'POST',
+          path: '/v1/traces',
+          json: otlpRequest(trace.spans.slice(i, i + SPANS_PER_REQUEST), notes),
+          contentType: 'application/json',
+          workspace,
+          what: 'otlp/v1/traces',
+          headers: { 'x-mlflow-experiment-id': experimentId },
+        });
+      }
+      // 3. The info finished: the merge overwrites the values, merges the metadata; the tag OTLP set is
+      //    sent again so that only one stored tag (the artifact location the server sets) is left out.
+      const tags: Record<string, string> = { ...info.tags };
+      if (trace.spans.length > 0) tags[TRACE_TAGS.spansLocation] = 'TRACKING_STORE';
+      await start(startInfo(info, experimentId, tags));
+      await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
+      await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
+      return notes;
+    },
+    async discardTrace(traceId) {
+      await client.post(`${V3}/delete-traces`, { experiment_id: experimentId, request_ids: [traceId] }, 'traces/delete-traces', workspace);
+    },
+  };
+}
+
+/**
+ * Assessments in create-time order, so that an override names one already there. The server
+ * ignores `valid` and `run_id` on create: invalid comes from being overridden, as in the source;
+ * anything else is a note.
+ */
+async function writeAssessments(client: MlflowHttpClient, workspace: string, traceId: string, assessments: Assessment[], notes: string[]): Promise<void> {
+  const ordered = overriddenFirst([...assessments].sort((a, b) => a.createTime - b.createTime || a.assessmentId.localeCompare(b.assessmentId)));
+  const overridden = new Set(assessments.map((a) => a.overrides).filter((id): id is string => id !== undefined));
+  for (const a of ordered) {
+    const dict = assessmentToProto(a);
+    delete dict.valid;
+    delete dict.run_id;
+    if (!a.valid && !overridden.has(a.assessmentId)) notes.push(`assessment ${a.assessmentId}: invalid in the source without an override; the server makes every new assessment valid`);
+    if (a.runId !== undefined) notes.push(`assessment ${a.assessmentId}: the server does not take run_id ${a.runId} on create; not copied`);
+    await client.post(`${V3}/${encodeURIComponent(traceId)}/assessments`, { assessment: dict }, 'assessments/create', workspace);
+  }
+}
+
+/** An assessment that overrides another goes after it (equal create times are common). */
+function overriddenFirst(sorted: Assessment[]): Assessment[] {
+  const ids = new Set(sorted.map((a) => a.assessmentId));
+  const done = new Set<string>();
+  const out: Assessment[] = [];
+  let pending = sorted;
+  while (pending.length > 0) {
+    const next: Assessment[] = [];
+    for (const a of pending) {
+      if (a.overrides === undefined || !ids.has(a.overrides) || done.has(a.overrides) || a.overrides === a.assessmentId) {
+        out.push(a);
+        done.add(a.assessmentId);
+      } else next.push(a);
+    }
+    // A cycle of overrides: the rest in create order.
+    if (next.length === pending.length) return [...out, ...next];
+    pending = next;
+  }
+  return out;
+}
+
+/** StartTraceV3's trace_info for a copy (protobuf JSON: RFC 3339 time, "1.500s" duration). */
+function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
+  const traceInfo: Record<string, unknown> = {
+    trace_id: info.traceId,
+    trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+    request_time: timestampText(info.requestTime),
+    state: info.state,
+    trace_metadata: info.metadata,
+    tags,
+  };
+  if (info.executionDurationMs !== undefined) traceInfo.execution_duration = `${(info.executionDurationMs / 1000).toFixed(3)}s`;
+  if (info.clientRequestId !== undefined) traceInfo.client_request_id = info.clientRequestId;
+  if (info.requestPreview !== undefined) traceInfo.request_preview = info.requestPreview;
+  if (info.responsePreview !== undefined) traceInfo.response_preview = info.responsePreview;
+  return traceInfo;
+}

@@ -1,0 +1,176 @@
+/**
+ * MLflow 3 traces in an mlruns store, in FileStore's layout (see test/golden/stores/genai-mlruns):
+ *
+ *   <exp>/traces/<trace_id>/trace_info.yaml                 info (RFC 3339 times, state, previews)
+ *   <exp>/traces/<trace_id>/tags/<key>                       one file per tag
+ *   <exp>/traces/<trace_id>/request_metadata/<key>           one file per metadata key
+ *   <exp>/traces/<trace_id>/assessments/<assessment_id>.yaml one file per assessment
+ *   <exp>/traces/<trace_id>/artifacts/traces.json            {"spans": [<span document>, ...]}
+ *
+ * The spans are read from the trace's own artifacts folder: the mlflow.artifactLocation tag may
+ * name a path of the machine that wrote the store. A copy is built in the staging folder (spans,
+ * info, assessments, completion marker last) and renamed into place in one step, so MLflow never
+ * sees half a trace; a staged trace left by a crash is found by listTraceCopies as incomplete.
+ * FileStore mints its own assessment ids and times when it logs one; written as files here, the
+ * source's ids and times are kept as they are.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ReadIssue } from '../contract.js';
+import type { TraceCopyRecord } from '../../engine/traces/contract.js';
+import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
+import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
+import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
+import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
+import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
+import { exists, isErrorCode, listSubdirs, mkdirPrivate, readTextIfExists, writePrivateFile } from './fs-util.js';
+import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
+import { ARTIFACTS_DIR, safeSegments, TAGS_DIR } from './layout.js';
+import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
+
+export const TRACES_DIR = 'traces';
+const INFO_FILE = 'trace_info.yaml';
+const METADATA_DIR = 'request_metadata';
+const ASSESSMENTS_DIR = 'assessments';
+const SPANS_FILE = 'traces.json';
+
+type Dict = { [key: string]: unknown };
+
+function toRecord(values: Array<{ key: string; value: string }>): Record<string, string> {
+  return Object.fromEntries(values.map(({ key, value }) => [key, value]));
+}
+
+export function traceFolderName(traceId: string): string {
+  const segments = safeSegments(traceId, 'trace id');
+  if (segments.length !== 1) throw new Error(`"${traceId}" is not a trace id`);
+  return traceId;
+}
+
+/** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
+export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
+  const raw = await readTextIfExists(join(dir, INFO_FILE));
+  if (raw === undefined) return undefined;
+  const dict = parsePyYaml(raw);
+  if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
+  const tags = toRecord(await readKeyValues(join(dir, TAGS_DIR)));
+  const metadata = toRecord(await readKeyValues(join(dir, METADATA_DIR)));
+  return traceInfoFromProto(dict as Dict, tags, metadata);
+}
+
+/** Trace folders read at once while listing: each is a handful of small files. */
+const LIST_AHEAD = 32;
+
+/** Every readable trace of the experiment folder; unreadable ones are reported in `issues`. */
+export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
+  const dir = join(experimentDir, TRACES_DIR);
+  const names = await listSubdirs(dir);
+  const read = async (name: string): Promise<TraceInfo | undefined> => {
+    try {
+      const info = await readTraceInfo(join(dir, name));
+      if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
+      return info;
+    } catch (error) {
+      issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
+      return undefined;
+    }
+  };
+  // In order, with the next LIST_AHEAD folders already being read (bounded memory).
+  const pending: Array<Promise<TraceInfo | undefined>> = [];
+  let next = 0;
+  while (next < names.length || pending.length > 0) {
+    while (next < names.length && pending.length < LIST_AHEAD) pending.push(read(names[next++]!));
+    const info = await pending.shift()!;
+    if (info) yield info;
+  }
+}
+
+export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
+  const issues: ReadIssue[] = [];
+  const spans: TraceSpan[] = [];
+  const text = await readTextIfExists(join(dir, ARTIFACTS_DIR, SPANS_FILE));
+  if (text === undefined) {
+    issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
+  } else {
+    const list = docObject(parseJsonDoc(text))?.spans;
+    for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
+      try {
+        spans.push(spanFromDocument(document));
+      } catch (error) {
+        issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
+      }
+    }
+  }
+  const assessments: Assessment[] = [];
+  let files: string[] = [];
+  try {
+    files = (await readdir(join(dir, ASSESSMENTS_DIR))).filter((name) => name.endsWith('.yaml')).sort();
+  } catch (error) {
+    if (!isErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
+  }
+  for (const file of files) {
+    try {
+      const dict = parsePyYaml(await readFile(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
+      assessments.push(assessmentFromProto(dict as Dict));
+    } catch (error) {
+      issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
+    }
+  }
+  return { info, spans, assessments, issues };
+}
+
+/** traces.json as MLflow writes it: {"spans": [...]} with json.dumps defaults. */
+export function spansFileText(spans: TraceSpan[]): string {
+  return dumpPythonJson({ spans: spans.map((span) => span.document) } as JsonDoc);
+}
+
+export interface TracePlaces {
+  /** Where the trace is assembled (invisible to MLflow). */
+  stagingDir: string;
+  finalDir: string;
+  /** The experiment's artifact_location (file URI or path): the trace's is <it>/traces/<id>/artifacts. */
+  artifactLocation: string;
+}
+
+/** Writes the whole trace into staging (spans first, marker last) and renames it into place. */
+export async function writeTraceFolder(trace: Trace, marker: { key: string; value: string }, places: TracePlaces): Promise<void> {
+  const dir = places.stagingDir;
+  await rm(dir, { recursive: true, force: true });
+  await writePrivateFile(join(dir, ARTIFACTS_DIR, SPANS_FILE), spansFileText(trace.spans));
+  await writePrivateFile(join(dir, INFO_FILE), dumpPyYaml(traceInfoToProto(trace.info) as { [key: string]: YamlValue }));
+  for (const [key, value] of Object.entries(trace.info.metadata)) await writeKeyValue(join(dir, METADATA_DIR), key, value);
+  const tags = { ...trace.info.tags, [TRACE_TAGS.artifactLocation]: `${places.artifactLocation.replace(/\/+$/, '')}/${TRACES_DIR}/${trace.info.traceId}/${ARTIFACTS_DIR}` };
+  for (const [key, value] of Object.entries(tags)) await writeKeyValue(join(dir, TAGS_DIR), key, value);
+  for (const assessment of trace.assessments) {
+    await writePrivateFile(join(dir, ASSESSMENTS_DIR, `${traceFolderName(assessment.assessmentId)}.yaml`), dumpPyYaml(assessmentToProto(assessment) as { [key: string]: YamlValue }));
+  }
+  await writeKeyValue(join(dir, TAGS_DIR), marker.key, marker.value);
+  await rm(places.finalDir, { recursive: true, force: true });
+  await mkdirPrivate(dirname(places.finalDir));
+  await rename(dir, places.finalDir);
+}
+
+export async function traceCopyRecord(dir: string, traceId: string, staged: boolean): Promise<TraceCopyRecord | undefined> {
+  const tags = join(dir, TAGS_DIR);
+  const sourceTraceId = await readKeyValue(tags, TRACE_PROVENANCE.traceId);
+  if (sourceTraceId === undefined) return undefined;
+  return {
+    sourceProject: (await readKeyValue(tags, TRACE_PROVENANCE.project)) ?? '',
+    sourceTraceId,
+    targetTraceId: traceId,
+    complete: !staged && (await readKeyValue(tags, TRACE_PROVENANCE.completed)) !== undefined,
+  };
+}
+
+/** Is `traceId` a folder in any of these `traces` folders? */
+export async function traceFolderExists(tracesDirs: string[], traceId: string): Promise<boolean> {
+  const name = traceFolderName(traceId);
+  for (const dir of tracesDirs) if (await exists(join(dir, name))) return true;
+  return false;
+}
+
+export function newTraceId(): string {
+  return `tr-${randomBytes(16).toString('hex')}`;
+}
+
+export { spanForTrace };

@@ -1,0 +1,170 @@
+/**
+ * Traces of a project, after its runs and logged models (their links point at the copies).
+ * For each source trace, exactly once:
+ *
+ * 1. A complete copy in the target (provenance old_sys/project + old_sys/trace_id and the
+ *    completion marker) is skipped; partial copies (no marker) are discarded and copied again.
+ * 2. Ids: between different stores a trace keeps its id, as MLflow's own migration does. On the
+ *    same store it gets a new one (the source must not change, and MLflow's start-trace merges
+ *    into, or even moves, a trace with the same id). An id found anywhere in the target store
+ *    (another experiment, another workspace) is never reused either: the copy looks before it
+ *    writes. Assessment ids follow the same rule.
+ * 3. The backend writes spans first, then the info, the assessments, and the completion marker
+ *    last (contract.ts), so a half-written trace is found by the next copy and redone.
+ * Traces added to the source since the last copy are picked up by the next one: every copy lists
+ * every trace. A complete copy is not compared again (a later change to a copied trace, such as a
+ * new assessment, is not followed: see docs/traces.md).
+ */
+import { randomBytes } from 'node:crypto';
+import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
+import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
+import type { Trace, TraceInfo } from '../../model/trace.js';
+import { errorMessage } from '../../util/errors.js';
+import type { Provenance } from '../prepare.js';
+import { sourceTracesOf, targetTracesOf, type SourceTraces, type TargetTraces, type TraceCopyRecord } from './contract.js';
+import { mapTrace } from './map-trace.js';
+import { runStreamPool } from './stream-pool.js';
+import type { TraceResult } from './types.js';
+
+export interface TraceCopyContext {
+  source: SourceProject;
+  sourceStore: Store;
+  targetStore: Store;
+  /** Undefined in a dry run when the target project does not exist yet. */
+  target: TargetProject | undefined;
+  dryRun: boolean;
+  origin: Provenance;
+  runCopies: ReadonlyMap<string, string>;
+  modelCopies: ReadonlyMap<string, string>;
+  workers: number;
+  /** Which traces go with this copy (select.ts); all when absent. */
+  selectTrace?: (info: TraceInfo) => boolean;
+  signal?: AbortSignal;
+  onTraceDone?(result: TraceResult): void;
+  now?: () => number;
+}
+
+export interface TraceCopyOutcome {
+  traces: TraceResult[];
+  /** Why no trace could be written at all (the target cannot hold traces). */
+  notApplicable?: string;
+}
+
+export const newTraceId = (): string => `tr-${randomBytes(16).toString('hex')}`;
+export const newAssessmentId = (): string => `a-${randomBytes(16).toString('hex')}`;
+
+export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOutcome | undefined> {
+  const source = sourceTracesOf(context.source);
+  if (!source) return undefined;
+  const target = targetTracesOf(context.target);
+  const traces: TraceResult[] = [];
+  if (!target && !context.dryRun) {
+    const reason = `${context.targetStore.kind} stores cannot hold MLflow traces`;
+    for await (const info of selected(source.listTraces(), context.selectTrace)) traces.push({ ...baseResult(info), outcome: 'unsupported', reason });
+    return { traces, notApplicable: reason };
+  }
+  const copies = target ? await copiesBySourceTrace(target, context.origin.sourceProject) : new Map<string, TraceCopyRecord[]>();
+  const sameStore = context.sourceStore.identity === context.targetStore.identity;
+  await runStreamPool(selected(source.listTraces(), context.selectTrace), context.workers, async (info, index) => {
+    const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore);
+    traces[index] = result;
+    context.onTraceDone?.(result);
+  });
+  return { traces };
+}
+
+async function* selected(infos: AsyncIterable<TraceInfo>, select: ((info: TraceInfo) => boolean) | undefined): AsyncIterable<TraceInfo> {
+  for await (const info of infos) if (!select || select(info)) yield info;
+}
+
+function baseResult(info: TraceInfo): TraceResult {
+  const name = info.tags['mlflow.traceName'];
+  return { sourceTraceId: info.traceId, ...(name !== undefined ? { name } : {}), outcome: 'planned', spans: 0, assessments: 0, notes: [] };
+}
+
+async function copiesBySourceTrace(target: TargetTraces, sourceProject: string): Promise<Map<string, TraceCopyRecord[]>> {
+  const copies = new Map<string, TraceCopyRecord[]>();
+  for await (const record of target.listTraceCopies()) {
+    if (record.sourceProject !== sourceProject) continue;
+    const list = copies.get(record.sourceTraceId) ?? [];
+    list.push(record);
+    copies.set(record.sourceTraceId, list);
+  }
+  return copies;
+}
+
+async function copyOneTrace(
+  context: TraceCopyContext,
+  source: SourceTraces,
+  target: TargetTraces | undefined,
+  info: TraceInfo,
+  records: TraceCopyRecord[],
+  sameStore: boolean,
+): Promise<TraceResult> {
+  const result = baseResult(info);
+  const complete = records.find((record) => record.complete);
+  const partial = records.filter((record) => !record.complete);
+  try {
+    if (complete) {
+      result.outcome = 'skipped';
+      result.targetTraceId = complete.targetTraceId;
+      result.reason = `already copied to ${complete.targetTraceId}`;
+      if (!context.dryRun && target) for (const leftover of partial) await target.discardTrace(leftover.targetTraceId);
+      return result;
+    }
+    if (context.signal?.aborted) {
+      result.outcome = 'failed';
+      result.reason = 'not started: the migration was interrupted';
+      return result;
+    }
+    const trace = await source.readTrace(info);
+    result.spans = trace.spans.length;
+    result.assessments = trace.assessments.length;
+    for (const issue of trace.issues) result.notes.push(`${issue.field}: ${issue.reason}`);
+    if (context.dryRun || !target) {
+      result.outcome = 'planned';
+      return result;
+    }
+    if (partial.length > 0) {
+      for (const leftover of partial) await target.discardTrace(leftover.targetTraceId);
+      result.discarded = partial.map((leftover) => leftover.targetTraceId);
+    }
+    const targetTraceId = await chooseTraceId(target, info.traceId, sameStore);
+    // Assessment ids go with their trace's: a trace that needs a new id gets new assessment ids too.
+    const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
+    const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies });
+    result.notes.push(...mapped.notes);
+    const writeNotes = await target.writeTrace(mapped.trace, { key: TRACE_PROVENANCE.completed, value: new Date((context.now ?? Date.now)()).toISOString() });
+    if (writeNotes) result.notes.push(...writeNotes);
+    result.targetTraceId = targetTraceId;
+    result.outcome = 'copied';
+  } catch (error) {
+    result.outcome = 'failed';
+    result.reason = errorMessage(error);
+  }
+  return result;
+}
+
+async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: boolean): Promise<string> {
+  if (!sameStore && !(await target.traceIdTaken(sourceId))) return sourceId;
+  for (;;) {
+    const id = newTraceId();
+    if (!(await target.traceIdTaken(id))) return id;
+  }
+}
+
+/** Source assessment id -> target id, for those that change. */
+async function chooseAssessmentIds(target: TargetTraces, trace: Trace, renewAll: boolean): Promise<Map<string, string>> {
+  const ids = trace.assessments.map((a) => a.assessmentId);
+  const changed = new Map<string, string>();
+  if (ids.length === 0) return changed;
+  const taken = renewAll ? new Set(ids) : ((await target.assessmentIdsTaken?.(ids)) ?? new Set<string>());
+  for (const id of ids) if (taken.has(id)) changed.set(id, newAssessmentId());
+  return changed;
+}
+
+export function targetTraceCopy(tags: Record<string, string>): { sourceTraceId: string; project: string; complete: boolean } | undefined {
+  const sourceTraceId = tags[TRACE_PROVENANCE.traceId];
+  if (sourceTraceId === undefined) return undefined;
+  return { sourceTraceId, project: tags[TRACE_PROVENANCE.project] ?? '', complete: tags[TRACE_PROVENANCE.completed] !== undefined };
+}

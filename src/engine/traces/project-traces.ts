@@ -1,0 +1,90 @@
+/**
+ * The traces part of a project copy, after runs and logged models (copy-project.ts calls it):
+ * the traces themselves (copy-traces.ts), and the GenAI objects of the experiment that this
+ * version reports but does not copy (evaluation datasets, prompts, scorers: issue 17).
+ * Returns undefined when neither the source nor the target knows traces (e.g. archive to archive).
+ */
+import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
+import type { ModelsReport } from '../model-types.js';
+import type { Provenance } from '../prepare.js';
+import type { CopyEvent, CopyOptions, RunResult } from '../types.js';
+import type { RunInfo } from '../../model/run.js';
+import { traceSelector } from './select.js';
+import { genaiInventoryOf, sourceTracesOf, type GenaiInventory } from './contract.js';
+import { copyTraces } from './copy-traces.js';
+import { summariseTraces, type NotCopiedKind, type TracesReport } from './types.js';
+
+export interface ProjectTracesInput {
+  options: CopyOptions;
+  source: SourceProject;
+  target: TargetProject | undefined;
+  origin: Provenance;
+  /** Complete run copies found in the target before this copy (source run id -> target run id). */
+  earlierCopies: Map<string, string>;
+  results: RunResult[];
+  /** The selected runs (after filters and shard). */
+  runs: RunInfo[];
+  models: ModelsReport | undefined;
+  emit(event: CopyEvent): void;
+}
+
+const TRACE_WORKERS = 16;
+
+const LATER = 'not copied by this version of runs-migrator (issue 17); copy them with MLflow until then';
+
+export function notCopiedKinds(inventory: GenaiInventory): NotCopiedKind[] {
+  const kinds: NotCopiedKind[] = [];
+  if (inventory.datasets) kinds.push({ kind: 'evaluation datasets', count: inventory.datasets, reason: LATER });
+  if (inventory.prompts) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: LATER });
+  if (inventory.scorers) kinds.push({ kind: 'scorers', count: inventory.scorers, reason: LATER });
+  return kinds;
+}
+
+/** Why traces do not apply between these stores, or undefined when they do. */
+export function tracesNotApplicable(sourceStore: Store, source: SourceProject): string | undefined {
+  return sourceTracesOf(source) ? undefined : `${sourceStore.kind} stores hold no MLflow traces: traces are not applicable`;
+}
+
+export async function copyProjectTraces(input: ProjectTracesInput): Promise<TracesReport | undefined> {
+  const { options, emit } = input;
+  const notApplicable = tracesNotApplicable(options.source.store, input.source);
+  const inventory = (await genaiInventoryOf(input.source)?.genaiInventory()) ?? {};
+  const notCopied = notCopiedKinds(inventory);
+  for (const kind of notCopied) emit({ type: 'info', message: `${kind.count} ${kind.kind} in the source: ${kind.reason}` });
+  if (notApplicable) return { summary: summariseTraces([]), notApplicable, traces: [], notCopied };
+  if (options.signal?.aborted) return undefined;
+
+  const runCopies = new Map<string, string>(input.earlierCopies);
+  for (const result of input.results) {
+    if (result?.targetRunId && (result.outcome === 'copied' || result.outcome === 'skipped')) runCopies.set(result.sourceRunId, result.targetRunId);
+  }
+  const modelCopies = new Map<string, string>();
+  for (const model of input.models?.models ?? []) {
+    if (model.targetModelId && (model.outcome === 'copied' || model.outcome === 'skipped')) modelCopies.set(model.sourceModelId, model.targetModelId);
+  }
+  let selectedRuns: Set<string> | undefined;
+  const copied = await copyTraces({
+    source: input.source,
+    sourceStore: options.source.store,
+    targetStore: options.target.store,
+    target: input.target,
+    dryRun: options.dryRun ?? false,
+    origin: input.origin,
+    runCopies,
+    modelCopies,
+    // A trace is small (one held per worker) and its writes are short: more at once than runs, so
+    // that a database's group commit and a server's connection pool get work to batch.
+    workers: Math.max(TRACE_WORKERS, options.workers ?? 4),
+    selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedRuns ??= new Set(input.runs.map((run) => run.runId)))),
+    signal: options.signal,
+    onTraceDone: (result) =>
+      emit({ type: 'info', message: `trace ${result.name ?? ''} (${result.sourceTraceId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),
+  });
+  if (!copied) return undefined;
+  return {
+    summary: summariseTraces(copied.traces),
+    ...(copied.notApplicable ? { notApplicable: copied.notApplicable } : {}),
+    traces: copied.traces,
+    notCopied,
+  };
+}
