@@ -128,7 +128,8 @@ export function sqlSourceTraces(connection: SqlReader, features: TraceFeatures, 
 function readSpansArtifact(info: TraceInfo, artifacts: ArtifactContext, issues: ReadIssue[]): TraceSpan[] {
   const location = resolveArtifactLocation(info.tags[TRACE_TAGS.artifactLocation], artifacts);
   if (location.kind !== 'local') {
-    issues.push({ field: `trace ${info.traceId} spans`, reason: `spans are in the traces.json artifact, not readable here: ${location.reason}` });
+    const why = location.kind === 'object-store' ? `it is in an object store (${location.uri}), which the database's trace reader does not read yet` : location.reason;
+    issues.push({ field: `trace ${info.traceId} spans`, reason: `spans are in the traces.json artifact, not readable here: ${why}` });
     return [];
   }
   let textValue: string;
@@ -285,6 +286,9 @@ async function insertAssessment(tx: SqlExecutor, settings: TraceTargetSettings, 
 /** A database without the spans table: spans go to the traces.json artifact, as MLflow did then. */
 function writeSpansArtifact(trace: Trace, artifactLocation: string, context: ArtifactContext): void {
   const destination = runArtifactDestination(artifactLocation, context);
+  if (destination.kind === 'object-store') {
+    throw new Error(`spans of trace ${trace.info.traceId} cannot be written: its traces.json would go to an object store (${destination.uri}), which the database's trace writer does not write yet`);
+  }
   if (destination.kind !== 'local') throw new Error(`spans of trace ${trace.info.traceId} cannot be written: ${destination.reason}`);
   mkdirSync(destination.root, { recursive: true, mode: 0o700 });
   writeFileSync(join(destination.root, SPANS_FILE), dumpPythonJson({ spans: trace.spans.map((s) => s.document) }), { mode: 0o600 });
