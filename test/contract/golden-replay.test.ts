@@ -42,8 +42,6 @@ const RECORDED_VERSION = '3.11.2.dev0';
  */
 const KNOWN_GAP_PREFIXES: Record<string, string> = {
   'artifacts-s3-proxied-': 'issue 18 (artifacts in S3: the stand-in has an s3-direct mode only; its artifact proxy cannot store into S3 yet)',
-  'auth-genai-permissions': 'issue 17 (steps 1-11, traces, assessments and OTLP, replay; from step 12 the scorer routes have no basic-auth permission rules yet)',
-  'prompts-links': 'issue 16 (link-prompts replays; traces/search does not take the `prompt = name/version` filter yet)',
 };
 const knownGap = (name: string): string | undefined =>
   Object.entries(KNOWN_GAP_PREFIXES).find(([prefix]) => name.startsWith(prefix))?.[1];

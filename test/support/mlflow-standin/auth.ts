@@ -54,6 +54,13 @@ export class Auth {
   readonly users = new Map<string, User>();
   /** experiment id -> user id -> permission */
   readonly experimentPerms = new Map<string, Map<number, Permission>>();
+  /**
+   * Scorer permissions, their own table in MLflow's auth store (not derived from the experiment):
+   * "<experiment id>\0<scorer name>" -> user id -> permission, in grant order.
+   */
+  readonly scorerPerms = new Map<string, Map<number, Permission>>();
+  /** Registered-model (and so prompt) permissions: model name -> user id -> permission. */
+  readonly modelPerms = new Map<string, Map<number, Permission>>();
   private nextId = 1;
   private verified = new Map<string, number>(); // Authorization header value -> user id
 
@@ -92,6 +99,8 @@ export class Auth {
     const u = this.getUser(username);
     this.users.delete(username);
     for (const m of this.experimentPerms.values()) m.delete(u.id);
+    for (const m of this.scorerPerms.values()) m.delete(u.id);
+    for (const m of this.modelPerms.values()) m.delete(u.id);
     this.verified.clear();
   }
 
@@ -126,6 +135,53 @@ export class Auth {
     m.set(userId, p);
   }
 
+  /** A user's permission on a scorer: the granted one, else the default READ (no experiment fallback). */
+  scorerPermission(user: User, experimentId: string, name: string): Permission {
+    return this.scorerPerms.get(scorerKey(experimentId, name))?.get(user.id) ?? 'READ';
+  }
+
+  canOnScorer(user: User, experimentId: string, name: string, action: Action): boolean {
+    if (user.isAdmin) return true;
+    return CAN[this.scorerPermission(user, experimentId, name)].includes(action);
+  }
+
+  grantScorer(experimentId: string, name: string, userId: number, p: Permission): void {
+    const key = scorerKey(experimentId, name);
+    let m = this.scorerPerms.get(key);
+    if (!m) this.scorerPerms.set(key, (m = new Map()));
+    m.set(userId, p);
+  }
+
+  /** Every user's permission on the scorer goes (MLflow does this after any successful scorer delete). */
+  dropScorer(experimentId: string, name: string): void {
+    this.scorerPerms.delete(scorerKey(experimentId, name));
+  }
+
+  /** A user's permission on a registered model or prompt: the granted one, else the default READ. */
+  canOnModel(user: User, name: string, action: Action): boolean {
+    if (user.isAdmin) return true;
+    return CAN[this.modelPerms.get(name)?.get(user.id) ?? 'READ'].includes(action);
+  }
+
+  grantModel(name: string, userId: number, p: Permission): void {
+    let m = this.modelPerms.get(name);
+    if (!m) this.modelPerms.set(name, (m = new Map()));
+    m.set(userId, p);
+  }
+
+  /** A deleted model's permissions go, so a later model of the same name does not inherit them. */
+  dropModel(name: string): void {
+    this.modelPerms.delete(name);
+  }
+
+  /** A rename carries every user's permission to the new name. */
+  renameModel(name: string, newName: string): void {
+    const m = this.modelPerms.get(name);
+    if (!m || name === newName) return;
+    this.modelPerms.delete(name);
+    this.modelPerms.set(newName, m);
+  }
+
   explicit(experimentId: string, userId: number): Permission | undefined {
     return this.experimentPerms.get(experimentId)?.get(userId);
   }
@@ -137,16 +193,29 @@ export class Auth {
       const p = m.get(u.id);
       if (p) perms.push({ experiment_id: expId, permission: p, user_id: u.id });
     }
+    const scorerPerms: unknown[] = [];
+    for (const [key, m] of this.scorerPerms) {
+      const p = m.get(u.id);
+      const cut = key.indexOf('\u0000'); // experiment ids never hold NUL; a scorer name might
+      if (p) scorerPerms.push({ experiment_id: key.slice(0, cut), permission: p, scorer_name: key.slice(cut + 1), user_id: u.id });
+    }
+    const modelPerms: unknown[] = [];
+    for (const [name, m] of this.modelPerms) {
+      const p = m.get(u.id);
+      if (p) modelPerms.push({ name, permission: p, user_id: u.id });
+    }
     return {
       experiment_permissions: perms,
       id: u.id,
       is_admin: u.isAdmin,
-      registered_model_permissions: [],
-      scorer_permissions: [],
+      registered_model_permissions: modelPerms,
+      scorer_permissions: scorerPerms,
       username: u.username,
     };
   }
 }
+
+const scorerKey = (experimentId: string, name: string) => `${experimentId}\u0000${name}`;
 
 export function validatePermission(p: string | undefined): Permission {
   if (!p || !PERMISSIONS.includes(p as Permission))

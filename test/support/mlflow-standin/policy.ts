@@ -27,6 +27,21 @@ const BY_EXPERIMENT: Record<string, Action> = {
   'experiments/permissions/get': 'manage',
   'experiments/permissions/update': 'manage',
   'experiments/permissions/delete': 'manage',
+  // scorers: registering needs edit rights on the experiment, listing read rights (recorded:
+  // auth-genai-permissions steps 12-13)
+  'scorers/register': 'update',
+  'scorers/list': 'read',
+};
+
+/**
+ * Scorer routes checked against the scorer's own permission (experiment_id + name), which is
+ * granted MANAGE to whoever registers the scorer and otherwise is the default READ (read from
+ * MLflow's basic-auth app, not recorded).
+ */
+const BY_SCORER: Record<string, Action> = {
+  'scorers/get': 'read',
+  'scorers/versions': 'read',
+  'scorers/delete': 'delete',
 };
 
 const BY_RUN: Record<string, Action> = {
@@ -65,12 +80,41 @@ const BY_ARTIFACT: Record<string, Action> = {
   'mlflow-artifacts/mpu-abort': 'update',
 };
 
+/**
+ * Registry routes (prompts are registered models) checked against the model's permission, looked
+ * up by `name`: MANAGE for whoever created the model, else the default READ (read from MLflow's
+ * basic-auth app, not recorded). registered-models/create and the searches have no check.
+ */
+const BY_MODEL_NAME: Record<string, Action> = {
+  'registered-models/get': 'read',
+  'registered-models/delete': 'delete',
+  'registered-models/update': 'update',
+  'registered-models/rename': 'update',
+  'registered-models/get-latest-versions': 'read',
+  'registered-models/set-tag': 'update',
+  'registered-models/delete-tag': 'update',
+  'registered-models/alias': 'update',
+  'registered-models/delete-alias': 'delete',
+  'registered-models/get-alias': 'read',
+  'model-versions/create': 'update',
+  'model-versions/get': 'read',
+  'model-versions/delete': 'delete',
+  'model-versions/update': 'update',
+  'model-versions/transition-stage': 'update',
+  'model-versions/get-download-uri': 'read',
+  'model-versions/set-tag': 'update',
+  'model-versions/delete-tag': 'delete',
+  'model-versions/get-artifact': 'read',
+};
+
 async function requestFields(ctx: Ctx): Promise<Fields> {
   if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.query.size) return Fields.query(ctx.query);
   return Fields.body(await ctx.rawJson());
 }
 
 const asString = (v: unknown) => (typeof v === 'string' ? v : undefined);
+/** A request field as the text MLflow's auth app looks it up by (a JSON number counts as its digits). */
+const idText = (v: unknown) => (typeof v === 'number' ? String(v) : asString(v));
 
 function experimentOfArtifactPath(path: string): string | undefined {
   const parts = path.split('/');
@@ -86,6 +130,11 @@ export async function isAllowed(ctx: Ctx, route: string): Promise<boolean> {
   const { store } = ctx.state;
   if (SELF_OR_ADMIN.has(route)) return asString((await requestFields(ctx)).raw('username')) === user.username;
   if (route === 'metrics/get-history-bulk') return canReadEveryRun(ctx);
+  if (BY_MODEL_NAME[route]) return auth.canOnModel(user, idText((await requestFields(ctx)).raw('name')) ?? '', BY_MODEL_NAME[route]);
+  if (BY_SCORER[route]) {
+    const f = await requestFields(ctx);
+    return auth.canOnScorer(user, idText(f.raw('experiment_id')) ?? '', idText(f.raw('name')) ?? '', BY_SCORER[route]);
+  }
   let action: Action | undefined;
   let experimentId: string | undefined;
   if ((action = BY_EXPERIMENT[route])) {

@@ -7,6 +7,9 @@
  *   span.name | span.type | span.status | span.attributes.<key>.
  * `name` is the mlflow.traceName tag; `run_id` matches the mlflow.sourceRun metadata or a
  * link-to-run; feedback/expectation compare the JSON text of the stored value.
+ * `prompt = '<name>/<version>'` (recorded: prompts-links) matches the links made by
+ * traces/link-prompts, never the mlflow.linkedPrompts tag, and needs no such prompt to exist.
+ * Only `=` is taken for `prompt` (not recorded: any other comparator is a 400 here).
  */
 import type { Assessment } from './assessment-model.js';
 import { invalidParam } from './errors.js';
@@ -17,6 +20,7 @@ import { SOURCE_RUN_KEY, TRACE_NAME_TAG, type Trace } from './trace-store.js';
 
 type Field =
   | { kind: 'tag' | 'metadata' | 'feedback' | 'expectation'; key: string }
+  | { kind: 'prompt'; key: '' }
   | { kind: 'attr'; key: string }
   | { kind: 'span'; key: string };
 
@@ -25,6 +29,9 @@ interface TraceClause {
   op: string;
   value: string | number | string[];
 }
+
+/** The bare filter key that selects traces by their prompt-version links. */
+const PROMPT_KEY = 'prompt';
 
 const ATTRS = new Set(['status', 'state', 'timestamp_ms', 'timestamp', 'execution_time_ms', 'name', 'run_id', 'client_request_id', 'request_id', 'trace_id']);
 const PREFIX: Record<string, Field['kind']> = {
@@ -57,6 +64,7 @@ function parseField(left: Tok[], filter: string): Field {
     prefix = first.v.slice(0, -1);
     key = String(left[1]!.v);
   } else throw bad();
+  if (prefix === undefined && key === PROMPT_KEY) return { kind: 'prompt', key: '' };
   if (prefix === undefined || PREFIX[prefix] === 'attr') {
     if (!ATTRS.has(key)) throw invalidParam(`Invalid attribute key '${key}' specified. Valid keys are '${[...ATTRS].join("', '")}'`);
     return { kind: 'attr', key };
@@ -86,6 +94,8 @@ export function parseTraceFilter(filter: string | undefined): TraceClause[] {
       k++;
     }
     const rest = part.slice(k);
+    if (field.kind === 'prompt' && op !== '=')
+      throw invalidParam(`Invalid comparator '${op}' for the prompt filter. Only '=' is supported, as in prompt = '<name>/<version>'.`);
     if (op === 'IN' || op === 'NOT IN') {
       const items = rest.slice(1, -1).filter((t) => t.v !== ',');
       if (rest[0]?.v !== '(' || rest[rest.length - 1]?.v !== ')' || items.some((t) => t.t !== 'str'))
@@ -139,10 +149,15 @@ function spanValues(t: Trace, key: string): Array<string | undefined> {
   });
 }
 
-export function traceMatches(t: Trace, clauses: TraceClause[]): boolean {
+/** Whether a trace is linked (traces/link-prompts) to a prompt version given as "name/version". */
+export type PromptLinkLookup = (traceId: string, nameSlashVersion: string) => boolean;
+
+export function traceMatches(t: Trace, clauses: TraceClause[], linkedToPrompt: PromptLinkLookup = () => false): boolean {
   return clauses.every((c) => {
     let values: Array<string | number | undefined>;
     switch (c.field.kind) {
+      case 'prompt':
+        return typeof c.value === 'string' && linkedToPrompt(t.id, c.value);
       case 'tag':
         values = [t.tags.get(c.field.key)];
         break;

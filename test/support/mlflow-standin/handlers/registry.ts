@@ -70,6 +70,8 @@ async function createRegisteredModel(ctx: Ctx) {
     lastVersion: 0,
   };
   store.registry.set(registryKey(ctx.ws, name), rm);
+  // The auth app's after-request step: the creator (admins too) gets MANAGE on the model / prompt.
+  if (ctx.state.auth && ctx.user) ctx.state.auth.grantModel(name, ctx.user.id, 'MANAGE');
   return json({ registered_model: registeredModelJson(rm) });
 }
 
@@ -96,6 +98,7 @@ async function renameRegistered(ctx: Ctx) {
   rm.name = newName;
   touch(ctx, rm);
   store.registry.set(registryKey(ctx.ws, newName), rm);
+  ctx.state.auth?.renameModel(name, newName);
   return json({ registered_model: registeredModelJson(rm) });
 }
 
@@ -113,6 +116,7 @@ async function deleteRegistered(ctx: Ctx) {
   const name = f.str('name', true)!;
   getRegisteredModel(ctx.state.store, ctx.ws, name);
   ctx.state.store.registry.delete(registryKey(ctx.ws, name));
+  ctx.state.auth?.dropModel(name);
   return json({});
 }
 

@@ -104,6 +104,8 @@ async function register(ctx: Ctx) {
   if (!s) table.set(key, (s = { id: randomUUID(), experimentId, name, versions: [], lastVersion: 0 }));
   const v: ScorerVersion = { version: ++s.lastVersion, serialized, creationTime: Date.now() };
   s.versions.push(v);
+  // The auth app's after-request step: the caller (admins too) gets MANAGE on the scorer.
+  if (ctx.state.auth && ctx.user) ctx.state.auth.grantScorer(experimentId, name, ctx.user.id, 'MANAGE');
   return json({ version: v.version, scorer_id: s.id, experiment_id: experimentId, name, serialized_scorer: serialized, creation_time: v.creationTime });
 }
 
@@ -139,6 +141,9 @@ async function remove(ctx: Ctx) {
     const v = versionOf(s, Number(wanted));
     s.versions = s.versions.filter((x) => x !== v);
   }
+  // The auth app's after-request step drops every permission on the scorer, even when only
+  // one version went.
+  ctx.state.auth?.dropScorer(s.experimentId, s.name);
   return json({});
 }
 

@@ -18,6 +18,7 @@ import { makePageToken, parsePageToken } from '../search.js';
 import { spanProtoJson, orderedSpans, traceDataText } from '../spans.js';
 import type { Store } from '../store.js';
 import { parseTraceFilter, traceComparator, traceMatches } from '../trace-search.js';
+import { traceLinkedToPrompt } from './prompts.js';
 import {
   ARTIFACT_LOCATION_TAG,
   findTrace,
@@ -178,7 +179,8 @@ function searchPage(store: Store, ws: string, expIds: string[], filter: string |
   const clauses = parseTraceFilter(filter);
   const cmp = traceComparator(orderBy);
   const wanted = new Set(expIds.filter((id) => store.experiments.get(id)?.workspace === ws));
-  const hits = [...tracesOf(store).traces.values()].filter((t) => wanted.has(t.experimentId) && traceMatches(t, clauses)).sort(cmp);
+  const linked = (traceId: string, nameSlashVersion: string) => traceLinkedToPrompt(store, traceId, nameSlashVersion);
+  const hits = [...tracesOf(store).traces.values()].filter((t) => wanted.has(t.experimentId) && traceMatches(t, clauses, linked)).sort(cmp);
   const page = hits.slice(offset, offset + maxResults);
   // The token comes whenever the page is full, even when nothing follows (traces-search).
   return { page, next: page.length === maxResults && maxResults > 0 ? makePageToken(offset + maxResults) : undefined };
