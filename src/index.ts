@@ -18,4 +18,4 @@ export { verifyProject, type VerifyOptions, type VerifyReport, type VerifyRunRes
 export { HtmlReportCollector, DEFAULT_REPORT_LIMITS, type ReportLimits, type BuildInput } from './report/collect.js';
 export { renderHtmlReport, writeHtmlReport } from './report/html.js';
 export type * from './report/report-data.js';
-export type { CompareObserver, FileCheck } from './engine/compare-observer.js';
+export type { CompareObserver, FileCheck } from './engine/runs/compare-observer.js';

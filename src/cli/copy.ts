@@ -27,7 +27,7 @@ import { defaultReportPath, reportJson, writeReportFile } from './report-file.js
 import { htmlReportPath, writeHtmlFile } from './html-report.js';
 import { HtmlReportCollector } from '../report/collect.js';
 import type { VerifyReport } from '../engine/verify.js';
-import { modelsFailed } from '../engine/model-types.js';
+import { modelsFailed } from '../engine/models/model-types.js';
 import { modelsLine } from './models-format.js';
 import { tracesLines } from './traces-format.js';
 import { tracesFailed } from '../engine/traces/types.js';

@@ -1,6 +1,6 @@
 /** One-line summaries of the logged-model / registry part of copy and verify reports. */
-import type { ModelsReport } from '../engine/model-types.js';
-import type { VerifyModelsReport } from '../engine/verify-models.js';
+import type { ModelsReport } from '../engine/models/model-types.js';
+import type { VerifyModelsReport } from '../engine/models/verify-models.js';
 
 /** Undefined when the project had nothing of the kind (no line for a runs-only project). */
 export function modelsLine(report: ModelsReport): string | undefined {

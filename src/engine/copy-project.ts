@@ -14,15 +14,15 @@ import { formatProjectRef } from '../model/project-ref.js';
 import type { RunInfo } from '../model/run.js';
 import { UsageError, errorMessage } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
-import { copyRun, emptyCounts, type RunCopy } from './copy-run.js';
+import { copyRun, emptyCounts, type RunCopy } from './runs/copy-run.js';
 import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
-import { checkRegistryRequest, copyProjectModels } from './project-models.js';
+import { checkRegistryRequest, copyProjectModels } from './models/project-models.js';
 import { copyProjectTraces } from './traces/project-traces.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
-import { CopyReader, copyMayBeBehind, emptySync, syncCopy } from './sync-copy.js';
+import { CopyReader, copyMayBeBehind, emptySync, syncCopy } from './runs/sync-copy.js';
 import type { CopyEvent, CopyOptions, CopyReport, ProjectIssue, RunCounts, RunFilters, RunIssue, RunOutcome, RunResult } from './types.js';
 
 /** What a child needs to know of its parent's copy. */

@@ -1,5 +1,5 @@
 import type { CopyReport, RunCounts, RunResult } from './types.js';
-import { emptyCounts } from './copy-run.js';
+import { emptyCounts } from './runs/copy-run.js';
 
 export function addCounts(into: RunCounts, from: RunCounts): void {
   into.params += from.params;

@@ -4,7 +4,7 @@
 import type { Store } from '../backends/contract.js';
 import type { ProjectRef } from '../model/project-ref.js';
 import type { RunStatus } from '../model/run.js';
-import type { ModelsReport } from './model-types.js';
+import type { ModelsReport } from './models/model-types.js';
 import type { TracesReport } from './traces/types.js';
 
 export interface Endpoint {

@@ -9,7 +9,7 @@
  * A detail over its budget first loses its chart points, then the whole detail; the page says so.
  */
 import type { CopyReport, RunResult } from '../engine/types.js';
-import type { CompareObserver } from '../engine/compare-observer.js';
+import type { CompareObserver } from '../engine/runs/compare-observer.js';
 import type { VerifyReport, VerifyRunResult } from '../engine/verify.js';
 import type { RunInfo } from '../model/run.js';
 import { clip, DEFAULT_DETAIL_LIMITS, RunDetailBuilder, type DetailLimits } from './run-detail.js';

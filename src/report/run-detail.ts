@@ -5,7 +5,7 @@
  * keeping points past a per-run size (a chart that differs takes the room of one that does not).
  */
 import type { RunIssue } from '../engine/types.js';
-import type { CompareObserver, FileCheck } from '../engine/compare-observer.js';
+import type { CompareObserver, FileCheck } from '../engine/runs/compare-observer.js';
 import type { KeyValue, MetricPoint } from '../model/run.js';
 import { MetricCurve } from './metric-curve.js';
 import type { FileRow, KeyValueMark, KeyValueRow, RunDetail } from './report-data.js';

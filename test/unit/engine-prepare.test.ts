@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/backends/registry.js';
-import { prepareValues } from '../../src/engine/prepare.js';
+import { prepareValues } from '../../src/engine/runs/prepare.js';
 import type { RunIssue } from '../../src/engine/types.js';
 
 describe('fitting a run to the target (prepareValues)', async () => {

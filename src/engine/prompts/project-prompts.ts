@@ -3,7 +3,7 @@
  * source experiment to the target experiment for `_mlflow_experiment_ids`.
  */
 import { registryOf } from '../../backends/model-contract.js';
-import type { ProjectModelsInput } from '../project-models.js';
+import type { ProjectModelsInput } from '../models/project-models.js';
 import { copyPrompts, type PromptResult } from './copy-prompts.js';
 import { selectPrompts } from './linked-prompts.js';
 

@@ -20,7 +20,7 @@ import type { SourceProject, Store, TargetProject } from '../../backends/contrac
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import type { Trace, TraceInfo } from '../../model/trace.js';
 import { errorMessage } from '../../util/errors.js';
-import type { Provenance } from '../prepare.js';
+import type { Provenance } from '../runs/prepare.js';
 import { sourceTracesOf, targetTracesOf, type SourceTraces, type TargetTraces, type TraceCopyRecord } from './contract.js';
 import { mapTrace } from './map-trace.js';
 import { runStreamPool } from './stream-pool.js';

@@ -12,7 +12,7 @@
  *   tag of the trace, or the assessment's metadata), and reported; mlflow.linkedPrompts is kept
  *   as it is and reported (prompts are copied by a later version).
  */
-import type { Provenance } from '../prepare.js';
+import type { Provenance } from '../runs/prepare.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { spanForTrace } from '../../model/trace-span.js';
 import { TRACE_METADATA, TRACE_TAGS, type Assessment, type Trace } from '../../model/trace.js';

@@ -5,8 +5,8 @@
  * Returns undefined when neither the source nor the target knows traces (e.g. archive to archive).
  */
 import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
-import type { ModelsReport } from '../model-types.js';
-import type { Provenance } from '../prepare.js';
+import type { ModelsReport } from '../models/model-types.js';
+import type { Provenance } from '../runs/prepare.js';
 import type { CopyEvent, CopyOptions, RunResult } from '../types.js';
 import type { RunInfo } from '../../model/run.js';
 import { traceSelector } from './select.js';

@@ -4,9 +4,9 @@
  * could not read (an artifact store the server does not serve, a history that stopped early, a
  * listing entry without a readable size) is named as a difference.
  */
-import type { SourceRun } from '../backends/contract.js';
+import type { SourceRun } from '../../backends/contract.js';
 import { PARENT_TAG } from './prepare.js';
-import type { RunIssue } from './types.js';
+import type { RunIssue } from '../types.js';
 
 export function notCompared(issues: readonly RunIssue[], source: SourceRun, copy: SourceRun): string[] {
   const out: string[] = [];

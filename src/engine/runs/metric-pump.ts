@@ -6,10 +6,10 @@
  * A run's params and tags may ride with its first batch (first-write.ts); a run that fits in that
  * one batch may be handed back unsent, to be written with the completion marker.
  */
-import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../backends/contract.js';
-import type { MetricPoint } from '../model/run.js';
+import type { Capabilities, MetricBatch, SourceRun, TargetRun } from '../../backends/contract.js';
+import type { MetricPoint } from '../../model/run.js';
 import type { FirstWrite, HeldWrite } from './first-write.js';
-import type { RunIssue } from './types.js';
+import type { RunIssue } from '../types.js';
 
 export interface PumpResult {
   points: number;

@@ -3,8 +3,8 @@
  * values it compares, each metric history page by page, each file with its hashes. The HTML
  * report (src/report/) is one; verify itself needs none.
  */
-import type { KeyValue, MetricPoint } from '../model/run.js';
-import type { RunIssue } from './types.js';
+import type { KeyValue, MetricPoint } from '../../model/run.js';
+import type { RunIssue } from '../types.js';
 
 /** Every method is optional. None may throw; memory must stay bounded (histories come page by page). */
 export interface CompareObserver {

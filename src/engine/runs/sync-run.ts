@@ -13,15 +13,15 @@
  *
  * Without an editor (dry run) it only works out and counts what it would write.
  */
-import type { CopyEditor, SourceRun, Store } from '../backends/contract.js';
-import type { DatasetInput, KeyValue, MetricPoint } from '../model/run.js';
-import { PROVENANCE } from '../model/provenance.js';
-import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
+import type { CopyEditor, SourceRun, Store } from '../../backends/contract.js';
+import type { DatasetInput, KeyValue, MetricPoint } from '../../model/run.js';
+import { PROVENANCE } from '../../model/provenance.js';
+import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { counted } from './copy-run.js';
-import { unsafePathReason } from './paths.js';
+import { unsafePathReason } from '../paths.js';
 import { withTargetNames } from './target-names.js';
-import type { RunCounts, RunIssue } from './types.js';
+import type { RunCounts, RunIssue } from '../types.js';
 
 export interface RunSyncContext {
   targetStore: Store;

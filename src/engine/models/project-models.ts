@@ -4,17 +4,17 @@
  * (copy-registry.ts). Returns undefined when the source has no logged models to offer (and no
  * registry was asked for) or the copy was interrupted.
  */
-import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
-import { registryOf, type LoggedModelInfo } from '../backends/model-contract.js';
-import { inShard } from './filters.js';
-import { UsageError } from '../util/errors.js';
-import type { RunInfo } from '../model/run.js';
+import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
+import { registryOf, type LoggedModelInfo } from '../../backends/model-contract.js';
+import { inShard } from '../filters.js';
+import { UsageError } from '../../util/errors.js';
+import type { RunInfo } from '../../model/run.js';
 import { copyModels } from './copy-models.js';
-import { copyRegistry } from './copy-registry.js';
-import { copyExperimentPrompts } from './prompts/project-prompts.js';
+import { copyRegistry } from '../registry/copy-registry.js';
+import { copyExperimentPrompts } from '../prompts/project-prompts.js';
 import { summariseModels, type ModelsReport } from './model-types.js';
-import type { Provenance } from './prepare.js';
-import type { CopyEvent, CopyOptions, RunFilters, RunResult, Shard } from './types.js';
+import type { Provenance } from '../runs/prepare.js';
+import type { CopyEvent, CopyOptions, RunFilters, RunResult, Shard } from '../types.js';
 
 export interface ProjectModelsInput {
   options: CopyOptions;

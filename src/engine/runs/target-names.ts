@@ -6,13 +6,13 @@
  * can save is left as it is, for the usual checks to drop and report it.
  */
 import type { Readable } from 'node:stream';
-import type { SourceRun, Store } from '../backends/contract.js';
-import type { FileEntry, KeyValue, MetricPoint } from '../model/run.js';
-import { PROVENANCE_KEYS } from '../model/provenance.js';
-import { mapKeys, mapPath } from './key-mapping.js';
+import type { SourceRun, Store } from '../../backends/contract.js';
+import type { FileEntry, KeyValue, MetricPoint } from '../../model/run.js';
+import { PROVENANCE_KEYS } from '../../model/provenance.js';
+import { mapKeys, mapPath } from '../key-mapping.js';
 import { PARENT_TAG } from './prepare.js';
-import { unsafePathReason } from './paths.js';
-import type { RunIssue } from './types.js';
+import { unsafePathReason } from '../paths.js';
+import type { RunIssue } from '../types.js';
 
 /** Tags the engine writes itself: a renamed source tag must not land on one. */
 function engineTag(name: string): boolean {

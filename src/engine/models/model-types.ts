@@ -2,8 +2,8 @@
  * What copying logged models, run<->model links and the registry reports (the `models` part of
  * the copy report). Every model, link and version is listed with its outcome.
  */
-import type { PromptResult } from './prompts/copy-prompts.js';
-import type { RunIssue } from './types.js';
+import type { PromptResult } from '../prompts/copy-prompts.js';
+import type { RunIssue } from '../types.js';
 
 export type ModelOutcome = 'copied' | 'skipped' | 'failed' | 'planned' | 'unsupported';
 

@@ -5,14 +5,14 @@
  * Without a target it only counts what would be copied (dry run).
  */
 import { Transform, type Readable } from 'node:stream';
-import type { ReadIssue, SourceRun, Store, TargetProject, TargetRun } from '../backends/contract.js';
-import { PROVENANCE } from '../model/provenance.js';
+import type { ReadIssue, SourceRun, Store, TargetProject, TargetRun } from '../../backends/contract.js';
+import { PROVENANCE } from '../../model/provenance.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { pumpMetrics } from './metric-pump.js';
 import { firstWrite } from './first-write.js';
-import { unsafePathReason } from './paths.js';
+import { unsafePathReason } from '../paths.js';
 import { withTargetNames } from './target-names.js';
-import type { RunCounts, RunIssue } from './types.js';
+import type { RunCounts, RunIssue } from '../types.js';
 
 export interface RunCopyContext {
   targetStore: Store;

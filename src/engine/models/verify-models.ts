@@ -7,12 +7,12 @@
  * tags, versions (matched by old_sys/registered_model + old_sys/model_version; description, tags,
  * stage, run and model remapped) and aliases through the version mapping.
  */
-import { isPrompt } from './prompts/prompt-tags.js';
-import { verifyPrompts, type VerifyPromptResult } from './prompts/verify-prompts.js';
-import { selectPrompts } from './prompts/linked-prompts.js';
+import { isPrompt } from '../prompts/prompt-tags.js';
+import { verifyPrompts, type VerifyPromptResult } from '../prompts/verify-prompts.js';
+import { selectPrompts } from '../prompts/linked-prompts.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { SourceProject, Store } from '../backends/contract.js';
+import type { SourceProject, Store } from '../../backends/contract.js';
 import {
   modelLinksOf,
   readRunLinks,
@@ -22,14 +22,14 @@ import {
   type ModelMetric,
   type ModelVersionInfo,
   type SourceModel,
-} from '../backends/model-contract.js';
-import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG, VERSION_PROVENANCE } from '../model/model-provenance.js';
-import type { KeyValue, RunInfo } from '../model/run.js';
-import { errorMessage } from '../util/errors.js';
-import { unsafePathReason } from './paths.js';
-import { runPool } from './pool.js';
-import { prepareValues } from './prepare.js';
-import type { VerifyStatus } from './verify.js';
+} from '../../backends/model-contract.js';
+import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG, VERSION_PROVENANCE } from '../../model/model-provenance.js';
+import type { KeyValue, RunInfo } from '../../model/run.js';
+import { errorMessage } from '../../util/errors.js';
+import { unsafePathReason } from '../paths.js';
+import { runPool } from '../pool.js';
+import { prepareValues } from '../runs/prepare.js';
+import type { VerifyStatus } from '../verify.js';
 
 export interface VerifyModelResult {
   sourceModelId: string;

@@ -5,8 +5,8 @@
  * of the source with the copy. The fingerprint of the whole history stays the fast path; this
  * fallback, taken only when the copy has fewer points, holds the distinct points of ONE history.
  */
-import type { SourceRun, Store } from '../backends/contract.js';
-import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
+import type { SourceRun, Store } from '../../backends/contract.js';
+import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint.js';
 
 export async function sameAfterTargetDedupe(
   source: SourceRun,

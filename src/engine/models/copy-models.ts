@@ -18,7 +18,7 @@
  * A run copy that is deleted takes no writes on an MLflow server: its links are reported as not
  * written (skipped), not as a failure.
  */
-import type { SourceProject, Store, TargetProject } from '../backends/contract.js';
+import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
 import {
   readRunLinks,
   sourceModelsOf,
@@ -30,16 +30,16 @@ import {
   type SourceModels,
   type TargetModel,
   type TargetModels,
-} from '../backends/model-contract.js';
-import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../model/model-provenance.js';
-import type { KeyValue, RunInfo } from '../model/run.js';
-import { errorMessage } from '../util/errors.js';
-import { counted, failOnLostData } from './copy-run.js';
+} from '../../backends/model-contract.js';
+import { LINK_PROVENANCE, MODEL_PROVENANCE, MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../../model/model-provenance.js';
+import type { KeyValue, RunInfo } from '../../model/run.js';
+import { errorMessage } from '../../util/errors.js';
+import { counted, failOnLostData } from '../runs/copy-run.js';
 import { emptyModelCounts, type LinkResult, type ModelResult } from './model-types.js';
-import { unsafePathReason } from './paths.js';
-import { runPool } from './pool.js';
-import { prepareValues, type Provenance } from './prepare.js';
-import type { RunIssue } from './types.js';
+import { unsafePathReason } from '../paths.js';
+import { runPool } from '../pool.js';
+import { prepareValues, type Provenance } from '../runs/prepare.js';
+import type { RunIssue } from '../types.js';
 
 export interface ModelCopyContext {
   source: SourceProject;

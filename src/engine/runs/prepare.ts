@@ -2,10 +2,10 @@
  * Fits a source run's params, tags and metric keys to what the target accepts. Whatever does not
  * fit is reported as a RunIssue; nothing is changed or left out silently (DESIGN rule 3).
  */
-import type { Store } from '../backends/contract.js';
-import type { KeyValue, RunInfo } from '../model/run.js';
-import { PROVENANCE, PROVENANCE_KEYS } from '../model/provenance.js';
-import type { RunIssue } from './types.js';
+import type { Store } from '../../backends/contract.js';
+import type { KeyValue, RunInfo } from '../../model/run.js';
+import { PROVENANCE, PROVENANCE_KEYS } from '../../model/provenance.js';
+import type { RunIssue } from '../types.js';
 
 export const PARENT_TAG = 'mlflow.parentRunId';
 

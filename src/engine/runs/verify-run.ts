@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { SourceRun, Store } from '../backends/contract.js';
-import type { DatasetInput, KeyValue, MetricPoint } from '../model/run.js';
-import { PROVENANCE } from '../model/provenance.js';
-import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from './fingerprint.js';
+import type { SourceRun, Store } from '../../backends/contract.js';
+import type { DatasetInput, KeyValue, MetricPoint } from '../../model/run.js';
+import { PROVENANCE } from '../../model/provenance.js';
+import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint.js';
 import { acceptedMetricKeys, prepareValues, provenanceTags, type Provenance } from './prepare.js';
-import { unsafePathReason } from './paths.js';
+import { unsafePathReason } from '../paths.js';
 import { sameAfterTargetDedupe } from './distinct-history.js';
 import { withTargetNames } from './target-names.js';
-import type { RunIssue } from './types.js';
+import type { RunIssue } from '../types.js';
 import { notCompared } from './verify-gaps.js';
 import type { CompareObserver } from './compare-observer.js';
 

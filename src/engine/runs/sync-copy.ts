@@ -7,14 +7,14 @@
  * full, the differences written, then the new token - last, so a pass killed before it is
  * compared again by the next one - and finally the copy is deleted when its source was.
  */
-import type { CopyEditor, CopyRecord, SourceProject, SourceRun, Store, TargetProject } from '../backends/contract.js';
-import type { ProjectRef } from '../model/project-ref.js';
-import { PROVENANCE } from '../model/provenance.js';
-import type { RunInfo } from '../model/run.js';
+import type { CopyEditor, CopyRecord, SourceProject, SourceRun, Store, TargetProject } from '../../backends/contract.js';
+import type { ProjectRef } from '../../model/project-ref.js';
+import { PROVENANCE } from '../../model/provenance.js';
+import type { RunInfo } from '../../model/run.js';
 import { emptyCounts } from './copy-run.js';
 import type { Provenance } from './prepare.js';
 import { syncRun, type RunSync } from './sync-run.js';
-import type { RunOutcome } from './types.js';
+import type { RunOutcome } from '../types.js';
 
 /** True when the copy may be behind its source: only then is it opened and compared. */
 export function copyMayBeBehind(info: RunInfo, kept: CopyRecord, target: Store): boolean {

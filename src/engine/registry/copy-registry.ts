@@ -14,15 +14,15 @@
  *   `outside` and not copied; a source the copy cannot reach (s3://..., a local path) is kept as
  *   it is and reported: its files are not copied.
  */
-import type { Store } from '../backends/contract.js';
-import { registryOf, type ModelVersionInfo, type RegisteredModelInfo, type TargetRegistry, type VersionInit } from '../backends/model-contract.js';
-import { VERSION_PROVENANCE } from '../model/model-provenance.js';
-import { isPrompt, PROMPT_NOT_COPIED } from './prompts/prompt-tags.js';
-import type { KeyValue } from '../model/run.js';
-import { errorMessage } from '../util/errors.js';
-import type { RegisteredModelResult, VersionResult } from './model-types.js';
-import type { Provenance } from './prepare.js';
-import type { CopyEvent, RunIssue } from './types.js';
+import type { Store } from '../../backends/contract.js';
+import { registryOf, type ModelVersionInfo, type RegisteredModelInfo, type TargetRegistry, type VersionInit } from '../../backends/model-contract.js';
+import { VERSION_PROVENANCE } from '../../model/model-provenance.js';
+import { isPrompt, PROMPT_NOT_COPIED } from '../prompts/prompt-tags.js';
+import type { KeyValue } from '../../model/run.js';
+import { errorMessage } from '../../util/errors.js';
+import type { RegisteredModelResult, VersionResult } from '../models/model-types.js';
+import type { Provenance } from '../runs/prepare.js';
+import type { CopyEvent, RunIssue } from '../types.js';
 
 export interface RegistryCopyContext {
   sourceStore: Store;

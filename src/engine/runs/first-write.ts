@@ -5,8 +5,8 @@
  * When that first batch holds the whole run and the target can finish with values
  * (TargetRun.finishWith), the batch waits and goes with the completion marker instead.
  */
-import type { BatchLimits, RunValues, TargetRun } from '../backends/contract.js';
-import type { KeyValue } from '../model/run.js';
+import type { BatchLimits, RunValues, TargetRun } from '../../backends/contract.js';
+import type { KeyValue } from '../../model/run.js';
 
 export interface FirstWrite {
   params: KeyValue[];
