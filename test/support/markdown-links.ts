@@ -17,8 +17,11 @@ export interface MarkdownLink {
   target: string;
 }
 
-/** The text with fenced code blocks blanked out and inline code spans removed, line by line. */
-function proseLines(text: string): string[] {
+/**
+ * The text with fenced code blocks blanked out, line by line; inline code spans are removed too
+ * unless `keepCode` (headings keep their code text: GitHub slugs `` `verify` `` as `verify`).
+ */
+function proseLines(text: string, keepCode = false): string[] {
   const lines = text.split(/\r?\n/);
   let fence: string | undefined;
   return lines.map((line) => {
@@ -31,7 +34,7 @@ function proseLines(text: string): string[] {
       fence = opening[1]!;
       return '';
     }
-    return line.replace(/(`+)[^`]*?\1/g, '');
+    return keepCode ? line : line.replace(/(`+)[^`]*?\1/g, '');
   });
 }
 
@@ -59,7 +62,7 @@ export function isExternal(target: string): boolean {
 export function headingAnchors(text: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
-  for (const line of proseLinesKeepingCode(text)) {
+  for (const line of proseLines(text, true)) {
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const base = slug(heading[1]!);
@@ -70,23 +73,6 @@ export function headingAnchors(text: string): Set<string> {
   return anchors;
 }
 
-/** Headings keep their inline code text (GitHub slugs `` `verify` `` as `verify`). */
-function proseLinesKeepingCode(text: string): string[] {
-  const lines = text.split(/\r?\n/);
-  let fence: string | undefined;
-  return lines.map((line) => {
-    const opening = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
-    if (fence !== undefined) {
-      if (opening && opening[1]!.startsWith(fence)) fence = undefined;
-      return '';
-    }
-    if (opening) {
-      fence = opening[1]!;
-      return '';
-    }
-    return line;
-  });
-}
 
 export function slug(heading: string): string {
   const shown = heading

@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
+import { standinRequest } from '../support/standin-request.js';
 
 const ADMIN_PASSWORD = 'unit-admin-Pass1';
 const API2 = '/api/2.0/mlflow';
@@ -23,22 +24,7 @@ afterEach(async () => {
 const basic = (user: string, password: string) => ({ Authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') });
 const ADMIN = basic('admin', ADMIN_PASSWORD);
 
-async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(server!.url + path, {
-    method,
-    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed, text };
-}
+const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => standinRequest(server!.url, method, path, body, headers);
 
 const serialized = (name: string) =>
   JSON.stringify({

@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
+import { standinRequest } from '../support/standin-request.js';
 
 let server: StandinServer;
 let exp: string;
@@ -17,22 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed, text };
-}
+const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => standinRequest(server.url, method, path, body, headers);
 const post = (path: string, body: unknown, headers?: Record<string, string>) => send('POST', path, body, headers);
 const get = (path: string) => send('GET', path);
 
