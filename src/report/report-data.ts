@@ -87,6 +87,8 @@ export interface TracesSection {
   rows: TraceRow[];
   /** Traces with no row (size limits). */
   rowsLeftOut: number;
+  /** Trace copies in the target whose source trace is gone (verify), up to `traceRows`. */
+  extra: Array<{ sourceTraceId: string; targetTraceId: string }>;
 }
 
 export interface TraceRow {

@@ -38,7 +38,10 @@ export function traceSection(copy: TracesReport | undefined, verify: VerifyTrace
     return row;
   });
 
-  const section: TracesSection = { notCopied: (copy?.notCopied ?? verify?.notCopied ?? []).map((kind) => ({ ...kind })), rows, rowsLeftOut: pairs.length - rows.length };
+  const section: TracesSection = { notCopied: (copy?.notCopied ?? verify?.notCopied ?? []).map((kind) => ({ ...kind })), rows,
+    rowsLeftOut: pairs.length - rows.length,
+    extra: (verify?.extra ?? []).slice(0, limits.traceRows).map((e) => ({ sourceTraceId: e.sourceTraceId, targetTraceId: e.targetTraceId })),
+  };
   if (copy) {
     section.copy = { ...copy.summary };
     if (copy.notApplicable) section.copy.notApplicable = copy.notApplicable;

@@ -293,6 +293,21 @@ describe('traces in the HTML report', () => {
       { id: 't3', targets: [], outcome: 'failed', status: 'missing', reason: 'HTTP 500 from target', spans: 3, assessments: 1, differences: 1, differenceList: ['no copy in the target'], notes: [] },
     ]);
     expect(data.traces!.rowsLeftOut).toBe(0);
+    expect(data.traces!.extra).toEqual([]);
+  });
+
+  it('lists trace copies in the target whose source trace is gone', () => {
+    const collector = new HtmlReportCollector({ traceRows: 1 });
+    const verify = verifyReport([]);
+    const traces = verifyTracesReport([]);
+    traces.extra = [{ sourceTraceId: 'gone-1', targetTraceId: 'copy-1' }, { sourceTraceId: 'gone-2', targetTraceId: 'copy-2' }];
+    traces.summary.extra = 2;
+    traces.clean = false;
+    verify.traces = traces;
+    const data = collector.build({ command: 'verify', verify, durationMs: 1, exitStatus: 1 });
+    expect(data.traces!.verify).toMatchObject({ clean: false, extra: 2 });
+    // Bounded like the rows: the count says how many there are, the list holds what fits.
+    expect(data.traces!.extra).toEqual([{ sourceTraceId: 'gone-1', targetTraceId: 'copy-1' }]);
   });
 
   it('says why traces were not copied or not compared', () => {

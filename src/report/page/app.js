@@ -562,6 +562,10 @@
       rows.length ? el('div', 'table-wrap', [el('table', 'runs', [el('thead', '', [head]), body])]) : el('p', 'muted', ['no traces']),
       more,
     ]);
+    if (t.extra.length) {
+      node.appendChild(el('h3', '', ['Extra trace copies in the target (' + count(t.verify ? t.verify.extra : t.extra.length) + ')']));
+      node.appendChild(el('ul', 'differences', t.extra.map(function (e) { return el('li', '', [e.targetTraceId + ': copy of ' + e.sourceTraceId + ', which is not in the source project']); })));
+    }
     node.id = 'traces';
     return node;
   }
