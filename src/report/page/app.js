@@ -563,7 +563,7 @@
       more,
     ]);
     if (t.extra.length) {
-      node.appendChild(el('h3', '', ['Extra trace copies in the target (' + count(t.verify ? t.verify.extra : t.extra.length) + ')']));
+      node.appendChild(el('h3', '', ['Extra trace copies in the target (' + count(Math.max(t.verify ? t.verify.extra : 0, t.extra.length)) + ')']));
       node.appendChild(el('ul', 'differences', t.extra.map(function (e) { return el('li', '', [e.targetTraceId + ': copy of ' + e.sourceTraceId + ', which is not in the source project']); })));
     }
     node.id = 'traces';
