@@ -39,9 +39,9 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
   cleanBytes: 3_000_000,
   otherBytes: 10_000_000,
   reasonLength: 300,
-  changeBytes: 2_000_000,
+  changeBytes: 1_000_000,
   traceRows: 10_000,
-  traceBytes: 3_000_000,
+  traceBytes: 2_000_000,
 };
 
 interface Checked {
