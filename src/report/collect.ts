@@ -7,12 +7,16 @@
  * - the first `cleanRuns` clean runs get their details too, within `cleanBytes`, so one can look
  *   at what a good copy looks like; verify's fingerprints proved the others identical.
  * A detail over its budget first loses its chart points, then the whole detail; the page says so.
+ * - a sync's changes of an updated run are listed within `changeBytes` in all (they come from the
+ *   copy report, so they are kept even for runs whose details are left out);
+ * - traces get a section of their own (trace-section.ts), within `traceRows` and `traceBytes`.
  */
 import type { CopyReport, RunResult } from '../engine/types.js';
 import type { CompareObserver } from '../engine/runs/compare-observer.js';
 import type { VerifyReport, VerifyRunResult } from '../engine/verify.js';
 import type { RunInfo } from '../model/run.js';
 import { clip, DEFAULT_DETAIL_LIMITS, RunDetailBuilder, type DetailLimits } from './run-detail.js';
+import { traceSection } from './trace-section.js';
 import { REPORT_DATA_FORMAT, type HtmlReportData, type RunDetail, type RunRow } from './report-data.js';
 
 export interface ReportLimits extends DetailLimits {
@@ -21,6 +25,12 @@ export interface ReportLimits extends DetailLimits {
   otherBytes: number;
   /** Longest reason kept in a run's row. */
   reasonLength: number;
+  /** Characters of updated runs' changes listed, in all. */
+  changeBytes: number;
+  /** Traces given a row. */
+  traceRows: number;
+  /** Characters of traces' differences and notes listed, in all. */
+  traceBytes: number;
 }
 
 export const DEFAULT_REPORT_LIMITS: ReportLimits = {
@@ -29,6 +39,9 @@ export const DEFAULT_REPORT_LIMITS: ReportLimits = {
   cleanBytes: 3_000_000,
   otherBytes: 10_000_000,
   reasonLength: 300,
+  changeBytes: 1_000_000,
+  traceRows: 10_000,
+  traceBytes: 2_000_000,
 };
 
 interface Checked {
@@ -55,6 +68,7 @@ export class HtmlReportCollector {
   private cleanKept = 0;
   private cleanBytes = 0;
   private otherBytes = 0;
+  private changeBytes = 0;
 
   constructor(limits: Partial<ReportLimits> = {}) {
     this.limits = { ...DEFAULT_REPORT_LIMITS, ...limits };
@@ -121,7 +135,7 @@ export class HtmlReportCollector {
     for (const row of rows) if (row.status) statuses[row.status] = (statuses[row.status] ?? 0) + 1;
     const totals = copy?.summary.totals;
     const leftOut = rows.filter((row) => row.detailOmitted !== undefined).length;
-    return {
+    const data: HtmlReportData = {
       format: REPORT_DATA_FORMAT,
       tool: 'runs-migrator',
       version: base.version,
@@ -131,7 +145,7 @@ export class HtmlReportCollector {
       target: { uri: base.target.uri, project: base.target.project, kind: base.target.kind },
       summary: {
         runs: rows.length,
-        ...(copy ? { copied: copy.summary.copied, skipped: copy.summary.skipped, failed: copy.summary.failed } : {}),
+        ...(copy ? { copied: copy.summary.copied, updated: copy.summary.updated ?? 0, skipped: copy.summary.skipped, failed: copy.summary.failed } : {}),
         verified: verify !== undefined,
         ...(verify ? { statuses, clean: verify.clean, extra: verify.extra.length } : {}),
         points: verify?.summary.points ?? totals?.points ?? 0,
@@ -152,6 +166,9 @@ export class HtmlReportCollector {
       runs: rows,
       extra: (verify?.extra ?? []).slice(0, 10_000),
     };
+    const traces = traceSection(copy?.traces, verify?.traces, this.limits);
+    if (traces) data.traces = traces;
+    return data;
   }
 
   private row(copied: RunResult | undefined, checked: VerifyRunResult | undefined): RunRow {
@@ -171,6 +188,7 @@ export class HtmlReportCollector {
     if (checked) row.status = checked.status;
     const reason = copied?.outcome === 'failed' ? copied.reason : checked && checked.status !== 'ok' ? checked.differences[0] : copied?.reason;
     if (reason) row.reason = clip(reason, this.limits.reasonLength);
+    if (copied?.changes) this.keepChanges(row, copied.changes);
 
     if (entry?.compared && checked) {
       row.counts = { ...entry.counts, points: checked.points, files: checked.files, bytes: checked.bytes };
@@ -193,6 +211,21 @@ export class HtmlReportCollector {
     } else if (entry?.omitted) row.detailOmitted = entry.omitted;
     else if (!checked) row.detailOmitted = 'not compared: verify did not run';
     return row;
+  }
+
+  /** Lists an updated run's changes while the report's room for changes lasts; counts the rest. */
+  private keepChanges(row: RunRow, changes: string[]): void {
+    const { listRows, textLength } = this.limits;
+    row.changes = changes.length;
+    row.changeList = [];
+    for (const change of changes.slice(0, listRows)) {
+      const text = clip(change, textLength);
+      if (this.changeBytes + text.length > this.limits.changeBytes) break;
+      row.changeList.push(text);
+      this.changeBytes += text.length;
+    }
+    const more = changes.length - row.changeList.length;
+    if (more > 0) row.changesOmitted = `${more} more change${more === 1 ? '' : 's'} not listed (report size limit)`;
   }
 }
 

@@ -3,6 +3,7 @@
  * 10,000 runs must stay well under 20 MB, so per-run details are bounded (see limits.ts).
  */
 import type { RunIssue } from '../engine/types.js';
+import type { NotCopiedKind } from '../engine/traces/types.js';
 import type { MetricChart } from './metric-curve.js';
 
 export const REPORT_DATA_FORMAT = 1;
@@ -25,6 +26,8 @@ export interface HtmlReportData {
     runs: number;
     /** copy only. */
     copied?: number;
+    /** Complete copies a sync brought up to date (copy only). */
+    updated?: number;
     skipped?: number;
     failed?: number;
     /** A comparison ran (verify, or copy with --verify/--html). */
@@ -48,6 +51,65 @@ export interface HtmlReportData {
   runs: RunRow[];
   /** Copies in the target whose source run is not in the source project. */
   extra: Array<{ targetRunId: string; sourceRunId: string }>;
+  /** MLflow 3 traces: absent when neither the copy nor verify reported any. */
+  traces?: TracesSection;
+}
+
+export interface TracesSection {
+  /** copy's counts (copy reports only). */
+  copy?: {
+    traces: number;
+    copied: number;
+    skipped: number;
+    failed: number;
+    planned: number;
+    unsupported: number;
+    spans: number;
+    assessments: number;
+    /** Why the target (or source) cannot hold traces at all. */
+    notApplicable?: string;
+  };
+  /** verify's counts, when it compared traces. */
+  verify?: {
+    clean: boolean;
+    /** Why traces were not compared at all. */
+    notCompared?: string;
+    traces: number;
+    /** Counts by status (ok, different, missing, ...), zero counts left out. */
+    statuses: Record<string, number>;
+    extra: number;
+    spans: number;
+    assessments: number;
+  };
+  /** GenAI objects of the source this version does not copy, with their counts. */
+  notCopied: NotCopiedKind[];
+  /** One row per trace, within the size limits (problems kept first). */
+  rows: TraceRow[];
+  /** Traces with no row (size limits). */
+  rowsLeftOut: number;
+  /** Trace copies in the target whose source trace is gone (verify), up to `traceRows`. */
+  extra: Array<{ sourceTraceId: string; targetTraceId: string }>;
+}
+
+export interface TraceRow {
+  id: string;
+  name?: string;
+  targets: string[];
+  /** copy's outcome (copy reports only). */
+  outcome?: string;
+  /** verify's status, when verify compared traces. */
+  status?: string;
+  /** Why the copy failed or was not possible. */
+  reason?: string;
+  spans: number;
+  assessments: number;
+  /** How many differences verify found; `differenceList` holds those kept. */
+  differences: number;
+  differenceList: string[];
+  /** The copy's notes (links not pointed at a copy, ids changed, fields a store could not take). */
+  notes: string[];
+  /** Differences and notes not listed (size limits). */
+  leftOut?: number;
 }
 
 export interface RunRow {
@@ -62,6 +124,12 @@ export interface RunRow {
   reason?: string;
   differences: number;
   issues: number;
+  /** How many changes a sync made to this run's copy (outcome `updated`). */
+  changes?: number;
+  /** The changes, one line each, within the size limits; listed in the run's details. */
+  changeList?: string[];
+  /** Why some or all of the changes are not listed (size limits). */
+  changesOmitted?: string;
   counts: { params?: number; tags?: number; metrics?: number; points: number; files: number; bytes: number };
   detail?: RunDetail;
   /** Why there is no detail (size limits, or the run was not compared). */

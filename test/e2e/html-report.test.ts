@@ -226,4 +226,33 @@ describe.skipIf(!runBrowserTests)('the HTML report in a browser', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it("a sync and traces: the updated tile, an updated run's changes, the traces section, all as text", async () => {
+    const hostile = '</script><script>window.__owned=3</script><img src=x onerror="window.__owned=4">';
+    const collector = new HtmlReportCollector();
+    const run = copyReport.runs[0]!;
+    const report: CopyReport = {
+      ...copyReport,
+      summary: { ...copyReport.summary, copied: 0, updated: 1, skipped: 0 },
+      runs: [{ ...run, outcome: 'updated', changes: ['status RUNNING -> FINISHED', hostile] }],
+      traces: {
+        summary: { traces: 1, copied: 0, skipped: 0, failed: 1, planned: 0, unsupported: 0, spans: 0, assessments: 0 },
+        traces: [{ sourceTraceId: 'tr-1', name: hostile, outcome: 'failed', reason: hostile, spans: 2, assessments: 1, notes: [] }],
+        notCopied: [],
+      },
+    };
+    const file = join(cwd, 'sync.html');
+    writeHtmlReport(file, collector.build({ command: 'copy', copy: report, durationMs: 1, exitStatus: 1 }));
+    const { page, problems } = await openReport(browser, file);
+    expect(await tileValue(page, 'updated')).toBe('1');
+    expect(await tileValue(page, 'traces failed')).toBe('1');
+    await expand(page, run.sourceRunId);
+    const changes = page.locator(`tr.detail-row[data-run-id="${run.sourceRunId}"] [data-list="changes"] li`);
+    expect(await changes.allTextContents()).toEqual(['status RUNNING -> FINISHED', hostile]);
+    expect(await page.locator('tr.trace-row[data-trace-id="tr-1"] .name').textContent()).toBe(hostile);
+    expect(await page.evaluate(() => (globalThis as unknown as { __owned?: number }).__owned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

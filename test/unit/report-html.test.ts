@@ -7,6 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TraceResult, TracesReport } from '../../src/engine/traces/types.js';
+import type { VerifyTraceResult, VerifyTracesReport } from '../../src/engine/traces/verify-traces.js';
+import type { CopyReport, RunResult } from '../../src/engine/types.js';
 import type { VerifyReport, VerifyRunResult } from '../../src/engine/verify.js';
 import { HtmlReportCollector } from '../../src/report/collect.js';
 import { embeddedJson, renderHtmlReport, writeHtmlReport } from '../../src/report/html.js';
@@ -153,5 +156,189 @@ describe('what the HTML report keeps per run', () => {
     expect(a!.omitted).toBe("not drawn: the report keeps about 40 kB of curves per run");
     expect(b!.key).toBe('b');
     expect(b!.rows.x.length).toBeGreaterThan(0);
+  });
+});
+
+/** A copy report with the given runs (and traces), as copy writes it. */
+function copyReport(runs: RunResult[], traces?: TracesReport): CopyReport {
+  const totals = { params: 0, tags: 0, metricKeys: 0, points: 0, files: 0, bytes: 0 } as CopyReport['summary']['totals'];
+  const count = (outcome: string) => runs.filter((run) => run.outcome === outcome).length;
+  return {
+    tool: 'runs-migrator',
+    version: '0.0.0-test',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    dryRun: false,
+    source: { uri: 'http://mlflow-a:5000', project: 'default/src', kind: 'mlflow' },
+    target: { uri: './mlruns', project: 'default/dst', kind: 'mlruns' },
+    summary: {
+      listed: runs.length,
+      filteredOut: 0,
+      outOfShard: 0,
+      copied: count('copied'),
+      updated: count('updated'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+      planned: 0,
+      totals,
+      retries: 0,
+    },
+    projectIssues: [],
+    runs,
+    ...(traces ? { traces } : {}),
+  };
+}
+
+function runResult(sourceRunId: string, outcome: RunResult['outcome'], changes?: string[]): RunResult {
+  return {
+    sourceRunId,
+    targetRunId: `copy-of-${sourceRunId}`,
+    outcome,
+    counts: { params: 1, tags: 0, metricKeys: 1, points: 10, files: 0, bytes: 0 } as RunResult['counts'],
+    issues: [],
+    ...(changes ? { changes } : {}),
+  };
+}
+
+function trace(sourceTraceId: string, outcome: TraceResult['outcome'], extra: Partial<TraceResult> = {}): TraceResult {
+  return { sourceTraceId, targetTraceId: `copy-of-${sourceTraceId}`, outcome, spans: 3, assessments: 1, notes: [], ...extra };
+}
+
+function verifiedTrace(sourceTraceId: string, differences: string[] = []): VerifyTraceResult {
+  return { sourceTraceId, targetTraceIds: [`copy-of-${sourceTraceId}`], status: differences.length ? 'different' : 'ok', differences, spans: 3, assessments: 1 };
+}
+
+function verifyTracesReport(traces: VerifyTraceResult[]): VerifyTracesReport {
+  const summary: VerifyTracesReport['summary'] = { traces: traces.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0, extra: 0, spans: 0, assessments: 0 };
+  for (const t of traces) {
+    summary[t.status]++;
+    summary.spans += t.spans;
+    summary.assessments += t.assessments;
+  }
+  return { clean: summary.ok === traces.length, summary, traces, extra: [], notCopied: [] };
+}
+
+/** The report's JSON as the page reads it, from the written HTML. */
+function embeddedData(html: string): HtmlReportData {
+  const json = /<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html)?.[1];
+  return JSON.parse(json!) as HtmlReportData;
+}
+
+describe('a sync in the HTML report', () => {
+  it('counts updated runs beside copied and skipped, and lists each updated run\'s changes', () => {
+    const collector = new HtmlReportCollector();
+    const copy = copyReport([
+      runResult('new', 'copied'),
+      runResult('grown', 'updated', ['status RUNNING -> FINISHED', 'metric loss: 30 new point(s)']),
+      runResult('same', 'skipped'),
+    ]);
+    const verify = verifyReport(['new', 'grown', 'same'].map((id) => compared(collector, id, 'ok', 10)));
+    const data = collector.build({ command: 'copy', copy, verify, durationMs: 1, exitStatus: 0 });
+    expect(data.summary).toMatchObject({ runs: 3, copied: 1, updated: 1, skipped: 1, failed: 0 });
+    const grown = data.runs.find((row) => row.id === 'grown')!;
+    expect(grown).toMatchObject({ outcome: 'updated', status: 'ok', changes: 2, changeList: ['status RUNNING -> FINISHED', 'metric loss: 30 new point(s)'] });
+    expect(grown.changesOmitted).toBeUndefined();
+    expect(data.runs.find((row) => row.id === 'same')!.changes).toBeUndefined();
+  });
+
+  it('keeps listing changes only within its size limit, and says how many are not listed', () => {
+    const collector = new HtmlReportCollector({ changeBytes: 25, listRows: 3 });
+    const copy = copyReport([
+      runResult('a', 'updated', ['0123456789', '0123456789', 'x', 'y', 'z']),
+      runResult('b', 'updated', ['0123456789']),
+    ]);
+    const data = collector.build({ command: 'copy', copy, durationMs: 1, exitStatus: 0 });
+    const [a, b] = data.runs;
+    // listRows caps one run's list at 3 (21 characters); the next run's change would pass the 25 in all.
+    expect(a).toMatchObject({ changes: 5, changeList: ['0123456789', '0123456789', 'x'], changesOmitted: '2 more changes not listed (report size limit)' });
+    expect(b).toMatchObject({ changes: 1, changeList: [], changesOmitted: '1 more change not listed (report size limit)' });
+  });
+
+  it('keeps a change as text: markup in it never reaches the page as markup', () => {
+    const collector = new HtmlReportCollector();
+    const hostile = 'tag note: "</script><img src=x onerror=alert(1)>"';
+    const html = renderHtmlReport(collector.build({ command: 'copy', copy: copyReport([runResult('a', 'updated', [hostile])]), durationMs: 1, exitStatus: 0 }));
+    expect(html).not.toContain('<img');
+    expect(embeddedData(html).runs[0]!.changeList).toEqual([hostile]);
+  });
+});
+
+describe('traces in the HTML report', () => {
+  it('has no traces section when neither the copy nor verify reported traces', () => {
+    const collector = new HtmlReportCollector();
+    const data = collector.build({ command: 'copy', copy: copyReport([runResult('a', 'copied')]), durationMs: 1, exitStatus: 0 });
+    expect(data.traces).toBeUndefined();
+  });
+
+  it("shows copy's counts, verify's statuses, and verify's differences per trace", () => {
+    const collector = new HtmlReportCollector();
+    const traces: TracesReport = {
+      summary: { traces: 3, copied: 2, skipped: 0, failed: 1, planned: 0, unsupported: 0, spans: 6, assessments: 2 },
+      traces: [
+        trace('t1', 'copied', { name: 'chat', notes: ['run link r9 not pointed at a copy: run not copied'] }),
+        trace('t2', 'copied'),
+        trace('t3', 'failed', { reason: 'HTTP 500 from target' }),
+      ],
+      notCopied: [{ kind: 'scorers', count: 2, reason: 'not copied by this version (issue 17)' }],
+    };
+    const verify = verifyReport([]);
+    verify.traces = verifyTracesReport([verifiedTrace('t1'), verifiedTrace('t2', ['span s1 (llm): its document differs']), { ...verifiedTrace('t3'), status: 'missing', targetTraceIds: [], differences: ['no copy in the target'] }]);
+    const data = collector.build({ command: 'copy', copy: copyReport([], traces), verify, durationMs: 1, exitStatus: 1 });
+    expect(data.traces!.copy).toEqual({ traces: 3, copied: 2, skipped: 0, failed: 1, planned: 0, unsupported: 0, spans: 6, assessments: 2 });
+    expect(data.traces!.verify).toEqual({ clean: false, traces: 3, statuses: { ok: 1, different: 1, missing: 1 }, extra: 0, spans: 9, assessments: 3 });
+    expect(data.traces!.notCopied).toEqual([{ kind: 'scorers', count: 2, reason: 'not copied by this version (issue 17)' }]);
+    expect(data.traces!.rows).toEqual([
+      { id: 't1', name: 'chat', targets: ['copy-of-t1'], outcome: 'copied', status: 'ok', spans: 3, assessments: 1, differences: 0, differenceList: [], notes: ['run link r9 not pointed at a copy: run not copied'] },
+      { id: 't2', targets: ['copy-of-t2'], outcome: 'copied', status: 'different', spans: 3, assessments: 1, differences: 1, differenceList: ['span s1 (llm): its document differs'], notes: [] },
+      { id: 't3', targets: [], outcome: 'failed', status: 'missing', reason: 'HTTP 500 from target', spans: 3, assessments: 1, differences: 1, differenceList: ['no copy in the target'], notes: [] },
+    ]);
+    expect(data.traces!.rowsLeftOut).toBe(0);
+    expect(data.traces!.extra).toEqual([]);
+  });
+
+  it('lists trace copies in the target whose source trace is gone', () => {
+    const collector = new HtmlReportCollector({ traceRows: 1 });
+    const verify = verifyReport([]);
+    const traces = verifyTracesReport([]);
+    traces.extra = [{ sourceTraceId: 'gone-1', targetTraceId: 'copy-1' }, { sourceTraceId: 'gone-2', targetTraceId: 'copy-2' }];
+    traces.summary.extra = 2;
+    traces.clean = false;
+    verify.traces = traces;
+    const data = collector.build({ command: 'verify', verify, durationMs: 1, exitStatus: 1 });
+    expect(data.traces!.verify).toMatchObject({ clean: false, extra: 2 });
+    // Bounded like the rows: the count says how many there are, the list holds what fits.
+    expect(data.traces!.extra).toEqual([{ sourceTraceId: 'gone-1', targetTraceId: 'copy-1' }]);
+  });
+
+  it('says why traces were not copied or not compared', () => {
+    const collector = new HtmlReportCollector();
+    const traces: TracesReport = { summary: { traces: 0, copied: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 0, assessments: 0 }, notApplicable: 'a Neptune archive holds no traces', traces: [], notCopied: [] };
+    const verify = verifyReport([]);
+    verify.traces = { ...verifyTracesReport([]), notCompared: 'the target cannot hold traces' };
+    const data = collector.build({ command: 'copy', copy: copyReport([], traces), verify, durationMs: 1, exitStatus: 0 });
+    expect(data.traces!.copy!.notApplicable).toBe('a Neptune archive holds no traces');
+    expect(data.traces!.verify!.notCompared).toBe('the target cannot hold traces');
+  });
+
+  it('keeps traces with a problem first when not every trace fits, and bounds the differences listed', () => {
+    const collector = new HtmlReportCollector({ traceRows: 2, traceBytes: 30, listRows: 2, textLength: 12 });
+    const verify = verifyReport([]);
+    verify.traces = verifyTracesReport([
+      verifiedTrace('ok1'),
+      verifiedTrace('bad1', ['a difference of more than twelve characters', 'second', 'third']),
+      verifiedTrace('ok2'),
+      verifiedTrace('bad2', ['0123456789', 'fits no more']),
+    ]);
+    const data = collector.build({ command: 'verify', verify, durationMs: 1, exitStatus: 1 });
+    const section = data.traces!;
+    expect(section.rows.map((row) => row.id)).toEqual(['bad1', 'bad2']);
+    expect(section.rowsLeftOut).toBe(2);
+    const [bad1, bad2] = section.rows;
+    // Each text clipped to 12 characters (plus a note saying how much was cut), at most 2 per
+    // list, 30 characters listed in all: what does not fit is counted, not listed.
+    expect(bad1).toMatchObject({ differences: 3, differenceList: ['second', 'third'], leftOut: 1 });
+    expect(bad2).toMatchObject({ differences: 2, differenceList: ['0123456789'], leftOut: 1 });
+    const listed = [...bad1!.differenceList, ...bad2!.differenceList].join('').length;
+    expect(listed).toBeLessThanOrEqual(30);
   });
 });

@@ -66,6 +66,13 @@
   var s = data.summary;
   var statuses = s.statuses || {};
   var problems = data.runs.filter(isProblem).length;
+  // Traces verify did not find ok (and extra trace copies) are problems of the copy too.
+  if (data.traces && data.traces.verify) {
+    Object.keys(data.traces.verify.statuses).forEach(function (status) {
+      if (status !== 'ok') problems += data.traces.verify.statuses[status];
+    });
+    problems += data.traces.verify.extra;
+  }
 
   function verdict() {
     if (s.exitStatus === 0) {
@@ -96,6 +103,7 @@
     var tiles = [tile('runs', count(s.runs))];
     if (s.copied !== undefined) {
       tiles.push(tile('copied', count(s.copied), s.copied ? 'good' : ''));
+      if (s.updated !== undefined) tiles.push(tile('updated', count(s.updated), s.updated ? 'good' : '', 'complete copies brought up to date with their sources'));
       tiles.push(tile('skipped', count(s.skipped), '', 'already copied by an earlier run'));
       tiles.push(tile('failed', count(s.failed), s.failed ? 'bad' : ''));
     }
@@ -174,7 +182,7 @@
     if (state.filter.indexOf('outcome:') === 0 && run.outcome !== state.filter.slice(8)) return false;
     if (state.filter.indexOf('status:') === 0 && run.status !== state.filter.slice(7)) return false;
     if (!state.query) return true;
-    var text = ((run.name || '') + ' ' + run.id + ' ' + run.targets.join(' ') + ' ' + (run.reason || '')).toLowerCase();
+    var text = ((run.name || '') + ' ' + run.id + ' ' + run.targets.join(' ') + ' ' + (run.reason || '') + ' ' + (run.changeList || []).join(' ')).toLowerCase();
     return text.indexOf(state.query) >= 0;
   }
 
@@ -193,7 +201,7 @@
   }
 
   function tone(value) {
-    return value === 'ok' || value === 'copied' ? 'good' : value === 'skipped' || value === 'planned' ? 'neutral' : 'bad';
+    return value === 'ok' || value === 'copied' || value === 'updated' ? 'good' : value === 'skipped' || value === 'planned' ? 'neutral' : 'bad';
   }
 
   function runRow(run, index) {
@@ -210,7 +218,7 @@
         var value = column.value(run);
         td = el('td', '', [value ? badge(value, tone(value)) : '–']);
       } else if (column.key === 'reason') {
-        td = el('td', 'reason', [run.reason || '']);
+        td = el('td', 'reason', [run.reason || (run.changes ? plural(run.changes, 'change') + ' synced' : '')]);
         if (run.differences > 1) td.appendChild(el('span', 'more-count', [' (+' + (run.differences - 1) + ' more)']));
       } else {
         var n = column.value(run);
@@ -448,6 +456,15 @@
     var draws = [];
     var box = el('div', 'detail');
     cell.appendChild(box);
+    // A sync's changes come from the copy report: shown even when verify's details are left out.
+    if (run.changes) {
+      var changes = section('Changes synced (' + count(run.changes) + ')', [
+        el('ul', 'changes', (run.changeList || []).map(function (text) { return el('li', '', [text]); })),
+        run.changesOmitted ? el('p', 'muted', [run.changesOmitted + '.']) : null,
+      ]);
+      changes.dataset.list = 'changes';
+      box.appendChild(changes);
+    }
     if (!run.detail) {
       box.appendChild(el('p', 'muted', [run.detailOmitted || 'no details']));
       return draws;
@@ -465,6 +482,94 @@
     return draws;
   }
 
+  // ---- traces --------------------------------------------------------------------------------
+
+  function traceIsProblem(trace) {
+    return trace.outcome === 'failed' || (trace.status !== undefined && trace.status !== 'ok');
+  }
+
+  function tracesSection(t) {
+    var tiles = [];
+    var notes = [];
+    if (t.copy) {
+      tiles.push(tile('traces', count(t.copy.traces)));
+      tiles.push(tile('traces copied', count(t.copy.copied), t.copy.copied ? 'good' : ''));
+      tiles.push(tile('traces skipped', count(t.copy.skipped), '', 'already copied by an earlier run'));
+      tiles.push(tile('traces failed', count(t.copy.failed), t.copy.failed ? 'bad' : ''));
+      if (t.copy.planned) tiles.push(tile('traces planned', count(t.copy.planned)));
+      if (t.copy.unsupported) tiles.push(tile('traces unsupported', count(t.copy.unsupported), '', 'the target cannot hold them'));
+      tiles.push(tile('spans', count(t.copy.spans)));
+      tiles.push(tile('assessments', count(t.copy.assessments)));
+      if (t.copy.notApplicable) notes.push('Not copied: ' + t.copy.notApplicable);
+    }
+    if (t.verify) {
+      var st = t.verify.statuses;
+      if (!t.copy) {
+        tiles.push(tile('traces', count(t.verify.traces)));
+        tiles.push(tile('spans', count(t.verify.spans)));
+        tiles.push(tile('assessments', count(t.verify.assessments)));
+      }
+      tiles.push(tile('traces verified ok', count(st.ok || 0), st.ok ? 'good' : ''));
+      Object.keys(st).forEach(function (status) {
+        if (status !== 'ok') tiles.push(tile('traces ' + status, count(st[status]), 'bad'));
+      });
+      if (t.verify.extra) tiles.push(tile('extra trace copies', count(t.verify.extra), 'bad', 'copies in the target whose source trace is gone'));
+      if (t.verify.notCompared) notes.push('Not compared: ' + t.verify.notCompared);
+    }
+    t.notCopied.forEach(function (kind) { notes.push('Not copied: ' + plural(kind.count, kind.kind.replace(/s$/, '')) + ' (' + kind.reason + ')'); });
+    if (t.rowsLeftOut) notes.push(plural(t.rowsLeftOut, 'trace') + ' not listed (report size limit; traces with a problem are listed first).');
+
+    var head = el('tr', '', ['Trace', 'Copy', 'Verify', 'Spans', 'Assessments', 'Differences and notes'].map(function (label, i) {
+      return el('th', i === 3 || i === 4 ? 'num' : '', [label]);
+    }));
+    var body = el('tbody');
+    var rows = t.rows.map(function (trace, index) { return { trace: trace, index: index }; });
+    rows.sort(function (a, b) { return traceIsProblem(b.trace) - traceIsProblem(a.trace) || a.index - b.index; });
+    var limit = PAGE;
+    var more = el('button', 'more', ['Show more']);
+    function draw() {
+      var fragment = document.createDocumentFragment();
+      rows.slice(0, limit).forEach(function (entry) {
+        var trace = entry.trace;
+        var texts = el('td', 'reason', [trace.reason || '']);
+        if (trace.differenceList.length) texts.appendChild(el('ul', 'differences', trace.differenceList.map(function (text) { return el('li', '', [text]); })));
+        if (trace.notes.length) texts.appendChild(el('ul', 'notes muted', trace.notes.map(function (text) { return el('li', '', [text]); })));
+        if (trace.leftOut) texts.appendChild(el('p', 'muted', [count(trace.leftOut) + ' more not listed (report size limit).']));
+        var tr = el('tr', 'trace-row' + (traceIsProblem(trace) ? ' problem' : ''), [
+          el('td', 'run', [el('div', 'name', [trace.name || '(no name)']), el('div', 'id', [trace.id + (trace.targets.length ? ' → ' + trace.targets.join(', ') : '')])]),
+          el('td', '', [trace.outcome ? badge(trace.outcome, tone(trace.outcome)) : '–']),
+          el('td', '', [trace.status ? badge(trace.status, tone(trace.status)) : '–']),
+          el('td', 'num', [count(trace.spans)]),
+          el('td', 'num', [count(trace.assessments)]),
+          texts,
+        ]);
+        tr.dataset.traceId = trace.id;
+        tr.dataset.differences = String(trace.differences);
+        fragment.appendChild(tr);
+      });
+      body.replaceChildren(fragment);
+      more.hidden = rows.length <= limit;
+    }
+    more.addEventListener('click', function () {
+      limit += PAGE;
+      draw();
+    });
+    draw();
+    var node = el('section', 'runs-section traces', [
+      el('h2', '', ['Traces']),
+      el('div', 'tiles', tiles),
+      notes.length ? el('ul', 'note', notes.map(function (text) { return el('li', '', [text]); })) : null,
+      rows.length ? el('div', 'table-wrap', [el('table', 'runs', [el('thead', '', [head]), body])]) : el('p', 'muted', ['no traces']),
+      more,
+    ]);
+    if (t.extra.length) {
+      node.appendChild(el('h3', '', ['Extra trace copies in the target (' + count(Math.max(t.verify ? t.verify.extra : 0, t.extra.length)) + ')']));
+      node.appendChild(el('ul', 'differences', t.extra.map(function (e) { return el('li', '', [e.targetTraceId + ': copy of ' + e.sourceTraceId + ', which is not in the source project']); })));
+    }
+    node.id = 'traces';
+    return node;
+  }
+
   // ---- the page ------------------------------------------------------------------------------
 
   app.replaceChildren(summary(), runsTable());
@@ -472,6 +577,7 @@
     var list = el('ul', 'differences', data.extra.map(function (e) { return el('li', '', [e.targetRunId + ': copy of ' + e.sourceRunId + ', which is not in the source project']); }));
     app.appendChild(el('section', 'runs-section', [el('h2', '', ['Extra copies in the target (' + count(data.extra.length) + ')']), list]));
   }
+  if (data.traces) app.appendChild(tracesSection(data.traces));
   renderRows();
   app.setAttribute('aria-busy', 'false');
   document.documentElement.dataset.rendered = 'true';
