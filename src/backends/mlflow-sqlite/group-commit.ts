@@ -8,7 +8,7 @@
 import type { SqlExecutor } from './sql-driver.js';
 
 /** At most this many queued transactions share one commit (it stays short). */
-const GROUP_LIMIT = 16;
+const GROUP_LIMIT = 32;
 /**
  * How long a group may wait for more transactions once writers have shown they work at once.
  * One turn of the event loop is not enough for them: a trace writer reads a dozen small files
