@@ -6,6 +6,7 @@
  * prepared-statement loop in one transaction, nothing read.
  *
  *   node --import tsx bench/traces-copy.ts [--traces 10000] [--small 1000]
+ *   BENCH_CPU_PROF_DIR=/tmp/prof node --import tsx bench/traces-copy.ts ...   (also profiles each copy)
  *
  * Prints traces/s of the copy and of the ceiling, their ratio (goal >= 0.5), and the CLI's peak
  * RSS at --small traces and at --traces traces (goal: flat). The server -> server half of the
@@ -130,7 +131,9 @@ function ceiling(dbPath: string, count: number): number {
 
 async function copy(source: string, dbPath: string, cwd: string): Promise<{ seconds: number; rssMb: number; traces: number }> {
   const report = join(cwd, 'report.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/report-rss.mjs', 'src/cli/run.ts', 'copy', '--source-uri', source, '--source-project', 'genai-fixture',
+  // BENCH_CPU_PROF_DIR=<dir> writes a CPU profile of the copy there (node --cpu-prof), to see where the time goes.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', './bench/report-rss.mjs', 'src/cli/run.ts', 'copy', '--source-uri', source, '--source-project', 'genai-fixture',
     '--target-uri', `sqlite:///${dbPath}`, '--target-project', 'bench', '--no-progress', '--report', report], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

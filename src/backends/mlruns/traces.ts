@@ -15,7 +15,8 @@
  * source's ids and times are kept as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReadIssue } from '../contract.js';
 import type { TraceCopyRecord } from '../../engine/traces/contract.js';
@@ -24,7 +25,7 @@ import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
 import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, isErrorCode, listSubdirs, mkdirPrivate, readTextIfExists, writePrivateFile } from './fs-util.js';
+import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
@@ -88,7 +89,8 @@ export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]
 export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
   const issues: ReadIssue[] = [];
   const spans: TraceSpan[] = [];
-  const text = await readTextIfExists(join(dir, ARTIFACTS_DIR, SPANS_FILE));
+  // Read synchronously: a handful of small files per trace (fs-util.ts readSmallTextIfExistsSync).
+  const text = readSmallTextIfExistsSync(join(dir, ARTIFACTS_DIR, SPANS_FILE));
   if (text === undefined) {
     issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
   } else {
@@ -104,13 +106,13 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
   const assessments: Assessment[] = [];
   let files: string[] = [];
   try {
-    files = (await readdir(join(dir, ASSESSMENTS_DIR))).filter((name) => name.endsWith('.yaml')).sort();
+    files = readdirSync(join(dir, ASSESSMENTS_DIR)).filter((name) => name.endsWith('.yaml')).sort();
   } catch (error) {
     if (!isErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
   }
   for (const file of files) {
     try {
-      const dict = parsePyYaml(await readFile(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
+      const dict = parsePyYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
       assessments.push(assessmentFromProto(dict as Dict));
     } catch (error) {
       issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });

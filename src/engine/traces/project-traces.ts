@@ -28,7 +28,7 @@ export interface ProjectTracesInput {
   emit(event: CopyEvent): void;
 }
 
-const TRACE_WORKERS = 16;
+const TRACE_WORKERS = 32;
 
 const LATER = 'not copied by this version of runs-migrator (issue 17); copy them with MLflow until then';
 
