@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../src/backends/mlflow-sqlite/group-commit.js';
 import { SqliteDriver } from '../../src/backends/mlflow-sqlite/sqlite-driver.js';
 import { createMlflowDatabase } from '../support/mlflow-sqlite-schema.js';
@@ -89,20 +89,25 @@ describe('group commit', () => {
     await Promise.all(Array.from({ length: 8 }, (_, w) => writer(w)));
     await commits.idle();
     expect(db.prepare('SELECT COUNT(*) AS n FROM experiment_tags').get()).toEqual({ n: 40 });
-    // 40 transactions of 8 writers: at best 5 commits; without the gathering wait, about 24.
-    expect(count()).toBeLessThanOrEqual(12);
+    // 40 transactions of 8 writers: at best 5 commits; without the gathering wait, about 24 (12 or
+    // fewer measured with it on a loaded machine; the bound leaves room for a slower one).
+    expect(count()).toBeLessThanOrEqual(16);
     db.close();
   });
 
   it('never makes a lone writer wait: one transaction at a time, one commit each, no gathering delay', async () => {
     // In memory: a commit costs no fsync, so any gathering wait would show in the time taken.
     const { commits, count, db } = countingCommits(':memory:');
-    const started = performance.now();
-    for (let i = 0; i < 20; i++) await commits.transaction(async (tx) => tx.run(TAG, [`solo-${i}`, '1']));
-    const elapsed = performance.now() - started;
+    // The gathering wait is the only timer group commit sets: a lone writer must set none (checked
+    // by the timers themselves, not by the clock, which a loaded machine would make flaky).
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      for (let i = 0; i < 20; i++) await commits.transaction(async (tx) => tx.run(TAG, [`solo-${i}`, '1']));
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
     expect(count()).toBe(20);
-    // 20 gathering waits would take at least 80 ms; 20 commits in memory take well under 1 ms each.
-    expect(elapsed).toBeLessThan(80);
     db.close();
   });
 });
