@@ -197,6 +197,8 @@ export interface SourceRun {
   /** Every file below the artifact root, recursively. */
   files(): AsyncIterable<FileEntry>;
   openFile(path: string): Promise<Readable>;
+  /** Optional: how many files openFile may serve at once (default 1: one after the other). */
+  readonly fileConcurrency?: number;
   /** What could not be read into the canonical run; asked after the run was copied. */
   readIssues?(): ReadIssue[];
   /** Frees what opening the run took (temp files); the engine calls it when done with the run. */
@@ -304,6 +306,8 @@ export interface TargetRun {
   logInputs(inputs: DatasetInput[]): Promise<void>;
   /** `path` is a checked relative POSIX path; the stream holds exactly `size` bytes. */
   writeFile(path: string, data: Readable, size: number): Promise<void>;
+  /** Optional: how many writeFile calls may run at once (default 1: one after the other). */
+  readonly fileConcurrency?: number;
   finish(end: RunEnd): Promise<void>;
   /**
    * Optional: `finish`, with the run's last values written together with the completion marker

@@ -19,7 +19,7 @@ import {
   type Experiment,
   type RunDoc,
 } from './api.js';
-import { directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
+import { FILES_AT_ONCE, directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
 import { accessFor, isObjectStoreUri, listDirect, readDirect, readRunFileThroughServer } from './store-artifacts.js';
 import type { Histories, PrefetchSettings, PrefetchState } from './history-prefetch.js';
 import { ListingSpool } from './listing-spool.js';
@@ -175,6 +175,8 @@ export async function getRun(client: MlflowHttpClient, workspace: string, runId:
 
 export class MlflowSourceRun implements SourceRun {
   readonly info: RunInfo;
+  /** Downloads are independent requests on the client's pool: a few at once overlap their waits. */
+  readonly fileConcurrency = FILES_AT_ONCE;
   private readonly issues: ReadIssue[] = [];
   /** Sizes from the listing: small files are downloaded whole (retryable). */
   private readonly sizes = new Map<string, number>();

@@ -36,7 +36,7 @@ import {
   type Experiment,
   type RunDoc,
 } from './api.js';
-import { directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { FILES_AT_ONCE, directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { logInputsRetryingRace } from './dataset-race.js';
@@ -363,6 +363,9 @@ async function deleteRun(client: MlflowHttpClient, workspace: string, runId: str
 }
 
 export class MlflowTargetRun implements TargetRun {
+  /** Uploads are independent PUTs on the client's pool (each retried on its own). */
+  readonly fileConcurrency = FILES_AT_ONCE;
+
   constructor(
     private readonly client: MlflowHttpClient,
     private readonly workspace: string,

@@ -12,6 +12,7 @@ import { pumpMetrics } from './metric-pump.js';
 import { firstWrite } from './first-write.js';
 import { unsafePathReason } from '../paths.js';
 import { withTargetNames } from './target-names.js';
+import { FileCopyPool } from './file-pool.js';
 import type { RunCounts, RunIssue } from '../types.js';
 
 export interface RunCopyContext {
@@ -103,26 +104,38 @@ export async function copyRun(
     counts.inputs = inputs.length;
   }
 
-  for await (const file of source.files()) {
-    signal?.throwIfAborted();
-    const unsafe = unsafePathReason(file.path);
-    if (unsafe) {
-      issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `unsafe artifact path from the source: ${unsafe}` });
-      continue;
+  // Files go a few at a time when both sides say they can (fileConcurrency); else one by one.
+  const files = new FileCopyPool(run ? fileConcurrency(source, run) : 1, FILE_BYTE_BUDGET);
+  try {
+    for await (const file of source.files()) {
+      signal?.throwIfAborted();
+      const unsafe = unsafePathReason(file.path);
+      if (unsafe) {
+        issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `unsafe artifact path from the source: ${unsafe}` });
+        continue;
+      }
+      const refused = targetStore.rejectPath?.(file.path);
+      if (refused) {
+        issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `${targetStore.kind} refuses the path: ${refused}` });
+        continue;
+      }
+      if (run) {
+        await files.add(file.size, async () => {
+          const stream = await source.openFile(file.path);
+          await run.writeFile(file.path, counted(stream, file.size, file.path, (bytes) => context.onProgress(0, bytes)), file.size);
+          counts.files += 1;
+          counts.bytes += file.size;
+        });
+      } else {
+        context.onProgress(0, file.size);
+        counts.files += 1;
+        counts.bytes += file.size;
+      }
     }
-    const refused = targetStore.rejectPath?.(file.path);
-    if (refused) {
-      issues.push({ field: 'file', key: file.path, action: 'dropped', reason: `${targetStore.kind} refuses the path: ${refused}` });
-      continue;
-    }
-    if (run) {
-      const stream = await source.openFile(file.path);
-      await run.writeFile(file.path, counted(stream, file.size, file.path, (bytes) => context.onProgress(0, bytes)), file.size);
-    } else {
-      context.onProgress(0, file.size);
-    }
-    counts.files += 1;
-    counts.bytes += file.size;
+    await files.drain();
+  } finally {
+    // On any failure, no copy may still be writing once the run is reported failed.
+    await files.settle();
   }
 
   const readIssues = source.readIssues?.() ?? [];
@@ -149,6 +162,14 @@ export async function copyRun(
     for (const issue of run.writeIssues?.() ?? []) issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
   }
   return progress;
+}
+
+/** Bytes of files in flight at once (a target may hold a small file whole to retry it). */
+const FILE_BYTE_BUDGET = 32 * 1024 * 1024;
+
+/** How many files of a run go at once: what both the source and the target take. */
+export function fileConcurrency(source: SourceRun, run: TargetRun): number {
+  return Math.max(1, Math.min(source.fileConcurrency ?? 1, run.fileConcurrency ?? 1));
 }
 
 /** Passes bytes through, reports them, and fails when the source sends more or fewer than listed. */

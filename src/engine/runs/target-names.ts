@@ -74,6 +74,7 @@ export function withTargetNames(source: SourceRun, target: Store, issues: RunIss
     },
     openFile: (path: string): Promise<Readable> => source.openFile(originalFile(path)),
   };
+  if (source.fileConcurrency !== undefined) Object.assign(view, { fileConcurrency: source.fileConcurrency });
   if (source.readIssues) view.readIssues = () => source.readIssues!();
   if (source.close) view.close = () => source.close!();
   if (source.rawMetricHistory) view.rawMetricHistory = (key: string) => source.rawMetricHistory!(originalMetric(key));
