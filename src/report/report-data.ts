@@ -3,7 +3,7 @@
  * 10,000 runs must stay well under 20 MB, so per-run details are bounded (see limits.ts).
  */
 import type { RunIssue } from '../engine/types.js';
-import type { NotCopiedKind } from '../engine/traces/types.js';
+import type { NotCopiedKind, TracesReport } from '../engine/traces/types.js';
 import type { MetricChart } from './metric-curve.js';
 
 export const REPORT_DATA_FORMAT = 1;
@@ -56,19 +56,8 @@ export interface HtmlReportData {
 }
 
 export interface TracesSection {
-  /** copy's counts (copy reports only). */
-  copy?: {
-    traces: number;
-    copied: number;
-    skipped: number;
-    failed: number;
-    planned: number;
-    unsupported: number;
-    spans: number;
-    assessments: number;
-    /** Why the target (or source) cannot hold traces at all. */
-    notApplicable?: string;
-  };
+  /** copy's counts (copy reports only), and why the target (or source) cannot hold traces at all. */
+  copy?: TracesReport['summary'] & { notApplicable?: string };
   /** verify's counts, when it compared traces. */
   verify?: {
     clean: boolean;
