@@ -25,28 +25,16 @@
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { Api, ROOT, arg, buildBatches, engineSeconds, postAll, runCli, startStandinProcess, type CliRun, type ServerProcess } from './support.js';
+import { Api, ROOT, SMALL_RUN_T0 as T0, arg, buildBatches, engineSeconds, postAll, runCli, smallRunBatch as workloadBatch, startStandinProcess, type CliRun, type ServerProcess } from './support.js';
 
 const RUNS = arg('runs', 500);
 const MANY = arg('many', 10_000);
 const POINTS = arg('points', 10_000_000);
 const KEYS = 10;
-const T0 = 1_700_000_000_000;
 const ARTIFACT = Buffer.alloc(1024, 97);
 const REPORT = '/tmp/runs-migrator-bench-small.report.json';
 const MANY_ONLY = process.argv.includes('--many-only');
 const BASELINE = process.argv.includes('--baseline') ? join(process.argv[process.argv.indexOf('--baseline') + 1]!, 'bin/runs-migrator.js') : undefined;
-
-/** The workload's log-batch body: 10 params, 5 tags, 5 metrics x 10 points. */
-function workloadBatch(runId: string, index: number): string {
-  const metrics: string[] = [];
-  for (let k = 0; k < 5; k++) {
-    for (let step = 0; step < 10; step++) metrics.push(`{"key":"metric_${k}","value":${Math.sin(index + k + step)},"timestamp":${T0 + step},"step":${step}}`);
-  }
-  const params = Array.from({ length: 10 }, (_, k) => `{"key":"param_${k}","value":"${k * index}"}`);
-  const tags = Array.from({ length: 5 }, (_, k) => `{"key":"tag_${k}","value":"value ${k}"}`);
-  return `{"run_id":"${runId}","metrics":[${metrics.join(',')}],"params":[${params.join(',')}],"tags":[${tags.join(',')}]}`;
-}
 
 /** Writes `count` workload runs: runs/create, log-batch, the artifact, runs/update - `concurrency` runs at once. */
 async function writeRuns(api: Api, experimentId: string, count: number, concurrency: number): Promise<number> {

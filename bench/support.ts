@@ -164,3 +164,17 @@ export function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
+
+/** Start time of the small-run workloads (bench/small-runs.ts, bench/sync.ts). */
+export const SMALL_RUN_T0 = 1_700_000_000_000;
+
+/** A small run's log-batch body: 10 params, 5 tags, 5 metrics x 10 points. */
+export function smallRunBatch(runId: string, index: number): string {
+  const metrics: string[] = [];
+  for (let k = 0; k < 5; k++) {
+    for (let step = 0; step < 10; step++) metrics.push(`{"key":"metric_${k}","value":${Math.sin(index + k + step)},"timestamp":${SMALL_RUN_T0 + step},"step":${step}}`);
+  }
+  const params = Array.from({ length: 10 }, (_, k) => `{"key":"param_${k}","value":"${k * index}"}`);
+  const tags = Array.from({ length: 5 }, (_, k) => `{"key":"tag_${k}","value":"value ${k}"}`);
+  return `{"run_id":"${runId}","metrics":[${metrics.join(',')}],"params":[${params.join(',')}],"tags":[${tags.join(',')}]}`;
+}

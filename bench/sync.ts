@@ -11,24 +11,13 @@
  * 3. `--grow-percent` of the runs get 10 more points on one metric, then the copy again: those
  *    runs must be `updated`, the rest skipped.
  */
-import { Api, arg, engineSeconds, runCli, startStandinProcess, type ServerProcess } from './support.js';
+import { Api, SMALL_RUN_T0 as T0, arg, engineSeconds, runCli, smallRunBatch as workloadBatch, startStandinProcess, type ServerProcess } from './support.js';
 import { readFileSync } from 'node:fs';
 
 const RUNS = arg('runs', 10_000);
 const GROW_PERCENT = arg('grow-percent', 1);
 const WORKERS = arg('workers', 8);
-const T0 = 1_700_000_000_000;
 const REPORT = '/tmp/runs-migrator-bench-sync.report.json';
-
-function workloadBatch(runId: string, index: number): string {
-  const metrics: string[] = [];
-  for (let k = 0; k < 5; k++) {
-    for (let step = 0; step < 10; step++) metrics.push(`{"key":"metric_${k}","value":${Math.sin(index + k + step)},"timestamp":${T0 + step},"step":${step}}`);
-  }
-  const params = Array.from({ length: 10 }, (_, k) => `{"key":"param_${k}","value":"${k * index}"}`);
-  const tags = Array.from({ length: 5 }, (_, k) => `{"key":"tag_${k}","value":"value ${k}"}`);
-  return `{"run_id":"${runId}","metrics":[${metrics.join(',')}],"params":[${params.join(',')}],"tags":[${tags.join(',')}]}`;
-}
 
 async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
