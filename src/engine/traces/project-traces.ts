@@ -36,7 +36,7 @@ export function notCopiedKinds(inventory: GenaiInventory): NotCopiedKind[] {
   const kinds: NotCopiedKind[] = [];
   if (inventory.datasets) kinds.push({ kind: 'evaluation datasets', count: inventory.datasets, reason: LATER });
   if (inventory.prompts) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: LATER });
-  if (inventory.scorers) kinds.push({ kind: 'scorers', count: inventory.scorers, reason: LATER });
+  // Scorers are copied (scorers/project-scorers.ts) and report themselves.
   return kinds;
 }
 
