@@ -272,6 +272,7 @@ function verifyProjectTraces(
     sourceProjectName: sourceName,
     links: { runCopies: new Map([...runCopies].map(([id, info]) => [id, info.runId])), modelCopies },
     workers: options.workers ?? 4,
+    registry: options.registry ?? false,
     selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedIds ??= new Set(selected.map((run) => run.runId)))),
   });
 }
