@@ -95,6 +95,15 @@ describe('scorers between two MLflow servers', () => {
     expect(versionsOf(third, 'polite')).toEqual([[1, 'skipped', 1], [2, 'skipped', 2], [3, 'copied', 3]]);
     const after = await runCli(args('verify', source.url, 'default/judged', target.url, 'default/judged-copy'), { cwd });
     expect(JSON.parse(after.stdout).clean).toBe(true);
+
+    // A version deleted in the source after its copy: the others still pair, nothing is written,
+    // the copy's version is reported (copy) and is a difference (verify): deletions are not followed.
+    await deleteScorerVersion(source.url, sourceExperiment, 'polite', 2);
+    const fourth = JSON.parse((await runCli(args('copy', source.url, 'default/judged', target.url, 'default/judged-copy'), { cwd })).stdout);
+    expect(versionsOf(fourth, 'polite')).toEqual([[1, 'skipped', 1], [3, 'skipped', 3]]);
+    expect(fourth.scorers.scorers.find((s: any) => s.name === 'polite').notes[0]).toContain('the target has version(s) 2 that copy no source version');
+    const stale = JSON.parse((await runCli(args('verify', source.url, 'default/judged', target.url, 'default/judged-copy'), { cwd })).stdout);
+    expect(stale.scorers.scorers.find((s: any) => s.name === 'polite').differences).toEqual(['the copy has version(s) the source has not: 2']);
   });
 
   it('a target version with other content is a conflict: reported, left as it is, exit code 1; verify says so', async () => {
@@ -118,7 +127,7 @@ describe('scorers between two MLflow servers', () => {
     const result = await runCli(args('copy', source.url, 'default/judged', folder, 'default/judged'), { cwd });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.scorers.summary).toMatchObject({ scorers: 3, versions: 6, notCopied: 6, copied: 0, failed: 0 });
+    expect(report.scorers.summary).toMatchObject({ scorers: 3, versions: 5, notCopied: 5, copied: 0, failed: 0 });
     expect(report.scorers.scorers.every((s: any) => s.outcome === 'not-copied' && s.reason === 'mlruns stores cannot hold scorers')).toBe(true);
     // verify says the scorers are not there.
     const checked = JSON.parse((await runCli(args('verify', source.url, 'default/judged', folder, 'default/judged'), { cwd })).stdout);

@@ -152,7 +152,8 @@ export function readShape(catalog: Catalog, revisions: string[] | undefined, lab
     registryWorkspace: registry && registryTables.every((table) => catalog.get(table)!.has('workspace')),
     versionStorageLocation: registry && catalog.get('model_versions')!.has('storage_location'),
     traces: traceFeatures(catalog),
-    scorers: missingFrom(catalog, SCORER_COLUMNS).length === 0,
+    // Left out (not false) without the tables, like traces: a 3.11 shape without them reads as before.
+    ...(missingFrom(catalog, SCORER_COLUMNS).length === 0 ? { scorers: true } : {}),
   };
 }
 

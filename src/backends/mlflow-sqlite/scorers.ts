@@ -6,7 +6,7 @@
  * numbers and creation times, so it does.
  */
 import { randomUUID } from 'node:crypto';
-import type { Scorer, ScorerVersion, TargetScorers } from '../../engine/scorers/contract.js';
+import type { Scorer, ScorerVersion, SourceScorers, TargetScorers } from '../../engine/scorers/contract.js';
 import type { Binding } from './metric-rows.js';
 import type { Row, SqlDriver, SqlReader } from './sql-driver.js';
 import { num, text } from './values.js';
@@ -30,8 +30,8 @@ function groupScorers(rows: Row[]): Scorer[] {
 }
 
 /** The reader side: every scorer of the experiment with all its versions, oldest first. */
-export function sqlSourceScorers(connection: SqlReader, experimentId: string): { listScorers(): Promise<Scorer[]> } {
-  return { listScorers: async () => groupScorers(await connection.all(LIST, BigInt(experimentId))) };
+export function sqlSourceScorers(connection: SqlReader, experimentId: string): SourceScorers {
+  return { keepsScorerNumbers: true, listScorers: async () => groupScorers(await connection.all(LIST, BigInt(experimentId))) };
 }
 
 export function sqlTargetScorers(driver: SqlDriver, bind: Binding, experimentId: string, now: () => number): TargetScorers {
@@ -48,9 +48,12 @@ export function sqlTargetScorers(driver: SqlDriver, bind: Binding, experimentId:
           await tx.run('INSERT INTO scorers (experiment_id, scorer_name, scorer_id) VALUES (?, ?, ?)', [experiment, name, scorerId]);
         }
         const last = num((await tx.query('SELECT MAX(scorer_version) AS n FROM scorer_versions WHERE scorer_id = ?', [scorerId]))[0]?.n) ?? 0;
-        // The source's number where it comes after the last one (it always does for a copy made
-        // in number order), else the next one, as register_scorer would choose.
-        const number = version.version > last ? version.version : last + 1;
+        // Numbers are kept, and copies are paired by number: a number at or below the last one
+        // would land elsewhere and be copied again by every run, so it is refused.
+        if (version.version <= last) {
+          throw new Error(`the target's scorer ${name} already has version ${last}; version ${version.version} cannot keep its number, so it is not written`);
+        }
+        const number = version.version;
         await tx.run('INSERT INTO scorer_versions (scorer_id, scorer_version, serialized_scorer, creation_time) VALUES (?, ?, ?, ?)', [
           scorerId, bind.int(BigInt(number)), version.serialized, bind.int(BigInt(version.creationTime ?? now())),
         ]);

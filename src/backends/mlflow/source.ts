@@ -79,7 +79,8 @@ export class MlflowSourceProject implements SourceProject {
       genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
     });
     // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
-    Object.assign(this, { listScorers: mlflowScorers(client, ref.workspace, experiment.id).listScorers });
+    const scorers = mlflowScorers(client, ref.workspace, experiment.id);
+    Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {

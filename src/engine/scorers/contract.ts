@@ -27,11 +27,11 @@ export interface Scorer {
 export interface SourceScorers {
   /** Every scorer registered to the experiment, with all its versions. */
   listScorers(): Promise<Scorer[]>;
+  /** Does this store let a writer choose version numbers and creation times (a database does, a server does not)? */
+  readonly keepsScorerNumbers: boolean;
 }
 
 export interface TargetScorers extends SourceScorers {
-  /** Does this store let the writer choose version numbers and creation times (a database does, a server does not)? */
-  readonly keepsScorerNumbers: boolean;
   /**
    * Adds a version after the scorer's last one (creating the scorer when it has none). A store
    * that keeps numbers writes `version.version` and `version.creationTime`; a server numbers it
@@ -42,7 +42,7 @@ export interface TargetScorers extends SourceScorers {
 
 export function sourceScorersOf(project: object | undefined): SourceScorers | undefined {
   const p = project as Partial<SourceScorers> | undefined;
-  return p && typeof p.listScorers === 'function' ? (p as SourceScorers) : undefined;
+  return p && typeof p.listScorers === 'function' && typeof p.keepsScorerNumbers === 'boolean' ? (p as SourceScorers) : undefined;
 }
 
 export function targetScorersOf(project: object | undefined): TargetScorers | undefined {

@@ -2,15 +2,16 @@
  * The scorers of an experiment, copied to the target experiment exactly once.
  *
  * A scorer is a name with numbered versions, each a serialized scorer (JSON text, copied byte for
- * byte). The k-th version of a source scorer pairs with the k-th version of the target scorer of
- * the same name: the same text there means "already copied" (nothing is written); other text is a
- * conflict, reported and never overwritten; a missing one is added after the target's last. Pairing
- * by position rather than by number keeps a re-run exact on a server, which numbers versions
- * itself (a source with a deleted version 2 has versions 1 and 3; the server's copy has 1 and 2).
- * A database keeps the source's numbers and creation times.
+ * byte). Each source version is paired with its copy in the target scorer of the same name
+ * (pair-versions.ts: by number in a database, which keeps numbers and creation times; in order and
+ * by text on a server, which numbers versions itself, so that a source with a deleted version 2 -
+ * versions 1 and 3 - pairs with the server's 1 and 2). The same text means "already copied"
+ * (nothing is written); other text is a conflict, reported and never overwritten; a version
+ * without a copy is added after the target's last.
  */
 import { errorMessage } from '../../util/errors.js';
 import type { Scorer, SourceScorers, TargetScorers } from './contract.js';
+import { pairVersions } from './pair-versions.js';
 import type { ScorerResult, ScorerVersionResult } from './types.js';
 
 export interface ScorerCopyContext {
@@ -51,12 +52,11 @@ async function copyScorer(context: ScorerCopyContext, scorer: Scorer, existing: 
     result.reason = context.cannotHold;
     return result;
   }
-  const targetVersions = existing?.versions ?? [];
+  const { pairs, unpaired } = pairVersions(scorer.versions, existing?.versions ?? [], context.existing?.keepsScorerNumbers ?? false);
   let stopped: string | undefined;
-  for (const [index, version] of scorer.versions.entries()) {
+  for (const { source: version, target: paired } of pairs) {
     const out: ScorerVersionResult = { sourceVersion: version.version, outcome: 'planned' };
     result.versions.push(out);
-    const paired = targetVersions[index];
     if (paired) {
       out.targetVersion = paired.version;
       if (paired.serialized === version.serialized) {
@@ -64,7 +64,7 @@ async function copyScorer(context: ScorerCopyContext, scorer: Scorer, existing: 
         out.reason = 'already there';
       } else {
         out.outcome = 'failed';
-        out.reason = `the target's version ${paired.version} (its ${ordinal(index + 1)}) holds another serialized scorer; left as it is`;
+        out.reason = `the target's version ${paired.version} holds another serialized scorer; left as it is`;
       }
       continue;
     }
@@ -85,8 +85,8 @@ async function copyScorer(context: ScorerCopyContext, scorer: Scorer, existing: 
       stopped = `not tried: version ${version.version} failed before it; the next run copies both`;
     }
   }
-  if (targetVersions.length > scorer.versions.length) {
-    result.notes.push(`the target has ${targetVersions.length - scorer.versions.length} version(s) more than the source (${targetVersions.slice(scorer.versions.length).map((v) => v.version).join(', ')}): left as they are`);
+  if (unpaired.length) {
+    result.notes.push(`the target has version(s) ${unpaired.map((v) => v.version).join(', ')} that copy no source version (deleted in the source since the copy, or the target's own): left as they are`);
   }
   if (context.target && !context.target.keepsScorerNumbers && result.versions.some((v) => v.outcome === 'copied')) {
     result.notes.push('creation times of the new versions are the target server\'s own (a server sets them itself)');
@@ -95,10 +95,4 @@ async function copyScorer(context: ScorerCopyContext, scorer: Scorer, existing: 
   const failed = result.versions.find((v) => v.outcome === 'failed');
   if (failed) result.reason = `version ${failed.sourceVersion}: ${failed.reason}`;
   return result;
-}
-
-function ordinal(n: number): string {
-  const tens = n % 100;
-  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${suffix}`;
 }

@@ -1,7 +1,7 @@
 /**
  * `verify` for scorers: each source scorer (of this shard) has a scorer of the same name in the
- * target experiment with the same versions in the same order, each with the same serialized
- * scorer, byte for byte. Version numbers may differ where the target numbered them itself (a
+ * target experiment with a copy of every version (paired as the copy pairs them:
+ * pair-versions.ts), each with the same serialized scorer, byte for byte, and no other version. Version numbers may differ where the target numbered them itself (a
  * server, after a deleted source version): that is a note, not a difference. Target scorers that
  * the source does not have are listed (they may be the target's own) without failing verify.
  */
@@ -10,6 +10,7 @@ import { errorMessage } from '../../util/errors.js';
 import type { VerifyStatus } from '../verify.js';
 import { sourceScorersOf, type Scorer } from './contract.js';
 import { cannotHoldScorers } from './project-scorers.js';
+import { pairVersions } from './pair-versions.js';
 
 export interface VerifyScorerResult {
   name: string;
@@ -62,7 +63,7 @@ export async function verifyScorers(input: VerifyScorersInput): Promise<VerifySc
     } catch (error) {
       failure = `the target's scorers could not be read: ${errorMessage(error)}`;
     }
-    for (const s of sourceScorers) scorers.push(failure || !copies ? { name: s.name, status: 'error', differences: [failure ?? ''], notes: [], versions: s.versions.length } : compareScorer(s, copies.get(s.name)));
+    for (const s of sourceScorers) scorers.push(failure || !copies ? { name: s.name, status: 'error', differences: [failure ?? ''], notes: [], versions: s.versions.length } : compareScorer(s, copies.get(s.name), target.keepsScorerNumbers));
     const names = new Set(sourceScorers.map((s) => s.name));
     for (const name of copies?.keys() ?? []) if (!names.has(name) && input.select(name)) extra.push(name);
   }
@@ -74,7 +75,7 @@ export async function verifyScorers(input: VerifyScorersInput): Promise<VerifySc
   return { clean: summary.ok === summary.scorers, summary, scorers, extra };
 }
 
-export function compareScorer(source: Scorer, copy: Scorer | undefined): VerifyScorerResult {
+export function compareScorer(source: Scorer, copy: Scorer | undefined, byNumber: boolean): VerifyScorerResult {
   const result: VerifyScorerResult = { name: source.name, status: 'ok', differences: [], notes: [], versions: source.versions.length };
   if (!copy) {
     result.status = 'missing';
@@ -82,15 +83,13 @@ export function compareScorer(source: Scorer, copy: Scorer | undefined): VerifyS
     return result;
   }
   const renumbered: string[] = [];
-  for (const [index, version] of source.versions.entries()) {
-    const paired = copy.versions[index];
+  const { pairs, unpaired } = pairVersions(source.versions, copy.versions, byNumber);
+  for (const { source: version, target: paired } of pairs) {
     if (!paired) result.differences.push(`version ${version.version}: no copy`);
     else if (paired.serialized !== version.serialized) result.differences.push(`version ${version.version}: the copy's version ${paired.version} holds another serialized scorer`);
     else if (paired.version !== version.version) renumbered.push(`${version.version} -> ${paired.version}`);
   }
-  if (copy.versions.length > source.versions.length) {
-    result.differences.push(`the copy has ${copy.versions.length - source.versions.length} version(s) more: ${copy.versions.slice(source.versions.length).map((v) => v.version).join(', ')}`);
-  }
+  if (unpaired.length) result.differences.push(`the copy has version(s) the source has not: ${unpaired.map((v) => v.version).join(', ')}`);
   if (renumbered.length) result.notes.push(`numbered by the target: ${renumbered.join(', ')}`);
   if (result.differences.length) result.status = 'different';
   return result;
