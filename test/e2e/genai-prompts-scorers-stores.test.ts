@@ -158,6 +158,28 @@ describe('genai-sqlite with prompts and scorers', () => {
     }
   });
 
+  it('-> another experiment of the same database: the shared prompts are left exactly as they are, scorers copied, verify clean', async () => {
+    const cwd = tempDir('genai-sqlite-same');
+    const source = sqliteSource(cwd);
+    const tags = () => {
+      const db = new Database(source.path, { readonly: true });
+      try {
+        return db.prepare('SELECT name, key, value FROM registered_model_tags ORDER BY name, key').all();
+      } finally {
+        db.close();
+      }
+    };
+    const before = tags();
+    const copied = await run(cwd, args('copy', source.uri, source.uri));
+    expect(copied.code, copied.stderr.slice(-3000)).toBe(0);
+    expect(copied.report.models.prompts.map((p: any) => p.outcome)).toEqual(['existing', 'existing']);
+    expect(copied.report.models.prompts[0].issues[0]).toContain('source and target share this registry');
+    expect(copied.report.scorers.summary).toMatchObject({ copied: 3 });
+    expect(tags()).toEqual(before);
+    const checked = await run(cwd, args('verify', source.uri, source.uri));
+    expect(checked.report.clean, JSON.stringify([checked.report.models, checked.report.scorers])).toBe(true);
+  });
+
   it('-> PostgreSQL: prompts and scorers, verify clean, re-runs converge', async () => {
     const cwd = tempDir('genai-sqlite-pg');
     const database = await postgres.createDatabase('genai_prompts_scorers');
