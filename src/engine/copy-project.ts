@@ -19,6 +19,7 @@ import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './models/project-models.js';
 import { copyProjectTraces } from './traces/project-traces.js';
+import { copyProjectScorers } from './scorers/project-scorers.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
@@ -255,6 +256,9 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 
+  // Scorers belong to the experiment, not to runs (scorers/project-scorers.ts).
+  const scorers = await copyProjectScorers({ options, source: sourceProject, target: existing, emit });
+
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
     tool: 'runs-migrator',
@@ -270,6 +274,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     runs: results,
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
+    ...(scorers ? { scorers } : {}),
   };
 }
 

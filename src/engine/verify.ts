@@ -18,6 +18,8 @@ import { checkRegistryRequest, modelSelector } from './models/project-models.js'
 import { verifyModels, type VerifyModelsReport } from './models/verify-models.js';
 import { verifyTraces, type VerifyTracesReport } from './traces/verify-traces.js';
 import { traceSelector } from './traces/select.js';
+import { verifyScorers, type VerifyScorersReport } from './scorers/verify-scorers.js';
+import { scorerSelector } from './scorers/project-scorers.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -63,6 +65,8 @@ export interface VerifyReport {
   models?: VerifyModelsReport;
   /** MLflow 3 traces (traces/verify-traces.ts); absent when neither side knows traces. */
   traces?: VerifyTracesReport;
+  /** Scorers (scorers/verify-scorers.ts); absent when the source holds none. */
+  scorers?: VerifyScorersReport;
 }
 
 interface CopyInfo {
@@ -128,6 +132,7 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
   });
 
   const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
+  const scorers = await verifyScorers({ targetStore: target.store, source: sourceProject, target: targetProject, select: scorerSelector(options) });
 
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
@@ -146,12 +151,13 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true),
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true) && (scorers?.clean ?? true),
     summary,
     runs,
     extra,
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
+    ...(scorers ? { scorers } : {}),
   };
 }
 
@@ -266,6 +272,7 @@ function verifyProjectTraces(
     sourceProjectName: sourceName,
     links: { runCopies: new Map([...runCopies].map(([id, info]) => [id, info.runId])), modelCopies },
     workers: options.workers ?? 4,
+    registry: options.registry ?? false,
     selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedIds ??= new Set(selected.map((run) => run.runId)))),
   });
 }

@@ -17,6 +17,7 @@ import type { VerifyReport, VerifyRunResult } from '../engine/verify.js';
 import type { RunInfo } from '../model/run.js';
 import { clip, DEFAULT_DETAIL_LIMITS, RunDetailBuilder, type DetailLimits } from './run-detail.js';
 import { traceSection } from './trace-section.js';
+import { genaiObjectsSection } from './genai-objects-section.js';
 import { REPORT_DATA_FORMAT, type HtmlReportData, type RunDetail, type RunRow } from './report-data.js';
 
 export interface ReportLimits extends DetailLimits {
@@ -168,6 +169,8 @@ export class HtmlReportCollector {
     };
     const traces = traceSection(copy?.traces, verify?.traces, this.limits);
     if (traces) data.traces = traces;
+    const genaiObjects = genaiObjectsSection(copy, verify, this.limits);
+    if (genaiObjects) data.genaiObjects = genaiObjects;
     return data;
   }
 

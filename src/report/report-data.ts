@@ -5,6 +5,7 @@
 import type { RunIssue } from '../engine/types.js';
 import type { NotCopiedKind, TracesReport } from '../engine/traces/types.js';
 import type { MetricChart } from './metric-curve.js';
+import type { GenaiObjectsSection } from './genai-objects-section.js';
 
 export const REPORT_DATA_FORMAT = 1;
 
@@ -53,6 +54,8 @@ export interface HtmlReportData {
   extra: Array<{ targetRunId: string; sourceRunId: string }>;
   /** MLflow 3 traces: absent when neither the copy nor verify reported any. */
   traces?: TracesSection;
+  /** Prompts and scorers (genai-objects-section.ts): absent when neither report has any. */
+  genaiObjects?: GenaiObjectsSection;
 }
 
 export interface TracesSection {

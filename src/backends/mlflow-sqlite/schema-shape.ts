@@ -39,7 +39,15 @@ export interface SchemaFeatures {
   versionStorageLocation: boolean;
   /** MLflow 3 traces (trace-shape.ts): absent or false when the tables are not there. */
   traces?: TraceFeatures;
+  /** The scorer tables with the columns in SCORER_COLUMNS (MLflow 3.4+; scorers.ts). */
+  scorers?: boolean;
 }
+
+/** What the scorer reader and writer use (SqlAlchemyStore's SqlScorer and SqlScorerVersion). */
+export const SCORER_COLUMNS: Record<string, readonly string[]> = {
+  scorers: ['experiment_id', 'scorer_name', 'scorer_id'],
+  scorer_versions: ['scorer_id', 'scorer_version', 'serialized_scorer', 'creation_time'],
+};
 
 /** What the reader selects; a database without one of these cannot be read. */
 export const READ_COLUMNS: Record<string, readonly string[]> = {
@@ -144,6 +152,8 @@ export function readShape(catalog: Catalog, revisions: string[] | undefined, lab
     registryWorkspace: registry && registryTables.every((table) => catalog.get(table)!.has('workspace')),
     versionStorageLocation: registry && catalog.get('model_versions')!.has('storage_location'),
     traces: traceFeatures(catalog),
+    // Left out (not false) without the tables, like traces: a 3.11 shape without them reads as before.
+    ...(missingFrom(catalog, SCORER_COLUMNS).length === 0 ? { scorers: true } : {}),
   };
 }
 

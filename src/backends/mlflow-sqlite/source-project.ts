@@ -18,6 +18,7 @@ import type { LoggedModelInfo, SourceModel, SourceModels } from '../model-contra
 import { listLoggedModels, SqliteSourceModel } from './models.js';
 import { sqlSourceTraces } from './traces.js';
 import { sqlGenaiInventory } from './genai-inventory.js';
+import { sqlSourceScorers } from './scorers.js';
 
 const RUN_PAGE = 1_000;
 const DESCRIPTION_TAG = 'mlflow.note.content';
@@ -53,6 +54,8 @@ export class SqliteSourceProject implements SourceProject {
         genaiInventory: () => sqlGenaiInventory(settings.connection, experiment.id),
       });
     }
+    // Scorers (scorers.ts), only where the schema has their tables.
+    if (settings.features.scorers) Object.assign(this, sqlSourceScorers(settings.connection, experiment.id));
   }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {

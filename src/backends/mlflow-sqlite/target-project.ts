@@ -33,6 +33,7 @@ import type { TargetModels } from '../model-contract.js';
 import { SqlTargetModels } from './model-target.js';
 import { RUN_NAME_TAG, SqlTargetRun, upsertTags } from './target-run.js';
 import { text } from './values.js';
+import { sqlTargetScorers } from './scorers.js';
 
 /** experiment_tags.value is VARCHAR(5000) in every MLflow schema. */
 const EXPERIMENT_TAG_VALUE_MAX = 5000;
@@ -190,6 +191,8 @@ export class SqlTargetProject implements TargetProject {
         artifactContext: settings.artifactContext,
       }));
     }
+    // Scorers (scorers.ts), only where the schema has their tables.
+    if (settings.features.scorers) Object.assign(this, sqlTargetScorers(settings.driver, settings.bind, experiment.id, settings.now));
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {

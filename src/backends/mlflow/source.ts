@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
 import { mlflowGenaiInventory } from './genai-inventory.js';
+import { mlflowScorers } from './scorers.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint, ProjectMeta, RunInfo } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -77,6 +78,9 @@ export class MlflowSourceProject implements SourceProject {
     Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
       genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
     });
+    // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
+    const scorers = mlflowScorers(client, ref.workspace, experiment.id);
+    Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {

@@ -43,6 +43,7 @@ import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { mlflowTargetTraces } from './traces.js';
+import { mlflowScorers } from './scorers.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
 import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
@@ -174,6 +175,8 @@ export class MlflowTargetProject implements TargetProject {
     this.id = experiment.id;
     // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
     Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id));
+    // Scorers (scorers.ts): the engine asks for listScorers / addScorerVersion.
+    Object.assign(this, mlflowScorers(client, ref.workspace, experiment.id));
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {

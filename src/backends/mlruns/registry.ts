@@ -2,6 +2,10 @@
  * The file-based model registry of an mlruns store, in MLflow's layout (test/golden/stores/mlruns):
  *
  *   <root>/models/<name>/meta.yaml              registered model (aliases: {alias: 'N'} inside)
+ *   <root>/models/<name>/aliases/<alias>        the alias's version number: what FileStore's
+ *                                               set_registered_model_alias writes and what
+ *                                               get_model_version_by_alias (load_prompt
+ *                                               "prompts:/<name>@<alias>") and migrate-filestore read
  *   <root>/models/<name>/tags/<key>
  *   <root>/models/<name>/version-<N>/meta.yaml  version (source, run_id, model_id, storage_location, stage)
  *   <root>/models/<name>/version-<N>/tags/<key>
@@ -25,6 +29,7 @@ import { readRunFolder } from './run-files.js';
 type YamlMap = { [key: string]: YamlValue };
 const DELETED_STAGE = 'Deleted_Internal';
 const VERSION_DIR = /^version-(\d+)$/;
+const ALIASES_DIR = 'aliases';
 
 function asMap(value: YamlValue | undefined): YamlMap {
   return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : {};
@@ -86,7 +91,7 @@ export class MlrunsRegistry implements TargetRegistry {
       name: text(meta.name) ?? name,
       ...(description ? { description } : {}),
       tags: await readKeyValues(join(dir, TAGS_DIR)),
-      aliases: Object.entries(asMap(meta.aliases)).map(([alias, version]) => ({ alias, version: String(version) })),
+      aliases: await this.readAliases(dir, meta),
     };
   }
 
@@ -204,10 +209,19 @@ export class MlrunsRegistry implements TargetRegistry {
     await writeFileAtomic(join(dir, META_FILE), dumpPyYaml({ ...meta, current_stage: stage, last_updated_timestamp: this.now() }));
   }
 
+  /** meta.yaml's aliases, overridden by the aliases/ folder where it has the alias (FileStore's own record). */
+  private async readAliases(dir: string, meta: YamlMap): Promise<Array<{ alias: string; version: string }>> {
+    const aliases = new Map(Object.entries(asMap(meta.aliases)).map(([alias, version]) => [alias, String(version)]));
+    for (const { key, value } of await readKeyValues(join(dir, ALIASES_DIR))) aliases.set(key, value.trim());
+    return [...aliases].map(([alias, version]) => ({ alias, version }));
+  }
+
   async setAlias(name: string, alias: string, version: string): Promise<void> {
     const dir = this.modelDir(name);
     const meta = await this.readMeta(dir);
     if (!meta) throw new Error(`registered model ${name} not found`);
+    // The folder first: MLflow reads an alias from its file (meta.yaml's copy is for older readers).
+    await writeKeyValue(join(dir, ALIASES_DIR), alias, version);
     const aliases = { ...asMap(meta.aliases), [alias]: version };
     await writeFileAtomic(join(dir, META_FILE), dumpPyYaml({ ...meta, aliases, last_updated_timestamp: this.now() }));
   }

@@ -383,5 +383,8 @@ async function verifyExperimentPrompts(input: VerifyModelsInput): Promise<Verify
   if (!source || sourceExperimentId === undefined) return undefined;
   const target = await registryOf(input.targetStore)?.openSourceRegistry(input.targetWorkspace);
   const selected = await selectPrompts({ registry: source, experimentId: sourceExperimentId, project: input.source, runs: input.runs });
-  return verifyPrompts({ source, prompts: selected.map((s) => s.prompt), target, sourceExperimentId, targetExperimentId: input.target.meta.id });
+  // One registry on both sides (another experiment of the same store and workspace): the copy
+  // leaves the source's prompts as they are, so they do not name the target experiment.
+  const shared = input.sourceStore.identity === input.targetStore.identity && input.sourceWorkspace === input.targetWorkspace;
+  return verifyPrompts({ source, prompts: selected.map((s) => s.prompt), target, sourceExperimentId, targetExperimentId: shared ? undefined : input.target.meta.id });
 }

@@ -44,6 +44,11 @@ export interface PromptCopyContext {
   target: TargetRegistry | undefined;
   /** Source experiment id -> target experiment id, for `_mlflow_experiment_ids`. */
   experiments: Map<string, string>;
+  /**
+   * Source and target are one registry (same store and workspace, another experiment): the
+   * prompts are there already as the very same objects, and are left exactly as they are.
+   */
+  sharedRegistry?: boolean;
   emit(event: CopyEvent): void;
 }
 
@@ -85,6 +90,15 @@ export function sameVersion(a: ModelVersionInfo, b: ModelVersionInfo): boolean {
 
 async function copyPrompt(context: PromptCopyContext, prompt: RegisteredModelInfo, result: PromptResult): Promise<void> {
   const { target } = context;
+  if (context.sharedRegistry) {
+    // DESIGN rule 11: naming the target experiment in _mlflow_experiment_ids would write into the source.
+    result.outcome = 'existing';
+    result.issues.push(`source and target share this registry: the prompt is the source's own and is left exactly as it is; ${EXPERIMENT_IDS_TAG} is not given the target experiment (that would change the source prompt)`);
+    for (const version of await context.source.listVersions(prompt.name)) {
+      result.versions.push({ sourceVersion: version.version, targetVersion: version.version, outcome: 'skipped', reason: 'the same prompt (shared registry)' });
+    }
+    return;
+  }
   const versions = (await context.source.listVersions(prompt.name)).sort((a, b) => Number(a.version) - Number(b.version));
   const existing = target ? await target.getRegisteredModel(prompt.name) : undefined;
   if (existing && !isPrompt(existing.tags)) throw new Error('the target has a registered model (not a prompt) of that name; MLflow does not let a prompt share it');

@@ -18,5 +18,6 @@ export async function copyExperimentPrompts(input: ProjectModelsInput, dryRun: b
   const targetExperimentId = input.target?.id ?? (dryRun ? '(target experiment)' : undefined);
   const experiments = new Map<string, string>(targetExperimentId !== undefined ? [[sourceExperimentId, targetExperimentId]] : []);
   const selected = await selectPrompts({ registry: source, experimentId: sourceExperimentId, project: input.source, runs: input.runs });
-  return copyPrompts({ source, prompts: selected.map((s) => s.prompt), target, experiments, emit: input.emit });
+  const sharedRegistry = options.source.store.identity === options.target.store.identity && options.source.project.workspace === options.target.project.workspace;
+  return copyPrompts({ source, prompts: selected.map((s) => s.prompt), target, experiments, emit: input.emit, sharedRegistry });
 }

@@ -32,11 +32,14 @@ const TRACE_WORKERS = 32;
 
 const LATER = 'not copied by this version of runs-migrator (issue 17); copy them with MLflow until then';
 
-export function notCopiedKinds(inventory: GenaiInventory): NotCopiedKind[] {
+const PROMPTS_NEED_REGISTRY = 'prompts live in the model registry: they are copied with --registry (docs/genai-datasets-prompts-scorers.md)';
+
+/** With `registry`, prompts are copied (and verified) by the prompt copy, so they are not listed here. */
+export function notCopiedKinds(inventory: GenaiInventory, registry = false): NotCopiedKind[] {
   const kinds: NotCopiedKind[] = [];
   if (inventory.datasets) kinds.push({ kind: 'evaluation datasets', count: inventory.datasets, reason: LATER });
-  if (inventory.prompts) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: LATER });
-  if (inventory.scorers) kinds.push({ kind: 'scorers', count: inventory.scorers, reason: LATER });
+  if (inventory.prompts && !registry) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: PROMPTS_NEED_REGISTRY });
+  // Scorers are copied (scorers/project-scorers.ts) and report themselves.
   return kinds;
 }
 
@@ -49,7 +52,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
   const { options, emit } = input;
   const notApplicable = tracesNotApplicable(options.source.store, input.source);
   const inventory = (await genaiInventoryOf(input.source)?.genaiInventory()) ?? {};
-  const notCopied = notCopiedKinds(inventory);
+  const notCopied = notCopiedKinds(inventory, options.registry ?? false);
   for (const kind of notCopied) emit({ type: 'info', message: `${kind.count} ${kind.kind} in the source: ${kind.reason}` });
   if (notApplicable) return { summary: summariseTraces([]), notApplicable, traces: [], notCopied };
   if (options.signal?.aborted) return undefined;

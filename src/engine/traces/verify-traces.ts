@@ -44,6 +44,8 @@ export interface VerifyTracesInput {
   sourceProjectName: string;
   links: TraceLinks;
   workers: number;
+  /** verify --registry: prompts are compared (models.prompts), not listed as not copied. */
+  registry?: boolean;
   /** Which source traces the copy took (select.ts); all when absent. */
   selectTrace?: (info: TraceInfo) => boolean;
 }
@@ -56,7 +58,7 @@ interface CopyEntry {
 export async function verifyTraces(input: VerifyTracesInput): Promise<VerifyTracesReport | undefined> {
   const source = sourceTracesOf(input.source);
   const target = sourceTracesOf(input.target);
-  const notCopied = notCopiedKinds((await genaiInventoryOf(input.source)?.genaiInventory()) ?? {});
+  const notCopied = notCopiedKinds((await genaiInventoryOf(input.source)?.genaiInventory()) ?? {}, input.registry ?? false);
   const summary: VerifyTracesReport['summary'] = { traces: 0, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0, extra: 0, spans: 0, assessments: 0 };
   if (!source) {
     return { clean: true, notCompared: `${input.sourceStore.kind} stores hold no MLflow traces: traces are not applicable`, summary, traces: [], extra: [], notCopied };

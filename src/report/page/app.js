@@ -570,6 +570,48 @@
     return node;
   }
 
+  // ---- prompts and scorers (data: src/report/genai-objects-section.ts) -------------------------
+
+  function genaiTone(value) {
+    if (value === 'created' || value === 'copied' || value === 'ok') return 'good';
+    if (value === 'existing' || value === 'skipped' || value === 'planned') return 'neutral';
+    return 'bad';
+  }
+
+  function genaiObjectsSection(g) {
+    var head = el('tr', '', ['Kind', 'Name', 'Copy', 'Verify', 'Versions', 'Copied now', 'Differences and notes'].map(function (label, i) {
+      return el('th', i === 4 || i === 5 ? 'num' : '', [label]);
+    }));
+    var problem = function (row) { return row.outcome === 'failed' || row.outcome === 'not-copied' || (row.status !== undefined && row.status !== 'ok'); };
+    var body = el('tbody', '', g.rows.map(function (row) {
+      var texts = el('td', 'reason', []);
+      if (row.differences.length) texts.appendChild(el('ul', 'differences', row.differences.map(function (text) { return el('li', '', [text]); })));
+      if (row.notes.length) texts.appendChild(el('ul', 'notes muted', row.notes.map(function (text) { return el('li', '', [text]); })));
+      if (row.leftOut) texts.appendChild(el('p', 'muted', [count(row.leftOut) + ' more not listed (report size limit).']));
+      var tr = el('tr', 'genai-row' + (problem(row) ? ' problem' : ''), [
+        el('td', '', [row.kind]),
+        el('td', 'run', [el('div', 'name', [row.name])]),
+        el('td', '', [row.outcome ? badge(row.outcome, genaiTone(row.outcome)) : '–']),
+        el('td', '', [row.status ? badge(row.status, genaiTone(row.status)) : '–']),
+        el('td', 'num', [count(row.versions)]),
+        el('td', 'num', [count(row.copied)]),
+        texts,
+      ]);
+      tr.dataset.kind = row.kind;
+      tr.dataset.name = row.name;
+      return tr;
+    }));
+    var notes = g.notes.slice();
+    if (g.extraScorers.length) notes.push('Scorers in the target experiment that the source does not have: ' + g.extraScorers.join(', '));
+    var node = el('section', 'runs-section genai-objects', [
+      el('h2', '', ['Prompts and scorers']),
+      notes.length ? el('ul', 'note', notes.map(function (text) { return el('li', '', [text]); })) : null,
+      g.rows.length ? el('div', 'table-wrap', [el('table', 'runs', [el('thead', '', [head]), body])]) : el('p', 'muted', ['no prompts or scorers']),
+    ]);
+    node.id = 'prompts-and-scorers';
+    return node;
+  }
+
   // ---- the page ------------------------------------------------------------------------------
 
   app.replaceChildren(summary(), runsTable());
@@ -578,6 +620,7 @@
     app.appendChild(el('section', 'runs-section', [el('h2', '', ['Extra copies in the target (' + count(data.extra.length) + ')']), list]));
   }
   if (data.traces) app.appendChild(tracesSection(data.traces));
+  if (data.genaiObjects) app.appendChild(genaiObjectsSection(data.genaiObjects));
   renderRows();
   app.setAttribute('aria-busy', 'false');
   document.documentElement.dataset.rendered = 'true';
