@@ -8,6 +8,7 @@
  * A small run's params, tags and metrics wait for finishWith and go in the marker's log-batch:
  * runs/create, uploads, runs/update, one log-batch.
  */
+import { mlflowTargetDatasets } from './datasets.js';
 import type { Readable } from 'node:stream';
 import type {
   CopyEditor,
@@ -173,7 +174,7 @@ export class MlflowTargetProject implements TargetProject {
   ) {
     this.id = experiment.id;
     // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
-    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id));
+    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id), mlflowTargetDatasets(client, ref.workspace, experiment.id));
   }
 
   async *listCopies(): AsyncIterable<CopyRecord> {
