@@ -30,6 +30,8 @@ import type { VerifyReport } from '../engine/verify.js';
 import { modelsFailed } from '../engine/models/model-types.js';
 import { modelsLine } from './models-format.js';
 import { tracesLines } from './traces-format.js';
+import { datasetsLines } from './datasets-format.js';
+import { datasetsFailed } from '../engine/datasets/types.js';
 import { tracesFailed } from '../engine/traces/types.js';
 
 export const copyCommand: Command = {
@@ -374,6 +376,7 @@ async function copyWithProgress(
   const models = report.models && modelsLine(report.models);
   if (models) say(models);
   for (const line of tracesLines(report.traces)) say(line);
+  for (const line of datasetsLines(report.datasets)) say(line);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -393,7 +396,7 @@ async function copyWithProgress(
     const verified = await verifyStores(settings, source, target, ctx, verifyPath, collector);
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
     if (!verified.clean) return finish(EXIT.runsFailed, verified);
-    return finish(report.summary.failed > 0 || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok, verified);
+    return finish(report.summary.failed > 0 || tracesFailed(report.traces) || datasetsFailed(report.datasets) ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) ? EXIT.runsFailed : EXIT.ok);
+  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) || datasetsFailed(report.datasets) ? EXIT.runsFailed : EXIT.ok);
 }

@@ -8,6 +8,7 @@ import type { Store } from '../backends/contract.js';
 import { verifyProject, type VerifyReport } from '../engine/verify.js';
 import { verifyModelsText } from './models-format.js';
 import { verifyTracesLines } from './traces-format.js';
+import { verifyDatasetsLines } from './datasets-format.js';
 import { parseCopyArgs } from './args.js';
 import type { Command } from './command.js';
 import type { CliContext } from './context.js';
@@ -93,6 +94,7 @@ export async function verifyStores(
   const models = report.models && verifyModelsText(report.models);
   if (models) say(models);
   for (const line of verifyTracesLines(report.traces)) say(line);
+  for (const line of verifyDatasetsLines(report.datasets)) say(line);
   if (reportPath) say(`Verify report at ${reportPath}`);
   return report;
 }

@@ -19,6 +19,7 @@ import { inShard, matchesInfo, matchesTags, rootOf } from './filters.js';
 import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './models/project-models.js';
 import { copyProjectTraces } from './traces/project-traces.js';
+import { copyProjectDatasets } from './datasets/project-datasets.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
@@ -255,6 +256,11 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     origin: { sourceProject: sourceName, sourceUri: source.store.displayUri },
   });
 
+  // Evaluation datasets last (datasets/project-datasets.ts says why).
+  const datasets = options.signal?.aborted
+    ? undefined
+    : await copyProjectDatasets({ options, source: sourceProject, target: existing, emit, origin: { sourceProject: sourceName, sourceUri: source.store.displayUri } });
+
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
     tool: 'runs-migrator',
@@ -270,6 +276,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     runs: results,
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
+    ...(datasets ? { datasets } : {}),
   };
 }
 

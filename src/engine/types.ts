@@ -6,6 +6,7 @@ import type { ProjectRef } from '../model/project-ref.js';
 import type { RunStatus } from '../model/run.js';
 import type { ModelsReport } from './models/model-types.js';
 import type { TracesReport } from './traces/types.js';
+import type { DatasetsReport } from './datasets/types.js';
 
 export interface Endpoint {
   store: Store;
@@ -139,6 +140,8 @@ export interface CopyReport {
   models?: ModelsReport;
   /** MLflow 3 traces and what of the experiment's GenAI data was not copied; absent when no side knows traces. */
   traces?: TracesReport;
+  /** Evaluation datasets of the experiment (datasets/project-datasets.ts). */
+  datasets?: DatasetsReport;
 }
 
 export type CopyEvent =

@@ -18,6 +18,7 @@ import { checkRegistryRequest, modelSelector } from './models/project-models.js'
 import { verifyModels, type VerifyModelsReport } from './models/verify-models.js';
 import { verifyTraces, type VerifyTracesReport } from './traces/verify-traces.js';
 import { traceSelector } from './traces/select.js';
+import { verifyDatasets, type VerifyDatasetsReport } from './datasets/verify-datasets.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -63,6 +64,8 @@ export interface VerifyReport {
   models?: VerifyModelsReport;
   /** MLflow 3 traces (traces/verify-traces.ts); absent when neither side knows traces. */
   traces?: VerifyTracesReport;
+  /** Evaluation datasets (datasets/verify-datasets.ts); absent when the source cannot hold them. */
+  datasets?: VerifyDatasetsReport;
 }
 
 interface CopyInfo {
@@ -129,6 +132,8 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
 
   const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
 
+  const datasets = await verifyDatasets({ source: sourceProject, target: targetProject, targetKind: target.store.kind });
+
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
     extra: extra.length, points: 0, files: 0, bytes: 0,
@@ -146,12 +151,13 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true),
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true) && (datasets?.clean ?? true),
     summary,
     runs,
     extra,
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
+    ...(datasets ? { datasets } : {}),
   };
 }
 

@@ -34,7 +34,7 @@ const LATER = 'not copied by this version of runs-migrator (issue 17); copy them
 
 export function notCopiedKinds(inventory: GenaiInventory): NotCopiedKind[] {
   const kinds: NotCopiedKind[] = [];
-  if (inventory.datasets) kinds.push({ kind: 'evaluation datasets', count: inventory.datasets, reason: LATER });
+  // Evaluation datasets are copied or reported by datasets/project-datasets.ts.
   if (inventory.prompts) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: LATER });
   if (inventory.scorers) kinds.push({ kind: 'scorers', count: inventory.scorers, reason: LATER });
   return kinds;
