@@ -126,14 +126,14 @@ describe('evaluation datasets from one MLflow server to another', () => {
     await datasetsApi(source.url).upsert(seeded.qa, '[{"inputs": {"question": "new?"}, "expectations": {"answer": "yes"}}]');
     const third = await cli(cwd, 'copy', where());
     expect(third.report.datasets.summary).toMatchObject({ datasets: 2, updated: 1, skipped: 1, records: 4, recordsWritten: 1 });
-    expect(third.report.datasets.datasets.find((d: any) => d.name === 'qa').records).toEqual({ source: 4, written: 1, alreadyThere: 3, merged: 0 });
+    expect(third.report.datasets.datasets.find((d: any) => d.name === 'qa').records).toEqual({ source: 4, written: 1, alreadyThere: 3, merged: 0, replaced: 0, deleted: 0 });
 
     const verify = await cli(cwd, 'verify', where());
     expect(verify.report.datasets.summary).toMatchObject({ ok: 2, records: 4 });
     expect(verify.result.code).toBe(0);
   });
 
-  it('verify notices a record changed in the copy', async () => {
+  it('verify notices a record changed in the copy; the next copy puts the source record back', async () => {
     const copies = await datasetsApi(target.url).search((await new MlflowApi(target.url).experimentId('chatbot'))!);
     const qa = copies.find((d: any) => d.name === 'qa');
     // The server merges expectations of a record with known inputs: the copy now differs.
@@ -143,6 +143,12 @@ describe('evaluation datasets from one MLflow server to another', () => {
     const row = verify.report.datasets.datasets.find((d: any) => d.name === 'qa');
     expect(row.status).toBe('different');
     expect(row.differences.join('\n')).toContain('expectations differ');
+
+    const repaired = await cli(cwd, 'copy', where());
+    expect(repaired.report.datasets.datasets.find((d: any) => d.name === 'qa')).toMatchObject({ outcome: 'updated', records: { source: 4, written: 0, replaced: 1, deleted: 0 } });
+    const after = await cli(cwd, 'verify', where());
+    expect(after.report.datasets.summary, JSON.stringify(after.report.datasets.datasets)).toMatchObject({ ok: 2 });
+    expect(after.result.code).toBe(0);
   });
 
   it('into an mlruns folder: reported as not copied with their record counts, no failure', async () => {

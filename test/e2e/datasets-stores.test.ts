@@ -175,6 +175,23 @@ describe('the real genai-sqlite dataset', () => {
     } finally {
       copied.close();
     }
+
+    // A record changed in the source and one deleted there: the copy follows.
+    const db = new Database(sourceDb);
+    db.prepare(`UPDATE evaluation_dataset_records SET expectations = '{"expected_answer": "An open source ML platform."}', last_update_time = 1796651000000 WHERE dataset_id = ? AND inputs = ?`).run(GOLDEN_DATASET, '{"question": "What is MLflow?"}');
+    db.prepare('DELETE FROM evaluation_dataset_records WHERE dataset_record_id = ?').run('dr-d1094881eaf0417c9bac6eccc9f17d35');
+    db.close();
+    const fourth = await copyAndVerify(cwd, where);
+    expect(fourth.copy.datasets[0]).toMatchObject({ outcome: 'updated', records: { source: 5, written: 0, alreadyThere: 4, replaced: 1, deleted: 1 } });
+    const last = new Database(join(cwd, 'target-db', 'mlflow.db'), { readonly: true });
+    const first = new Database(sourceDb, { readonly: true });
+    try {
+      const rows = (d: Database.Database) => d.prepare('SELECT * FROM evaluation_dataset_records ORDER BY dataset_record_id').all();
+      expect(rows(last)).toEqual(rows(first));
+    } finally {
+      last.close();
+      first.close();
+    }
   });
 
   it('into PostgreSQL: ids kept, verify clean, a re-run copies nothing', async () => {

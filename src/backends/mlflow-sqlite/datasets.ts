@@ -254,6 +254,26 @@ export async function sqlTargetDatasets(settings: SqlDatasetSettings): Promise<T
       });
       return result;
     },
+    async deleteDatasetRecords(datasetId, targetRecordIds) {
+      await driver.transaction(async (tx) => {
+        for (const id of targetRecordIds) await tx.run('DELETE FROM evaluation_dataset_records WHERE dataset_id = ? AND dataset_record_id = ?', [datasetId, id]);
+      });
+    },
+    async replaceDatasetRecords(datasetId, records) {
+      await driver.transaction(async (tx) => {
+        for (const { targetRecordId, record } of records) {
+          await tx.run(
+            `UPDATE evaluation_dataset_records SET expectations = ?, tags = ?, source = ?, source_id = ?, source_type = ?, created_time = ?, last_update_time = ?,
+               created_by = ?, last_updated_by = ?, outputs = ? WHERE dataset_id = ? AND dataset_record_id = ?`,
+            [
+              jsonText(record.expectations), jsonText(record.tags), jsonText(record.source), record.sourceId ?? null, record.sourceType ?? null,
+              int(record.createdTime ?? settings.now()), int(record.lastUpdateTime ?? settings.now()), record.createdBy ?? null, record.lastUpdatedBy ?? null,
+              dumpPythonJson({ [WRAPPED]: record.outputs ?? {} }), datasetId, targetRecordId,
+            ],
+          );
+        }
+      });
+    },
     async updateDataset(copy, source, tags) {
       const changes: string[] = [];
       const set: Record<string, string> = {};

@@ -127,7 +127,7 @@ export function mlflowTargetDatasets(client: MlflowHttpClient, workspace: string
   const patchTags = async (datasetId: string, tags: Record<string, string>): Promise<void> => {
     await client.json({ method: 'PATCH', path: `${datasetPath(datasetId)}/tags`, json: JSON.stringify({ tags: JSON.stringify(tags) }), what: 'datasets/set-tags', workspace });
   };
-  return {
+  const api: TargetDatasets = {
     keepsDatasetFields: false,
     async *listDatasetCopies(): AsyncIterable<DatasetCopy> {
       const associated = new Set<string>();
@@ -182,6 +182,20 @@ export function mlflowTargetDatasets(client: MlflowHttpClient, workspace: string
       await flush();
       return result;
     },
+    async deleteDatasetRecords(datasetId, targetRecordIds) {
+      for (let i = 0; i < targetRecordIds.length; i += RECORD_BATCH) {
+        const ids = targetRecordIds.slice(i, i + RECORD_BATCH);
+        await client.json({ method: 'DELETE', path: `${datasetPath(datasetId)}/records`, json: JSON.stringify({ dataset_record_ids: ids }), what: 'datasets/delete-records', workspace });
+      }
+    },
+    async replaceDatasetRecords(datasetId, records) {
+      // An upsert would merge expectations and tags into the old record (a key removed in the
+      // source would stay): the old record goes first, then the source's is written anew. Cut
+      // off between the two, the record is missing, and the next run writes it.
+      await api.deleteDatasetRecords(datasetId, records.map((r) => r.targetRecordId));
+      const written = await api.writeDatasetRecords(datasetId, records.map((r) => r.record));
+      if (written.merged > 0) throw new Error(`the server merged ${written.merged} replaced record(s) instead of inserting them`);
+    },
     async updateDataset(copy, _source, tags) {
       const changes: string[] = [];
       const set: Record<string, string> = {};
@@ -198,4 +212,5 @@ export function mlflowTargetDatasets(client: MlflowHttpClient, workspace: string
       return changes;
     },
   };
+  return api;
 }

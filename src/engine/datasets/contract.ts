@@ -83,6 +83,13 @@ export interface TargetDatasets {
   associateDataset(datasetId: string): Promise<void>;
   /** Writes records that the copy does not hold yet (by inputs). */
   writeDatasetRecords(datasetId: string, records: DatasetRecord[]): Promise<RecordWrite>;
+  /**
+   * Replaces records of the copy whose content differs from the source's (same inputs): the
+   * target's record id with the source record to put in its place.
+   */
+  replaceDatasetRecords(datasetId: string, records: Array<{ targetRecordId: string; record: DatasetRecord }>): Promise<void>;
+  /** Removes records of the copy whose inputs the source no longer has. */
+  deleteDatasetRecords(datasetId: string, targetRecordIds: string[]): Promise<void>;
   /** Brings the copy's tags (and, where settable, schema, profile, digest, times) to the source's; answers what changed. */
   updateDataset(copy: DatasetCopy, source: EvalDataset, tags: Record<string, string>): Promise<string[]>;
   readonly keepsDatasetFields: boolean;

@@ -3,17 +3,18 @@
  * 1. the target's copies are found by their `old_sys/dataset_id` tag (in the whole target
  *    workspace: a dataset shared by two copied experiments is copied once and associated with both);
  * 2. a dataset without a copy is created with its tags plus provenance in one write;
- * 3. the copy's records are listed once, keeping only each record's input hash (never the
- *    records), and the source's records are streamed page by page: a record whose inputs the
- *    copy has is left alone, the others are written;
+ * 3. the copy's records are listed once, keeping only each record's input hash, id and a
+ *    content digest (never the records), and the source's records are streamed page by page: a
+ *    record the copy has as it is is left alone, one whose content changed is replaced, a new one
+ *    is written, and the copy's records whose inputs the source no longer has are deleted;
  * 4. the copy's tags (and where the target keeps them, schema, profile, digest, times) are brought
  *    to the source's, and a copy not yet associated with the target experiment is associated.
  * A re-run with nothing new writes nothing; a record added in the source since is added.
  */
 import { errorMessage } from '../../util/errors.js';
 import type { Provenance } from '../runs/prepare.js';
-import { DATASET_PROVENANCE, type DatasetCopy, type EvalDataset, type SourceDatasets, type TargetDatasets } from './contract.js';
-import { inputHash } from './record-digest.js';
+import { DATASET_PROVENANCE, type DatasetCopy, type DatasetRecord, type EvalDataset, type SourceDatasets, type TargetDatasets } from './contract.js';
+import { inputHash, recordDigest } from './record-digest.js';
 import type { DatasetResult } from './types.js';
 
 export interface CopyDatasetsInput {
@@ -56,7 +57,7 @@ export async function copyDatasets(input: CopyDatasetsInput): Promise<DatasetRes
       sourceDatasetId: dataset.datasetId,
       name: dataset.name,
       outcome: dryRun ? 'planned' : 'copied',
-      records: { source: 0, written: 0, alreadyThere: 0, merged: 0 },
+      records: { source: 0, written: 0, alreadyThere: 0, merged: 0, replaced: 0, deleted: 0 },
     };
     if (input.signal?.aborted) {
       result.outcome = 'failed';
@@ -75,6 +76,15 @@ export async function copyDatasets(input: CopyDatasetsInput): Promise<DatasetRes
   return results;
 }
 
+/** What the sync keeps of one record of the copy: its id and a digest of its content, never the record. */
+interface CopiedRecord {
+  targetRecordId: string;
+  content: string;
+  seen: boolean;
+}
+
+const contentOf = (record: DatasetRecord): string => Object.values(recordDigest(record)).join('');
+
 async function copyOne(input: CopyDatasetsInput, dataset: EvalDataset, found: DatasetCopy[], result: DatasetResult): Promise<void> {
   const { source, target, dryRun } = input;
   const notes: string[] = [];
@@ -83,10 +93,12 @@ async function copyOne(input: CopyDatasetsInput, dataset: EvalDataset, found: Da
   if (found.length > 1) notes.push(`duplicate copies in the target: ${found.slice(1).map((c) => c.datasetId).join(', ')} (the first, ${copy!.datasetId}, is kept up to date)`);
   const tags = target ? copyTags(dataset, input.origin, target.keepsDatasetFields) : {};
 
-  // Input hashes of what the copy holds: one short string per record, never the records.
-  const present = new Set<string>();
+  // The copy's records by input hash: id and content digest only.
+  const present = new Map<string, CopiedRecord>();
   if (copy && target) {
-    for await (const page of target.readDatasetRecords(copy.datasetId)) for (const record of page) present.add(inputHash(record.inputs));
+    for await (const page of target.readDatasetRecords(copy.datasetId)) {
+      for (const record of page) present.set(inputHash(record.inputs), { targetRecordId: record.recordId, content: contentOf(record), seen: false });
+    }
   }
 
   let targetId = copy?.datasetId;
@@ -100,29 +112,40 @@ async function copyOne(input: CopyDatasetsInput, dataset: EvalDataset, found: Da
     await target.associateDataset(copy.datasetId);
     changes.push('associated with the target experiment');
   }
+  const writing = !dryRun && target !== undefined && targetId !== undefined;
 
   const merged: string[] = [];
   for await (const page of source.readDatasetRecords(dataset.datasetId)) {
     result.records.source += page.length;
-    const missing = [];
+    const missing: DatasetRecord[] = [];
+    const changed: Array<{ targetRecordId: string; record: DatasetRecord }> = [];
     for (const record of page) {
       const hash = inputHash(record.inputs);
-      if (!present.has(hash)) {
-        present.add(hash);
+      const there = present.get(hash);
+      if (!there) {
+        present.set(hash, { targetRecordId: '', content: contentOf(record), seen: true });
         missing.push(record);
-      } else if (copy) result.records.alreadyThere++;
-      else {
+      } else if (there.seen) {
         // Two source records with the same inputs: the target keeps one record per inputs.
         merged.push(record.recordId);
         result.records.merged++;
+      } else {
+        there.seen = true;
+        if (there.content === contentOf(record)) result.records.alreadyThere++;
+        else changed.push({ targetRecordId: there.targetRecordId, record });
       }
     }
-    if (missing.length === 0) continue;
-    if (dryRun || !target || !targetId) {
+    if (!writing) {
       result.records.written += missing.length;
+      result.records.replaced += changed.length;
       continue;
     }
-    const written = await target.writeDatasetRecords(targetId, missing);
+    if (changed.length > 0) {
+      await target!.replaceDatasetRecords(targetId!, changed);
+      result.records.replaced += changed.length;
+    }
+    if (missing.length === 0) continue;
+    const written = await target!.writeDatasetRecords(targetId!, missing);
     result.records.written += written.inserted;
     result.records.merged += written.merged;
     merged.push(...written.mergedIds);
@@ -130,9 +153,18 @@ async function copyOne(input: CopyDatasetsInput, dataset: EvalDataset, found: Da
   }
   if (merged.length > 0) result.mergedRecords = merged;
 
+  // Records of the copy whose inputs the source no longer has: the copy follows its source.
+  const gone = [...present.values()].filter((record) => !record.seen).map((record) => record.targetRecordId);
+  present.clear();
+  if (gone.length > 0) {
+    if (writing) await target!.deleteDatasetRecords(targetId!, gone);
+    result.records.deleted += gone.length;
+  }
+
   if (!dryRun && target && copy) changes.push(...(await target.updateDataset(copy, dataset, tags)));
-  if (!dryRun && copy) result.outcome = result.records.written > 0 || changes.length > 0 ? 'updated' : 'skipped';
-  if (dryRun && copy && result.records.written === 0) {
+  const recordChanges = result.records.written + result.records.replaced + result.records.deleted;
+  if (!dryRun && copy) result.outcome = recordChanges > 0 || changes.length > 0 ? 'updated' : 'skipped';
+  if (dryRun && copy && recordChanges === 0) {
     result.outcome = 'skipped';
     result.reason = `already copied to ${copy.datasetId}`;
   }

@@ -37,7 +37,7 @@ export async function copyProjectDatasets(input: ProjectDatasetsInput): Promise<
     const reason = `${options.target.store.kind} stores cannot hold evaluation datasets (MLflow keeps them only in a tracking database)`;
     const results: DatasetResult[] = [];
     for await (const dataset of source.listDatasets()) {
-      const result: DatasetResult = { sourceDatasetId: dataset.datasetId, name: dataset.name, outcome: 'not-copied', reason, records: { source: 0, written: 0, alreadyThere: 0, merged: 0 } };
+      const result: DatasetResult = { sourceDatasetId: dataset.datasetId, name: dataset.name, outcome: 'not-copied', reason, records: { source: 0, written: 0, alreadyThere: 0, merged: 0, replaced: 0, deleted: 0 } };
       for await (const page of source.readDatasetRecords(dataset.datasetId)) result.records.source += page.length;
       results.push(result);
       say(result);

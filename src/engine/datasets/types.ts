@@ -12,6 +12,10 @@ export interface DatasetRecordCounts {
   alreadyThere: number;
   /** Records the target merged into another with the same inputs (see mergedRecords). */
   merged: number;
+  /** Records of the copy rewritten because their content changed in the source since. */
+  replaced: number;
+  /** Records of the copy removed because the source no longer has their inputs. */
+  deleted: number;
 }
 
 export interface DatasetResult {

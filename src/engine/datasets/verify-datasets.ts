@@ -7,9 +7,11 @@
  * (record-digest.ts), then the source's pages are compared against them; no record is held.
  */
 import { errorMessage } from '../../util/errors.js';
-import { parseJsonDoc } from '../../model/python-json.js';
+import { docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { DATASET_PROVENANCE, isProvenanceTag, sourceDatasetsOf, type EvalDataset, type SourceDatasets } from './contract.js';
-import { canonicalJsonText, inputHash, recordDigest } from './record-digest.js';
+import { canonicalJsonText, inputHash, recordDigest, sortedPythonJson } from './record-digest.js';
+
+type JsonObject = { [key: string]: JsonDoc };
 
 export type DatasetVerifyStatus = 'ok' | 'missing' | 'different' | 'duplicated' | 'error';
 
@@ -99,7 +101,8 @@ function compareDataset(source: EvalDataset, copy: EvalDataset, targetKeeps: boo
   differ('name', source.name, copy.name);
   const keys = new Set([...Object.keys(source.tags), ...Object.keys(copy.tags)].filter((key) => !isProvenanceTag(key)));
   for (const key of [...keys].sort()) differ(`tag ${key}`, source.tags[key], copy.tags[key]);
-  differ('schema', canonicalJsonText(source.schema, parseJsonDoc), canonicalJsonText(copy.schema, parseJsonDoc));
+  if (targetKeeps) differ('schema', canonicalJsonText(source.schema, parseJsonDoc), canonicalJsonText(copy.schema, parseJsonDoc));
+  else schemaCovered(source.schema, copy.schema, differences);
   differ('profile', canonicalJsonText(source.profile, parseJsonDoc), canonicalJsonText(copy.profile, parseJsonDoc));
   if (targetKeeps) {
     differ('digest', source.digest, copy.digest);
@@ -111,6 +114,39 @@ function compareDataset(source: EvalDataset, copy: EvalDataset, targetKeeps: boo
     const asText = (n: number | undefined): string | undefined => (n === undefined ? undefined : String(n));
     differ(`digest (tag ${DATASET_PROVENANCE.digest})`, source.digest, copy.tags[DATASET_PROVENANCE.digest]);
     differ(`created_time (tag ${DATASET_PROVENANCE.createdTime})`, asText(source.createdTime), copy.tags[DATASET_PROVENANCE.createdTime]);
+  }
+}
+
+/**
+ * A server computes the copy's schema from the records it was given and never removes a field
+ * (a record deleted or replaced leaves its fields in): every field of the source's schema must be
+ * in the copy's with the same type; fields only the copy has are not a difference.
+ */
+function schemaCovered(sourceText: string | undefined, copyText: string | undefined, differences: string[]): void {
+  if (sourceText === undefined || sourceText === '') return;
+  if (copyText === undefined || copyText === '') {
+    differences.push('schema: the copy has none');
+    return;
+  }
+  let sourceSchema: JsonObject;
+  let copySchema: JsonObject;
+  try {
+    sourceSchema = docObject(parseJsonDoc(sourceText)) ?? {};
+    copySchema = docObject(parseJsonDoc(copyText)) ?? {};
+  } catch {
+    if (sourceText !== copyText) differences.push('schema: not JSON, and the texts differ');
+    return;
+  }
+  for (const [section, fields] of Object.entries(sourceSchema)) {
+    const sourceFields = docObject(fields);
+    if (!sourceFields) {
+      if (sortedPythonJson(fields) !== sortedPythonJson(copySchema[section] ?? null)) differences.push(`schema ${section}: source ${sortedPythonJson(fields)}, copy ${sortedPythonJson(copySchema[section] ?? null)}`);
+      continue;
+    }
+    const copyFields = docObject(copySchema[section]) ?? {};
+    for (const [field, type] of Object.entries(sourceFields)) {
+      if (sortedPythonJson(type) !== sortedPythonJson(copyFields[field] ?? null)) differences.push(`schema ${section}.${field}: source ${sortedPythonJson(type)}, copy ${sortedPythonJson(copyFields[field] ?? null)}`);
+    }
   }
 }
 
