@@ -194,6 +194,43 @@ describe('the real genai-sqlite dataset', () => {
     }
   });
 
+  it('into another experiment of the same database: new dataset and record ids, the source rows unchanged, verify clean', async () => {
+    const cwd = tempDir('datasets-same-db');
+    cpSync(GENAI_SQLITE, join(cwd, 'db'), { recursive: true });
+    const path = join(cwd, 'db', 'mlflow.db');
+    const snapshot = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return {
+          dataset: db.prepare('SELECT * FROM evaluation_datasets WHERE dataset_id = ?').get(GOLDEN_DATASET),
+          tags: db.prepare('SELECT * FROM evaluation_dataset_tags WHERE dataset_id = ? ORDER BY "key"').all(GOLDEN_DATASET),
+          records: db.prepare('SELECT * FROM evaluation_dataset_records WHERE dataset_id = ? ORDER BY dataset_record_id').all(GOLDEN_DATASET),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const before = snapshot();
+    const where = { source: `sqlite:///${path}`, sourceProject: 'genai-fixture', target: `sqlite:///${path}`, targetProject: 'genai-copy' };
+    const { copy } = await copyAndVerify(cwd, where);
+    const [row] = copy.datasets;
+    expect(row).toMatchObject({ outcome: 'copied', records: { source: 5, written: 5 } });
+    expect(row.targetDatasetId).not.toBe(GOLDEN_DATASET);
+    expect(row.notes.join('\n')).toContain('taken in this database');
+    expect(snapshot()).toEqual(before);
+    const db = new Database(path, { readonly: true });
+    try {
+      const ids = db.prepare('SELECT dataset_record_id FROM evaluation_dataset_records WHERE dataset_id = ?').all(row.targetDatasetId) as Array<{ dataset_record_id: string }>;
+      expect(ids).toHaveLength(5);
+      const sourceIds = new Set((before.records as Array<{ dataset_record_id: string }>).map((r) => r.dataset_record_id));
+      expect(ids.every((r) => !sourceIds.has(r.dataset_record_id))).toBe(true);
+    } finally {
+      db.close();
+    }
+    const again = await cli(cwd, 'copy', where);
+    expect(again.report.datasets.summary).toMatchObject({ skipped: 1, recordsWritten: 0 });
+  });
+
   it('into PostgreSQL: ids kept, verify clean, a re-run copies nothing', async () => {
     const cwd = tempDir('datasets-to-postgres');
     const database = await postgres.createDatabase('datasets_target');
