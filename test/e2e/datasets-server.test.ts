@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli, tempDir } from '../support/cli-process.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject } from '../support/mlflow-seed.js';
+import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -157,6 +158,30 @@ describe('evaluation datasets from one MLflow server to another', () => {
     expect(report.datasets.summary).toMatchObject({ datasets: 2, 'not-copied': 2, failed: 0, records: 4 });
     expect(report.datasets.notCopied).toContain('cannot hold evaluation datasets');
     expect(result.stderr).toContain('Not copied: 2 evaluation datasets with 4 records');
+  });
+});
+
+describe('stores without evaluation datasets', () => {
+  let server: StandinServer;
+  const cwd = tempDir('datasets-not-applicable');
+  beforeAll(async () => {
+    server = await startStandin();
+    await seedDatasets(server.url);
+  }, 60_000);
+  afterAll(async () => server?.close());
+
+  it('into a Neptune archive: each dataset reported as not copied with its records, no failure', async () => {
+    const { result, report } = await cli(cwd, 'copy', { source: server.url, sourceProject: 'chatbot', target: `neptune-export:${join(cwd, 'archive')}`, targetProject: 'team/chatbot' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(report.datasets.summary).toMatchObject({ datasets: 2, 'not-copied': 2, failed: 0, records: 3 });
+    expect(report.datasets.datasets.map((d: any) => d.outcome)).toEqual(['not-copied', 'not-copied']);
+  });
+
+  it('from an mlruns folder (which holds none): the section says not applicable', async () => {
+    const { result, report } = await cli(cwd, 'copy', { source: join(GOLDEN_STORES_DIR, 'genai-mlruns'), sourceProject: 'genai-fixture', target: server.url, targetProject: 'from-mlruns' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(report.datasets).toMatchObject({ summary: { datasets: 0 }, datasets: [] });
+    expect(report.datasets.notApplicable).toContain('not applicable');
   });
 });
 
