@@ -132,7 +132,7 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
 
   const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
 
-  const datasets = await verifyDatasets({ source: sourceProject, target: targetProject, targetKind: target.store.kind });
+  const datasets = await verifyDatasets({ source: sourceProject, target: targetProject, targetKind: target.store.kind, shard: options.shard });
 
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,

@@ -161,7 +161,7 @@ describe('evaluation datasets from one MLflow server to another', () => {
   });
 });
 
-describe('stores without evaluation datasets', () => {
+describe('datasets into stores without them, and sharded copies', () => {
   let server: StandinServer;
   const cwd = tempDir('datasets-not-applicable');
   beforeAll(async () => {
@@ -169,6 +169,27 @@ describe('stores without evaluation datasets', () => {
     await seedDatasets(server.url);
   }, 60_000);
   afterAll(async () => server?.close());
+
+  it('two shards copy each dataset once between them, and verify of each shard is clean', async () => {
+    const target = await startStandin();
+    try {
+      const where = { source: server.url, sourceProject: 'chatbot', target: target.url, targetProject: 'chatbot' };
+      const shares = [];
+      for (const shard of ['0/2', '1/2']) {
+        const { result, report } = await cli(cwd, 'copy', where, ['--shard', shard]);
+        expect(result.code, result.stderr).toBe(0);
+        shares.push(report.datasets.datasets.map((d: any) => d.name));
+        const checked = await cli(cwd, 'verify', where, ['--shard', shard]);
+        expect(checked.result.code).toBe(0);
+        expect(checked.report.datasets.summary.ok).toBe(report.datasets.datasets.length);
+      }
+      expect(shares.flat().sort()).toEqual(['empty', 'qa']);
+      const experimentId = (await new MlflowApi(target.url).experimentId('chatbot'))!;
+      expect((await datasetsApi(target.url).search(experimentId)).map((d: any) => d.name).sort()).toEqual(['empty', 'qa']);
+    } finally {
+      await target.close();
+    }
+  });
 
   it('into a Neptune archive: each dataset reported as not copied with its records, no failure', async () => {
     const { result, report } = await cli(cwd, 'copy', { source: server.url, sourceProject: 'chatbot', target: `neptune-export:${join(cwd, 'archive')}`, targetProject: 'team/chatbot' });

@@ -24,6 +24,8 @@ export interface CopyDatasetsInput {
   dryRun: boolean;
   origin: Provenance;
   signal?: AbortSignal;
+  /** Which datasets this process copies (a shard's share, by dataset id); all when absent. */
+  select?(datasetId: string): boolean;
   onDatasetDone?(result: DatasetResult): void;
 }
 
@@ -53,6 +55,7 @@ export async function copyDatasets(input: CopyDatasetsInput): Promise<DatasetRes
   }
   const results: DatasetResult[] = [];
   for await (const dataset of source.listDatasets()) {
+    if (input.select && !input.select(dataset.datasetId)) continue;
     const result: DatasetResult = {
       sourceDatasetId: dataset.datasetId,
       name: dataset.name,

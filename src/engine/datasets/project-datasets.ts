@@ -11,6 +11,7 @@ import type { Provenance } from '../runs/prepare.js';
 import type { CopyEvent, CopyOptions } from '../types.js';
 import { sourceDatasetsOf, targetDatasetsOf } from './contract.js';
 import { copyDatasets } from './copy-datasets.js';
+import { inShard } from '../filters.js';
 import { summariseDatasets, type DatasetResult, type DatasetsReport } from './types.js';
 
 export interface ProjectDatasetsInput {
@@ -37,6 +38,7 @@ export async function copyProjectDatasets(input: ProjectDatasetsInput): Promise<
     const reason = `${options.target.store.kind} stores cannot hold evaluation datasets (MLflow keeps them only in a tracking database)`;
     const results: DatasetResult[] = [];
     for await (const dataset of source.listDatasets()) {
+      if (options.shard && !inShard(dataset.datasetId, options.shard)) continue;
       const result: DatasetResult = { sourceDatasetId: dataset.datasetId, name: dataset.name, outcome: 'not-copied', reason, records: { source: 0, written: 0, alreadyThere: 0, merged: 0, replaced: 0, deleted: 0 } };
       for await (const page of source.readDatasetRecords(dataset.datasetId)) result.records.source += page.length;
       results.push(result);
@@ -45,6 +47,8 @@ export async function copyProjectDatasets(input: ProjectDatasetsInput): Promise<
     return { summary: summariseDatasets(results), ...(results.length > 0 ? { notCopied: reason } : {}), datasets: results };
   }
   if (options.signal?.aborted) return { summary: summariseDatasets([]), datasets: [] };
-  const results = await copyDatasets({ source, target, dryRun, origin: input.origin, signal: options.signal, onDatasetDone: say });
+  // Parallel shards never write the same dataset: each takes the datasets whose id falls in its share.
+  const select = options.shard ? (datasetId: string) => inShard(datasetId, options.shard) : undefined;
+  const results = await copyDatasets({ source, target, dryRun, origin: input.origin, signal: options.signal, ...(select ? { select } : {}), onDatasetDone: say });
   return { summary: summariseDatasets(results), datasets: results };
 }

@@ -7,6 +7,8 @@
  * (record-digest.ts), then the source's pages are compared against them; no record is held.
  */
 import { errorMessage } from '../../util/errors.js';
+import { inShard } from '../filters.js';
+import type { Shard } from '../types.js';
 import { docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { DATASET_PROVENANCE, isProvenanceTag, sourceDatasetsOf, type EvalDataset, type SourceDatasets } from './contract.js';
 import { canonicalJsonText, inputHash, recordDigest, sortedPythonJson } from './record-digest.js';
@@ -40,6 +42,8 @@ export interface VerifyDatasetsInput {
   /** The target project, opened for reading. */
   target: object;
   targetKind: string;
+  /** A shard's share (by dataset id), as the copy took it. */
+  shard?: Shard;
 }
 
 /** At most this many record differences are listed per dataset; the counts say the rest. */
@@ -51,7 +55,7 @@ export async function verifyDatasets(input: VerifyDatasetsInput): Promise<Verify
   const target = sourceDatasetsOf(input.target);
   const summary: VerifyDatasetsReport['summary'] = { datasets: 0, ok: 0, missing: 0, different: 0, duplicated: 0, error: 0, extra: 0, records: 0 };
   if (!target) {
-    for await (const _dataset of source.listDatasets()) summary.datasets++;
+    for await (const dataset of source.listDatasets()) if (inShard(dataset.datasetId, input.shard)) summary.datasets++;
     return { clean: true, summary, notCompared: `${input.targetKind} stores cannot hold evaluation datasets: not compared (copy reports them as not copied)`, datasets: [], extra: [] };
   }
   const copies = new Map<string, EvalDataset[]>();
@@ -63,6 +67,7 @@ export async function verifyDatasets(input: VerifyDatasetsInput): Promise<Verify
   const seen = new Set<string>();
   for await (const dataset of source.listDatasets()) {
     seen.add(dataset.datasetId);
+    if (!inShard(dataset.datasetId, input.shard)) continue;
     const found = copies.get(dataset.datasetId) ?? [];
     const result: VerifyDatasetResult = { sourceDatasetId: dataset.datasetId, name: dataset.name, targetDatasetIds: found.map((c) => c.datasetId), status: 'ok', differences: [], records: 0 };
     if (found.length === 0) {
@@ -88,7 +93,7 @@ export async function verifyDatasets(input: VerifyDatasetsInput): Promise<Verify
   }
   const extra: VerifyDatasetsReport['extra'] = [];
   for (const [sourceDatasetId, list] of copies) {
-    if (!seen.has(sourceDatasetId)) for (const copy of list) extra.push({ sourceDatasetId, targetDatasetId: copy.datasetId });
+    if (!seen.has(sourceDatasetId) && inShard(sourceDatasetId, input.shard)) for (const copy of list) extra.push({ sourceDatasetId, targetDatasetId: copy.datasetId });
   }
   summary.extra = extra.length;
   return { clean: summary.ok === summary.datasets && extra.length === 0, summary, datasets, extra };
