@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
-import { MlflowApi, seedProject } from '../support/mlflow-seed.js';
 import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
 import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
 import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
@@ -23,7 +22,6 @@ vi.setConfig({ testTimeout: 240_000 });
 
 const GENAI_SQLITE = join(GOLDEN_STORES_DIR, 'genai-sqlite');
 const GOLDEN_DATASET = 'd-db4e85f8d0da465082ac875e79d87b4a';
-const T0 = 1_700_000_000_000;
 
 interface Locations {
   source: string;
@@ -56,24 +54,17 @@ async function copyAndVerify(cwd: string, where: Locations, extra: string[] = []
   return { copy: copied.report.datasets, verify: checked.report.datasets };
 }
 
-/** A REST client for /api/3.0/mlflow/datasets on one workspace. */
-function datasetsApi(url: string, workspace?: string) {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (workspace) headers['x-mlflow-workspace'] = workspace;
-    const response = await request(`${url}/api/3.0/mlflow/datasets${path}`, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
+/** Reads a server's datasets over /api/3.0/mlflow/datasets. */
+function datasetsApi(url: string) {
+  const get = async (path: string): Promise<any> => {
+    const response = await request(`${url}/api/3.0/mlflow/datasets${path}`, { method: 'GET' });
     const text = await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`${method} ${path}: ${response.statusCode} ${text}`);
+    if (response.statusCode !== 200) throw new Error(`GET ${path}: ${response.statusCode} ${text}`);
     return JSON.parse(text);
   };
   return {
-    create: async (name: string, experimentId: string, tags: Record<string, string>) =>
-      (await call('POST', '/create', { name, experiment_ids: [experimentId], tags: JSON.stringify(tags) })).dataset.dataset_id as string,
-    /** Records as JSON text: the caller writes numbers as it wants them kept (1.0 stays a float). */
-    upsert: (datasetId: string, recordsJson: string) => call('POST', `/${datasetId}/records`, { records: recordsJson }),
-    records: async (datasetId: string) => JSON.parse((await call('GET', `/${datasetId}/records`)).records) as any[],
-    search: async (experimentId: string) => (await call('POST', '/search', { experiment_ids: [experimentId] })).datasets ?? [],
-    get: async (datasetId: string) => (await call('GET', `/${datasetId}`)).dataset,
+    records: async (datasetId: string) => JSON.parse((await get(`/${datasetId}/records`)).records) as any[],
+    get: async (datasetId: string) => (await get(`/${datasetId}`)).dataset,
   };
 }
 
