@@ -46,13 +46,22 @@ export function copyTags(dataset: EvalDataset, origin: Provenance, targetKeepsFi
 
 export async function copyDatasets(input: CopyDatasetsInput): Promise<DatasetResult[]> {
   const { source, target, dryRun } = input;
-  const copies = new Map<string, DatasetCopy[]>();
-  if (target) {
-    for await (const copy of target.listDatasetCopies()) {
-      const sourceId = copy.tags[DATASET_PROVENANCE.datasetId]!;
-      copies.set(sourceId, [...(copies.get(sourceId) ?? []), copy]);
+  // The target's copies are listed once, and only when the source has a dataset to copy (most
+  // experiments have none: their copy then costs the target no request).
+  let copies: Map<string, DatasetCopy[]> | undefined;
+  const copiesOf = async (): Promise<Map<string, DatasetCopy[]>> => {
+    if (copies) return copies;
+    // Kept only when the whole listing was read: a partial one would make copies of copies.
+    const listed = new Map<string, DatasetCopy[]>();
+    if (target) {
+      for await (const copy of target.listDatasetCopies()) {
+        const sourceId = copy.tags[DATASET_PROVENANCE.datasetId]!;
+        listed.set(sourceId, [...(listed.get(sourceId) ?? []), copy]);
+      }
     }
-  }
+    copies = listed;
+    return copies;
+  };
   const results: DatasetResult[] = [];
   for await (const dataset of source.listDatasets()) {
     if (input.select && !input.select(dataset.datasetId)) continue;
@@ -67,7 +76,7 @@ export async function copyDatasets(input: CopyDatasetsInput): Promise<DatasetRes
       result.reason = 'not started: the migration was interrupted';
     } else {
       try {
-        await copyOne(input, dataset, copies.get(dataset.datasetId) ?? [], result);
+        await copyOne(input, dataset, (await copiesOf()).get(dataset.datasetId) ?? [], result);
       } catch (error) {
         result.outcome = 'failed';
         result.reason = errorMessage(error);
