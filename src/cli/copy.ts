@@ -30,6 +30,8 @@ import type { VerifyReport } from '../engine/verify.js';
 import { modelsFailed } from '../engine/models/model-types.js';
 import { modelsLine } from './models-format.js';
 import { tracesLines } from './traces-format.js';
+import { datasetsLines } from './datasets-format.js';
+import { datasetsFailed } from '../engine/datasets/types.js';
 import { tracesFailed } from '../engine/traces/types.js';
 import { scorersLines } from './scorers-format.js';
 import { scorersFailed } from '../engine/scorers/types.js';
@@ -377,6 +379,7 @@ async function copyWithProgress(
   if (models) say(models);
   for (const line of tracesLines(report.traces)) say(line);
   for (const line of scorersLines(report.scorers)) say(line);
+  for (const line of datasetsLines(report.datasets)) say(line);
   if (reportPath) say(`Report at ${reportPath}`);
   if (log.path) say(`Check logs at ${log.path}`);
 
@@ -396,7 +399,7 @@ async function copyWithProgress(
     const verified = await verifyStores(settings, source, target, ctx, verifyPath, collector);
     log.info(verified.clean ? 'Verify clean' : 'Verify FAILED: see the verify report');
     if (!verified.clean) return finish(EXIT.runsFailed, verified);
-    return finish(report.summary.failed > 0 || tracesFailed(report.traces) || scorersFailed(report.scorers) ? EXIT.runsFailed : EXIT.ok, verified);
+    return finish(report.summary.failed > 0 || tracesFailed(report.traces) || scorersFailed(report.scorers) || datasetsFailed(report.datasets) ? EXIT.runsFailed : EXIT.ok, verified);
   }
-  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) || scorersFailed(report.scorers) ? EXIT.runsFailed : EXIT.ok);
+  return finish(report.summary.failed > 0 || modelsFailed(report.models) || tracesFailed(report.traces) || scorersFailed(report.scorers) || datasetsFailed(report.datasets) ? EXIT.runsFailed : EXIT.ok);
 }

@@ -9,6 +9,7 @@ import { verifyProject, type VerifyReport } from '../engine/verify.js';
 import { verifyModelsText } from './models-format.js';
 import { verifyTracesLines } from './traces-format.js';
 import { verifyScorersLines } from './scorers-format.js';
+import { verifyDatasetsLines } from './datasets-format.js';
 import { parseCopyArgs } from './args.js';
 import type { Command } from './command.js';
 import type { CliContext } from './context.js';
@@ -95,6 +96,7 @@ export async function verifyStores(
   if (models) say(models);
   for (const line of verifyTracesLines(report.traces)) say(line);
   for (const line of verifyScorersLines(report.scorers)) say(line);
+  for (const line of verifyDatasetsLines(report.datasets)) say(line);
   if (reportPath) say(`Verify report at ${reportPath}`);
   return report;
 }

@@ -20,6 +20,7 @@ import { parentsFirst } from './order.js';
 import { checkRegistryRequest, copyProjectModels } from './models/project-models.js';
 import { copyProjectTraces } from './traces/project-traces.js';
 import { copyProjectScorers } from './scorers/project-scorers.js';
+import { copyProjectDatasets } from './datasets/project-datasets.js';
 import { runAdaptivePool } from './adaptive-pool.js';
 import { Deferred, runPool } from './pool.js';
 import { summarise } from './report.js';
@@ -258,6 +259,10 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
 
   // Scorers belong to the experiment, not to runs (scorers/project-scorers.ts).
   const scorers = await copyProjectScorers({ options, source: sourceProject, target: existing, emit });
+  // Evaluation datasets last (datasets/project-datasets.ts says why).
+  const datasets = options.signal?.aborted
+    ? undefined
+    : await copyProjectDatasets({ options, source: sourceProject, target: existing, emit, origin: { sourceProject: sourceName, sourceUri: source.store.displayUri } });
 
   const retries = (source.store.retryCount?.() ?? 0) + (target.store === source.store ? 0 : (target.store.retryCount?.() ?? 0));
   return {
@@ -275,6 +280,7 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
     ...(scorers ? { scorers } : {}),
+    ...(datasets ? { datasets } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { RunStatus } from '../model/run.js';
 import type { ModelsReport } from './models/model-types.js';
 import type { TracesReport } from './traces/types.js';
 import type { ScorersReport } from './scorers/types.js';
+import type { DatasetsReport } from './datasets/types.js';
 
 export interface Endpoint {
   store: Store;
@@ -142,6 +143,8 @@ export interface CopyReport {
   traces?: TracesReport;
   /** Scorers registered to the experiment (scorers/); absent when the source holds none. */
   scorers?: ScorersReport;
+  /** Evaluation datasets of the experiment (datasets/project-datasets.ts). */
+  datasets?: DatasetsReport;
 }
 
 export type CopyEvent =

@@ -20,6 +20,7 @@ import { verifyTraces, type VerifyTracesReport } from './traces/verify-traces.js
 import { traceSelector } from './traces/select.js';
 import { verifyScorers, type VerifyScorersReport } from './scorers/verify-scorers.js';
 import { scorerSelector } from './scorers/project-scorers.js';
+import { verifyDatasets, type VerifyDatasetsReport } from './datasets/verify-datasets.js';
 import type { Endpoint, RunFilters, Shard } from './types.js';
 
 export interface VerifyOptions {
@@ -67,6 +68,8 @@ export interface VerifyReport {
   traces?: VerifyTracesReport;
   /** Scorers (scorers/verify-scorers.ts); absent when the source holds none. */
   scorers?: VerifyScorersReport;
+  /** Evaluation datasets (datasets/verify-datasets.ts); absent when the source cannot hold them. */
+  datasets?: VerifyDatasetsReport;
 }
 
 interface CopyInfo {
@@ -134,6 +137,8 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
   const traces = await verifyProjectTraces(options, sourceProject, targetProject, sourceName, runCopies, models, selected);
   const scorers = await verifyScorers({ targetStore: target.store, source: sourceProject, target: targetProject, select: scorerSelector(options) });
 
+  const datasets = await verifyDatasets({ source: sourceProject, target: targetProject, targetKind: target.store.kind, shard: options.shard });
+
   const summary: VerifyReport['summary'] = {
     runs: runs.length, ok: 0, missing: 0, partial: 0, duplicated: 0, different: 0, error: 0,
     extra: extra.length, points: 0, files: 0, bytes: 0,
@@ -151,13 +156,14 @@ async function verifyListedRuns(options: VerifyOptions, sourceProject: SourcePro
     checkedAt: new Date().toISOString(),
     source: { uri: source.store.displayUri, project: sourceName, kind: source.store.kind },
     target: { uri: target.store.displayUri, project: targetName, kind: target.store.kind },
-    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true) && (scorers?.clean ?? true),
+    clean: summary.ok === summary.runs && extra.length === 0 && (models?.clean ?? true) && (traces?.clean ?? true) && (scorers?.clean ?? true) && (datasets?.clean ?? true),
     summary,
     runs,
     extra,
     ...(models ? { models } : {}),
     ...(traces ? { traces } : {}),
     ...(scorers ? { scorers } : {}),
+    ...(datasets ? { datasets } : {}),
   };
 }
 

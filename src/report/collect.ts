@@ -9,7 +9,8 @@
  * A detail over its budget first loses its chart points, then the whole detail; the page says so.
  * - a sync's changes of an updated run are listed within `changeBytes` in all (they come from the
  *   copy report, so they are kept even for runs whose details are left out);
- * - traces get a section of their own (trace-section.ts), within `traceRows` and `traceBytes`.
+ * - traces get a section of their own (trace-section.ts), within `traceRows` and `traceBytes`;
+ * - evaluation datasets too (dataset-section.ts), one row per dataset.
  */
 import type { CopyReport, RunResult } from '../engine/types.js';
 import type { CompareObserver } from '../engine/runs/compare-observer.js';
@@ -18,6 +19,7 @@ import type { RunInfo } from '../model/run.js';
 import { clip, DEFAULT_DETAIL_LIMITS, RunDetailBuilder, type DetailLimits } from './run-detail.js';
 import { traceSection } from './trace-section.js';
 import { genaiObjectsSection } from './genai-objects-section.js';
+import { datasetSection } from './dataset-section.js';
 import { REPORT_DATA_FORMAT, type HtmlReportData, type RunDetail, type RunRow } from './report-data.js';
 
 export interface ReportLimits extends DetailLimits {
@@ -171,6 +173,8 @@ export class HtmlReportCollector {
     if (traces) data.traces = traces;
     const genaiObjects = genaiObjectsSection(copy, verify, this.limits);
     if (genaiObjects) data.genaiObjects = genaiObjects;
+    const datasets = datasetSection(copy?.datasets, verify?.datasets, this.limits);
+    if (datasets) data.datasets = datasets;
     return data;
   }
 

@@ -4,6 +4,7 @@
  */
 import type { RunIssue } from '../engine/types.js';
 import type { NotCopiedKind, TracesReport } from '../engine/traces/types.js';
+import type { DatasetsReport } from '../engine/datasets/types.js';
 import type { MetricChart } from './metric-curve.js';
 import type { GenaiObjectsSection } from './genai-objects-section.js';
 
@@ -56,6 +57,34 @@ export interface HtmlReportData {
   traces?: TracesSection;
   /** Prompts and scorers (genai-objects-section.ts): absent when neither report has any. */
   genaiObjects?: GenaiObjectsSection;
+  /** Evaluation datasets: absent when neither the copy nor verify saw any (dataset-section.ts). */
+  datasets?: DatasetsSection;
+}
+
+export interface DatasetsSection {
+  copy?: DatasetsReport['summary'] & { notCopied?: string; notApplicable?: string };
+  verify?: { clean: boolean; datasets: number; statuses: Record<string, number>; extra: number; records: number; notCompared?: string };
+  rows: DatasetRow[];
+  rowsLeftOut: number;
+  /** Copies in the target experiment whose source dataset is not associated with the source experiment. */
+  extra: Array<{ sourceDatasetId: string; targetDatasetId: string }>;
+}
+
+export interface DatasetRow {
+  id: string;
+  name: string;
+  targets: string[];
+  outcome?: string;
+  status?: string;
+  reason?: string;
+  /** Source records (copy), or records compared (verify only). */
+  records: number;
+  written?: number;
+  merged?: number;
+  differences: number;
+  differenceList: string[];
+  /** The copy's changes, notes and merged records. */
+  notes: string[];
 }
 
 export interface TracesSection {

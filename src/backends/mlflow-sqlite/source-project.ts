@@ -3,6 +3,7 @@
  * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
  * stays open between pages.
  */
+import { sqlSourceDatasets } from './datasets.js';
 import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import type { KeyValue, ProjectMeta, RunInfo } from '../../model/run.js';
@@ -59,7 +60,11 @@ export class SqliteSourceProject implements SourceProject {
   }
 
   static async open(ref: ProjectRef, experiment: ExperimentRow, settings: SourceProjectSettings): Promise<SqliteSourceProject> {
-    return new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
+    const project = new SqliteSourceProject(ref, experiment, settings, await readMeta(experiment, settings.connection));
+    // Evaluation datasets (datasets.ts), only where the schema has their tables (MLflow 3.4+).
+    const datasets = await sqlSourceDatasets(settings.connection, experiment.id);
+    if (datasets) Object.assign(project, datasets);
+    return project;
   }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { sqlTargetDatasets } from './datasets.js';
 import type { CopyEditor, CopyRecord, ReadIssue, RunInit, TargetProject, TargetRun } from '../contract.js';
 import { SqlCopyEditor } from './copy-editor.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -88,7 +89,11 @@ export async function openSqlTargetProject(
       }
     });
   }
-  return new SqlTargetProject(ref, experiment, settings, issues);
+  const project = new SqlTargetProject(ref, experiment, settings, issues);
+  // Evaluation datasets (datasets.ts), only where the schema has their tables (MLflow 3.4+).
+  const datasets = await sqlTargetDatasets({ driver, bind: settings.bind, now: settings.now, experimentId: experiment.id, workspace: ref.workspace });
+  if (datasets) Object.assign(project, datasets);
+  return project;
 }
 
 async function findExperiment(driver: SqlDriver, features: SchemaFeatures, ref: ProjectRef, where: string): Promise<ExperimentRow | undefined> {

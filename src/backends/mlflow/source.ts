@@ -1,6 +1,7 @@
 /**
  * Reading a project (an MLflow experiment) from a tracking server.
  */
+import { mlflowSourceDatasets } from './datasets.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
@@ -77,7 +78,7 @@ export class MlflowSourceProject implements SourceProject {
     // MLflow 3 traces (traces.ts): the engine asks for listTraces / readTrace.
     Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
       genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
-    });
+    }, mlflowSourceDatasets(client, ref.workspace, experiment.id));
     // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
     const scorers = mlflowScorers(client, ref.workspace, experiment.id);
     Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });

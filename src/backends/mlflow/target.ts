@@ -8,6 +8,7 @@
  * A small run's params, tags and metrics wait for finishWith and go in the marker's log-batch:
  * runs/create, uploads, runs/update, one log-batch.
  */
+import { mlflowTargetDatasets } from './datasets.js';
 import type { Readable } from 'node:stream';
 import type {
   CopyEditor,
@@ -174,7 +175,8 @@ export class MlflowTargetProject implements TargetProject {
   ) {
     this.id = experiment.id;
     // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
-    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id));
+    // Evaluation datasets (datasets.ts): listDatasetCopies / writeDataset and friends.
+    Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id), mlflowTargetDatasets(client, ref.workspace, experiment.id));
     // Scorers (scorers.ts): the engine asks for listScorers / addScorerVersion.
     Object.assign(this, mlflowScorers(client, ref.workspace, experiment.id));
   }

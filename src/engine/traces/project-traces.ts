@@ -30,16 +30,14 @@ export interface ProjectTracesInput {
 
 const TRACE_WORKERS = 32;
 
-const LATER = 'not copied by this version of runs-migrator (issue 17); copy them with MLflow until then';
 
 const PROMPTS_NEED_REGISTRY = 'prompts live in the model registry: they are copied with --registry (docs/genai-datasets-prompts-scorers.md)';
 
 /** With `registry`, prompts are copied (and verified) by the prompt copy, so they are not listed here. */
 export function notCopiedKinds(inventory: GenaiInventory, registry = false): NotCopiedKind[] {
   const kinds: NotCopiedKind[] = [];
-  if (inventory.datasets) kinds.push({ kind: 'evaluation datasets', count: inventory.datasets, reason: LATER });
   if (inventory.prompts && !registry) kinds.push({ kind: 'prompts', count: inventory.prompts, reason: PROMPTS_NEED_REGISTRY });
-  // Scorers are copied (scorers/project-scorers.ts) and report themselves.
+  // Scorers (scorers/project-scorers.ts) and evaluation datasets (datasets/project-datasets.ts) report themselves.
   return kinds;
 }
 

@@ -73,6 +73,13 @@
     });
     problems += data.traces.verify.extra;
   }
+  // So are datasets verify did not find ok, and datasets whose copy failed.
+  if (data.datasets) {
+    data.datasets.rows.forEach(function (row) {
+      if (row.outcome === 'failed' || (row.status !== undefined && row.status !== 'ok')) problems++;
+    });
+    if (data.datasets.verify) problems += data.datasets.verify.extra;
+  }
 
   function verdict() {
     if (s.exitStatus === 0) {
@@ -482,6 +489,68 @@
     return draws;
   }
 
+  // ---- evaluation datasets -------------------------------------------------------------------
+
+  function datasetsSection(d) {
+    var tiles = [];
+    var notes = [];
+    if (d.copy) {
+      tiles.push(tile('datasets', count(d.copy.datasets)));
+      tiles.push(tile('datasets copied', count(d.copy.copied), d.copy.copied ? 'good' : ''));
+      tiles.push(tile('datasets updated', count(d.copy.updated), d.copy.updated ? 'good' : '', 'records added, replaced or deleted, or tags changed'));
+      tiles.push(tile('datasets skipped', count(d.copy.skipped), '', 'already copied by an earlier run'));
+      tiles.push(tile('datasets failed', count(d.copy.failed), d.copy.failed ? 'bad' : ''));
+      if (d.copy.planned) tiles.push(tile('datasets planned', count(d.copy.planned)));
+      tiles.push(tile('dataset records', count(d.copy.records)));
+      if (d.copy.recordsMerged) tiles.push(tile('records merged', count(d.copy.recordsMerged), 'bad', 'records the target merged into one with the same inputs'));
+      if (d.copy.notCopied) notes.push('Not copied: ' + d.copy.notCopied);
+      if (d.copy.notApplicable) notes.push(d.copy.notApplicable);
+    }
+    if (d.verify) {
+      var st = d.verify.statuses;
+      if (!d.copy) tiles.push(tile('datasets', count(d.verify.datasets)));
+      tiles.push(tile('datasets verified ok', count(st.ok || 0), st.ok ? 'good' : ''));
+      Object.keys(st).forEach(function (status) {
+        if (status !== 'ok') tiles.push(tile('datasets ' + status, count(st[status]), 'bad'));
+      });
+      if (d.verify.extra) tiles.push(tile('extra dataset copies', count(d.verify.extra), 'bad', 'copies whose source dataset is not with the source experiment'));
+      if (d.verify.notCompared) notes.push('Not compared: ' + d.verify.notCompared);
+    }
+    if (d.rowsLeftOut) notes.push(plural(d.rowsLeftOut, 'dataset') + ' not listed (report size limit).');
+    var head = el('tr', '', ['Dataset', 'Copy', 'Verify', 'Records', 'Written', 'Differences and notes'].map(function (label, i) {
+      return el('th', i === 3 || i === 4 ? 'num' : '', [label]);
+    }));
+    var body = el('tbody', '', d.rows.map(function (row) {
+      var problem = row.outcome === 'failed' || (row.status !== undefined && row.status !== 'ok');
+      var texts = el('td', 'reason', [row.reason || '']);
+      if (row.differenceList.length) texts.appendChild(el('ul', 'differences', row.differenceList.map(function (text) { return el('li', '', [text]); })));
+      if (row.differences > row.differenceList.length) texts.appendChild(el('p', 'muted', [count(row.differences - row.differenceList.length) + ' more not listed.']));
+      if (row.notes.length) texts.appendChild(el('ul', 'notes muted', row.notes.map(function (text) { return el('li', '', [text]); })));
+      var tr = el('tr', 'dataset-row' + (problem ? ' problem' : ''), [
+        el('td', 'run', [el('div', 'name', [row.name || '(no name)']), el('div', 'id', [row.id + (row.targets.length ? ' → ' + row.targets.join(', ') : '')])]),
+        el('td', '', [row.outcome ? badge(row.outcome, tone(row.outcome)) : '–']),
+        el('td', '', [row.status ? badge(row.status, tone(row.status)) : '–']),
+        el('td', 'num', [count(row.records)]),
+        el('td', 'num', [row.written === undefined ? '–' : count(row.written)]),
+        texts,
+      ]);
+      tr.dataset.datasetId = row.id;
+      return tr;
+    }));
+    var node = el('section', 'runs-section datasets', [
+      el('h2', '', ['Evaluation datasets']),
+      el('div', 'tiles', tiles),
+      notes.length ? el('ul', 'note', notes.map(function (text) { return el('li', '', [text]); })) : null,
+      d.rows.length ? el('div', 'table-wrap', [el('table', 'runs', [el('thead', '', [head]), body])]) : el('p', 'muted', ['no datasets']),
+    ]);
+    if (d.extra.length) {
+      node.appendChild(el('h3', '', ['Extra dataset copies in the target (' + count(d.extra.length) + ')']));
+      node.appendChild(el('ul', 'differences', d.extra.map(function (e) { return el('li', '', [e.targetDatasetId + ': copy of ' + e.sourceDatasetId + ', which is not with the source experiment']); })));
+    }
+    node.id = 'datasets';
+    return node;
+  }
+
   // ---- traces --------------------------------------------------------------------------------
 
   function traceIsProblem(trace) {
@@ -621,6 +690,7 @@
   }
   if (data.traces) app.appendChild(tracesSection(data.traces));
   if (data.genaiObjects) app.appendChild(genaiObjectsSection(data.genaiObjects));
+  if (data.datasets) app.appendChild(datasetsSection(data.datasets));
   renderRows();
   app.setAttribute('aria-busy', 'false');
   document.documentElement.dataset.rendered = 'true';
