@@ -4,6 +4,7 @@
  * copies a run's files).
  *
  *   npm run build && node --import tsx bench/artifacts.ts [--big-mb 1024] [--small-files 10000] [--small-kb 10]
+ *     [--only proxy|s3] [--files big|small]   (one store / one workload, to look at one figure)
  *
  * Two stores: MLflow server -> MLflow server through the artifact proxy (stand-ins in their own
  * processes; ceiling: PUT to the target's proxy), and S3 -> S3 (direct-S3 stand-ins on one
@@ -23,6 +24,12 @@ const BIG = arg('big-mb', 1024) * 1024 * 1024;
 const SMALL_FILES = arg('small-files', 10_000);
 const SMALL = arg('small-kb', 10) * 1024;
 const REPORT = join(tmpdir(), 'runs-migrator-bench-artifacts.json');
+const option = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const ONLY = option('only');
+const WORKLOADS = (option('files') ? [option('files')] : ['big', 'small']) as Array<'big' | 'small'>;
 
 function big(): Readable {
   const block = Buffer.alloc(1024 * 1024, 7);
@@ -118,7 +125,8 @@ async function main(): Promise<void> {
     };
     servers.push(s3.source, s3.target);
     for (const store of [proxied, s3]) {
-      for (const files of ['big', 'small'] as const) await measure(store, files, store === s3 ? s3Env : {});
+      if (ONLY && (ONLY === 's3') !== (store === s3)) continue;
+      for (const files of WORKLOADS) await measure(store, files, store === s3 ? s3Env : {});
     }
   } finally {
     for (const server of servers) await server.stop();
