@@ -4,11 +4,13 @@
  * copies a run's files).
  *
  *   npm run build && node --import tsx bench/artifacts.ts [--big-mb 1024] [--small-files 10000] [--small-kb 10]
+ *     [--only proxy|s3] [--files big|small]   (one store / one workload, to look at one figure)
  *
  * Two stores: MLflow server -> MLflow server through the artifact proxy (stand-ins in their own
  * processes; ceiling: PUT to the target's proxy), and S3 -> S3 (direct-S3 stand-ins on one
  * moto_server; files read and written with the user's credentials; ceiling: a bare SDK upload
- * into the target bucket). Prints MB/s or files/s, the ratio, and the CLI's peak RSS.
+ * into the target bucket). Prints MB/s or files/s, the ratio, and the CLI's peak RSS; exits 1 when
+ * a copy's peak RSS passed 200 MB (at the default sizes: a 1 GiB file through each store).
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,13 @@ const BIG = arg('big-mb', 1024) * 1024 * 1024;
 const SMALL_FILES = arg('small-files', 10_000);
 const SMALL = arg('small-kb', 10) * 1024;
 const REPORT = join(tmpdir(), 'runs-migrator-bench-artifacts.json');
+const RSS_BUDGET_MB = 200;
+const option = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const ONLY = option('only');
+const WORKLOADS = (option('files') ? [option('files')] : ['big', 'small']) as Array<'big' | 'small'>;
 
 function big(): Readable {
   const block = Buffer.alloc(1024 * 1024, 7);
@@ -82,7 +91,13 @@ async function measure(store: Store, files: 'big' | 'small', env: NodeJS.Process
   const ours = engineSeconds(REPORT);
   const unit = files === 'big' ? `${(BIG / 1e6 / ours).toFixed(1)} MB/s vs ${(BIG / 1e6 / raw).toFixed(1)} MB/s raw` : `${(SMALL_FILES / ours).toFixed(0)} files/s vs ${(SMALL_FILES / raw).toFixed(0)} files/s raw`;
   const what = files === 'big' ? `1 file of ${BIG / 1024 / 1024} MiB` : `${SMALL_FILES} files of ${SMALL / 1024} KiB`;
-  console.log(`${store.name}, ${what}: ${unit}; ratio ${(raw / ours).toFixed(2)}x; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB`);
+  // Issue 18: a 1 GiB file (any size) is copied in bounded memory, under 200 MB of peak RSS.
+  const overBudget = copy.maxRssMb > RSS_BUDGET_MB;
+  if (overBudget) process.exitCode = 1;
+  console.log(
+    `${store.name}, ${what}: ${unit}; ratio ${(raw / ours).toFixed(2)}x; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB` +
+      (overBudget ? ` - OVER the ${RSS_BUDGET_MB} MB budget` : ''),
+  );
 }
 
 async function main(): Promise<void> {
@@ -118,7 +133,8 @@ async function main(): Promise<void> {
     };
     servers.push(s3.source, s3.target);
     for (const store of [proxied, s3]) {
-      for (const files of ['big', 'small'] as const) await measure(store, files, store === s3 ? s3Env : {});
+      if (ONLY && (ONLY === 's3') !== (store === s3)) continue;
+      for (const files of WORKLOADS) await measure(store, files, store === s3 ? s3Env : {});
     }
   } finally {
     for (const server of servers) await server.stop();

@@ -47,9 +47,11 @@ export const verifyCommand: Command = {
     for (const warning of settings.warnings) ctx.term.err(`runs-migrator: warning: ${warning}`);
     const htmlPath = htmlReportPath(args.html, ctx.cwd);
     const started = Date.now();
-    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source' });
+    // Notices (e.g. files read through the server after the store refused the direct path) go to stderr.
+    const onNotice = (message: string) => ctx.term.err(`runs-migrator: ${message}`);
+    const source = await ctx.openStore(settings.sourceUri, { credentials: settings.sourceCredentials, role: 'source', onNotice });
     try {
-      const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target' });
+      const target = await ctx.openStore(settings.targetUri, { credentials: settings.targetCredentials, role: 'target', onNotice });
       try {
         const collector = htmlPath ? new HtmlReportCollector() : undefined;
         const report = await verifyStores(settings, source, target, ctx, args.report ? resolve(ctx.cwd, args.report) : undefined, collector);

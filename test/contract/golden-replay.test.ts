@@ -5,7 +5,8 @@
  * recorded headers, body kind and body with the README's rules.
  *
  * Configuration per case: `server` plain / workspaces / basic-auth (admin password chosen here) /
- * s3-direct (a real moto_server, emptied per case, holding the recorded bucket; S3 steps act on it),
+ * s3-direct / s3-proxied (a real moto_server, emptied per case, holding the recorded bucket; S3 steps
+ * act on it),
  * and /version set to the recorded build's "3.11.2.dev0" (the stand-in's default is "3.11.0").
  *
  * Error messages: compared exactly (with placeholders) for every case. The README allows a
@@ -40,9 +41,7 @@ const RECORDED_VERSION = '3.11.2.dev0';
  * Cases the stand-in cannot replay yet, by name prefix, each naming the open issue that will
  * implement it (skipped, with the reason in the test title). Keep this short.
  */
-const KNOWN_GAP_PREFIXES: Record<string, string> = {
-  'artifacts-s3-proxied-': 'issue 18 (artifacts in S3: the stand-in has an s3-direct mode only; its artifact proxy cannot store into S3 yet)',
-};
+const KNOWN_GAP_PREFIXES: Record<string, string> = {};
 const knownGap = (name: string): string | undefined =>
   Object.entries(KNOWN_GAP_PREFIXES).find(([prefix]) => name.startsWith(prefix))?.[1];
 
@@ -195,18 +194,19 @@ describe('MLflow golden exchanges replayed against the stand-in', () => {
       it.skip(`${c.name} — KNOWN GAP: ${gap}`, () => {});
       continue;
     }
-    if (c.server === 's3-direct' && S3_SKIP) {
+    const s3Mode = c.server === 's3-direct' ? 'direct' : c.server === 's3-proxied' ? 'proxied' : undefined;
+    if (s3Mode && S3_SKIP) {
       it.skip(`${c.name} — needs an S3 endpoint: ${S3_SKIP}`, () => {});
       continue;
     }
     it(c.name, async () => {
-      const s3 = c.server === 's3-direct' ? await freshS3() : undefined;
+      const s3 = s3Mode ? await freshS3() : undefined;
       server = await startStandin({
         workspaces: c.server === 'workspaces',
         basicAuth: c.server === 'basic-auth' ? { adminPassword: ADMIN_PASSWORD } : undefined,
         version: RECORDED_VERSION,
         ...(s3
-          ? { s3: { mode: 'direct' as const, endpoint: s3.endpoint, bucket: 'mlflow-bucket', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }
+          ? { s3: { mode: s3Mode!, endpoint: s3.endpoint, bucket: 'mlflow-bucket', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }
           : {}),
       });
       await replay(c, server, s3);

@@ -179,29 +179,8 @@ describe.skipIf(skip)(`runs whose files live in S3${skip ? ` (skipped: ${skip})`
     expect(verify.stdout).toContain('Verify clean');
     expect(verify.code).toBe(0);
   }, 120_000);
-
-  it('an unreachable S3 endpoint fails the run (non-zero exit) and verify is not clean, never a silent copy without files', async () => {
-    const source = await directServer('bucket-a');
-    const target = await proxiedServer();
-    await seed(source, 'exp4');
-    const env = { ...moto.env(), MLFLOW_S3_ENDPOINT_URL: 'http://127.0.0.1:9' };
-    const result = await runCli(copyArgs(source, 'exp4', target, 'exp4-copy', ['--report', 'four.json']), { cwd, env });
-    expect(result.code).not.toBe(0);
-    const report = JSON.parse(readFileSync(join(cwd, 'four.json'), 'utf8'));
-    expect(report.summary.failed).toBeGreaterThanOrEqual(1);
-    expect(JSON.stringify(report)).toMatch(/could not be reached/);
-    expect(JSON.stringify(report)).not.toContain(moto.secretAccessKey);
-    const verify = await runCli(verifyArgs(source, 'exp4', target, 'exp4-copy'), { cwd, env });
-    expect(verify.stdout).not.toContain('Verify clean');
-    expect(verify.code).not.toBe(0);
-    // Fixed: the same copy completes, exactly once.
-    const fixed = await runCli(copyArgs(source, 'exp4', target, 'exp4-copy', ['--report', 'four-fixed.json']), { cwd, env: moto.env() });
-    expect(fixed.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(cwd, 'four-fixed.json'), 'utf8')).summary).toMatchObject({ failed: 0 });
-    expect((await copiedFiles(target, 'exp4-copy')).files).toEqual(expected);
-    const api = new MlflowApi(target.url);
-    expect(await api.searchRuns((await api.experimentId('exp4-copy'))!, 'ACTIVE_ONLY')).toHaveLength(2);
-  }, 180_000);
+  // An unreachable endpoint or a refused key on the direct read path: artifacts-s3-fallback.test.ts
+  // (reading falls back to the server; when the server cannot read the store either, the runs fail).
 });
 
 describe.skipIf(skip)(`a target bucket that refuses the credentials${skip ? ` (skipped: ${skip})` : ''}`, () => {

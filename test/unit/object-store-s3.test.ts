@@ -94,6 +94,8 @@ describe.skipIf(skip)(`S3 object store against moto_server${skip ? ` (skipped: $
       expect(failure).toBeInstanceOf(ObjectStoreError);
       const message = (failure as Error).message;
       expect(message).toMatch(/refused the credentials/);
+      // Tagged so that reading can fall back to the tracking server (read-fallback.ts).
+      expect((failure as ObjectStoreError).refusal).toBe('credentials');
       expect(message).not.toContain(wrongSecret);
       expect(message).not.toContain(checking.accessKeyId);
       // The right key is taken.
@@ -107,6 +109,8 @@ describe.skipIf(skip)(`S3 object store against moto_server${skip ? ` (skipped: $
 
   it('says the endpoint cannot be reached when nothing listens there', async () => {
     const store = await openS3('s3://bucket-a/x', 'bucket-a', 'x', { ...s3SettingsFromEnv(), endpoint: 'http://127.0.0.1:9' });
-    await expect(store.checkWritable()).rejects.toThrow(/could not be reached/);
+    const failure = await store.checkWritable().then(() => undefined, (error: unknown) => error);
+    expect((failure as Error).message).toMatch(/could not be reached/);
+    expect((failure as ObjectStoreError).refusal).toBe('unreachable');
   }, 60_000);
 });

@@ -24,6 +24,8 @@ const LIST_PATH = '/api/2.0/mlflow/artifacts/list';
 export const FILES_AT_ONCE = 4;
 /** Files up to this size are buffered before upload so that a failed upload can be retried. */
 export const UPLOAD_BUFFER_LIMIT = 8 * 1024 * 1024;
+/** Bytes a streamed upload reads ahead of what its socket has taken (per file in flight). */
+export const STREAM_READ_AHEAD = 8 * 1024 * 1024;
 /** Files up to this size are downloaded whole so that a cut-off download can be retried. */
 export const DOWNLOAD_BUFFER_LIMIT = 8 * 1024 * 1024;
 
@@ -202,7 +204,9 @@ export async function uploadArtifact(
         throw error;
       }
     }
-    const body = Readable.from(chunks(), { objectMode: false });
+    // Read ahead up to STREAM_READ_AHEAD bytes: the download keeps going while the upload's socket
+    // drains, instead of the two waiting on each other 16 KiB at a time (bench/artifacts.ts).
+    const body = Readable.from(chunks(), { objectMode: false, highWaterMark: STREAM_READ_AHEAD });
     try {
       answer = await client.send({ method: 'PUT', path: target, body, contentLength: size, workspace, what, retry: false });
     } catch (error) {

@@ -29,6 +29,7 @@ import { MlflowSourceProject, type SourceSettings } from './source.js';
 import { MlflowTargetProject, openTargetProject } from './target.js';
 import { isServerUri, parseServerUri } from './uri.js';
 import { accessNote } from './store-artifacts.js';
+import { readFallbackOf } from './read-fallback.js';
 
 export { MlflowHttpClient } from './http-client.js';
 export type { RetryEvent, RetryPolicy } from './http-client.js';
@@ -284,6 +285,7 @@ export function createMlflowServerFactory(options: MlflowBackendOptions = {}): B
         readAheadPoints: options.readAheadPoints ?? 100_000,
       });
       store.notes.push(accessNote(openOptions.role, options.env ?? process.env));
+      readFallbackOf(client).setNotice(openOptions.onNotice);
       return store;
     },
   };

@@ -23,6 +23,7 @@ import type { FileEntry, KeyValue } from '../../model/run.js';
 import { PATHS } from './api.js';
 import { directStoreReason, downloadArtifact, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, isObjectStoreUri, listDirect, readDirect, readModelFileThroughServer, writeDirect } from './store-artifacts.js';
+import { readFallbackOf } from './read-fallback.js';
 import { MissingEndpointError, MlflowRequestError } from './errors.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, formatDouble, formatInt64, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -203,10 +204,8 @@ export class MlflowSourceModel implements SourceModel {
       this.issues.push({ field: 'files', reason: `files not copied: ${directStoreReason(uri)}`, lost: true });
       return;
     }
-    const listing =
-      root === undefined && accessFor(uri) === 'direct'
-        ? listDirect(uri!, this.issues)
-        : listModelFiles(this.client, this.workspace, this.info.modelId, this.issues);
+    const server = () => listModelFiles(this.client, this.workspace, this.info.modelId, this.issues);
+    const listing = root === undefined ? readFallbackOf(this.client).listing(uri!, () => listDirect(uri!, this.issues), server) : server();
     for await (const entry of listing) {
       this.sizes.set(entry.path, entry.size);
       yield entry;
@@ -218,7 +217,7 @@ export class MlflowSourceModel implements SourceModel {
     const root = proxyRoot(uri);
     if (root !== undefined) return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
     if (!isObjectStoreUri(uri)) throw new Error(`cannot read '${path}': ${directStoreReason(uri)}`);
-    return accessFor(uri) === 'direct' ? readDirect(uri!, path) : readModelFileThroughServer(this.client, this.info.modelId, path, this.workspace);
+    return readFallbackOf(this.client).open(uri!, () => readDirect(uri!, path), () => readModelFileThroughServer(this.client, this.info.modelId, path, this.workspace));
   }
 
   readIssues(): ReadIssue[] {

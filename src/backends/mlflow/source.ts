@@ -22,7 +22,8 @@ import {
   type RunDoc,
 } from './api.js';
 import { FILES_AT_ONCE, directStoreReason, downloadArtifact, listArtifacts, proxyRoot, unsafePathReason } from './artifacts.js';
-import { accessFor, isObjectStoreUri, listDirect, readDirect, readRunFileThroughServer } from './store-artifacts.js';
+import { isObjectStoreUri, listDirect, readDirect, readRunFileThroughServer } from './store-artifacts.js';
+import { readFallbackOf } from './read-fallback.js';
 import type { Histories, PrefetchSettings, PrefetchState } from './history-prefetch.js';
 import { ListingSpool } from './listing-spool.js';
 import { ownRunInfo } from './own-strings.js';
@@ -283,10 +284,8 @@ export class MlflowSourceRun implements SourceRun {
       }
       return;
     }
-    const listing =
-      root === undefined && accessFor(uri) === 'direct'
-        ? listDirect(uri!, this.issues)
-        : listArtifacts(this.client, this.info.runId, this.workspace, this.issues);
+    const server = () => listArtifacts(this.client, this.info.runId, this.workspace, this.issues);
+    const listing = root === undefined ? readFallbackOf(this.client).listing(uri!, () => listDirect(uri!, this.issues), server) : server();
     for await (const entry of listing) {
       this.sizes.set(entry.path, entry.size);
       yield entry;
@@ -300,7 +299,7 @@ export class MlflowSourceRun implements SourceRun {
     const root = proxyRoot(uri);
     if (root !== undefined) return downloadArtifact(this.client, root, path, this.workspace, this.sizes.get(path));
     if (!isObjectStoreUri(uri)) throw new Error(`cannot read '${path}': ${directStoreReason(uri)}`);
-    return accessFor(uri) === 'direct' ? readDirect(uri!, path) : readRunFileThroughServer(this.client, this.info.runId, path, this.workspace);
+    return readFallbackOf(this.client).open(uri!, () => readDirect(uri!, path), () => readRunFileThroughServer(this.client, this.info.runId, path, this.workspace));
   }
 
   readIssues(): ReadIssue[] {

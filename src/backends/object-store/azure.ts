@@ -24,7 +24,7 @@ export async function openAzure(uri: string, location: AzureLocation, env: NodeJ
     const credential = new sdk.StorageSharedKeyCredential(location.account, env.AZURE_STORAGE_ACCESS_KEY);
     service = new sdk.BlobServiceClient(`https://${location.account}.blob.core.windows.net`, credential);
   } else {
-    throw new ObjectStoreError(`no Azure credentials for ${uri}: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCESS_KEY`);
+    throw new ObjectStoreError(`no Azure credentials for ${uri}: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCESS_KEY`, 'credentials');
   }
   return new AzureStore(uri, service.getContainerClient(location.container), location.prefix);
 }
@@ -113,10 +113,15 @@ export class AzureStore implements ObjectStore {
     const status = (error as { statusCode?: number }).statusCode;
     const code = (error as { code?: string }).code ?? 'Error';
     let hint: string;
-    if (status === 403) hint = 'the store refused the credentials (check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCESS_KEY)';
-    else if (status === 404) hint = code === 'ContainerNotFound' ? 'the container does not exist' : 'no such object';
-    else if (status === undefined) hint = `the store could not be reached (${code})`;
-    else hint = `${code} (HTTP ${status})`;
-    return new ObjectStoreError(`${what}: ${hint}`);
+    let refusal: 'credentials' | 'unreachable' | undefined;
+    if (status === 403) {
+      hint = 'the store refused the credentials (check AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCESS_KEY)';
+      refusal = 'credentials';
+    } else if (status === 404) hint = code === 'ContainerNotFound' ? 'the container does not exist' : 'no such object';
+    else if (status === undefined) {
+      hint = `the store could not be reached (${code})`;
+      refusal = 'unreachable';
+    } else hint = `${code} (HTTP ${status})`;
+    return new ObjectStoreError(`${what}: ${hint}`, refusal);
   }
 }

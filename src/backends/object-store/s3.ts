@@ -160,10 +160,13 @@ export class S3Store implements ObjectStore {
     const code = (error as { name?: string; Code?: string })?.Code ?? (error as { name?: string })?.name ?? 'Error';
     const endpoint = this.settings.endpoint ? ` at ${redactUrl(this.settings.endpoint)}` : '';
     let hint = '';
+    let refusal: 'credentials' | 'unreachable' | undefined;
     if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 403) {
       hint = ': the store refused the credentials (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE)';
+      refusal = 'credentials';
     } else if (code === 'CredentialsProviderError') {
       hint = ': no S3 credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)';
+      refusal = 'credentials';
     } else if (code === 'NoSuchBucket') {
       hint = ': the bucket does not exist';
     } else if (status === 404 || code === 'NoSuchKey' || code === 'NotFound') {
@@ -171,10 +174,11 @@ export class S3Store implements ObjectStore {
     } else if (status === undefined) {
       const message = error instanceof Error ? error.message : String(error);
       hint = `: the store could not be reached (${message.replace(/https?:\/\/\S+/g, (u) => redactUrl(u))})`;
+      refusal = 'unreachable';
     } else {
       hint = `: ${code} (HTTP ${status})`;
     }
-    return new ObjectStoreError(`${what}${endpoint}${hint}`);
+    return new ObjectStoreError(`${what}${endpoint}${hint}`, refusal);
   }
 }
 

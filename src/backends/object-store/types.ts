@@ -41,4 +41,12 @@ export interface ObjectStore {
 /** Object stores throw this with a message fit for a report (no credentials, no signed URLs). */
 export class ObjectStoreError extends Error {
   override readonly name = 'ObjectStoreError';
+
+  constructor(
+    message: string,
+    /** Why the store could not be used at all (the server may still read it: read-fallback.ts); undefined for other failures. */
+    readonly refusal?: 'credentials' | 'unreachable',
+  ) {
+    super(message);
+  }
 }

@@ -3,11 +3,12 @@
  * upload/download, one-level listings, MIME types of downloads.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { invalidParam } from './errors.js';
+import { invalidParam, notFound, type MlflowError } from './errors.js';
+import type { ProxyStore } from './proxy-store.js';
 
 /** validate_path_is_safe: no '..' component, not absolute, no '#'. */
 export function validatePathIsSafe(path: string): string {
@@ -35,7 +36,7 @@ export interface Entry {
   size?: number;
 }
 
-export class ArtifactStorage {
+export class ArtifactStorage implements ProxyStore {
   readonly root: string;
 
   constructor(root: string) {
@@ -94,6 +95,19 @@ export class ArtifactStorage {
 
   async remove(rel: string): Promise<void> {
     await rm(this.abs(rel), { recursive: true, force: true });
+  }
+
+  file(rel: string, size: number): { path: string; size: number } {
+    return { path: this.abs(rel), size };
+  }
+
+  /** A local destination answers 404 naming the folder (artifacts-proxy-* recordings). */
+  missing(_rel: string, shown: string): MlflowError {
+    return notFound(`The following failures occurred while downloading one or more artifacts from ${this.root}:\n##### File ${shown} #####\nNo such artifact: '${shown}'`);
+  }
+
+  readText(rel: string): Promise<string> {
+    return readFile(this.abs(rel), 'utf8');
   }
 }
 

@@ -3,6 +3,7 @@
  *   node --import tsx test/support/mlflow-standin/cli.ts --port 0 [--workspaces] [--auth-password X]
  *        [--static-prefix /mlflow] [--artifacts-root DIR] [--fault-rate R --fault-seed N] [--server-version V]
  *        [--s3-direct-bucket NAME]   (s3-direct mode; endpoint and keys from MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+ *        [--s3-proxied-bucket NAME]  (s3-proxied mode: the artifact proxy stores into s3://NAME/proxied; same variables)
  * Prints one JSON line {"url": ..., "port": ...} on stdout once listening; stops on SIGINT/SIGTERM;
  * on SIGUSR2 prints {"stats": {requests, faults, byRoute}} as one more line.
  */
@@ -42,10 +43,11 @@ function parseArgs(argv: string[]): StandinOptions {
       case '--fault-seed':
         o.faults = { rate: 0, ...o.faults, seed: Number(val()) };
         break;
-      case '--s3-direct-bucket': {
+      case '--s3-direct-bucket':
+      case '--s3-proxied-bucket': {
         const { MLFLOW_S3_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
-        if (!endpoint || !accessKeyId || !secretAccessKey) throw new Error('--s3-direct-bucket needs MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
-        o.s3 = { mode: 'direct', bucket: val(), endpoint, accessKeyId, secretAccessKey };
+        if (!endpoint || !accessKeyId || !secretAccessKey) throw new Error(`${a} needs MLFLOW_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+        o.s3 = { mode: a === '--s3-direct-bucket' ? 'direct' : 'proxied', bucket: val(), endpoint, accessKeyId, secretAccessKey };
         break;
       }
       default:

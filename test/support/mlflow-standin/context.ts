@@ -1,7 +1,7 @@
 /** Per-request context handed to handlers, and the server-wide state they share. */
 import type { DatasetRace } from './dataset-race.js';
 import type { IncomingMessage } from 'node:http';
-import type { ArtifactStorage } from './artifacts.js';
+import type { ProxyStore } from './proxy-store.js';
 import type { S3Artifacts } from './s3-artifacts.js';
 import type { Auth, User } from './auth.js';
 import { invalidParam } from './errors.js';
@@ -13,7 +13,8 @@ import { Fields, type Query } from './validation.js';
 export interface ServerState {
   store: Store;
   auth?: Auth;
-  artifacts: ArtifactStorage;
+  /** The artifact proxy's destination (a local folder, or S3 on the s3-proxied server). */
+  artifacts: ProxyStore;
   version: string;
   /** Mode `datasetRaceMs` (dataset-race.ts): the dataset insert race of a real SQL-backed server. */
   datasetRace?: DatasetRace;

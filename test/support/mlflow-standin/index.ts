@@ -4,6 +4,7 @@
  * exchanges in test/golden (copied from ../shared/mlflow-golden). See README.md in this folder.
  */
 import { S3Artifacts, type S3Backing } from './s3-artifacts.js';
+import { S3ProxyStorage } from './s3-proxy-storage.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -53,7 +54,8 @@ export interface StandinOptions {
   version?: string;
   /**
    * A server whose artifacts live in S3 (a real endpoint such as moto_server): `direct` is
-   * `--no-serve-artifacts --default-artifact-root s3://<bucket>/root` (golden server s3-direct).
+   * `--no-serve-artifacts --default-artifact-root s3://<bucket>/root` (golden server s3-direct);
+   * `proxied` is `--serve-artifacts --artifacts-destination s3://<bucket>/proxied` (s3-proxied).
    */
   s3?: S3Backing;
 }
@@ -99,12 +101,11 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const ownRoot = options.artifactsRoot === undefined;
   const root = options.artifactsRoot ?? (await mkdtemp(join(tmpdir(), 'mlflow-standin-')));
   const s3 = options.s3 ? new S3Artifacts(options.s3) : undefined;
-  if (s3 && s3.backing.mode !== 'direct') throw new Error('the stand-in serves s3 mode "direct" only (s3-proxied: not yet)');
   const state: ServerState = {
-    store: new Store(!!options.workspaces, s3 ? (id) => s3.experimentLocation(id) : undefined),
+    store: new Store(!!options.workspaces, s3?.backing.mode === 'direct' ? (id) => s3.experimentLocation(id) : undefined),
     ...(s3 ? { s3 } : {}),
     auth: options.basicAuth ? new Auth(options.basicAuth.adminPassword) : undefined,
-    artifacts: new ArtifactStorage(root),
+    artifacts: s3?.backing.mode === 'proxied' ? new S3ProxyStorage(s3) : new ArtifactStorage(root),
     version: options.version ?? DEFAULT_VERSION,
   };
   const pipeline = new Pipeline(state, buildRouter(!!state.auth), prefix);

@@ -53,7 +53,7 @@ export class S3Artifacts {
     return m ? { bucket: m[1]!, key: m[2]!.replace(/\/+$/, '') } : undefined;
   }
 
-  private sdk() {
+  sdk() {
     this.clientPromise ??= import('@aws-sdk/client-s3').then((sdk) => ({
       sdk,
       client: new sdk.S3Client({
@@ -125,7 +125,7 @@ export class S3Artifacts {
     };
   }
 
-  private openStream(bucket: string, key: string): Readable {
+  openStream(bucket: string, key: string): Readable {
     // A PassThrough filled once GetObject answers: sendReply wants a stream at once.
     const out = new PassThrough();
     void this.sdk()

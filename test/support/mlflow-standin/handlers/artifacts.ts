@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Ctx } from '../context.js';
-import { invalidParam, MlflowError, notFound } from '../errors.js';
+import { invalidParam, MlflowError } from '../errors.js';
 import { HTML, internalErrorPage, json, text, type Reply } from '../http.js';
 import { S3Artifacts } from '../s3-artifacts.js';
 import { type Router, API, ARTIFACTS_API } from '../router.js';
@@ -23,10 +23,7 @@ const join = (a: string, b: string) => (a && b ? `${a}/${b}` : a || b);
 export async function download(ctx: Ctx, rel: string, shown: string): Promise<Reply> {
   const { artifacts } = ctx.state;
   const k = await artifacts.kind(rel);
-  if (!k)
-    throw notFound(
-      `The following failures occurred while downloading one or more artifacts from ${artifacts.root}:\n##### File ${shown} #####\nNo such artifact: '${shown}'`,
-    );
+  if (!k) throw artifacts.missing(rel, shown);
   if (k.isDir) return internalErrorPage();
   return {
     status: 200,
@@ -35,7 +32,7 @@ export async function download(ctx: Ctx, rel: string, shown: string): Promise<Re
       'Content-Disposition': `attachment; filename=${basename(rel)}`,
       'X-Content-Type-Options': 'nosniff',
     },
-    file: { path: artifacts.abs(rel), size: k.size },
+    file: artifacts.file(rel, k.size),
   };
 }
 

@@ -5,7 +5,6 @@
  * (/traces/get, /traces/batchGet: database spans only), search, tags, link-to-run, deletion,
  * the deprecated v2 info/search, and get-trace-artifact (database spans, else traces.json).
  */
-import { readFile } from 'node:fs/promises';
 import { assessmentsOf } from '../assessment-model.js';
 import type { Ctx } from '../context.js';
 import { MlflowError, notFound, SQLA_BACKGROUND } from '../errors.js';
@@ -290,7 +289,7 @@ async function getTraceArtifact(ctx: Ctx) {
   const missing = () => new MlflowError('NOT_FOUND', `Trace data not found for path=${artifacts.root}/${rel}`);
   const kind = await artifacts.kind(rel).catch(() => undefined);
   if (!kind || kind.isDir) throw missing();
-  const parsed = parseBody(await readFile(artifacts.abs(rel), 'utf8'));
+  const parsed = parseBody(await artifacts.readText(rel));
   if (parsed === undefined) throw missing();
   return text(200, pyDumps(fromRequestJson(parsed)), 'text/plain', headers);
 }
