@@ -44,8 +44,8 @@ import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { mlflowTargetTraces } from './traces.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
-import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
-import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
+import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import { createLoggedModel, deleteLoggedModel, linkRunModels, MlflowModelCopyEditor, modelCopyRecord, searchLoggedModels } from './models.js';
 
 /** Experiment tag limits (validation.py: MAX_EXPERIMENT_TAG_KEY_LENGTH / _VAL_LENGTH). */
 const EXPERIMENT_TAG_KEY_MAX = 250;
@@ -315,6 +315,10 @@ export class MlflowTargetProject implements TargetProject {
 
   linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {
     return linkRunModels(this.client, this.ref.workspace, targetRunId, links, tags);
+  }
+
+  async openModelCopy(targetModelId: string): Promise<ModelCopyEditor> {
+    return new MlflowModelCopyEditor(this.client, this.ref.workspace, targetModelId);
   }
 
   private search(filter: string | undefined): AsyncGenerator<RunDoc> {
