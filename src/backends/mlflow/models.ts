@@ -243,10 +243,17 @@ export class MlflowSourceModel implements SourceModel {
 
 /** A run's model links, from runs/get (the only answer that carries inputs.model_inputs). */
 export async function readModelLinks(client: MlflowHttpClient, workspace: string, runId: string): Promise<ModelLinks> {
+  return (await readLinksAndTags(client, workspace, runId)).links;
+}
+
+async function readLinksAndTags(client: MlflowHttpClient, workspace: string, runId: string): Promise<{ links: ModelLinks; tags: KeyValue[] }> {
   const run = asRecord(asRecord(await client.get(PATHS.runsGet, { run_id: runId }, 'runs/get', workspace)).run);
   return {
-    outputs: asArray(asRecord(run.outputs).model_outputs).map((o) => ({ modelId: toStr(asRecord(o).model_id) ?? '', step: toInt64(asRecord(o).step) })),
-    inputs: asArray(asRecord(run.inputs).model_inputs).map((i) => ({ modelId: toStr(asRecord(i).model_id) ?? '' })),
+    links: {
+      outputs: asArray(asRecord(run.outputs).model_outputs).map((o) => ({ modelId: toStr(asRecord(o).model_id) ?? '', step: toInt64(asRecord(o).step) })),
+      inputs: asArray(asRecord(run.inputs).model_inputs).map((i) => ({ modelId: toStr(asRecord(i).model_id) ?? '' })),
+    },
+    tags: toKeyValues(asRecord(run.data).tags),
   };
 }
 
@@ -344,7 +351,7 @@ export async function setModelTags(client: MlflowHttpClient, workspace: string, 
  * step (a second output is a 400), so outputs already there are never sent again.
  */
 export async function linkRunModels(client: MlflowHttpClient, workspace: string, runId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {
-  const have = await readModelLinks(client, workspace, runId);
+  const { links: have, tags: haveTags } = await readLinksAndTags(client, workspace, runId);
   const outputs = new Set(have.outputs.map((o) => o.modelId));
   const inputs = new Set(have.inputs.map((i) => i.modelId));
   const newOutputs = links.outputs.filter((o) => !outputs.has(o.modelId));
@@ -357,8 +364,11 @@ export async function linkRunModels(client: MlflowHttpClient, workspace: string,
     const json = JSON.stringify({ run_id: runId, models: newInputs.map((i) => ({ model_id: i.modelId })) });
     await client.json({ method: 'POST', path: PATHS.runsLogInputs, json, what: 'runs/log-inputs', workspace });
   }
-  if (tags.length) {
-    const json = JSON.stringify({ run_id: runId, tags: tags.map((t) => ({ key: t.key, value: t.value })) });
+  // Tags the run already holds are not sent again: a re-run with nothing changed writes nothing.
+  const held = new Map(haveTags.map((t) => [t.key, t.value]));
+  const newTags = tags.filter((t) => held.get(t.key) !== t.value);
+  if (newTags.length) {
+    const json = JSON.stringify({ run_id: runId, tags: newTags.map((t) => ({ key: t.key, value: t.value })) });
     await client.json({ method: 'POST', path: PATHS.runsLogBatch, json, what: 'runs/log-batch', workspace });
   }
 }
