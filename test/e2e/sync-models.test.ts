@@ -102,6 +102,10 @@ describe('a re-run of copy brings logged-model copies up to date', () => {
     const root = clfInfo.artifact_uri.replace(/^mlflow-artifacts:\//, '');
     await send(source.url, 'DELETE', `/api/2.0/mlflow-artifacts/artifacts/${root}/nested/deeper/conda.yaml`);
     await send(source.url, 'PATCH', `/api/2.0/mlflow/logged-models/${failed}`, { model_id: failed, status: 'LOGGED_MODEL_READY' });
+    // A metric logged on the model later (through its run, as MLflow's client does).
+    const runs = await src.searchRuns((await src.experimentId('churn'))!);
+    const evaluator = runs.find((run) => run.info.run_name === 'evaluator').info.run_id;
+    await src.call('POST', 'runs/log-batch', { run_id: evaluator, metrics: [{ key: 'recall', value: 0.75, timestamp: T0 + 9_000, step: 2, model_id: clf }] });
 
     for (const { name, uri } of targets()) {
       // --no-update keeps the snapshot; --dry-run says what would change and writes nothing.
@@ -120,7 +124,7 @@ describe('a re-run of copy brings logged-model copies up to date', () => {
       expect(report().models.summary, name).toMatchObject({ updated: 2, skipped: 1, failed: 0 });
       expect(modelResult('clf').changes, name).toEqual(expect.arrayContaining([
         '1 new param(s): max_iter', 'tag stage changed', 'tag reviewed set', 'tag mlflow.source.name deleted',
-        'file eval/report.txt added', expect.stringMatching(/^file MLmodel changed \(\d+ -> 46 bytes\)$/), 'file nested/deeper/conda.yaml deleted',
+        'file eval/report.txt added', '1 new metric row(s)', expect.stringMatching(/^file MLmodel changed \(\d+ -> 46 bytes\)$/), 'file nested/deeper/conda.yaml deleted',
       ]));
       expect(modelResult('clf-failed').changes, name).toEqual(['status FAILED -> READY']);
       expect(sync.stdout).toMatch(/updated logged model clf-failed .*status FAILED -> READY/);
