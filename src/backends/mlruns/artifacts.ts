@@ -13,7 +13,7 @@ import { mkdirPrivate, PRIVATE_FILE_MODE, walkFiles } from './fs-util.js';
 import { safeSegments } from './layout.js';
 
 export async function* listArtifacts(root: string, onSymlink: (path: string) => void): AsyncGenerator<FileEntry> {
-  for await (const file of walkFiles(root, onSymlink)) yield { path: file.path, size: file.size };
+  for await (const file of walkFiles(root, onSymlink)) yield { path: file.path, size: file.size, modifiedMs: file.mtimeMs };
 }
 
 export async function openArtifact(root: string, path: string): Promise<Readable> {

@@ -21,7 +21,8 @@ import type { Store } from '../../backends/contract.js';
 import type { ModelCopyEditor, ModelCopyRecord, ModelMetric, SourceModel } from '../../backends/model-contract.js';
 import { MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../../model/model-provenance.js';
 import { PROVENANCE } from '../../model/provenance.js';
-import type { KeyValue } from '../../model/run.js';
+import type { FileEntry, KeyValue } from '../../model/run.js';
+import { describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
 import { errorMessage } from '../../util/errors.js';
 import { counted } from '../runs/copy-run.js';
 import { unsafePathReason } from '../paths.js';
@@ -70,6 +71,8 @@ export async function syncModel(
 ): Promise<ModelSync> {
   const { targetStore, signal } = context;
   const editor = context.dryRun ? undefined : context.editor;
+  // Before the source is read: a file modified after this moment is found by the next pass.
+  const started = Date.now();
   const [params, tags, copyParams, copyTags] = await Promise.all([source.params(), source.tags(), copy.params(), copy.tags()]);
   // The same mapping as the first copy (copy-models.ts): provenance-like source tags are not the user's.
   const values = prepareValues(params, tags.filter((tag) => !keptByTarget(tag.key)), targetStore, undefined, sync.issues);
@@ -107,7 +110,7 @@ export async function syncModel(
   }
 
   await syncMetrics(context, source, copy, sync);
-  await syncFiles(context, source, copy, sync);
+  await syncFiles(context, source, copy, lastComparedMs(copyTags), sync);
 
   // The status last but one: a model turning READY is complete on the target once its files are.
   if (source.info.status !== copy.info.status) {
@@ -117,7 +120,10 @@ export async function syncModel(
   }
   // A source that could not be read whole is compared again next time: no token.
   if (sync.problems.length > 0 || (source.readIssues?.() ?? []).some((issue) => issue.lost)) return sync;
-  if (editor && token !== undefined) await editor.setTags([{ key: PROVENANCE.sourceState, value: token }]);
+  const bookkeeping: KeyValue[] = [];
+  if (token !== undefined && haveTags.get(PROVENANCE.sourceState) !== token) bookkeeping.push({ key: PROVENANCE.sourceState, value: token });
+  if (bookkeeping.length > 0 || sync.changes.length > 0) bookkeeping.push({ key: PROVENANCE.syncedAt, value: String(started) });
+  if (editor && bookkeeping.length > 0) await editor.setTags(bookkeeping);
   return sync;
 }
 
@@ -142,25 +148,26 @@ async function syncMetrics(context: ModelSyncContext, source: SourceModel, copy:
 }
 
 /** Files compared by path and size (docs/sync.md says what each store can offer beyond that). */
-async function syncFiles(context: ModelSyncContext, source: SourceModel, copy: SourceModel, sync: ModelSync): Promise<void> {
+async function syncFiles(context: ModelSyncContext, source: SourceModel, copy: SourceModel, comparedMs: number | undefined, sync: ModelSync): Promise<void> {
   const { targetStore, signal } = context;
   const editor = context.dryRun ? undefined : context.editor;
-  const have = new Map<string, number>();
-  for await (const file of copy.files()) have.set(file.path, file.size);
+  const have = new Map<string, FileEntry>();
+  for await (const file of copy.files()) have.set(file.path, file);
   for await (const file of source.files()) {
     signal?.throwIfAborted();
     if (unsafePathReason(file.path) !== undefined || targetStore.rejectPath?.(file.path) !== undefined) {
       have.delete(file.path);
       continue; // reported by the first copy
     }
-    const size = have.get(file.path);
+    const held = have.get(file.path);
     have.delete(file.path);
-    if (size === file.size) continue;
+    const change = fileChange(file, held, comparedMs);
+    if (!change) continue;
     if (editor) await editor.writeFile(file.path, counted(await source.openFile(file.path), file.size, file.path, context.onBytes), file.size);
     else context.onBytes(file.size);
     sync.counts.files += 1;
     sync.counts.bytes += file.size;
-    sync.changes.push(`file ${file.path} ${size === undefined ? 'added' : `changed (${size} -> ${file.size} bytes)`}`);
+    sync.changes.push(describeFileChange(file.path, change, file, held));
   }
   // What is left was deleted in the source - unless the source could not list all its files.
   const lost = (source.readIssues?.() ?? []).filter((issue) => issue.lost);
