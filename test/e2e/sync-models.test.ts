@@ -139,7 +139,7 @@ describe('a re-run of copy brings logged-model copies up to date', () => {
       expect(report().models.summary, name).toMatchObject({ updated: 0, skipped: 3, failed: 0 });
     }
     // The files are really gone, not only hidden from a listing.
-    const copyDir = readdirSync(join(mlruns)).map((exp) => join(mlruns, exp, 'models')).find((dir) => existsSync(dir))!;
+    const copyDir = readdirSync(mlruns).filter((exp) => !exp.startsWith('.')).map((exp) => join(mlruns, exp, 'models')).find((dir) => existsSync(dir))!;
     const deleted = readdirSync(copyDir).map((id) => join(copyDir, id, 'artifacts', 'nested', 'deeper', 'conda.yaml'));
     expect(deleted.filter((file) => existsSync(file))).toEqual([]);
   }, 300_000);
@@ -167,7 +167,7 @@ describe('from an mlruns source: a hand-edited param is a conflict; a same-size 
     // An mlruns store with the models, written by a copy from the server.
     const made = await runCli(['copy', '--source-uri', server.url, '--source-project', 'default/churn', '--target-uri', store, '--target-project', 'default/churn', '--no-progress'], { cwd });
     expect(made.code, made.stderr).toBe(0);
-    const experiment = readdirSync(store).find((name) => existsSync(join(store, name, 'models')))!;
+    const experiment = readdirSync(store).find((name) => !name.startsWith('.') && existsSync(join(store, name, 'models')))!;
     const modelsDir = join(store, experiment, 'models');
     modelDir = readdirSync(modelsDir).map((id) => join(modelsDir, id)).find((dir) => readFileSync(join(dir, 'meta.yaml'), 'utf8').includes('name: clf\n'))!;
     const first = await runCli(copyArgs(), { cwd });
