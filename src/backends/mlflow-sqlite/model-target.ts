@@ -21,10 +21,9 @@ import type { Readable } from 'node:stream';
 import type { LoggedModelStatus, ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, ModelMetric, TargetModel, TargetModels } from '../model-contract.js';
 import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
 import { PROVENANCE } from '../../model/provenance.js';
-import { safeSegments } from '../mlruns/layout.js';
 import type { KeyValue } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
-import { writeArtifact } from '../mlruns/artifacts.js';
+import { deleteArtifact, writeArtifact } from '../mlruns/artifacts.js';
 import { writeToObjectStore } from '../object-store/write.js';
 import type { ArtifactContext } from './artifact-location.js';
 import { runArtifactDestination } from './artifact-target.js';
@@ -171,13 +170,7 @@ export class SqlTargetModels implements TargetModels {
     };
     if (destination.kind === 'local') {
       const root = destination.root;
-      editor.deleteFile = async (filePath) => {
-        const segments = safeSegments(filePath, 'artifact path');
-        await fs.promises.rm(path.join(root, ...segments), { force: true });
-        for (let depth = segments.length - 1; depth > 0; depth--) {
-          if (!(await fs.promises.rmdir(path.join(root, ...segments.slice(0, depth))).then(() => true, () => false))) break;
-        }
-      };
+      editor.deleteFile = (filePath) => deleteArtifact(root, filePath);
     }
     return editor;
   }

@@ -36,7 +36,7 @@ import {
   type Experiment,
   type RunDoc,
 } from './api.js';
-import { FILES_AT_ONCE, directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { FILES_AT_ONCE, directStoreReason, proxyFilePath, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { logInputsRetryingRace } from './dataset-race.js';
@@ -500,6 +500,13 @@ export class MlflowCopyEditor extends MlflowTargetRun implements CopyEditor {
     artifactUri: string | undefined,
   ) {
     super(http, space, runId, artifactUri);
+  }
+
+  /** Through the artifact proxy only (DELETE mlflow-artifacts/artifacts/<path>); elsewhere the file is kept and reported. */
+  async deleteFile(path: string): Promise<void> {
+    const root = proxyRoot(this.artifactUri);
+    if (root === undefined) throw new Error(`the copy's files live in ${this.artifactUri ?? '(no artifact location)'}, not behind the server's artifact proxy; runs-migrator deletes files only through the proxy`);
+    await this.http.json({ method: 'DELETE', path: proxyFilePath(root, path), what: `artifact delete of '${path}'`, workspace: this.space });
   }
 
   async deleteTags(keys: string[]): Promise<void> {

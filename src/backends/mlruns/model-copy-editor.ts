@@ -5,15 +5,15 @@
  * last_updated_timestamp), metric rows appended to their key's file, files below the model's
  * artifact folder replaced or removed.
  */
-import { rm, rmdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { LoggedModelStatus, ModelCopyEditor, ModelMetric } from '../model-contract.js';
 import type { KeyValue } from '../../model/run.js';
-import { writeArtifact } from './artifacts.js';
+import { deleteArtifact, writeArtifact } from './artifacts.js';
 import { readTextIfExists, writeFileAtomic, writePrivateFile } from './fs-util.js';
 import { writeKeyValue } from './key-value-dir.js';
-import { keyPath, META_FILE, METRICS_DIR, PARAMS_DIR, safeSegments, TAGS_DIR } from './layout.js';
+import { keyPath, META_FILE, METRICS_DIR, PARAMS_DIR, TAGS_DIR } from './layout.js';
 import { CODE_BY_STATUS, formatModelMetricLine, modelArtifactRoot, readModelFolder } from './models.js';
 import { dumpPyYaml } from './pyyaml.js';
 
@@ -48,14 +48,8 @@ export async function openMlrunsModelCopy(dir: string, now: () => number): Promi
     writeFile(path: string, data: Readable, size: number): Promise<void> {
       return writeArtifact(artifacts, path, data, size);
     },
-    async deleteFile(path: string): Promise<void> {
-      const segments = safeSegments(path, 'artifact path');
-      await rm(join(artifacts, ...segments), { force: true });
-      // Folders the file leaves empty go too (MLflow lists no empty folder of a model it wrote).
-      for (let depth = segments.length - 1; depth > 0; depth--) {
-        const folderPath = join(artifacts, ...segments.slice(0, depth));
-        if (!(await rmdir(folderPath).then(() => true, () => false))) break;
-      }
+    deleteFile(path: string): Promise<void> {
+      return deleteArtifact(artifacts, path);
     },
   };
 }

@@ -122,5 +122,10 @@ function lazyEditor(open: () => Promise<CopyEditor>): CopyEditor {
     deleteTags: async (keys) => (await editor()).deleteTags(keys),
     updateInfo: async (change) => (await editor()).updateInfo(change),
     restore: async () => (await editor()).restore(),
+    deleteFile: async (path) => {
+      const opened = await editor();
+      if (!opened.deleteFile) throw new Error('this target cannot delete a file of a copy');
+      await opened.deleteFile(path);
+    },
   };
 }

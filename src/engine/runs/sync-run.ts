@@ -21,6 +21,7 @@ import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerp
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { counted } from './copy-run.js';
 import { unsafePathReason } from '../paths.js';
+import { errorMessage } from '../../util/errors.js';
 import { withTargetNames } from './target-names.js';
 import type { RunCounts, RunIssue } from '../types.js';
 
@@ -231,7 +232,11 @@ async function appendAfterPrefix(
   return { appended };
 }
 
-/** New and changed files are written (again, file-change.ts says what counts); files only in the copy are kept. */
+/**
+ * New and changed files are written (again; file-change.ts says what counts); files the source no
+ * longer has are deleted where the target can delete a file, else reported (the run then counts
+ * as not up to date). Nothing is deleted when the source could not list all its files.
+ */
 async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncContext, comparedMs: number | undefined, progress: RunSync): Promise<void> {
   const { targetStore, editor, signal } = context;
   const have = new Map<string, FileEntry>();
@@ -240,6 +245,7 @@ async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncCon
     signal?.throwIfAborted();
     if (unsafePathReason(file.path) !== undefined || targetStore.rejectPath?.(file.path) !== undefined) continue; // reported by the first copy
     const held = have.get(file.path);
+    have.delete(file.path);
     const change = fileChange(file, held, comparedMs);
     if (!change) continue;
     if (editor) {
@@ -251,6 +257,27 @@ async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncCon
     progress.counts.files += 1;
     progress.counts.bytes += file.size;
     progress.changes.push(describeFileChange(file.path, change, file, held));
+  }
+  // What is left in `have` is gone from the source (or a path the first copy refused: never there).
+  const gone = [...have.keys()].filter((path) => unsafePathReason(path) === undefined).sort();
+  if (gone.length === 0) return;
+  const lost = (source.readIssues?.() ?? []).filter((issue) => issue.lost);
+  if (lost.length > 0) {
+    progress.problems.push(`the source could not list all its files (${lost.map((issue) => issue.reason).join('; ')}); no file of the copy is deleted`);
+    return;
+  }
+  for (const path of gone) {
+    signal?.throwIfAborted();
+    try {
+      if (editor) {
+        if (!editor.deleteFile) throw new Error(`${targetStore.kind} copies cannot delete a file`);
+        await editor.deleteFile(path);
+      }
+    } catch (error) {
+      progress.problems.push(`file ${path} was deleted in the source; the copy keeps it: ${errorMessage(error)}`);
+      continue;
+    }
+    progress.changes.push(`file ${path} deleted`);
   }
 }
 
