@@ -272,7 +272,7 @@ describe('mlflow-sqlite: artifacts', () => {
 
   it('reads artifacts named by a file: URI', async () => {
     const run = await open('child');
-    expect(await collect(run.files())).toEqual([{ path: 'child.txt', size: 5 }]);
+    expect(await collect(run.files())).toMatchObject([{ path: 'child.txt', size: 5 }]);
   });
 
   it('lists no files of a run whose artifacts are in a store it does not read (gs:), and reports them lost (the copy fails)', async () => {
