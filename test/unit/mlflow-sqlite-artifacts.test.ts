@@ -94,7 +94,7 @@ describe('artifact listing and reading never leave the run\'s directory', () => 
   });
 
   it('lists regular files only; symbolic links are reported, not followed', async () => {
-    expect(await collect(tree.files())).toEqual([
+    expect(await collect(tree.files())).toMatchObject([
       { path: 'a.txt', size: 1 },
       { path: 'sub/b.txt', size: 2 },
     ]);

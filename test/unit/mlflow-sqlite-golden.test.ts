@@ -115,7 +115,7 @@ describe('the real MLflow 3.11 mlflow.db (alembic head 7d34483879f0)', () => {
     const runs = await runsByName(fixture);
     const parent = runs.get('parent')!;
     const files = await collect(parent.files());
-    expect(files).toEqual([
+    expect(files).toMatchObject([
       { path: 'empty.txt', size: 0 },
       { path: 'name with spaces.txt', size: 7 },
       { path: 'nested/deeper/data.bin', size: 1024 },
