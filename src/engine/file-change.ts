@@ -40,3 +40,19 @@ export function describeFileChange(path: string, change: Exclude<FileChange, und
   if (change === 'resized') return `file ${path} changed (${copy!.size} -> ${source.size} bytes)`;
   return `file ${path} rewritten (same size, ${source.size} bytes, modified after the copy)`;
 }
+
+/**
+ * Whether files left only in the copy may be deleted, from what the source reported while listing
+ * its files: nothing is deleted when the listing was incomplete (data lost, or the files as a
+ * whole unreadable - e.g. an artifact folder missing on this machine), and a path the source
+ * reported on its own (a symlink, an unsafe name) is never deleted.
+ */
+export function deletionGuard(issues: ReadonlyArray<{ field: string; reason: string; lost?: boolean }>): { blocked?: string; keep: Set<string> } {
+  const whole = issues.filter((issue) => issue.lost || issue.field === 'files');
+  const keep = new Set<string>();
+  for (const issue of issues) {
+    const match = /^(?:files|artifacts)\/(.+)$/.exec(issue.field);
+    if (match) keep.add(match[1]!);
+  }
+  return whole.length > 0 ? { blocked: `the source could not list all its files (${whole.map((issue) => issue.reason).join('; ')}); no file of the copy is deleted`, keep } : { keep };
+}

@@ -3,7 +3,7 @@
  * compared, per store").
  */
 import { describe, expect, it } from 'vitest';
-import { describeFileChange, fileChange, lastComparedMs } from '../../src/engine/file-change.js';
+import { deletionGuard, describeFileChange, fileChange, lastComparedMs } from '../../src/engine/file-change.js';
 
 describe('fileChange', () => {
   it('a file the copy lacks is added, one of another size is resized', () => {
@@ -38,5 +38,16 @@ describe('lastComparedMs', () => {
     expect(lastComparedMs([completed])).toBe(Date.parse(completed.value));
     expect(lastComparedMs([completed, { key: 'runs_migrator.synced_at', value: String(Date.parse(completed.value) + 10) }])).toBe(Date.parse(completed.value) + 10);
     expect(lastComparedMs([{ key: 'runs_migrator.synced_at', value: 'soon' }, { key: 'team', value: '1' }])).toBeUndefined();
+  });
+});
+
+describe('deletionGuard', () => {
+  it('blocks every deletion when the listing was incomplete, and keeps paths the source reported itself', () => {
+    expect(deletionGuard([]).blocked).toBeUndefined();
+    expect(deletionGuard([{ field: 'files', reason: 'mlartifacts is missing here' }]).blocked).toContain('mlartifacts is missing here');
+    expect(deletionGuard([{ field: 'files/x.bin', reason: 'unsafe key', lost: true }]).blocked).toContain('unsafe key');
+    const guard = deletionGuard([{ field: 'artifacts/link.txt', reason: 'symbolic link; not followed' }, { field: 'metrics/loss', reason: 'NULL step' }]);
+    expect(guard.blocked).toBeUndefined();
+    expect([...guard.keep]).toEqual(['link.txt']);
   });
 });

@@ -22,7 +22,7 @@ import type { ModelCopyEditor, ModelCopyRecord, ModelMetric, SourceModel } from 
 import { MODEL_PROVENANCE_KEYS, MODEL_VERSIONS_TAG } from '../../model/model-provenance.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
-import { describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
+import { deletionGuard, describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
 import { errorMessage } from '../../util/errors.js';
 import { counted } from '../runs/copy-run.js';
 import { unsafePathReason } from '../paths.js';
@@ -170,12 +170,14 @@ async function syncFiles(context: ModelSyncContext, source: SourceModel, copy: S
     sync.changes.push(describeFileChange(file.path, change, file, held));
   }
   // What is left was deleted in the source - unless the source could not list all its files.
-  const lost = (source.readIssues?.() ?? []).filter((issue) => issue.lost);
-  if (lost.length > 0 && have.size > 0) {
-    sync.problems.push(`the source could not list all its files (${lost.map((issue) => issue.reason).join('; ')}); no file of the copy is deleted`);
+  const guard = deletionGuard(source.readIssues?.() ?? []);
+  const gone = [...have.keys()].filter((path) => !guard.keep.has(path)).sort();
+  if (gone.length === 0) return;
+  if (guard.blocked) {
+    sync.problems.push(guard.blocked);
     return;
   }
-  for (const path of [...have.keys()].sort()) {
+  for (const path of gone) {
     const cannot = (reason: string) => sync.problems.push(`file ${path} was deleted in the source; the copy keeps it: ${reason}`);
     if (!context.editor.deleteFile) {
       cannot(`${targetStore.kind} model copies cannot delete a file`);

@@ -15,7 +15,7 @@
  */
 import type { CopyEditor, SourceRun, Store } from '../../backends/contract.js';
 import type { DatasetInput, FileEntry, KeyValue, MetricPoint } from '../../model/run.js';
-import { describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
+import { deletionGuard, describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
@@ -259,11 +259,11 @@ async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncCon
     progress.changes.push(describeFileChange(file.path, change, file, held));
   }
   // What is left in `have` is gone from the source (or a path the first copy refused: never there).
-  const gone = [...have.keys()].filter((path) => unsafePathReason(path) === undefined).sort();
+  const guard = deletionGuard(source.readIssues?.() ?? []);
+  const gone = [...have.keys()].filter((path) => unsafePathReason(path) === undefined && !guard.keep.has(path)).sort();
   if (gone.length === 0) return;
-  const lost = (source.readIssues?.() ?? []).filter((issue) => issue.lost);
-  if (lost.length > 0) {
-    progress.problems.push(`the source could not list all its files (${lost.map((issue) => issue.reason).join('; ')}); no file of the copy is deleted`);
+  if (guard.blocked) {
+    progress.problems.push(guard.blocked);
     return;
   }
   for (const path of gone) {
