@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   }
   const full = await copy(source, mlruns);
   console.log(line(`3. nothing changed, ${removed} copies without a token (compared in full)`, full, first));
-  rmSync(DIR, { recursive: true, force: true });
+  if (!process.env.KEEP_BENCH_DIR) rmSync(DIR, { recursive: true, force: true });
 }
 
 await main();
