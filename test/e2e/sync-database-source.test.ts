@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject } from '../support/mlflow-seed.js';
+import { seedModels } from '../support/mlflow-models-seed.js';
 import { createMlflowDatabase } from '../support/mlflow-sqlite-schema.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 
@@ -109,4 +110,35 @@ describe('sync from an MLflow SQLite database to an MLflow server', () => {
     expect(quiet.code).toBe(0);
     expect(report().summary).toMatchObject({ updated: 0, skipped: 2 });
   }, 180_000);
+
+  it('logged models from the database: unchanged ones are not opened, a tag edited there reaches the copy', async () => {
+    // A second experiment with logged models, written into the database by a copy from the seeded server.
+    const api = new MlflowApi(seed.url);
+    const runIds = await seedProject(api, 'models', [
+      { name: 'trainer', startTime: T0, endTime: T0 + 10, params: { lr: '1' } },
+      { name: 'evaluator', startTime: T0 + 20, endTime: T0 + 30 },
+    ]);
+    await seedModels(api, (await api.experimentId('models'))!, runIds);
+    const filled = await runCli(['copy', '--source-uri', seed.url, '--source-project', 'models', '--target-uri', uri(), '--target-project', 'models', '--no-progress'], { cwd });
+    expect(filled.code, filled.stderr).toBe(0);
+    const modelArgs = (extra: string[] = []) => ['copy', '--source-uri', uri(), '--source-project', 'models', '--target-uri', target.url, '--target-project', 'models', '--no-progress', '--report', 'report.json', ...extra];
+    const first = await runCli(modelArgs(), { cwd });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(report().models.summary).toMatchObject({ copied: 3, failed: 0 });
+
+    const before = { ...target.stats().byRoute };
+    const again = await runCli(modelArgs(), { cwd });
+    expect(again.code).toBe(0);
+    expect(report().models.summary).toMatchObject({ skipped: 3, updated: 0 });
+    // No model copy was read back (its files are listed only when it is compared).
+    expect(target.stats().byRoute['logged-models/list-artifacts'] ?? 0).toBe(before['logged-models/list-artifacts'] ?? 0);
+
+    sql("UPDATE logged_model_tags SET tag_value = 'prod' WHERE tag_key = 'stage' AND model_id IN (SELECT model_id FROM logged_models WHERE name = 'clf')");
+    const sync = await runCli(modelArgs(), { cwd });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    expect(report().models.summary).toMatchObject({ updated: 1, skipped: 2, failed: 0 });
+    expect(report().models.models.find((m: any) => m.name === 'clf').changes).toEqual(['tag stage changed']);
+    const verify = await runCli(['verify', '--source-uri', uri(), '--source-project', 'models', '--target-uri', target.url, '--target-project', 'models'], { cwd });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  }, 240_000);
 });

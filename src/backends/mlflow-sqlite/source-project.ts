@@ -12,6 +12,7 @@ import type { SqlReader } from './sql-driver.js';
 import type { ExperimentRow } from './experiment-lookup.js';
 import { RUN_COLUMNS, toRunInfo } from './run-info.js';
 import { pageStateTokens } from './run-state.js';
+import { withModelStateTokens } from './model-state.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
@@ -42,7 +43,9 @@ export class SqliteSourceProject implements SourceProject {
     if (settings.features.loggedModels) {
       const models: SourceModels = {
         listModels: async function* () {
-          yield* await listLoggedModels(settings.connection, settings.features, experiment.id);
+          // Each with a state token from its rows and local files (model-state.ts), for the sync.
+          const listed = await listLoggedModels(settings.connection, settings.features, experiment.id);
+          yield* await withModelStateTokens(settings.connection, experiment.id, listed, settings.artifactContext);
         },
         openModel: async (info: LoggedModelInfo): Promise<SourceModel> => new SqliteSourceModel(info, settings.connection, settings.artifactContext),
       };
