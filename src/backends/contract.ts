@@ -290,6 +290,11 @@ export interface CopyEditor extends TargetRun {
   updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void>;
   /** Restores a deleted copy (its source was restored); before any other write. */
   restore(): Promise<void>;
+  /**
+   * Optional: removes a file of the copy (deleted in the source). Absent, or throwing, where the
+   * store cannot: the sync then reports the file instead (engine/runs/sync-run.ts).
+   */
+  deleteFile?(path: string): Promise<void>;
 }
 
 export interface TargetRun {

@@ -22,6 +22,12 @@ export interface LoggedModelInfo {
   artifactUri?: string;
   creationTime?: number;
   lastUpdatedTime?: number;
+  /**
+   * Optional: a digest of what the source's listing says about the model (status, tags, params,
+   * metrics, file stats - whatever the store gives cheaply). A model copy records the token it was
+   * last synced with; an equal token means the copy is not opened again (engine/models/sync-model.ts).
+   */
+  stateToken?: string;
 }
 
 /** A metric of a logged model: logged by a run (runId), maybe on a dataset. */
@@ -58,6 +64,8 @@ export interface ModelCopyRecord {
   sourceModelId: string;
   targetModelId: string;
   complete: boolean;
+  /** The source's state token the copy was last brought up to date with (`runs_migrator.source_state`). */
+  sourceState?: string;
 }
 
 export interface ModelInit {
@@ -78,6 +86,24 @@ export interface TargetModel {
   writeFile(path: string, data: Readable, size: number): Promise<void>;
   /** Final status, then the completion marker last. */
   finish(status: LoggedModelStatus, marker: KeyValue): Promise<void>;
+}
+
+/**
+ * Writes a sync makes to a complete model copy (engine/models/sync-model.ts), in the limits of
+ * what the store lets a client change: MLflow logged-model params are write-once, so there is no
+ * way to change one here; `deleteFile` is absent where the store cannot delete a file.
+ */
+export interface ModelCopyEditor {
+  /** New params only (a key the copy holds is never sent again). */
+  logParams(params: KeyValue[]): Promise<void>;
+  setTags(tags: KeyValue[]): Promise<void>;
+  deleteTags(keys: string[]): Promise<void>;
+  setStatus(status: LoggedModelStatus): Promise<void>;
+  /** Metric rows the copy lacks; `runId` names a run of the target. */
+  logMetrics(metrics: ModelMetric[]): Promise<void>;
+  /** `path` is a checked relative POSIX path; an existing file is replaced. */
+  writeFile(path: string, data: Readable, size: number): Promise<void>;
+  deleteFile?(path: string): Promise<void>;
 }
 
 export interface SourceModels {
@@ -102,6 +128,8 @@ export interface TargetModels {
    * sets `tags` on the run (the old ids of links that could not be remapped).
    */
   linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void>;
+  /** Optional: writes to a complete copy, for a sync (without it, complete copies are left as they are). */
+  openModelCopy?(targetModelId: string): Promise<ModelCopyEditor>;
 }
 
 // ---------------------------------------------------------------- model registry

@@ -7,7 +7,7 @@ export function modelsLine(report: ModelsReport): string | undefined {
   const s = report.summary;
   if (s.models === 0 && report.links.length === 0 && !report.registry) return undefined;
   const parts = [
-    `Logged models: ${s.models} (${s.copied} copied, ${s.skipped} already there, ${s.failed} failed${s.planned ? `, ${s.planned} planned` : ''}${s.unsupported ? `, ${s.unsupported} not supported by the target` : ''}), ${s.files} files, ${s.bytes} bytes`,
+    `Logged models: ${s.models} (${s.copied} copied, ${s.updated ? `${s.updated} updated, ` : ''}${s.skipped} already there, ${s.failed} failed${s.planned ? `, ${s.planned} planned` : ''}${s.unsupported ? `, ${s.unsupported} not supported by the target` : ''}), ${s.files} files, ${s.bytes} bytes`,
     `${s.links} run-model links${s.unresolvedLinks ? ` (${s.unresolvedLinks} to models not copied, kept in old_sys/*)` : ''}${s.linkFailures ? `, ${s.linkFailures} run(s) not linked` : ''}`,
   ];
   if (report.registry) {
@@ -20,7 +20,10 @@ export function modelsLine(report: ModelsReport): string | undefined {
       `prompts: ${report.prompts.length} (${report.prompts.filter((p) => p.outcome === 'failed').length} failed), ${versions.length} version(s): ${count('copied')} copied, ${count('skipped')} already there, ${count('failed')} failed${count('planned') ? `, ${count('planned')} planned` : ''}`,
     );
   }
-  return parts.join('; ');
+  // A sync says what it changed (or, in a dry run, would change) in each model copy.
+  const changed = report.models.filter((m) => m.changes?.length || m.conflicts?.length);
+  const lines = changed.map((m) => `  ${m.outcome === 'planned' ? 'would update' : m.outcome} logged model ${m.name} (${m.sourceModelId}) -> ${m.targetModelId ?? '?'}: ${[...(m.conflicts ?? []), ...(m.changes ?? [])].join('; ')}`);
+  return [parts.join('; '), ...lines].join('\n');
 }
 
 export function verifyModelsText(report: VerifyModelsReport): string | undefined {

@@ -52,7 +52,7 @@ export function summarisePass(reports: readonly CopyReport[]): PassSummary {
     out.updated += s.updated;
     out.skipped += s.skipped;
     out.failed += s.failed;
-    out.models += report.models ? report.models.summary.copied + report.models.summary.failed : 0;
+    out.models += report.models ? report.models.summary.copied + report.models.summary.updated + report.models.summary.failed : 0;
   }
   return out;
 }
@@ -108,7 +108,7 @@ export async function watchCopy(ctx: CliContext, options: WatchOptions): Promise
     say(
       code === EXIT.ok ? 'info' : 'warning',
       `Watch pass ${pass}: copied ${summary.copied}, updated ${summary.updated}, skipped ${summary.skipped}, failed ${summary.failed}` +
-        `${summary.models > 0 ? `, ${plural(summary.models, 'model')} copied or failed` : ''} in ${formatDuration(Date.now() - started)}` +
+        `${summary.models > 0 ? `, ${plural(summary.models, 'model')} copied, updated or failed` : ''} in ${formatDuration(Date.now() - started)}` +
         `${idleInRow > 0 ? ` (idle ${idleInRow}${options.untilIdle ? `/${options.untilIdle}` : ''})` : ''}`,
     );
     if (control.stopRequested) {

@@ -15,6 +15,11 @@ export const PROVENANCE = {
   completed: 'runs_migrator.completed',
   /** The source's state token (RunInfo.stateToken) the copy is up to date with; written last by a sync. */
   sourceState: 'runs_migrator.source_state',
+  /**
+   * When a sync last compared the copy's files (ms since the epoch, taken before the source was
+   * listed): a source file modified later was rewritten after that pass (engine/file-change.ts).
+   */
+  syncedAt: 'runs_migrator.synced_at',
 } as const;
 
 /** The provenance tag keys, for stores that keep them apart from user tags. */

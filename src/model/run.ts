@@ -76,6 +76,11 @@ export interface DatasetInput {
 export interface FileEntry {
   path: string;
   size: number;
+  /**
+   * Modification time (ms since the epoch), where a listing gives it without reading the file
+   * (local folders). A sync uses it to find a file rewritten with the same size (engine/file-change.ts).
+   */
+  modifiedMs?: number;
 }
 
 /** Project (experiment) metadata copied along with the runs. */

@@ -107,7 +107,7 @@ export function describeModelConformance(fixture: ConformanceFixture): void {
         ['f1', 0.5, START + 1, 1, runId, '', ''],
       ]);
       const files = (await collect(read.files())).sort((a, b) => (a.path < b.path ? -1 : 1));
-      expect(files).toEqual(FILES.map((f) => ({ path: f.path, size: f.bytes.length })).sort((a, b) => (a.path < b.path ? -1 : 1)));
+      expect(files).toMatchObject(FILES.map((f) => ({ path: f.path, size: f.bytes.length })).sort((a, b) => (a.path < b.path ? -1 : 1)));
       for (const file of FILES) expect(Buffer.compare(await readAll(await read.openFile(file.path)), file.bytes)).toBe(0);
     });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject, type SeedRun } from '../support/mlflow-seed.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { request } from 'undici';
 
 const T0 = 1_700_000_000_000;
 
@@ -96,7 +97,7 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     expect(sourceRoutes['metrics/get-history']).toBeUndefined();
   });
 
-  it('post-hoc edits arrive: tags set, changed and deleted, note, name, file, points, status, param, deletion', async () => {
+  it('post-hoc edits arrive: tags set, changed and deleted, note, name, files, points, status, param, deletion', async () => {
     const edited = ids.get('edited')!;
     const live = ids.get('live')!;
     await src.call('POST', 'runs/set-tag', { run_id: edited, key: 'reviewed', value: 'yes' });
@@ -108,6 +109,9 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     await src.call('POST', 'runs/log-batch', { run_id: edited, params: [{ key: 'late_param', value: 'z' }] });
     const artifactUri = (await src.call('GET', 'runs/get', { run_id: edited })).run.info.artifact_uri as string;
     await src.upload(artifactUri, 'eval/report.txt', Buffer.from('good\n'));
+    // A file deleted in the source (through the artifact proxy, as `mlflow artifacts` does).
+    const deleted = await request(`${source.url}/api/2.0/mlflow-artifacts/artifacts/${artifactUri.replace(/^mlflow-artifacts:\//, '')}/model/weights.bin`, { method: 'DELETE' });
+    expect(deleted.statusCode, await deleted.body.text()).toBe(200);
     await src.call('POST', 'runs/log-batch', { run_id: live, metrics: [...history(30, 50).map((p) => ({ key: 'loss', ...p })), ...history(5, 10).map((p) => ({ key: 'acc', ...p }))] });
     await src.call('POST', 'runs/update', { run_id: live, status: 'FINISHED', end_time: T0 + 90_000 });
     await src.call('POST', 'runs/delete', { run_id: ids.get('to-delete')! });
@@ -137,7 +141,7 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     const byName = new Map<string, any>(result.runs.map((run: any) => [run.sourceRunId, run]));
     expect(byName.get(edited).changes).toEqual(expect.arrayContaining([
       'name "edited" -> "edited-renamed"', 'tag reviewed set', 'tag team changed', 'tag mlflow.note.content changed', 'tag stale deleted',
-      '1 new param(s): late_param', 'metric loss: 1 new point(s)', 'file eval/report.txt added',
+      '1 new param(s): late_param', 'metric loss: 1 new point(s)', 'file eval/report.txt added', 'file model/weights.bin deleted',
     ]));
     expect(byName.get(live).changes).toEqual(expect.arrayContaining(['status RUNNING -> FINISHED', 'metric loss: 30 new point(s)', 'metric acc: 5 new point(s)']));
     expect(byName.get(ids.get('to-delete')!).changes).toContain('deleted like its source');
@@ -147,6 +151,8 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     expect(tagsOf(copy)).toMatchObject({ reviewed: 'yes', team: 'retention', 'mlflow.note.content': 'second note' });
     expect(tagsOf(copy).stale).toBeUndefined();
     expect((await copyOf('to-delete')).info.lifecycle_stage).toBe('deleted');
+    const copyFiles = await dst.call('GET', 'artifacts/list', { run_id: copy.info.run_id, path: 'model' });
+    expect(copyFiles.files ?? []).toEqual([]);
 
     const verify = await runCli(verifyArgs(), { cwd });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
@@ -156,7 +162,7 @@ describe('a re-run of copy brings copies up to date (MLflow -> MLflow)', () => {
     expect(quiet.code).toBe(0);
     expect(report().summary).toMatchObject({ updated: 0, skipped: 3, failed: 0 });
     expect(report().projectChanges).toBeUndefined();
-  });
+  }, 180_000);
 
   it('a run restored in the source is restored in the copy', async () => {
     await src.call('POST', 'runs/restore', { run_id: ids.get('to-delete')! });

@@ -115,7 +115,7 @@ describe('the real MLflow 3.11 mlflow.db (alembic head 7d34483879f0)', () => {
     const runs = await runsByName(fixture);
     const parent = runs.get('parent')!;
     const files = await collect(parent.files());
-    expect(files).toEqual([
+    expect(files).toMatchObject([
       { path: 'empty.txt', size: 0 },
       { path: 'name with spaces.txt', size: 7 },
       { path: 'nested/deeper/data.bin', size: 1024 },
@@ -123,9 +123,9 @@ describe('the real MLflow 3.11 mlflow.db (alembic head 7d34483879f0)', () => {
       { path: 'notes.txt', size: 14 },
     ]);
     expect((await readAll(await parent.openFile('nested/deeper/data.bin'))).length).toBe(1024);
-    expect(await collect(runs.get('child')!.files())).toEqual([{ path: 'logs/stderr.txt', size: 14 }]);
-    expect(await collect(runs.get('deleted')!.files())).toEqual([{ path: 'result.txt', size: 10 }]);
-    expect(await collect(runs.get('running')!.files())).toEqual([{ path: 'status.txt', size: 8 }]);
+    expect(await collect(runs.get('child')!.files())).toMatchObject([{ path: 'logs/stderr.txt', size: 14 }]);
+    expect(await collect(runs.get('deleted')!.files())).toMatchObject([{ path: 'result.txt', size: 10 }]);
+    expect(await collect(runs.get('running')!.files())).toMatchObject([{ path: 'status.txt', size: 8 }]);
   });
 
   it('left the database untouched', () => {

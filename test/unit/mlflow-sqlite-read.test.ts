@@ -160,6 +160,8 @@ describe('mlflow-sqlite: experiment and run listing', () => {
       deleted: false,
       experimentId: String(experimentId),
       artifactUri: path.join(dir, 'mlruns', '1', ids.full, 'artifacts'),
+      // A digest of its rows and local files (run-state.ts), for the sync.
+      stateToken: expect.any(String),
     });
     expect(all.get(ids.child)).toMatchObject({ name: 'child-from-tag', parentRunId: ids.full, status: 'RUNNING' });
     expect(all.get(ids.deleted)).toMatchObject({ name: 'gone', deleted: true, status: 'KILLED' });
@@ -259,7 +261,7 @@ describe('mlflow-sqlite: metric histories', () => {
 describe('mlflow-sqlite: artifacts', () => {
   it('lists a local artifact tree with nested directories and streams identical bytes', async () => {
     const run = await open('full');
-    expect(await collect(run.files())).toEqual([
+    expect(await collect(run.files())).toMatchObject([
       { path: 'empty.txt', size: 0 },
       { path: 'model/config/params.json', size: 13 },
       { path: 'model/weights.bin', size: 6 },
@@ -272,7 +274,7 @@ describe('mlflow-sqlite: artifacts', () => {
 
   it('reads artifacts named by a file: URI', async () => {
     const run = await open('child');
-    expect(await collect(run.files())).toEqual([{ path: 'child.txt', size: 5 }]);
+    expect(await collect(run.files())).toMatchObject([{ path: 'child.txt', size: 5 }]);
   });
 
   it('lists no files of a run whose artifacts are in a store it does not read (gs:), and reports them lost (the copy fails)', async () => {

@@ -203,7 +203,7 @@ describe('an existing experiment', () => {
     const source = await (await open()).openSource(REF);
     const info = (await collect(source.listRuns({ includeDeleted: false })))[0]!;
     expect(info.artifactUri).toBe(`file://${elsewhere}/77/${kept.runId}/artifacts`);
-    expect(await collect((await source.openRun(info)).files())).toEqual([{ path: 'a.txt', size: 3 }]);
+    expect(await collect((await source.openRun(info)).files())).toMatchObject([{ path: 'a.txt', size: 3 }]);
   });
 
   it('with a remote artifact_location takes runs but refuses files clearly', async () => {

@@ -39,7 +39,7 @@ export class ArtifactTree {
         stack.push({ dir: relative, entries: await sortedEntries(path.join(root, relative)), next: 0 });
       } else {
         const stat = await fs.promises.lstat(path.join(root, relative));
-        yield { path: relative, size: stat.size };
+        yield { path: relative, size: stat.size, modifiedMs: stat.mtimeMs };
       }
     }
   }

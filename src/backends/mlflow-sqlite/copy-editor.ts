@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { CopyEditor, MetricBatch, RunEnd } from '../contract.js';
 import type { DatasetInput, KeyValue, RunStatus } from '../../model/run.js';
 import { RUN_NAME_TAG, SqlTargetRun, upsertTags } from './target-run.js';
+import { deleteArtifact } from '../mlruns/artifacts.js';
 
 export class SqlCopyEditor extends SqlTargetRun implements CopyEditor {
   override async logParams(params: KeyValue[]): Promise<void> {
@@ -36,6 +37,13 @@ export class SqlCopyEditor extends SqlTargetRun implements CopyEditor {
 
   override async finish(_end: RunEnd): Promise<void> {
     throw new Error(`run ${this.runId} is a complete copy: it is updated, not finished again`);
+  }
+
+  /** Local artifact folders only; an object store keeps the file (reported by the sync). */
+  async deleteFile(path: string): Promise<void> {
+    const destination = this.context.artifacts;
+    if (destination.kind !== 'local') throw new Error(`the copy's files are not in a local folder (${destination.kind === 'object-store' ? destination.uri : destination.reason}); runs-migrator deletes local files only`);
+    await deleteArtifact(destination.root, path);
   }
 
   async deleteTags(keys: string[]): Promise<void> {

@@ -18,11 +18,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { LoggedModelStatus, ModelCopyRecord, ModelInit, ModelLinks, ModelMetric, TargetModel, TargetModels } from '../model-contract.js';
+import type { LoggedModelStatus, ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, ModelMetric, TargetModel, TargetModels } from '../model-contract.js';
 import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
+import { PROVENANCE } from '../../model/provenance.js';
 import type { KeyValue } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
-import { writeArtifact } from '../mlruns/artifacts.js';
+import { deleteArtifact, writeArtifact } from '../mlruns/artifacts.js';
 import { writeToObjectStore } from '../object-store/write.js';
 import type { ArtifactContext } from './artifact-location.js';
 import { runArtifactDestination } from './artifact-target.js';
@@ -63,20 +64,23 @@ export class SqlTargetModels implements TargetModels {
 
   async *listModelCopies(): AsyncIterable<ModelCopyRecord> {
     const rows = await this.settings.driver.query(
-      `SELECT m.model_id, p.tag_value AS project, s.tag_value AS source_model, c.tag_value AS marker
+      `SELECT m.model_id, p.tag_value AS project, s.tag_value AS source_model, c.tag_value AS marker, t.tag_value AS source_state
          FROM logged_models m
          JOIN logged_model_tags s ON s.model_id = m.model_id AND s.tag_key = ?
          JOIN logged_model_tags p ON p.model_id = m.model_id AND p.tag_key = ?
          LEFT JOIN logged_model_tags c ON c.model_id = m.model_id AND c.tag_key = ?
+         LEFT JOIN logged_model_tags t ON t.model_id = m.model_id AND t.tag_key = ?
         WHERE m.experiment_id = ? ORDER BY m.model_id`,
-      [MODEL_PROVENANCE.modelId, MODEL_PROVENANCE.project, MODEL_PROVENANCE.completed, this.experiment],
+      [MODEL_PROVENANCE.modelId, MODEL_PROVENANCE.project, MODEL_PROVENANCE.completed, PROVENANCE.sourceState, this.experiment],
     );
     for (const row of rows) {
+      const sourceState = text(row.source_state);
       yield {
         sourceProject: text(row.project) ?? '',
         sourceModelId: text(row.source_model) ?? '',
         targetModelId: text(row.model_id) ?? '',
         complete: row.marker !== null && row.marker !== undefined,
+        ...(sourceState !== undefined ? { sourceState } : {}),
       };
     }
   }
@@ -126,6 +130,49 @@ export class SqlTargetModels implements TargetModels {
       // <location>/models/<id>/artifacts: the model's own folder goes too when nothing else is in it.
       if (path.basename(path.dirname(files.root)) === targetModelId) await fs.promises.rmdir(path.dirname(files.root)).catch(() => undefined);
     }
+  }
+
+  /**
+   * A sync's writes to a complete copy, as SqlAlchemyStore makes them: params inserted (new keys
+   * only - the primary key (model_id, param_key) keeps a param write-once), tags upserted and
+   * deleted, the status with last_updated_timestamp_ms (finalize_logged_model), metric rows, and
+   * files below the model's artifact location (deleted only where that is a local folder).
+   */
+  async openModelCopy(targetModelId: string): Promise<ModelCopyEditor> {
+    const { driver, bind } = this.settings;
+    const row = (await driver.query('SELECT artifact_location FROM logged_models WHERE model_id = ? AND experiment_id = ?', [targetModelId, this.experiment]))[0];
+    if (!row) throw new Error(`logged model ${targetModelId} is not in the target experiment`);
+    const model = new SqlTargetModel(targetModelId, text(row.artifact_location) ?? '', this.settings);
+    const experiment = this.experiment;
+    const destination = runArtifactDestination(text(row.artifact_location) ?? '', this.settings.artifactContext);
+    const editor: ModelCopyEditor = {
+      logParams: (params) =>
+        driver.transaction(async (tx) => {
+          for (const p of params) {
+            await tx.run('INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES (?, ?, ?, ?)', [targetModelId, experiment, p.key, p.value]);
+          }
+        }),
+      setTags: (tags) =>
+        driver.transaction(async (tx) => {
+          for (const tag of tags) await tx.run(TAG_SQL, [targetModelId, experiment, tag.key, tag.value]);
+        }),
+      deleteTags: (keys) =>
+        driver.transaction(async (tx) => {
+          for (const key of keys) await tx.run('DELETE FROM logged_model_tags WHERE model_id = ? AND tag_key = ?', [targetModelId, key]);
+        }),
+      setStatus: async (status) => {
+        await driver.transaction(async (tx) => {
+          await tx.run('UPDATE logged_models SET status = ?, last_updated_timestamp_ms = ? WHERE model_id = ?', [STATUS_CODE[status], bind.int(this.settings.now()), targetModelId]);
+        });
+      },
+      logMetrics: (metrics) => model.logMetrics(metrics),
+      writeFile: (filePath, data, size) => model.writeFile(filePath, data, size),
+    };
+    if (destination.kind === 'local') {
+      const root = destination.root;
+      editor.deleteFile = (filePath) => deleteArtifact(root, filePath);
+    }
+    return editor;
   }
 
   async linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {

@@ -12,6 +12,8 @@ import { resolveArtifactLocation, type ArtifactContext } from './artifact-locati
 import type { SqlReader } from './sql-driver.js';
 import type { ExperimentRow } from './experiment-lookup.js';
 import { RUN_COLUMNS, toRunInfo } from './run-info.js';
+import { pageStateTokens } from './run-state.js';
+import { withModelStateTokens } from './model-state.js';
 import type { SchemaFeatures } from './schema-features.js';
 import { SqliteSourceRun } from './source-run.js';
 import { text } from './values.js';
@@ -43,7 +45,9 @@ export class SqliteSourceProject implements SourceProject {
     if (settings.features.loggedModels) {
       const models: SourceModels = {
         listModels: async function* () {
-          yield* await listLoggedModels(settings.connection, settings.features, experiment.id);
+          // Each with a state token from its rows and local files (model-state.ts), for the sync.
+          const listed = await listLoggedModels(settings.connection, settings.features, experiment.id);
+          yield* await withModelStateTokens(settings.connection, experiment.id, listed, settings.artifactContext);
         },
         openModel: async (info: LoggedModelInfo): Promise<SourceModel> => new SqliteSourceModel(info, settings.connection, settings.artifactContext),
       };
@@ -74,7 +78,10 @@ export class SqliteSourceProject implements SourceProject {
     let after = '';
     for (;;) {
       const rows = await this.settings.connection.all(sql, BigInt(this.experiment.id), after, RUN_PAGE);
-      for (const row of rows) yield toRunInfo(row).info;
+      const infos = rows.map((row) => toRunInfo(row).info);
+      // One query per table for the page gives each run its state token (run-state.ts).
+      const tokens = await pageStateTokens(this.settings.connection, this.settings.features, this.settings.artifactContext, infos);
+      for (const info of infos) yield { ...info, stateToken: tokens.get(info.runId)! };
       if (rows.length < RUN_PAGE) return;
       after = text(rows[rows.length - 1]!.run_uuid) ?? '';
     }

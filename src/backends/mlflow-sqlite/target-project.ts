@@ -182,6 +182,7 @@ export class SqlTargetProject implements TargetProject {
         createModel: (init) => models.createModel(init),
         discardModel: (id) => models.discardModel(id),
         linkRun: (runId, links, tags) => models.linkRun(runId, links, tags),
+        openModelCopy: (id) => models.openModelCopy(id),
       };
       Object.assign(this, abilities);
     }

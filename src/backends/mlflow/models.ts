@@ -6,11 +6,13 @@
  * artifact proxy under <exp>/models/<id>/artifacts; run links with runs/outputs and
  * runs/log-inputs (runs/search never shows inputs.model_inputs, so links are read with runs/get).
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ReadIssue } from '../contract.js';
 import type {
   LoggedModelInfo,
   LoggedModelStatus,
+  ModelCopyEditor,
   ModelCopyRecord,
   ModelInit,
   ModelLinks,
@@ -19,9 +21,10 @@ import type {
   TargetModel,
 } from '../model-contract.js';
 import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
+import { PROVENANCE } from '../../model/provenance.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
 import { PATHS } from './api.js';
-import { directStoreReason, downloadArtifact, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { directStoreReason, downloadArtifact, proxyFilePath, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, isObjectStoreUri, listDirect, readDirect, readModelFileThroughServer, writeDirect } from './store-artifacts.js';
 import { readFallbackOf } from './read-fallback.js';
 import { MissingEndpointError, MlflowRequestError } from './errors.js';
@@ -95,6 +98,17 @@ export function parseLoggedModel(value: unknown): ModelDoc {
   };
 }
 
+/**
+ * A search entry holds the model's info (status, name, last update), tags, params and metric rows:
+ * a digest of it moves whenever one of those does (engine/models/sync-model.ts). Files are not
+ * in it: a file added to a model on a server is seen only with another change of the model.
+ */
+export function modelStateToken(doc: ModelDoc): string {
+  const { stateToken: _ignored, ...info } = doc.info;
+  const text = JSON.stringify([info, doc.tags, doc.params, doc.metrics], (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+}
+
 function isMissingEndpoint(error: unknown): boolean {
   return error instanceof MissingEndpointError || (error instanceof MlflowRequestError && error.errorCode === 'ENDPOINT_NOT_FOUND');
 }
@@ -120,6 +134,7 @@ export async function* searchLoggedModels(client: MlflowHttpClient, workspace: s
       const model = parseLoggedModel(item);
       if (model.info.modelId === '' || seen.has(model.info.modelId)) continue;
       seen.add(model.info.modelId);
+      model.info.stateToken = modelStateToken(model);
       yield model;
     }
     const next = toStr(doc.next_page_token);
@@ -227,10 +242,17 @@ export class MlflowSourceModel implements SourceModel {
 
 /** A run's model links, from runs/get (the only answer that carries inputs.model_inputs). */
 export async function readModelLinks(client: MlflowHttpClient, workspace: string, runId: string): Promise<ModelLinks> {
+  return (await readLinksAndTags(client, workspace, runId)).links;
+}
+
+async function readLinksAndTags(client: MlflowHttpClient, workspace: string, runId: string): Promise<{ links: ModelLinks; tags: KeyValue[] }> {
   const run = asRecord(asRecord(await client.get(PATHS.runsGet, { run_id: runId }, 'runs/get', workspace)).run);
   return {
-    outputs: asArray(asRecord(run.outputs).model_outputs).map((o) => ({ modelId: toStr(asRecord(o).model_id) ?? '', step: toInt64(asRecord(o).step) })),
-    inputs: asArray(asRecord(run.inputs).model_inputs).map((i) => ({ modelId: toStr(asRecord(i).model_id) ?? '' })),
+    links: {
+      outputs: asArray(asRecord(run.outputs).model_outputs).map((o) => ({ modelId: toStr(asRecord(o).model_id) ?? '', step: toInt64(asRecord(o).step) })),
+      inputs: asArray(asRecord(run.inputs).model_inputs).map((i) => ({ modelId: toStr(asRecord(i).model_id) ?? '' })),
+    },
+    tags: toKeyValues(asRecord(run.data).tags),
   };
 }
 
@@ -240,11 +262,13 @@ export function modelCopyRecord(doc: ModelDoc): ModelCopyRecord | undefined {
   const tags = new Map(doc.tags.map((t) => [t.key, t.value]));
   const sourceModelId = tags.get(MODEL_PROVENANCE.modelId);
   if (sourceModelId === undefined) return undefined;
+  const sourceState = tags.get(PROVENANCE.sourceState);
   return {
     sourceProject: tags.get(MODEL_PROVENANCE.project) ?? '',
     sourceModelId,
     targetModelId: doc.info.modelId,
     complete: tags.has(MODEL_PROVENANCE.completed),
+    ...(sourceState !== undefined ? { sourceState } : {}),
   };
 }
 
@@ -265,6 +289,10 @@ export async function deleteLoggedModel(client: MlflowHttpClient, workspace: str
 
 export class MlflowTargetModel implements TargetModel {
   readonly modelId: string;
+
+  get artifactUri(): string | undefined {
+    return this.info.artifactUri;
+  }
 
   constructor(
     private readonly client: MlflowHttpClient,
@@ -322,7 +350,7 @@ export async function setModelTags(client: MlflowHttpClient, workspace: string, 
  * step (a second output is a 400), so outputs already there are never sent again.
  */
 export async function linkRunModels(client: MlflowHttpClient, workspace: string, runId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {
-  const have = await readModelLinks(client, workspace, runId);
+  const { links: have, tags: haveTags } = await readLinksAndTags(client, workspace, runId);
   const outputs = new Set(have.outputs.map((o) => o.modelId));
   const inputs = new Set(have.inputs.map((i) => i.modelId));
   const newOutputs = links.outputs.filter((o) => !outputs.has(o.modelId));
@@ -335,8 +363,85 @@ export async function linkRunModels(client: MlflowHttpClient, workspace: string,
     const json = JSON.stringify({ run_id: runId, models: newInputs.map((i) => ({ model_id: i.modelId })) });
     await client.json({ method: 'POST', path: PATHS.runsLogInputs, json, what: 'runs/log-inputs', workspace });
   }
-  if (tags.length) {
-    const json = JSON.stringify({ run_id: runId, tags: tags.map((t) => ({ key: t.key, value: t.value })) });
+  // Tags the run already holds are not sent again: a re-run with nothing changed writes nothing.
+  const held = new Map(haveTags.map((t) => [t.key, t.value]));
+  const newTags = tags.filter((t) => held.get(t.key) !== t.value);
+  if (newTags.length) {
+    const json = JSON.stringify({ run_id: runId, tags: newTags.map((t) => ({ key: t.key, value: t.value })) });
     await client.json({ method: 'POST', path: PATHS.runsLogBatch, json, what: 'runs/log-batch', workspace });
+  }
+}
+
+// ---------------------------------------------------------------- a sync of a complete copy
+
+/**
+ * The writes a sync makes to a model copy, through the routes a logged model offers (recorded in
+ * models-logged-model-lifecycle): params (POST .../params, write-once: a logged key is a 400),
+ * tags (PATCH .../tags, DELETE .../tags/{key}), status (PATCH finalize), metric rows (log-batch
+ * with model_id), files through the artifact proxy (PUT replaces, DELETE removes). The model is
+ * read (one GET) only when a file is written or deleted: its artifact location says how.
+ */
+export class MlflowModelCopyEditor implements ModelCopyEditor {
+  private located: Promise<MlflowTargetModel> | undefined;
+
+  constructor(
+    private readonly client: MlflowHttpClient,
+    private readonly workspace: string,
+    private readonly modelId: string,
+  ) {}
+
+  private path(suffix = ''): string {
+    return `${MODELS}/${encodeURIComponent(this.modelId)}${suffix}`;
+  }
+
+  private model(): Promise<MlflowTargetModel> {
+    this.located ??= (async () => {
+      const doc = parseLoggedModel(asRecord(await this.client.get(this.path(), {}, 'logged-models/get', this.workspace)).model);
+      if (doc.info.modelId === '') throw new Error(`logged-models/get on ${this.client.displayUri} did not return the copy ${this.modelId}`);
+      return new MlflowTargetModel(this.client, this.workspace, doc.info);
+    })();
+    return this.located;
+  }
+
+  async logParams(params: KeyValue[]): Promise<void> {
+    // The body repeats model_id (recorded: a 400 without it).
+    const json = JSON.stringify({ model_id: this.modelId, params: params.map((p) => ({ key: p.key, value: p.value })) });
+    await this.client.json({ method: 'POST', path: this.path('/params'), json, what: 'logged-models/log-params', workspace: this.workspace });
+  }
+
+  setTags(tags: KeyValue[]): Promise<void> {
+    return setModelTags(this.client, this.workspace, this.modelId, tags);
+  }
+
+  async deleteTags(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.client.json({ method: 'DELETE', path: this.path(`/tags/${encodeURIComponent(key)}`), what: 'logged-models/delete-tag', workspace: this.workspace });
+      } catch (error) {
+        // Gone already (a retried pass): what the sync wanted.
+        if (!(error instanceof MlflowRequestError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+      }
+    }
+  }
+
+  async setStatus(status: LoggedModelStatus): Promise<void> {
+    const json = JSON.stringify({ model_id: this.modelId, status: STATUS_OUT[status] });
+    await this.client.json({ method: 'PATCH', path: this.path(), json, what: 'logged-models/finalize', workspace: this.workspace });
+  }
+
+  async logMetrics(metrics: ModelMetric[]): Promise<void> {
+    await (await this.model()).logMetrics(metrics);
+  }
+
+  async writeFile(path: string, data: Readable, size: number): Promise<void> {
+    await (await this.model()).writeFile(path, data, size);
+  }
+
+  /** Through the artifact proxy only; a model whose files live elsewhere keeps the file (reported). */
+  async deleteFile(path: string): Promise<void> {
+    const uri = (await this.model()).artifactUri;
+    const root = proxyRoot(uri);
+    if (root === undefined) throw new Error(`the copy's files live in ${uri ?? '(no artifact location)'}, not behind the server's artifact proxy; runs-migrator deletes files only through the proxy`);
+    await this.client.json({ method: 'DELETE', path: proxyFilePath(root, path), what: `artifact delete of '${path}'`, workspace: this.workspace });
   }
 }

@@ -37,7 +37,7 @@ import {
   type Experiment,
   type RunDoc,
 } from './api.js';
-import { FILES_AT_ONCE, directStoreReason, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
+import { FILES_AT_ONCE, directStoreReason, proxyFilePath, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
 import { MlflowRequestError } from './errors.js';
 import { logInputsRetryingRace } from './dataset-race.js';
@@ -46,8 +46,8 @@ import type { MlflowHttpClient } from './http-client.js';
 import { mlflowTargetTraces } from './traces.js';
 import { mlflowScorers } from './scorers.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
-import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
-import { createLoggedModel, deleteLoggedModel, linkRunModels, modelCopyRecord, searchLoggedModels } from './models.js';
+import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import { createLoggedModel, deleteLoggedModel, linkRunModels, MlflowModelCopyEditor, modelCopyRecord, searchLoggedModels } from './models.js';
 
 /** Experiment tag limits (validation.py: MAX_EXPERIMENT_TAG_KEY_LENGTH / _VAL_LENGTH). */
 const EXPERIMENT_TAG_KEY_MAX = 250;
@@ -322,6 +322,10 @@ export class MlflowTargetProject implements TargetProject {
     return linkRunModels(this.client, this.ref.workspace, targetRunId, links, tags);
   }
 
+  async openModelCopy(targetModelId: string): Promise<ModelCopyEditor> {
+    return new MlflowModelCopyEditor(this.client, this.ref.workspace, targetModelId);
+  }
+
   private search(filter: string | undefined): AsyncGenerator<RunDoc> {
     return searchRuns(this.client, this.ref.workspace, {
       experimentId: this.id,
@@ -501,6 +505,13 @@ export class MlflowCopyEditor extends MlflowTargetRun implements CopyEditor {
     artifactUri: string | undefined,
   ) {
     super(http, space, runId, artifactUri);
+  }
+
+  /** Through the artifact proxy only (DELETE mlflow-artifacts/artifacts/<path>); elsewhere the file is kept and reported. */
+  async deleteFile(path: string): Promise<void> {
+    const root = proxyRoot(this.artifactUri);
+    if (root === undefined) throw new Error(`the copy's files live in ${this.artifactUri ?? '(no artifact location)'}, not behind the server's artifact proxy; runs-migrator deletes files only through the proxy`);
+    await this.http.json({ method: 'DELETE', path: proxyFilePath(root, path), what: `artifact delete of '${path}'`, workspace: this.space });
   }
 
   async deleteTags(keys: string[]): Promise<void> {

@@ -4,7 +4,7 @@
  * path and checks it is below the root, writing refuses '..' and absolute paths.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +13,7 @@ import { mkdirPrivate, PRIVATE_FILE_MODE, walkFiles } from './fs-util.js';
 import { safeSegments } from './layout.js';
 
 export async function* listArtifacts(root: string, onSymlink: (path: string) => void): AsyncGenerator<FileEntry> {
-  for await (const file of walkFiles(root, onSymlink)) yield { path: file.path, size: file.size };
+  for await (const file of walkFiles(root, onSymlink)) yield { path: file.path, size: file.size, modifiedMs: file.mtimeMs };
 }
 
 export async function openArtifact(root: string, path: string): Promise<Readable> {
@@ -24,6 +24,18 @@ export async function openArtifact(root: string, path: string): Promise<Readable
   }
   if (!(await stat(realFile)).isFile()) throw new Error(`artifact "${path}" is not a regular file`);
   return createReadStream(realFile);
+}
+
+/**
+ * Removes `root/path` (a file deleted in the source, engine sync), and the folders it leaves empty
+ * up to the root; a file already gone is fine (a retried pass).
+ */
+export async function deleteArtifact(root: string, path: string): Promise<void> {
+  const segments = safeSegments(path, 'artifact path');
+  await rm(join(root, ...segments), { force: true });
+  for (let depth = segments.length - 1; depth > 0; depth--) {
+    if (!(await rmdir(join(root, ...segments.slice(0, depth))).then(() => true, () => false))) break;
+  }
 }
 
 /** Stream `data` into `root/path`; the stream must hold exactly `size` bytes. */

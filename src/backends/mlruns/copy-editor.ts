@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { CopyEditor, MetricBatch, RunEnd } from '../contract.js';
 import type { DatasetInput, KeyValue, RunStatus } from '../../model/run.js';
 import { UsageError } from '../../util/errors.js';
-import { writeArtifact } from './artifacts.js';
+import { deleteArtifact, writeArtifact } from './artifacts.js';
 import { isErrorCode, writeFileAtomic } from './fs-util.js';
 import { writeRunInputs } from './inputs.js';
 import { writeKeyValue } from './key-value-dir.js';
@@ -75,6 +75,12 @@ export class MlrunsCopyEditor implements CopyEditor {
       throw new UsageError(`the target experiment keeps artifacts at ${destination.uri}, which is not a local path; mlruns writes local artifacts only`);
     }
     await writeArtifact(destination.dir, path, data, size);
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    const destination = this.places.artifacts;
+    if (destination.kind === 'remote') throw new UsageError(`the copy's artifacts are at ${destination.uri}, which is not a local path; mlruns deletes local artifacts only`);
+    await deleteArtifact(destination.dir, path);
   }
 
   async updateInfo(info: { name?: string; status: RunStatus; endTime?: number }): Promise<void> {

@@ -92,6 +92,7 @@ export interface WalkedFile {
   path: string;
   fullPath: string;
   size: number;
+  mtimeMs: number;
 }
 
 /**
@@ -116,6 +117,9 @@ export async function* walkFiles(
     const fullPath = join(root, entry.name);
     if (entry.isSymbolicLink()) onSymlink?.(path);
     else if (entry.isDirectory()) yield* walkFiles(fullPath, onSymlink, path);
-    else if (entry.isFile()) yield { path, fullPath, size: (await lstat(fullPath)).size };
+    else if (entry.isFile()) {
+      const stat = await lstat(fullPath);
+      yield { path, fullPath, size: stat.size, mtimeMs: stat.mtimeMs };
+    }
   }
 }

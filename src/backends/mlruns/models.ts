@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+import { runStateToken } from './state-token.js';
 import type { Readable } from 'node:stream';
 import type { ReadIssue } from '../contract.js';
 import type {
@@ -28,6 +29,7 @@ import type {
   TargetModel,
 } from '../model-contract.js';
 import { MODEL_PROVENANCE } from '../../model/model-provenance.js';
+import { PROVENANCE } from '../../model/provenance.js';
 import type { FileEntry, KeyValue } from '../../model/run.js';
 import { listArtifacts, openArtifact, writeArtifact } from './artifacts.js';
 import { exists, listSubdirs, mkdirPrivate, readTextIfExists, tempName, writeFileAtomic, writePrivateFile } from './fs-util.js';
@@ -45,9 +47,9 @@ const STATUS_BY_CODE: Record<string, LoggedModelStatus> = {
   '1': 'PENDING', '2': 'READY', '3': 'FAILED',
   LOGGED_MODEL_PENDING: 'PENDING', LOGGED_MODEL_READY: 'READY', LOGGED_MODEL_UPLOAD_FAILED: 'FAILED',
 };
-const CODE_BY_STATUS: Record<LoggedModelStatus, number> = { PENDING: 1, READY: 2, FAILED: 3 };
+export const CODE_BY_STATUS: Record<LoggedModelStatus, number> = { PENDING: 1, READY: 2, FAILED: 3 };
 
-type YamlMap = { [key: string]: YamlValue };
+export type YamlMap = { [key: string]: YamlValue };
 
 function asMap(value: YamlValue | undefined): YamlMap | undefined {
   return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
@@ -103,6 +105,28 @@ export async function* listModelFolders(experimentDir: string, experimentId: str
   }
 }
 
+/** The meta.yaml location when it exists here, else the model's own artifacts folder. */
+export async function modelArtifactRoot(folder: ModelFolder): Promise<string> {
+  const own = join(folder.dir, ARTIFACTS_DIR);
+  const uri = folder.info.artifactUri ?? '';
+  const path = /^[A-Za-z][A-Za-z0-9+.-]+:/.test(uri) ? fileUriToPath(uri) : uri;
+  return path && (await exists(path)) ? path : own;
+}
+
+/**
+ * The state token of a model folder (LoggedModelInfo.stateToken): path, size and modification
+ * time of every file below it (meta.yaml, params, tags, metrics, its own artifacts) and below its
+ * artifact location when that lies elsewhere - stat calls only (state-token.ts). A file rewritten
+ * with the same size still moves it, through its mtime.
+ */
+export async function modelFolderStateToken(folder: ModelFolder): Promise<string> {
+  const root = await modelArtifactRoot(folder);
+  const inside = root === join(folder.dir, ARTIFACTS_DIR) || root.startsWith(folder.dir + sep);
+  const tokens = [await runStateToken(folder.dir)];
+  if (!inside) tokens.push(await runStateToken(root));
+  return tokens.join('.');
+}
+
 /** Model metric lines: "timestamp value step run_id" plus " dataset_name dataset_digest" when logged on a dataset. */
 export function parseModelMetricLine(key: string, line: string): ModelMetric {
   const parts = line.trim().split(' ');
@@ -117,7 +141,7 @@ export function parseModelMetricLine(key: string, line: string): ModelMetric {
   };
 }
 
-function formatModelMetricLine(m: ModelMetric): string {
+export function formatModelMetricLine(m: ModelMetric): string {
   const base = formatMetricLine({ value: m.value, timestamp: m.timestamp, step: m.step }).trimEnd();
   const dataset = m.datasetName && m.datasetDigest ? ` ${m.datasetName} ${m.datasetDigest}` : '';
   return `${base} ${m.runId ?? ''}${dataset}\n`;
@@ -155,14 +179,8 @@ export class MlrunsSourceModel implements SourceModel {
     return out;
   }
 
-  /** The meta.yaml location when it exists here, else the model's own artifacts folder. */
   private artifactRoot(): Promise<string> {
-    this.root ??= (async () => {
-      const own = join(this.folder.dir, ARTIFACTS_DIR);
-      const uri = this.info.artifactUri ?? '';
-      const path = /^[A-Za-z][A-Za-z0-9+.-]+:/.test(uri) ? fileUriToPath(uri) : uri;
-      return path && (await exists(path)) ? path : own;
-    })();
+    this.root ??= modelArtifactRoot(this.folder);
     return this.root;
   }
 
@@ -222,11 +240,13 @@ export async function modelCopyRecord(dir: string, modelId: string, staged: bool
   const tags = join(dir, TAGS_DIR);
   const sourceModelId = await readKeyValue(tags, MODEL_PROVENANCE.modelId);
   if (sourceModelId === undefined) return undefined;
+  const sourceState = await readKeyValue(tags, PROVENANCE.sourceState);
   return {
     sourceProject: (await readKeyValue(tags, MODEL_PROVENANCE.project)) ?? '',
     sourceModelId,
     targetModelId: modelId,
     complete: !staged && (await readKeyValue(tags, MODEL_PROVENANCE.completed)) !== undefined,
+    ...(sourceState !== undefined ? { sourceState } : {}),
   };
 }
 

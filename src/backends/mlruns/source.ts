@@ -21,7 +21,7 @@ import { ObjectStoreTree } from '../object-store/tree.js';
 import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
-import { listModelFolders, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
+import { listModelFolders, modelFolderStateToken, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
 import type { Trace, TraceInfo } from '../../model/trace.js';
 import type { GenaiInventory } from '../../engine/traces/contract.js';
 import { mlrunsGenaiInventory } from './genai-inventory.js';
@@ -66,7 +66,9 @@ export class MlrunsSourceProject implements SourceProject {
 
   /** Logged models under <exp>/models (models.ts). */
   async *listModels(): AsyncIterable<LoggedModelInfo> {
-    for await (const folder of listModelFolders(this.experiment.dir, this.experiment.meta.experimentId, this.issues)) yield folder.info;
+    for await (const folder of listModelFolders(this.experiment.dir, this.experiment.meta.experimentId, this.issues)) {
+      yield { ...folder.info, stateToken: await modelFolderStateToken(folder) };
+    }
   }
 
   async openModel(info: LoggedModelInfo): Promise<SourceModel> {

@@ -30,7 +30,8 @@ import { readRunFolder, RUN_NAME_TAG } from './run-files.js';
 import { MlrunsTargetRun, type ArtifactDestination } from './target-run.js';
 import { fileUriToPath } from './uri.js';
 import type { KeyValue } from '../../model/run.js';
-import type { ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
+import { openMlrunsModelCopy } from './model-copy-editor.js';
 import { createModelFolder, modelCopyRecord, MODELS_DIR, newModelId, writeRunModelLinks } from './models.js';
 import type { TraceCopyRecord } from '../../engine/traces/contract.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
@@ -193,6 +194,10 @@ export class MlrunsTargetProject implements TargetProject {
       throw new Error(`refusing to discard logged model ${targetModelId}: it carries the completion marker`);
     }
     await rm(finalDir, { recursive: true, force: true });
+  }
+
+  openModelCopy(targetModelId: string): Promise<ModelCopyEditor> {
+    return openMlrunsModelCopy(this.modelDir(targetModelId), this.options.now);
   }
 
   async linkRun(targetRunId: string, links: ModelLinks, tags: KeyValue[]): Promise<void> {

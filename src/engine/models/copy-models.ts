@@ -38,6 +38,9 @@ import { counted, failOnLostData } from '../runs/copy-run.js';
 import { emptyModelCounts, type LinkResult, type ModelResult } from './model-types.js';
 import { unsafePathReason } from '../paths.js';
 import { runPool } from '../pool.js';
+import { PROVENANCE } from '../../model/provenance.js';
+import type { ModelCopyReader } from './model-copy-reader.js';
+import { modelCopyMayBeBehind, syncModel, type ModelSync } from './sync-model.js';
 import { prepareValues, type Provenance } from '../runs/prepare.js';
 import type { RunIssue } from '../types.js';
 
@@ -60,6 +63,10 @@ export interface ModelCopyContext {
   onBytes(bytes: number): void;
   onModelDone?(result: ModelResult): void;
   signal?: AbortSignal;
+  /** A re-run brings complete copies up to date (sync-model.ts); false: `--no-update`, a snapshot. */
+  update?: boolean;
+  /** Reads copies back for that (undefined: no sync of models). */
+  copyReader?: ModelCopyReader;
 }
 
 export interface ModelCopyOutcome {
@@ -95,7 +102,7 @@ export async function copyModels(context: ModelCopyContext): Promise<ModelCopyOu
   const selectedRuns = new Set(listed.length > 0 ? context.runs.map((run) => run.runId) : []);
   await runPool(listed, context.workers, async (info, index) => {
     const result = await copyOneModel(context, sourceModels, targetModels, info, copies.get(info.modelId) ?? [], selectedRuns);
-    if (result.targetModelId && (result.outcome === 'copied' || result.outcome === 'skipped')) modelCopies.set(info.modelId, result.targetModelId);
+    if (result.targetModelId && (result.outcome === 'copied' || result.outcome === 'skipped' || result.outcome === 'updated')) modelCopies.set(info.modelId, result.targetModelId);
     models[index] = result;
     context.onModelDone?.(result);
   });
@@ -147,6 +154,9 @@ async function copyOneModel(
       const notes = [`already copied to ${kept.targetModelId}`];
       if (complete.length > 1) notes.push(`duplicate complete copies: ${complete.slice(1).map((c) => c.targetModelId).join(', ')}`);
       if (!context.dryRun && target) for (const leftover of partial) await target.discardModel(leftover.targetModelId);
+      if (context.update && context.copyReader && target?.openModelCopy && modelCopyMayBeBehind(info.stateToken, kept)) {
+        return await syncOneModel(context, source, target, info, kept, { ...result, targetModelId: kept.targetModelId });
+      }
       return { ...result, targetModelId: kept.targetModelId, outcome: 'skipped', reason: notes.join('; ') };
     }
     context.signal?.throwIfAborted();
@@ -182,7 +192,8 @@ async function copyOneModel(
             ...(info.modelType ? { modelType: info.modelType } : {}),
             ...(targetRunId ? { sourceRunId: targetRunId } : {}),
             params: values.params,
-            tags: [...provenance, ...values.tags],
+            // The source's state token from the start: the next pass need not open an unchanged model.
+            tags: [...provenance, ...values.tags, ...(info.stateToken !== undefined ? [{ key: PROVENANCE.sourceState, value: info.stateToken }] : [])],
           });
     result.targetModelId = copy?.modelId;
     result.counts.params = values.params.length;
@@ -214,6 +225,30 @@ async function copyOneModel(
     result.reason = errorMessage(error);
   }
   return result;
+}
+
+/** A complete copy whose source's token moved: compared and brought up to date (sync-model.ts). */
+async function syncOneModel(
+  context: ModelCopyContext,
+  source: SourceModels,
+  target: TargetModels,
+  info: LoggedModelInfo,
+  kept: ModelCopyRecord,
+  result: ModelResult,
+): Promise<ModelResult> {
+  const sync: ModelSync = { changes: [], conflicts: [], problems: [], counts: result.counts, issues: result.issues };
+  const [model, copy, editor] = await Promise.all([source.openModel(info), context.copyReader!.open(kept.targetModelId), target.openModelCopy!(kept.targetModelId)]);
+  await syncModel({ targetStore: context.targetStore, editor, dryRun: context.dryRun, runCopies: context.runCopies, onBytes: context.onBytes, signal: context.signal }, model, copy, info.stateToken, sync);
+  const readIssues = [...(model.readIssues?.() ?? [])];
+  for (const issue of readIssues) result.issues.push({ field: issue.field, action: 'dropped', reason: issue.reason });
+  if (sync.changes.length > 0) result.changes = sync.changes;
+  if (sync.conflicts.length > 0) {
+    return { ...result, conflicts: sync.conflicts, outcome: 'failed', reason: `params changed in the source, the copy was left as it is: ${sync.conflicts.join('; ')}` };
+  }
+  const lost = readIssues.filter((issue) => issue.lost).map((issue) => `${issue.field}: ${issue.reason}`);
+  if (sync.problems.length > 0 || lost.length > 0) return { ...result, outcome: 'failed', reason: `not brought fully up to date: ${[...sync.problems, ...lost].join('; ')}` };
+  if (sync.changes.length === 0) return { ...result, outcome: 'skipped', reason: `already copied to ${kept.targetModelId}, up to date` };
+  return { ...result, outcome: context.dryRun ? 'planned' : 'updated', reason: `${context.dryRun ? 'would update' : 'updated'}: ${sync.changes.join('; ')}` };
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { PromptResult } from '../prompts/copy-prompts.js';
 import type { RunIssue } from '../types.js';
 
-export type ModelOutcome = 'copied' | 'skipped' | 'failed' | 'planned' | 'unsupported';
+export type ModelOutcome = 'copied' | 'updated' | 'skipped' | 'failed' | 'planned' | 'unsupported';
 
 export interface ModelCounts {
   params: number;
@@ -25,6 +25,10 @@ export interface ModelResult {
   counts: ModelCounts;
   issues: RunIssue[];
   discarded?: string[];
+  /** A sync of an existing copy: what changed (or would, in a dry run), one line each. */
+  changes?: string[];
+  /** Params whose value changed in the source (write-once): the copy was left as it is. */
+  conflicts?: string[];
 }
 
 /** The links of one run copy to logged models. */
@@ -63,6 +67,7 @@ export interface ModelsReport {
   summary: {
     models: number;
     copied: number;
+    updated: number;
     skipped: number;
     failed: number;
     planned: number;
@@ -92,7 +97,7 @@ export function emptyModelCounts(): ModelCounts {
 
 export function summariseModels(report: Omit<ModelsReport, 'summary'>): ModelsReport['summary'] {
   const s: ModelsReport['summary'] = {
-    models: report.models.length, copied: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, files: 0, bytes: 0,
+    models: report.models.length, copied: 0, updated: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, files: 0, bytes: 0,
     links: 0, linkFailures: 0, unresolvedLinks: 0, registeredModels: 0, versions: 0, versionsCopied: 0, versionsFailed: 0, versionsOutside: 0,
   };
   for (const m of report.models) {

@@ -10,6 +10,7 @@ import { inShard } from '../filters.js';
 import { UsageError } from '../../util/errors.js';
 import type { RunInfo } from '../../model/run.js';
 import { copyModels } from './copy-models.js';
+import { ModelCopyReader } from './model-copy-reader.js';
 import { copyRegistry } from '../registry/copy-registry.js';
 import { copyExperimentPrompts } from '../prompts/project-prompts.js';
 import { summariseModels, type ModelsReport } from './model-types.js';
@@ -72,6 +73,8 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
     }
     return runCopies;
   };
+  // A sync reads model copies back through the target's own reader (model-copy-reader.ts).
+  const copyReader = new ModelCopyReader(options.target.store, options.target.project);
   const copied = await copyModels({
     source: input.source,
     targetStore: options.target.store,
@@ -89,7 +92,9 @@ export async function copyProjectModels(input: ProjectModelsInput): Promise<Mode
     onModelDone: (result) =>
       emit({ type: 'info', message: `logged model ${result.name} (${result.sourceModelId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),
     signal: options.signal,
-  });
+    update: options.update ?? true,
+    copyReader,
+  }).finally(() => copyReader.close());
   if (!copied && !options.registry) return undefined;
   const report: Omit<ModelsReport, 'summary'> = { models: copied?.models ?? [], links: copied?.links ?? [] };
   if (options.registry) {

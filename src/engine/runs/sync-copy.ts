@@ -10,7 +10,7 @@
 import type { CopyEditor, CopyRecord, SourceProject, SourceRun, Store, TargetProject } from '../../backends/contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { PROVENANCE } from '../../model/provenance.js';
-import type { RunInfo } from '../../model/run.js';
+import type { KeyValue, RunInfo } from '../../model/run.js';
 import { emptyCounts } from './copy-run.js';
 import type { Provenance } from './prepare.js';
 import { syncRun, type RunSync } from './sync-run.js';
@@ -61,6 +61,8 @@ export interface CopySyncContext {
 
 export async function syncCopy(context: CopySyncContext, info: RunInfo, kept: CopyRecord, parentTargetId: string | undefined, sync: RunSync): Promise<CopySync> {
   const { target, dryRun } = context;
+  // Before the source is read: a file modified after this moment is found by the next pass.
+  const started = Date.now();
   const source = await context.sourceProject.openRun(info);
   try {
     const copy = await context.reader.open(kept);
@@ -80,9 +82,11 @@ export async function syncCopy(context: CopySyncContext, info: RunInfo, kept: Co
         return { outcome: 'failed', reason: `not brought fully up to date: ${sync.problems.join('; ')}`, sync };
       }
       const token = info.stateToken;
-      if (editor && token !== undefined && token !== kept.sourceState) {
-        await editor.setTags([{ key: PROVENANCE.sourceState, value: token }]);
-      }
+      const bookkeeping: KeyValue[] = [];
+      if (token !== undefined && token !== kept.sourceState) bookkeeping.push({ key: PROVENANCE.sourceState, value: token });
+      // When the files were last compared (engine/file-change.ts), with anything written.
+      if (bookkeeping.length > 0 || sync.changes.length > 0) bookkeeping.push({ key: PROVENANCE.syncedAt, value: String(started) });
+      if (editor && bookkeeping.length > 0) await editor.setTags(bookkeeping);
       if (source.info.deleted && !copy.info.deleted && context.targetStore.capabilities.keepsDeletedRuns) {
         if (!dryRun) await target.deleteRun(kept.targetRunId);
         sync.changes.push('deleted like its source');
@@ -118,5 +122,10 @@ function lazyEditor(open: () => Promise<CopyEditor>): CopyEditor {
     deleteTags: async (keys) => (await editor()).deleteTags(keys),
     updateInfo: async (change) => (await editor()).updateInfo(change),
     restore: async () => (await editor()).restore(),
+    deleteFile: async (path) => {
+      const opened = await editor();
+      if (!opened.deleteFile) throw new Error('this target cannot delete a file of a copy');
+      await opened.deleteFile(path);
+    },
   };
 }

@@ -14,12 +14,14 @@
  * Without an editor (dry run) it only works out and counts what it would write.
  */
 import type { CopyEditor, SourceRun, Store } from '../../backends/contract.js';
-import type { DatasetInput, KeyValue, MetricPoint } from '../../model/run.js';
+import type { DatasetInput, FileEntry, KeyValue, MetricPoint } from '../../model/run.js';
+import { deletionGuard, describeFileChange, fileChange, lastComparedMs } from '../file-change.js';
 import { PROVENANCE } from '../../model/provenance.js';
 import { addPoint, canonicalPoint, newFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint.js';
 import { acceptedMetricKeys, chunk, prepareValues, provenanceTags, type Provenance } from './prepare.js';
 import { counted } from './copy-run.js';
 import { unsafePathReason } from '../paths.js';
+import { errorMessage } from '../../util/errors.js';
 import { withTargetNames } from './target-names.js';
 import type { RunCounts, RunIssue } from '../types.js';
 
@@ -145,7 +147,7 @@ export async function syncRun(
     changes.push(`${newInputs.length} new dataset input(s)`);
   }
 
-  await syncFiles(source, copy, context, progress);
+  await syncFiles(source, copy, context, lastComparedMs(copyTags), progress);
   return progress;
 }
 
@@ -230,16 +232,22 @@ async function appendAfterPrefix(
   return { appended };
 }
 
-/** New files and files whose size changed are written (again); files only in the copy are kept. */
-async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncContext, progress: RunSync): Promise<void> {
+/**
+ * New and changed files are written (again; file-change.ts says what counts); files the source no
+ * longer has are deleted where the target can delete a file, else reported (the run then counts
+ * as not up to date). Nothing is deleted when the source could not list all its files.
+ */
+async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncContext, comparedMs: number | undefined, progress: RunSync): Promise<void> {
   const { targetStore, editor, signal } = context;
-  const have = new Map<string, number>();
-  for await (const file of copy.files()) have.set(file.path, file.size);
+  const have = new Map<string, FileEntry>();
+  for await (const file of copy.files()) have.set(file.path, file);
   for await (const file of source.files()) {
     signal?.throwIfAborted();
     if (unsafePathReason(file.path) !== undefined || targetStore.rejectPath?.(file.path) !== undefined) continue; // reported by the first copy
-    const size = have.get(file.path);
-    if (size === file.size) continue;
+    const held = have.get(file.path);
+    have.delete(file.path);
+    const change = fileChange(file, held, comparedMs);
+    if (!change) continue;
     if (editor) {
       const stream = await source.openFile(file.path);
       await editor.writeFile(file.path, counted(stream, file.size, file.path, (bytes) => context.onProgress(0, bytes)), file.size);
@@ -248,7 +256,28 @@ async function syncFiles(source: SourceRun, copy: SourceRun, context: RunSyncCon
     }
     progress.counts.files += 1;
     progress.counts.bytes += file.size;
-    progress.changes.push(`file ${file.path} ${size === undefined ? 'added' : `changed (${size} -> ${file.size} bytes)`}`);
+    progress.changes.push(describeFileChange(file.path, change, file, held));
+  }
+  // What is left in `have` is gone from the source (or a path the first copy refused: never there).
+  const guard = deletionGuard(source.readIssues?.() ?? []);
+  const gone = [...have.keys()].filter((path) => unsafePathReason(path) === undefined && !guard.keep.has(path)).sort();
+  if (gone.length === 0) return;
+  if (guard.blocked) {
+    progress.problems.push(guard.blocked);
+    return;
+  }
+  for (const path of gone) {
+    signal?.throwIfAborted();
+    try {
+      if (editor) {
+        if (!editor.deleteFile) throw new Error(`${targetStore.kind} copies cannot delete a file`);
+        await editor.deleteFile(path);
+      }
+    } catch (error) {
+      progress.problems.push(`file ${path} was deleted in the source; the copy keeps it: ${errorMessage(error)}`);
+      continue;
+    }
+    progress.changes.push(`file ${path} deleted`);
   }
 }
 

@@ -25,7 +25,7 @@ export interface RunComparison {
 }
 
 /** Tags a target adds by itself, and provenance that legitimately differs between copies. */
-const IGNORED_TARGET_TAGS = new Set<string>([PROVENANCE.completed, PROVENANCE.sourceState, PROVENANCE.uri, 'mlflow.runName']);
+const IGNORED_TARGET_TAGS = new Set<string>([PROVENANCE.completed, PROVENANCE.sourceState, PROVENANCE.syncedAt, PROVENANCE.uri, 'mlflow.runName']);
 
 export async function compareRun(
   source: SourceRun,

@@ -61,7 +61,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
   }
   const modelCopies = new Map<string, string>();
   for (const model of input.models?.models ?? []) {
-    if (model.targetModelId && (model.outcome === 'copied' || model.outcome === 'skipped')) modelCopies.set(model.sourceModelId, model.targetModelId);
+    if (model.targetModelId && (model.outcome === 'copied' || model.outcome === 'skipped' || model.outcome === 'updated')) modelCopies.set(model.sourceModelId, model.targetModelId);
   }
   let selectedRuns: Set<string> | undefined;
   const copied = await copyTraces({
