@@ -161,7 +161,11 @@ export async function* searchRuns(
   for await (const [doc] of searchRunEntries(client, workspace, request)) yield doc;
 }
 
-/** searchRuns, each run also as the server's JSON object it was read from. */
+/**
+ * searchRuns, each run also as the server's JSON object it was read from. The next page is asked
+ * for as soon as a page is parsed, before its runs are handed on: the server prepares page N+1
+ * while the caller works through page N (at most two pages are held).
+ */
 export async function* searchRunEntries(
   client: MlflowHttpClient,
   workspace: string,
@@ -169,8 +173,7 @@ export async function* searchRunEntries(
 ): AsyncGenerator<[RunDoc, unknown]> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
-  let pageToken: string | undefined;
-  for (;;) {
+  const page = (pageToken: string | undefined): Promise<Record<string, unknown>> => {
     const body: Record<string, unknown> = {
       experiment_ids: [request.experimentId],
       run_view_type: request.viewType,
@@ -179,16 +182,26 @@ export async function* searchRunEntries(
     };
     if (request.filter !== undefined && request.filter.trim() !== '') body.filter = request.filter;
     if (pageToken !== undefined) body.page_token = pageToken;
-    const doc = asRecord(await client.post(PATHS.runsSearch, body, 'runs/search', workspace));
-    for (const item of asArray(doc.runs)) {
+    const answer = client.post(PATHS.runsSearch, body, 'runs/search', workspace).then(asRecord);
+    // A caller that stops early never awaits the page asked for ahead: its failure is not an error.
+    answer.catch(() => undefined);
+    return answer;
+  };
+  let pending: Promise<Record<string, unknown>> | undefined = page(undefined);
+  while (pending !== undefined) {
+    const doc: Record<string, unknown> = await pending;
+    pending = undefined;
+    const runs = asArray(doc.runs);
+    const next = toStr(doc.next_page_token);
+    if (next && !tokens.has(next) && runs.length > 0) {
+      tokens.add(next);
+      pending = page(next);
+    }
+    for (const item of runs) {
       const run = parseRun(item);
       if (run.info.runId === '' || seen.has(run.info.runId)) continue;
       seen.add(run.info.runId);
       yield [run, item];
     }
-    const next = toStr(doc.next_page_token);
-    if (!next || tokens.has(next) || asArray(doc.runs).length === 0) return;
-    tokens.add(next);
-    pageToken = next;
   }
 }

@@ -14,14 +14,21 @@ const bigintsAsText = (_key: string, value: unknown): unknown => (typeof value =
 export class ListingSpool {
   private readonly spool = new Spool();
 
-  put(runId: string, item: unknown): void {
+  /**
+   * Keeps the run's JSON object; returns its JSON.stringify text, or undefined when the object
+   * holds a bigint (then a text with the bigints as digit strings was kept), so a caller that
+   * digests the object can reuse the text instead of serialising it again.
+   */
+  put(runId: string, item: unknown): string | undefined {
     let text: string;
     try {
       text = JSON.stringify(item); // a replacer costs a call per value: only for the rare bigint
     } catch {
-      text = JSON.stringify(item, bigintsAsText);
+      this.spool.put(runId, JSON.stringify(item, bigintsAsText));
+      return undefined;
     }
     this.spool.put(runId, text);
+    return text;
   }
 
   /** The run as it was listed, or undefined when it was not. */

@@ -91,8 +91,8 @@ export class MlflowSourceProject implements SourceProject {
     });
     try {
       for await (const [run, item] of runs) {
-        const info = ownRunInfo(run.info, listingStateToken(item));
-        spool.put(info.runId, item);
+        const text = spool.put(run.info.runId, item);
+        const info = ownRunInfo(run.info, listingStateToken(item, text));
         this.listedOrder.push(info);
         yield info;
       }
@@ -160,10 +160,12 @@ export class MlflowSourceProject implements SourceProject {
  * latest value of each metric: a digest of it changes whenever any of those does, so a re-run
  * compares a copy with its source only when the digest moved (engine/sync-run.ts).
  */
-function listingStateToken(item: unknown): string {
-  // int64 fields beyond 2^53 (a metric's step) arrive as bigint, which JSON.stringify refuses.
-  const text = JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+function listingStateToken(item: unknown, text: string | undefined): string {
+  // `text` is the item's JSON.stringify, made once for the spool. int64 fields beyond 2^53 (a
+  // metric's step) arrive as bigint, which JSON.stringify refuses: then the replacer, which costs
+  // a call per value, writes them (digits and an `n`, as tokens always had them).
+  const digested = text ?? JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(digested).digest('base64url').slice(0, 22);
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {
