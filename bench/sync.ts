@@ -12,7 +12,7 @@
  *    runs must be `updated`, the rest skipped.
  *
  * Each pass also prints the CPU seconds each stand-in spent on it (serving the listings is part of
- * a server's cost). `--cpu-prof DIR` writes a V8 CPU profile of the CLI's unchanged pass into DIR;
+ * a server's cost). `--cpu-prof DIR` writes V8 CPU profiles of the CLI for passes 2 and 3 into DIR;
  * `--bin PATH` runs another build's launcher (a copy of an older bin/ + dist/) for a before/after.
  */
 import { Api, SMALL_RUN_T0 as T0, arg, engineSeconds, runCli, smallRunBatch as workloadBatch, startStandinProcess, type ServerProcess } from './support.js';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       const metrics = Array.from({ length: 10 }, (_, i) => `{"key":"metric_0","value":${i},"timestamp":${T0 + 100 + i},"step":${10 + i}}`);
       await api.post('runs/log-batch', `{"run_id":"${runId}","metrics":[${metrics.join(',')}]}`);
     });
-    const afterGrowth = await pass(source, target);
+    const afterGrowth = await pass(source, target, true);
     console.log(describePass(`3. third pass, ${grown.length} runs (${GROW_PERCENT} %) got 10 more points`, afterGrowth, first));
   } finally {
     await api.close();
