@@ -8,6 +8,7 @@
  */
 import { Spool } from '../../util/spool.js';
 import { parseRun, type RunDoc } from './api.js';
+import { parseJson } from './json.js';
 
 const bigintsAsText = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
@@ -31,10 +32,16 @@ export class ListingSpool {
     return text;
   }
 
+  /** Keeps the run's JSON text as the server sent it. */
+  putText(runId: string, text: string): void {
+    this.spool.put(runId, text);
+  }
+
   /** The run as it was listed, or undefined when it was not. */
   doc(runId: string): RunDoc | undefined {
     const text = this.spool.get(runId);
-    return text === undefined ? undefined : parseRun(JSON.parse(text));
+    // A server's own text may hold integers beyond 2^53: the big-integer-safe parse.
+    return text === undefined ? undefined : parseRun(parseJson(text));
   }
 
   close(): void {

@@ -90,8 +90,10 @@ export class MlflowSourceProject implements SourceProject {
       ...(query.filter !== undefined ? { filter: query.filter } : {}),
     });
     try {
-      for await (const [run, item] of runs) {
-        const text = spool.put(run.info.runId, item);
+      for await (const [run, item, raw] of runs) {
+        // The run's text as the server sent it, when the page gave it: kept and digested as it is.
+        if (raw !== undefined) spool.putText(run.info.runId, raw);
+        const text = raw ?? spool.put(run.info.runId, item);
         const info = ownRunInfo(run.info, listingStateToken(item, text));
         this.listedOrder.push(info);
         yield info;
@@ -161,7 +163,8 @@ export class MlflowSourceProject implements SourceProject {
  * compares a copy with its source only when the digest moved (engine/sync-run.ts).
  */
 function listingStateToken(item: unknown, text: string | undefined): string {
-  // `text` is the item's JSON.stringify, made once for the spool. int64 fields beyond 2^53 (a
+  // `text` is the run's JSON text as the server sent it or, when the page did not give it, its
+  // JSON.stringify made once for the spool. int64 fields beyond 2^53 (a
   // metric's step) arrive as bigint, which JSON.stringify refuses: then the replacer, which costs
   // a call per value, writes them (digits and an `n`, as tokens always had them).
   const digested = text ?? JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
