@@ -21,7 +21,8 @@ import { readFileSync } from 'node:fs';
 const RUNS = arg('runs', 10_000);
 const GROW_PERCENT = arg('grow-percent', 1);
 const WORKERS = arg('workers', 8);
-const REPORT = '/tmp/runs-migrator-bench-sync.report.json';
+// Per bench process: two benches at once (a before/after with --bin) must not share a report.
+const REPORT = `/tmp/runs-migrator-bench-sync-${process.pid}.report.json`;
 function textArg(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
@@ -65,7 +66,7 @@ async function pass(source: ServerProcess, target: ServerProcess, profile = fals
   const nodeArgs = profile && PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const run = await runCli([
     'copy', '--source-uri', source.url, '--source-project', 'bench', '--target-uri', target.url, '--target-project', 'bench-copy',
-    '--workers', String(WORKERS), '--no-progress', '--quiet', '--log-file', '/tmp/runs-migrator-bench-sync.log', '--report', REPORT,
+    '--workers', String(WORKERS), '--no-progress', '--quiet', '--log-file', `/tmp/runs-migrator-bench-sync-${process.pid}.log`, '--report', REPORT,
   ], {}, BIN, nodeArgs);
   if (run.exitCode !== 0) throw new Error(`copy failed (${run.exitCode}): ${run.stderr.slice(-2000)}`);
   return {
