@@ -148,6 +148,8 @@ export interface SearchRunsRequest {
   filter?: string;
   viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
   pageSize: number;
+  /** searchRunEntries also gives each run's text as the server sent it (a pass over each page). */
+  withText?: boolean;
 }
 
 /**
@@ -186,7 +188,7 @@ export async function* searchRunEntries(
     if (pageToken !== undefined) body.page_token = pageToken;
     const answer = client
       .text({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
-      .then((text) => searchPage(client, text));
+      .then((text) => searchPage(client, text, request.withText ?? false));
     // A caller that stops early never awaits the page asked for ahead: its failure is not an error.
     answer.catch(() => undefined);
     return answer;
@@ -221,7 +223,7 @@ interface SearchPage {
 }
 
 /** A runs/search answer parsed like MlflowHttpClient.json does, with the place of each run in its text. */
-function searchPage(client: MlflowHttpClient, text: string): SearchPage {
+function searchPage(client: MlflowHttpClient, text: string, withText: boolean): SearchPage {
   if (text.trim() === '') return { doc: {}, text, spans: [] };
   let doc: Record<string, unknown>;
   try {
@@ -229,5 +231,5 @@ function searchPage(client: MlflowHttpClient, text: string): SearchPage {
   } catch {
     throw new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
   }
-  return { doc, text, spans: arrayItemSpans(text, 'runs') };
+  return { doc, text, spans: withText ? arrayItemSpans(text, 'runs') : undefined };
 }

@@ -87,6 +87,7 @@ export class MlflowSourceProject implements SourceProject {
       experimentId: this.experiment.id,
       viewType: query.includeDeleted ? 'ALL' : 'ACTIVE_ONLY',
       pageSize: this.settings.searchPageSize,
+      withText: true,
       ...(query.filter !== undefined ? { filter: query.filter } : {}),
     });
     try {
