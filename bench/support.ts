@@ -137,9 +137,9 @@ export interface CliRun {
 }
 
 /** Runs the built CLI (dist/; or `bin` of another build) as a child and reads its own peak RSS at exit. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 'bin/runs-migrator.js'): Promise<CliRun> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 'bin/runs-migrator.js', nodeArgs: string[] = []): Promise<CliRun> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', './bench/report-rss.mjs', bin, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', './bench/report-rss.mjs', bin, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,10 @@
  *    target. Goal (issue 20): at most 5 % of the first copy's time and requests.
  * 3. `--grow-percent` of the runs get 10 more points on one metric, then the copy again: those
  *    runs must be `updated`, the rest skipped.
+ *
+ * Each pass also prints the CPU seconds each stand-in spent on it (serving the listings is part of
+ * a server's cost). `--cpu-prof DIR` writes V8 CPU profiles of the CLI for passes 2 and 3 into DIR;
+ * `--bin PATH` runs another build's launcher (a copy of an older bin/ + dist/) for a before/after.
  */
 import { Api, SMALL_RUN_T0 as T0, arg, engineSeconds, runCli, smallRunBatch as workloadBatch, startStandinProcess, type ServerProcess } from './support.js';
 import { readFileSync } from 'node:fs';
@@ -17,7 +21,15 @@ import { readFileSync } from 'node:fs';
 const RUNS = arg('runs', 10_000);
 const GROW_PERCENT = arg('grow-percent', 1);
 const WORKERS = arg('workers', 8);
-const REPORT = '/tmp/runs-migrator-bench-sync.report.json';
+// Per bench process: two benches at once (a before/after with --bin) must not share a report.
+const REPORT = `/tmp/runs-migrator-bench-sync-${process.pid}.report.json`;
+function textArg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+const PROFILE_DIR = textArg('cpu-prof');
+/** Another build's launcher (e.g. a copy of an older dist/), to compare builds in the same conditions. */
+const BIN = textArg('bin') ?? 'bin/runs-migrator.js';
 
 async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -41,20 +53,27 @@ interface Pass {
   engineSeconds: number;
   source: Record<string, number>;
   target: Record<string, number>;
+  /** CPU seconds each stand-in process spent during the pass. */
+  sourceCpu: number;
+  targetCpu: number;
   summary: Record<string, unknown>;
 }
 
-async function pass(source: ServerProcess, target: ServerProcess): Promise<Pass> {
+async function pass(source: ServerProcess, target: ServerProcess, profile = false): Promise<Pass> {
   const sourceBefore = await source.requestsByRoute();
   const targetBefore = await target.requestsByRoute();
+  const [sourceCpuBefore, targetCpuBefore] = [source.cpuSeconds(), target.cpuSeconds()];
+  const nodeArgs = profile && PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const run = await runCli([
     'copy', '--source-uri', source.url, '--source-project', 'bench', '--target-uri', target.url, '--target-project', 'bench-copy',
-    '--workers', String(WORKERS), '--no-progress', '--quiet', '--log-file', '/tmp/runs-migrator-bench-sync.log', '--report', REPORT,
-  ]);
+    '--workers', String(WORKERS), '--no-progress', '--quiet', '--log-file', `/tmp/runs-migrator-bench-sync-${process.pid}.log`, '--report', REPORT,
+  ], {}, BIN, nodeArgs);
   if (run.exitCode !== 0) throw new Error(`copy failed (${run.exitCode}): ${run.stderr.slice(-2000)}`);
   return {
     seconds: run.seconds,
     engineSeconds: engineSeconds(REPORT),
+    sourceCpu: source.cpuSeconds() - sourceCpuBefore,
+    targetCpu: target.cpuSeconds() - targetCpuBefore,
     source: delta(await source.requestsByRoute(), sourceBefore),
     target: delta(await target.requestsByRoute(), targetBefore),
     summary: (JSON.parse(readFileSync(REPORT, 'utf8')) as { summary: Record<string, unknown> }).summary,
@@ -66,6 +85,7 @@ function describePass(name: string, result: Pass, first?: Pass): string {
   const lines = [
     `${name}: ${result.seconds.toFixed(1)} s wall (${result.engineSeconds.toFixed(1)} s in the engine), ` +
       `${requests} requests (source ${total(result.source)}, target ${total(result.target)})`,
+    `  stand-in CPU: source ${result.sourceCpu.toFixed(1)} s, target ${result.targetCpu.toFixed(1)} s`,
     `  summary: copied ${String(result.summary.copied)}, updated ${String(result.summary.updated)}, skipped ${String(result.summary.skipped)}, failed ${String(result.summary.failed)}`,
     `  source routes: ${JSON.stringify(result.source)}`,
     `  target routes: ${JSON.stringify(result.target)}`,
@@ -98,7 +118,7 @@ async function main(): Promise<void> {
 
     const first = await pass(source, target);
     console.log(describePass('1. first full copy', first));
-    const unchanged = await pass(source, target);
+    const unchanged = await pass(source, target, true);
     console.log(describePass('2. second pass, nothing changed', unchanged, first));
 
     const grown = runIds.filter((_, index) => index % Math.round(100 / GROW_PERCENT) === 0);
@@ -106,7 +126,7 @@ async function main(): Promise<void> {
       const metrics = Array.from({ length: 10 }, (_, i) => `{"key":"metric_0","value":${i},"timestamp":${T0 + 100 + i},"step":${10 + i}}`);
       await api.post('runs/log-batch', `{"run_id":"${runId}","metrics":[${metrics.join(',')}]}`);
     });
-    const afterGrowth = await pass(source, target);
+    const afterGrowth = await pass(source, target, true);
     console.log(describePass(`3. third pass, ${grown.length} runs (${GROW_PERCENT} %) got 10 more points`, afterGrowth, first));
   } finally {
     await api.close();

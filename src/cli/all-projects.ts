@@ -7,7 +7,8 @@
  * second run copies nothing. A workspace the target lacks is created first where the target can.
  * One more report, `all-projects_<time>.json`, has a section per project.
  */
-import { resolve } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CopyReport } from '../engine/types.js';
 import type { CopyArgs } from './args.js';
 import type { CliContext } from './context.js';
@@ -19,6 +20,19 @@ import { DEFAULT_WORKSPACE, formatProjectRef, type ProjectRef } from '../model/p
 import { errorMessage, UsageError } from '../util/errors.js';
 import { writePrivateFile } from '../util/private-file.js';
 import { childUri } from '../backends/object-store/location.js';
+import { htmlReportPath, writeHtmlFile } from './html-report.js';
+import { wholeStoreReport, type ProjectPage } from '../report/whole-store.js';
+
+/** The absolute --report path, its folder writable: checked before anything is copied. */
+function writableReportPath(report: string, ctx: CliContext): string {
+  const path = resolve(ctx.cwd, report);
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch {
+    throw new UsageError(`--report ${path}: cannot write in ${dirname(path)}`);
+  }
+  return path;
+}
 
 export interface OneProjectCopy {
   settle(args: CopyArgs, ctx: CliContext): Promise<CopySettings>;
@@ -43,6 +57,8 @@ interface ProjectSection {
   summary?: CopyReport['summary'];
   models?: NonNullable<CopyReport['models']>['summary'];
   failedRuns?: Array<{ sourceRunId: string; reason: string }>;
+  /** verify's verdict and counts for the project (--verify, --html). */
+  verify?: CollectedReport['verify'];
   /** Why the project was not copied at all (e.g. its workspace could not be created). */
   error?: string;
 }
@@ -51,9 +67,12 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
   if (args.sourceProject || args.targetProject) {
     throw new UsageError('--all-projects copies every project into the project of the same name: leave out --source-project and --target-project');
   }
-  if (args.logFile || args.report) {
-    throw new UsageError('--all-projects writes a log and a report per project, named after it: leave out --log-file and --report');
+  if (args.logFile) {
+    throw new UsageError('--all-projects writes a log and a report per project, named after it: leave out --log-file');
   }
+  // --report and --html name the whole-store report and page; each project's report keeps its own name.
+  const wholeReportPath = args.report !== undefined ? writableReportPath(args.report, ctx) : undefined;
+  const htmlPath = args.dryRun ? undefined : htmlReportPath(args.html, ctx.cwd);
   if (args.empty) throw new UsageError('--all-projects needs --source-uri (or MLFLOW_TRACKING_URI) and --target-uri');
   const settings = await copy.settle({ ...args, sourceProject: EVERY_PROJECT, targetProject: EVERY_PROJECT }, ctx);
   const gentle = args.maxRps !== undefined ? { maxRps: args.maxRps } : {};
@@ -72,6 +91,7 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
 
   const started = ctx.now();
   const sections: ProjectSection[] = [];
+  const pages: ProjectPage[] = [];
   const unusable = args.dryRun ? new Map<string, string>() : await prepareWorkspaces(projects, settings, ctx, say);
 
   let code: number = EXIT.ok;
@@ -83,6 +103,7 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     if (blocked !== undefined) {
       say(`${name}: not copied: ${blocked}`);
       sections.push({ project: name, exitCode: EXIT.runsFailed, error: blocked });
+      pages.push({ project: name, exitStatus: EXIT.runsFailed, error: blocked });
       unclean.push(name);
       if (code === EXIT.ok) code = EXIT.runsFailed;
       continue;
@@ -90,10 +111,11 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     const reports: CollectedReport[] = [];
     // Under --watch every pass appends to the same per-project log (named after the watch's start).
     const logFile = watch && !args.dryRun ? defaultLogName(project, project, watch.logStamp) : undefined;
+    const { report: _wholeReport, ...projectArgs } = settings.args;
     const projectSettings: CopySettings = {
       ...settings,
       args: {
-        ...settings.args,
+        ...projectArgs,
         ...(logFile ? { logFile } : {}),
         // Relocation: each project's files in a folder of its own below the given location.
         ...(args.targetArtifactLocation !== undefined ? { targetArtifactLocation: childUri(args.targetArtifactLocation, project.workspace, project.project) } : {}),
@@ -105,6 +127,7 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     };
     const result = await copy.copySettled(projectSettings, ctx);
     sections.push(section(name, result, reports[0]));
+    if (htmlPath) pages.push({ project: name, exitStatus: result, ...(reports[0]?.html ? { data: reports[0].html } : {}) });
     if (result !== EXIT.ok) {
       unclean.push(name);
       if (code === EXIT.ok) code = result;
@@ -117,7 +140,7 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     }
   }
   if (!args.dryRun) {
-    const path = resolve(ctx.cwd, `all-projects_${fileTimestamp(watch?.logStamp ?? started)}.json`);
+    const path = wholeReportPath ?? resolve(ctx.cwd, `all-projects_${fileTimestamp(watch?.logStamp ?? started)}.json`);
     const whole = {
       tool: 'runs-migrator',
       kind: 'all-projects',
@@ -130,6 +153,20 @@ export async function copyAllProjects(args: CopyArgs, ctx: CliContext, copy: One
     };
     writePrivateFile(path, ctx.term.redact(JSON.stringify(whole, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)) + '\n', `report ${path}`);
     say(`Whole-store report at ${path}`);
+  }
+  if (htmlPath) {
+    const label = `${projects.length} project(s)${args.allWorkspaces ? ', every workspace' : ''}`;
+    const page = wholeStoreReport({
+      version: ctx.version,
+      createdAt: ctx.now().toISOString(),
+      source: { uri: source.displayUri, kind: source.kind },
+      target: { uri: settings.targetUri, kind: '' },
+      label,
+      durationMs: ctx.now().getTime() - started.getTime(),
+      exitStatus: code,
+      projects: pages,
+    });
+    writeHtmlFile(htmlPath, page, ctx, args.json);
   }
   say(
     unclean.length === 0
@@ -178,6 +215,7 @@ function section(project: string, exitCode: number, collected: CollectedReport |
   const { report, reportPath } = collected;
   if (reportPath) out.report = reportPath;
   out.summary = report.summary;
+  if (collected.verify) out.verify = collected.verify;
   if (report.models) out.models = report.models.summary;
   const failed = report.runs.filter((run) => run.outcome === 'failed').map((run) => ({ sourceRunId: run.sourceRunId, reason: run.reason ?? 'unknown error' }));
   if (failed.length > 0) out.failedRuns = failed;

@@ -26,6 +26,7 @@ import { copyAllProjects } from './all-projects.js';
 import { defaultReportPath, reportJson, writeReportFile } from './report-file.js';
 import { htmlReportPath, writeHtmlFile } from './html-report.js';
 import { HtmlReportCollector } from '../report/collect.js';
+import type { HtmlReportData } from '../report/report-data.js';
 import type { VerifyReport } from '../engine/verify.js';
 import { modelsFailed } from '../engine/models/model-types.js';
 import { modelsLine } from './models-format.js';
@@ -61,6 +62,10 @@ export interface CopySettings {
 export interface CollectedReport {
   report: CopyReport;
   reportPath?: string;
+  /** verify's verdict and counts, when it ran after the copy (--verify, --html). */
+  verify?: { clean: boolean; summary: VerifyReport['summary'] };
+  /** With --html: the project's page data, for the caller's one page (no file of its own is written). */
+  html?: HtmlReportData;
 }
 
 async function runCopy(argv: string[], ctx: CliContext): Promise<number> {
@@ -357,7 +362,8 @@ async function copyWithProgress(
   }
 
   settings.watch?.passReports.push(report);
-  settings.collect?.push({ report, ...(reportPath ? { reportPath } : {}) });
+  const collected: CollectedReport = { report, ...(reportPath ? { reportPath } : {}) };
+  settings.collect?.push(collected);
   if (reportPath) writeReportFile(reportPath, report, ctx.term.redact);
   for (const run of report.runs) {
     if (run.outcome === 'failed' && !seen.toldFailed(run.sourceRunId)) {
@@ -387,9 +393,13 @@ async function copyWithProgress(
   const htmlPath = args.dryRun ? undefined : htmlReportPath(args.html, ctx.cwd);
   const collector = htmlPath ? new HtmlReportCollector() : undefined;
   const finish = (code: number, verified?: VerifyReport): number => {
+    if (verified) collected.verify = { clean: verified.clean, summary: verified.summary };
     if (htmlPath && collector) {
       const durationMs = ctx.now().getTime() - Date.parse(startedAt);
-      writeHtmlFile(htmlPath, collector.build({ command: 'copy', copy: report, verify: verified, durationMs, exitStatus: code }), ctx, args.json);
+      const data = collector.build({ command: 'copy', copy: report, verify: verified, durationMs, exitStatus: code });
+      // A copy of many projects (--all-projects) makes one page of them all.
+      if (settings.collect) collected.html = data;
+      else writeHtmlFile(htmlPath, data, ctx, args.json);
     }
     return code;
   };

@@ -88,16 +88,15 @@ async function copyListedRuns(options: CopyOptions, sourceProject: SourceProject
   const followDeletions = update && !(options.includeDeleted ?? false);
   const includeDeleted = options.includeDeleted ?? false;
   const listing: RunInfo[] = [];
-  for await (const info of sourceProject.listRuns({ includeDeleted: includeDeleted || followDeletions, filter: filters.nativeFilter })) {
-    listing.push(info);
-  }
-
-  const existing = await target.store.openTarget(target.project, sourceProject.meta, {
-    create: !dryRun,
-    ...(options.targetArtifactLocation !== undefined ? { artifactLocation: options.targetArtifactLocation } : {}),
-  });
-  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${targetName}`);
-  const copies = await copiesBySourceRun(existing, sourceName);
+  const runs = sourceProject.listRuns({ includeDeleted: includeDeleted || followDeletions, filter: filters.nativeFilter })[Symbol.asyncIterator]();
+  // The source's first page answers for the request (a refused filter, a missing experiment):
+  // only then is the target opened (created) and its copies listed, while the source listing goes
+  // on - the two servers work at the same time instead of one after the other.
+  const first = await runs.next();
+  const opening = openTargetCopies(options, sourceProject, dryRun, sourceName);
+  opening.catch(() => undefined); // awaited below; a failed source listing must not leave it unhandled
+  for (let next = first; !next.done; next = await runs.next()) listing.push(next.value);
+  const { existing, copies } = await opening;
   // Deleted source runs listed only to be followed stay in the plan only where a live copy has to
   // follow them; the rest of the copy sees the listing the user asked for.
   const listed = includeDeleted ? listing : listing.filter((info) => !info.deleted);
@@ -302,6 +301,22 @@ async function applyTagFilter(project: SourceProject, runs: RunInfo[], filters: 
     await run.close?.();
   }
   return kept;
+}
+
+/** Opens (creates) the target project and lists the copies it holds of the source's runs. */
+async function openTargetCopies(
+  options: CopyOptions,
+  sourceProject: SourceProject,
+  dryRun: boolean,
+  sourceName: string,
+): Promise<{ existing: TargetProject | undefined; copies: Map<string, CopyRecord[]> }> {
+  const { target } = options;
+  const existing = await target.store.openTarget(target.project, sourceProject.meta, {
+    create: !dryRun,
+    ...(options.targetArtifactLocation !== undefined ? { artifactLocation: options.targetArtifactLocation } : {}),
+  });
+  if (!dryRun && !existing) throw new Error(`${target.store.kind} did not open the target project ${formatProjectRef(target.project)}`);
+  return { existing, copies: await copiesBySourceRun(existing, sourceName) };
 }
 
 async function copiesBySourceRun(target: TargetProject | undefined, sourceProject: string): Promise<Map<string, CopyRecord[]>> {

@@ -52,13 +52,39 @@ export interface HtmlReportData {
   };
   runs: RunRow[];
   /** Copies in the target whose source run is not in the source project. */
-  extra: Array<{ targetRunId: string; sourceRunId: string }>;
+  extra: Array<{ targetRunId: string; sourceRunId: string; project?: string }>;
   /** MLflow 3 traces: absent when neither the copy nor verify reported any. */
   traces?: TracesSection;
   /** Prompts and scorers (genai-objects-section.ts): absent when neither report has any. */
   genaiObjects?: GenaiObjectsSection;
   /** Evaluation datasets: absent when neither the copy nor verify saw any (dataset-section.ts). */
   datasets?: DatasetsSection;
+  /**
+   * A copy of many projects (--all-projects, whole-store.ts): a row per project, and every run
+   * row (and extra copy) names its project. Absent for a one-project report.
+   */
+  projects?: ProjectRow[];
+}
+
+/** One project of a whole-store copy: its own summary, as its section of the page. */
+export interface ProjectRow {
+  project: string;
+  exitStatus: number;
+  runs: number;
+  copied?: number;
+  updated?: number;
+  skipped?: number;
+  failed?: number;
+  verified: boolean;
+  clean?: boolean;
+  /** verify's counts by status, when it ran. */
+  statuses?: Record<string, number>;
+  extra?: number;
+  points: number;
+  files: number;
+  bytes: number;
+  /** Why the project was not copied at all (e.g. its workspace could not be created). */
+  error?: string;
 }
 
 export interface DatasetsSection {
@@ -135,6 +161,8 @@ export interface TraceRow {
 
 export interface RunRow {
   id: string;
+  /** The run's project, in a whole-store report (`projects`). */
+  project?: string;
   name?: string;
   targets: string[];
   /** copy's outcome (copy reports only). */

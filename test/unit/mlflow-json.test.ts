@@ -4,6 +4,7 @@ import {
   encodeLogInputs,
   formatDouble,
   parseHistoryPage,
+  mayHoldLongInteger,
   parseJson,
   toDouble,
   toInt64,
@@ -27,6 +28,23 @@ describe('mlflow json: parsing', () => {
     expect(doc.v).toBe(0.12345678901234567);
     expect(doc.w).toBe(12345678901234567.5);
     expect(doc.x).toBe(1.2345678901234567e19);
+  });
+
+  it('takes the fast path for run ids and other strings with long digit runs', () => {
+    // A 32-hex-digit run id holds 16 decimal digits in a row in about one id in 300: with every
+    // page of 1,000 runs carrying several ids per run, the old check sent nearly every page to the
+    // slow parser.
+    const page = '{"runs":[{"info":{"run_id":"ab1234567890123456789cdef0123456","artifact_uri":"mlflow-artifacts:/1/ab1234567890123456789cdef0123456/artifacts"}}]}';
+    expect(mayHoldLongInteger(page)).toBe(false);
+    expect(parseJson(page)).toEqual(JSON.parse(page));
+    expect(mayHoldLongInteger('{"v": 0.12345678901234567, "t": 1700000000000}')).toBe(false);
+  });
+
+  it('sends every integer literal of 16+ digits to the slow path, wherever JSON allows a number', () => {
+    for (const text of ['9007199254740993', '{"s":9007199254740993}', '{"s": -9007199254740993}', '[1,\n 9007199254740993]', '[9007199254740993]']) {
+      expect(mayHoldLongInteger(text), text).toBe(true);
+    }
+    expect(parseJson('[1,\n 9007199254740993]')).toEqual([1, 9007199254740993n]);
   });
 
   it('reads doubles and int64s in every form MLflow sends', () => {

@@ -4,10 +4,11 @@
 import type { DatasetInput, KeyValue, MetricPoint, RunInfo } from '../../model/run.js';
 import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
-import { NotFoundError } from '../../util/errors.js';
+import { NotFoundError, UnreachableError } from '../../util/errors.js';
+import { arrayItemSpans } from './raw-items.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
-import { asArray, asRecord, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
+import { asArray, asRecord, parseJson, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
 
 const API = '/api/2.0/mlflow';
 export const PATHS = {
@@ -147,6 +148,8 @@ export interface SearchRunsRequest {
   filter?: string;
   viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
   pageSize: number;
+  /** searchRunEntries also gives each run's text as the server sent it (a pass over each page). */
+  withText?: boolean;
 }
 
 /**
@@ -161,16 +164,20 @@ export async function* searchRuns(
   for await (const [doc] of searchRunEntries(client, workspace, request)) yield doc;
 }
 
-/** searchRuns, each run also as the server's JSON object it was read from. */
+/**
+ * searchRuns, each run also as the server's JSON object it was read from and, when found, that
+ * object's text as the server sent it (raw-items.ts). The next page is asked
+ * for as soon as a page is parsed, before its runs are handed on: the server prepares page N+1
+ * while the caller works through page N (at most two pages are held).
+ */
 export async function* searchRunEntries(
   client: MlflowHttpClient,
   workspace: string,
   request: SearchRunsRequest,
-): AsyncGenerator<[RunDoc, unknown]> {
+): AsyncGenerator<[RunDoc, unknown, string | undefined]> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
-  let pageToken: string | undefined;
-  for (;;) {
+  const page = (pageToken: string | undefined): Promise<SearchPage> => {
     const body: Record<string, unknown> = {
       experiment_ids: [request.experimentId],
       run_view_type: request.viewType,
@@ -179,16 +186,50 @@ export async function* searchRunEntries(
     };
     if (request.filter !== undefined && request.filter.trim() !== '') body.filter = request.filter;
     if (pageToken !== undefined) body.page_token = pageToken;
-    const doc = asRecord(await client.post(PATHS.runsSearch, body, 'runs/search', workspace));
-    for (const item of asArray(doc.runs)) {
+    const answer = client
+      .text({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
+      .then((text) => searchPage(client, text, request.withText ?? false));
+    // A caller that stops early never awaits the page asked for ahead: its failure is not an error.
+    answer.catch(() => undefined);
+    return answer;
+  };
+  let pending: Promise<SearchPage> | undefined = page(undefined);
+  while (pending !== undefined) {
+    const { doc, text, spans } = await pending;
+    pending = undefined;
+    const runs = asArray(doc.runs);
+    const next = toStr(doc.next_page_token);
+    if (next && !tokens.has(next) && runs.length > 0) {
+      tokens.add(next);
+      pending = page(next);
+    }
+    const raw = spans !== undefined && spans.length === runs.length ? spans : undefined;
+    for (let index = 0; index < runs.length; index++) {
+      const item = runs[index];
       const run = parseRun(item);
       if (run.info.runId === '' || seen.has(run.info.runId)) continue;
       seen.add(run.info.runId);
-      yield [run, item];
+      const span = raw?.[index];
+      yield [run, item, span ? text.slice(span[0], span[1]) : undefined];
     }
-    const next = toStr(doc.next_page_token);
-    if (!next || tokens.has(next) || asArray(doc.runs).length === 0) return;
-    tokens.add(next);
-    pageToken = next;
   }
+}
+
+interface SearchPage {
+  doc: Record<string, unknown>;
+  text: string;
+  /** Where each run's object lies in `text` (raw-items.ts); undefined when the text was not of that shape. */
+  spans: Array<[number, number]> | undefined;
+}
+
+/** A runs/search answer parsed like MlflowHttpClient.json does, with the place of each run in its text. */
+function searchPage(client: MlflowHttpClient, text: string, withText: boolean): SearchPage {
+  if (text.trim() === '') return { doc: {}, text, spans: [] };
+  let doc: Record<string, unknown>;
+  try {
+    doc = asRecord(parseJson(text));
+  } catch {
+    throw new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
+  }
+  return { doc, text, spans: withText ? arrayItemSpans(text, 'runs') : undefined };
 }

@@ -13,10 +13,17 @@ import type { MetricBatch } from '../contract.js';
 import type { DatasetInput, Int64, KeyValue, MetricPoint } from '../../model/run.js';
 
 /**
- * An integer literal of 16+ digits: not preceded by a digit or '.', not followed by a digit,
- * '.' or an exponent. Digits inside strings may match too; that only costs the slow path.
+ * An integer literal of 16+ digits where JSON puts a number: at the start, or after ':', ',' or
+ * '[' (and blanks, and a minus), and not followed by a digit, '.' or an exponent. Digits inside a
+ * string match only after one of those characters (a hex run id, which often holds 16 digits in a
+ * row, does not): such a string only costs the slow path.
  */
-const LONG_INTEGER = /(?<![\d.])\d{16,}(?![\d.eE])/;
+const LONG_INTEGER = /(?:^|[:,[])\s*-?\d{16,}(?![\d.eE])/;
+
+/** Whether `text` may hold an integer beyond 2^53, which JSON.parse would round (the slow path). */
+export function mayHoldLongInteger(text: string): boolean {
+  return LONG_INTEGER.test(text);
+}
 
 const INTEGER_LITERAL = /^-?\d+$/;
 
@@ -31,7 +38,7 @@ function parseNumberLiteral(text: string): number | bigint {
 
 /** Parse a JSON document; integers beyond +-2^53 come back as bigint. Throws SyntaxError. */
 export function parseJson(text: string): unknown {
-  if (!LONG_INTEGER.test(text)) return JSON.parse(text);
+  if (!mayHoldLongInteger(text)) return JSON.parse(text);
   return losslessParse(text, null, parseNumberLiteral);
 }
 

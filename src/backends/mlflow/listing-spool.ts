@@ -8,26 +8,40 @@
  */
 import { Spool } from '../../util/spool.js';
 import { parseRun, type RunDoc } from './api.js';
+import { parseJson } from './json.js';
 
 const bigintsAsText = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
 export class ListingSpool {
   private readonly spool = new Spool();
 
-  put(runId: string, item: unknown): void {
+  /**
+   * Keeps the run's JSON object; returns its JSON.stringify text, or undefined when the object
+   * holds a bigint (then a text with the bigints as digit strings was kept), so a caller that
+   * digests the object can reuse the text instead of serialising it again.
+   */
+  put(runId: string, item: unknown): string | undefined {
     let text: string;
     try {
       text = JSON.stringify(item); // a replacer costs a call per value: only for the rare bigint
     } catch {
-      text = JSON.stringify(item, bigintsAsText);
+      this.spool.put(runId, JSON.stringify(item, bigintsAsText));
+      return undefined;
     }
+    this.spool.put(runId, text);
+    return text;
+  }
+
+  /** Keeps the run's JSON text as the server sent it. */
+  putText(runId: string, text: string): void {
     this.spool.put(runId, text);
   }
 
   /** The run as it was listed, or undefined when it was not. */
   doc(runId: string): RunDoc | undefined {
     const text = this.spool.get(runId);
-    return text === undefined ? undefined : parseRun(JSON.parse(text));
+    // A server's own text may hold integers beyond 2^53: the big-integer-safe parse.
+    return text === undefined ? undefined : parseRun(parseJson(text));
   }
 
   close(): void {

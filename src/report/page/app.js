@@ -154,6 +154,8 @@
   var columns = [
     { key: 'run', label: 'Run', value: function (r) { return (r.name || '') + ' ' + r.id; } },
   ];
+  // A whole-store report (copy --all-projects --html): every run names its project.
+  if (data.projects) columns.push({ key: 'project', label: 'Project', value: function (r) { return r.project || ''; } });
   if (s.copied !== undefined) columns.push({ key: 'outcome', label: 'Copy', value: function (r) { return r.outcome || ''; } });
   if (s.verified) columns.push({ key: 'status', label: 'Verify', value: function (r) { return r.status || ''; } });
   columns.push(
@@ -175,6 +177,7 @@
 
   function filterOptions() {
     var options = [['all', 'All runs'], [PROBLEM, 'Runs with a problem']];
+    (data.projects || []).forEach(function (p) { options.push(['project:' + p.project, 'Project: ' + p.project]); });
     var seen = {};
     data.runs.forEach(function (run) {
       if (run.outcome) seen['outcome:' + run.outcome] = 'Copy: ' + run.outcome;
@@ -188,8 +191,9 @@
     if (state.filter === PROBLEM && !isProblem(run)) return false;
     if (state.filter.indexOf('outcome:') === 0 && run.outcome !== state.filter.slice(8)) return false;
     if (state.filter.indexOf('status:') === 0 && run.status !== state.filter.slice(7)) return false;
+    if (state.filter.indexOf('project:') === 0 && run.project !== state.filter.slice(8)) return false;
     if (!state.query) return true;
-    var text = ((run.name || '') + ' ' + run.id + ' ' + run.targets.join(' ') + ' ' + (run.reason || '') + ' ' + (run.changeList || []).join(' ')).toLowerCase();
+    var text = ((run.project || '') + ' ' + (run.name || '') + ' ' + run.id + ' ' + run.targets.join(' ') + ' ' + (run.reason || '') + ' ' + (run.changeList || []).join(' ')).toLowerCase();
     return text.indexOf(state.query) >= 0;
   }
 
@@ -224,6 +228,8 @@
       } else if (column.key === 'outcome' || column.key === 'status') {
         var value = column.value(run);
         td = el('td', '', [value ? badge(value, tone(value)) : '–']);
+      } else if (column.key === 'project') {
+        td = el('td', 'project', [run.project || '']);
       } else if (column.key === 'reason') {
         td = el('td', 'reason', [run.reason || (run.changes ? plural(run.changes, 'change') + ' synced' : '')]);
         if (run.differences > 1) td.appendChild(el('span', 'more-count', [' (+' + (run.differences - 1) + ' more)']));
@@ -268,6 +274,54 @@
     charts.forEach(function (draw) { draw(); });
   }
 
+  var runsFilter = null;
+
+  /** Shows one project's runs (a click on its row in the projects section). */
+  function showProject(name) {
+    state.filter = 'project:' + name;
+    state.limit = PAGE;
+    if (runsFilter) runsFilter.value = state.filter;
+    renderRows();
+  }
+
+  // ---- projects (whole-store report) ---------------------------------------------------------
+
+  /** A section per project: its counts, verify's verdict, its exit status; a click shows its runs. */
+  function projectsSection() {
+    var verified = data.projects.some(function (p) { return p.verified; });
+    var labels = ['Project', 'Runs', 'Copied', 'Updated', 'Skipped', 'Failed'];
+    if (verified) labels.push('Verify');
+    labels.push('Exit status');
+    var head = el('tr', '', labels.map(function (label, i) { return el('th', i > 0 ? 'num' : '', [label]); }));
+    var rows = data.projects.map(function (p) {
+      var bad = p.exitStatus !== 0;
+      var cells = [
+        el('td', 'project', [el('div', 'name', [p.project]), p.error ? el('div', 'reason', [p.error]) : null]),
+        el('td', 'num', [count(p.runs)]),
+        el('td', 'num', [count(p.copied)]),
+        el('td', 'num', [count(p.updated)]),
+        el('td', 'num', [count(p.skipped)]),
+        el('td', 'num', [count(p.failed)]),
+      ];
+      if (verified) {
+        var problems = 0;
+        Object.keys(p.statuses || {}).forEach(function (status) { if (status !== 'ok') problems += p.statuses[status]; });
+        problems += p.extra || 0;
+        cells.push(el('td', 'num', [p.verified ? badge(p.clean ? 'clean' : plural(problems, 'problem'), p.clean ? 'good' : 'bad') : '–']));
+      }
+      cells.push(el('td', 'num', [badge(String(p.exitStatus), bad ? 'bad' : 'good')]));
+      var tr = el('tr', 'project-row' + (bad ? ' problem' : ''), cells);
+      tr.dataset.project = p.project;
+      tr.title = 'show the runs of ' + p.project;
+      tr.addEventListener('click', function () { showProject(p.project); });
+      return tr;
+    });
+    return el('section', 'projects-section', [
+      el('h2', '', ['Projects (' + count(data.projects.length) + ')']),
+      el('div', 'table-wrap', [el('table', 'projects', [el('thead', '', [head]), el('tbody', '', rows)])]),
+    ]);
+  }
+
   function runsTable() {
     var search = el('input', 'search');
     search.type = 'search';
@@ -279,6 +333,7 @@
       renderRows();
     });
     var select = el('select', 'filter');
+    runsFilter = select;
     select.setAttribute('aria-label', 'which runs');
     filterOptions().forEach(function (option) {
       var node = el('option', '', [option[1]]);
@@ -684,8 +739,9 @@
   // ---- the page ------------------------------------------------------------------------------
 
   app.replaceChildren(summary(), runsTable());
+  if (data.projects) app.insertBefore(projectsSection(), app.children[1]);
   if (data.extra.length) {
-    var list = el('ul', 'differences', data.extra.map(function (e) { return el('li', '', [e.targetRunId + ': copy of ' + e.sourceRunId + ', which is not in the source project']); }));
+    var list = el('ul', 'differences', data.extra.map(function (e) { return el('li', '', [(e.project ? e.project + ': ' : '') + e.targetRunId + ': copy of ' + e.sourceRunId + ', which is not in the source project']); }));
     app.appendChild(el('section', 'runs-section', [el('h2', '', ['Extra copies in the target (' + count(data.extra.length) + ')']), list]));
   }
   if (data.traces) app.appendChild(tracesSection(data.traces));
