@@ -214,7 +214,7 @@ function overriddenFirst(sorted: Assessment[]): Assessment[] {
 }
 
 /** StartTraceV3's trace_info for a copy (protobuf JSON: RFC 3339 time, "1.500s" duration). */
-function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
+export function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
   const traceInfo: Record<string, unknown> = {
     trace_id: info.traceId,
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
