@@ -192,6 +192,11 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
     async traceIdTaken(traceId) {
       return (await driver.query('SELECT 1 AS one FROM trace_info WHERE request_id = ?', [traceId])).length > 0;
     },
+    async traceIdsTaken(ids) {
+      if (ids.length === 0) return new Set();
+      const rows = await driver.query(`SELECT request_id FROM trace_info WHERE request_id IN (${ids.map(() => '?').join(', ')})`, ids);
+      return new Set(rows.map((row) => text(row.request_id) ?? ''));
+    },
     async assessmentIdsTaken(ids) {
       if (!features.assessments || ids.length === 0) return new Set();
       const rows = await driver.query(`SELECT assessment_id FROM assessments WHERE assessment_id IN (${ids.map(() => '?').join(', ')})`, ids);

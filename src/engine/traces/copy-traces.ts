@@ -65,8 +65,10 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
   }
   const copies = target ? await copiesBySourceTrace(target, context.origin.sourceProject) : new Map<string, TraceCopyRecord[]>();
   const sameStore = context.sourceStore.identity === context.targetStore.identity;
-  await runStreamPool(selected(source.listTraces(), context.selectTrace), context.workers, async (info, index) => {
-    const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore);
+  const listed = selected(source.listTraces(), context.selectTrace);
+  const paged = target && !context.dryRun && !sameStore ? withTakenIds(listed, target, copies) : withoutLookup(listed);
+  await runStreamPool(paged, context.workers, async ({ info, idTaken }, index) => {
+    const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore, idTaken);
     traces[index] = result;
     context.onTraceDone?.(result);
   });
@@ -75,6 +77,41 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
 
 async function* selected(infos: AsyncIterable<TraceInfo>, select: ((info: TraceInfo) => boolean) | undefined): AsyncIterable<TraceInfo> {
   for await (const info of infos) if (!select || select(info)) yield info;
+}
+
+/** A listed trace, with whether its id is already taken in the target when that was looked up. */
+interface ListedTrace {
+  info: TraceInfo;
+  idTaken?: boolean;
+}
+
+/** Ids looked up this many at a time: one lookup per page of traces instead of one per trace. */
+const LOOKUP_PAGE = 100;
+
+async function* withoutLookup(infos: AsyncIterable<TraceInfo>): AsyncIterable<ListedTrace> {
+  for await (const info of infos) yield { info };
+}
+
+/**
+ * Looks before writing, a page at a time: whether each source id is already used anywhere in
+ * the target store (rule: look before you write any id you did not mint). Traces with a complete
+ * copy need no answer. Holds at most one page of infos.
+ */
+async function* withTakenIds(infos: AsyncIterable<TraceInfo>, target: TargetTraces, copies: Map<string, TraceCopyRecord[]>): AsyncIterable<ListedTrace> {
+  if (!target.traceIdsTaken) return yield* withoutLookup(infos);
+  let page: TraceInfo[] = [];
+  const flush = async function* (): AsyncIterable<ListedTrace> {
+    const ids = page.filter((info) => !copies.get(info.traceId)?.some((record) => record.complete)).map((info) => info.traceId);
+    const taken = ids.length > 0 ? await target.traceIdsTaken!(ids) : new Set<string>();
+    const asked = new Set(ids);
+    for (const info of page) yield asked.has(info.traceId) ? { info, idTaken: taken.has(info.traceId) } : { info };
+    page = [];
+  };
+  for await (const info of infos) {
+    page.push(info);
+    if (page.length >= LOOKUP_PAGE) yield* flush();
+  }
+  if (page.length > 0) yield* flush();
 }
 
 function baseResult(info: TraceInfo): TraceResult {
@@ -100,6 +137,7 @@ async function copyOneTrace(
   info: TraceInfo,
   records: TraceCopyRecord[],
   sameStore: boolean,
+  idTaken: boolean | undefined,
 ): Promise<TraceResult> {
   const result = baseResult(info);
   const complete = records.find((record) => record.complete);
@@ -129,7 +167,8 @@ async function copyOneTrace(
       for (const leftover of partial) await target.discardTrace(leftover.targetTraceId);
       result.discarded = partial.map((leftover) => leftover.targetTraceId);
     }
-    const targetTraceId = await chooseTraceId(target, info.traceId, sameStore);
+    // A partial copy just discarded may have held the source id: the page's answer is stale then, look again.
+    const targetTraceId = await chooseTraceId(target, info.traceId, sameStore, partial.length > 0 ? undefined : idTaken);
     // Assessment ids go with their trace's: a trace that needs a new id gets new assessment ids too.
     const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
     const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies });
@@ -145,8 +184,8 @@ async function copyOneTrace(
   return result;
 }
 
-async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: boolean): Promise<string> {
-  if (!sameStore && !(await target.traceIdTaken(sourceId))) return sourceId;
+async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: boolean, idTaken: boolean | undefined): Promise<string> {
+  if (!sameStore && !(idTaken ?? (await target.traceIdTaken(sourceId)))) return sourceId;
   for (;;) {
     const id = newTraceId();
     if (!(await target.traceIdTaken(id))) return id;
