@@ -71,19 +71,24 @@ export interface TraceCopyRun {
   /** Engine time: the report's startedAt..finishedAt (no process start-up). */
   seconds: number;
   rssMb: number;
+  /** CPU the CLI process used, start-up included: less at the mercy of the machine's load than seconds. */
+  cpuSeconds: number;
   traces: number;
 }
 
 /**
  * One `copy` through the CLI (from src/, through tsx) with these location arguments; its report
  * is written in `cwd`. BENCH_CPU_PROF_DIR=<dir> also writes a CPU profile of the copy there
- * (node --cpu-prof), to see where the time goes.
+ * (node --cpu-prof), to see where the time goes; BENCH_CLI_ROOT=<dir> runs the CLI of another
+ * checkout of this repository instead (an earlier commit, for before/after figures).
  */
 export async function copyTraces(locations: string[], cwd: string): Promise<TraceCopyRun> {
   const report = join(cwd, 'report.json');
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', './bench/report-rss.mjs', 'src/cli/run.ts', 'copy', ...locations, '--no-progress', '--report', report], {
-    cwd: ROOT,
+  // BENCH_CLI_ROOT=<dir>: the CLI of another checkout (an earlier commit, for before/after figures).
+  const cli = process.env.BENCH_CLI_ROOT ?? ROOT;
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', join(ROOT, 'bench/report-rss.mjs'), 'src/cli/run.ts', 'copy', ...locations, '--no-progress', '--report', report], {
+    cwd: cli,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -93,5 +98,11 @@ export async function copyTraces(locations: string[], cwd: string): Promise<Trac
   if (code !== 0) throw new Error(`copy failed (${code}): ${stderr.slice(-2000)}`);
   const parsed = JSON.parse(readFileSync(report, 'utf8')) as { startedAt: string; finishedAt: string; traces: { summary: { copied: number } } };
   const rss = /RUNS_MIGRATOR_MAX_RSS_KB=(\d+)/.exec(stderr);
-  return { seconds: (Date.parse(parsed.finishedAt) - Date.parse(parsed.startedAt)) / 1000, rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, traces: parsed.traces.summary.copied };
+  const cpu = /RUNS_MIGRATOR_CPU_MS=(\d+)/.exec(stderr);
+  return {
+    seconds: (Date.parse(parsed.finishedAt) - Date.parse(parsed.startedAt)) / 1000,
+    rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    cpuSeconds: cpu ? Number(cpu[1]) / 1000 : Number.NaN,
+    traces: parsed.traces.summary.copied,
+  };
 }

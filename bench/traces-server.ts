@@ -5,7 +5,7 @@
  * ceiling is the target server's raw ingest of the same traces, measured in the same run: per
  * trace StartTraceV3 with the whole info, the spans in one OTLP /v1/traces request and one
  * create per assessment, bodies built before the clock starts, as many traces in flight as the
- * copy has (32), nothing read.
+ * copy has (32), nothing read; half of it just before the copy and half just after.
  */
 import { Pool } from 'undici';
 import { startInfo } from '../src/backends/mlflow/traces.js';
@@ -77,6 +77,7 @@ export interface ServerBenchResult {
   count: number;
   seconds: number;
   rssMb: number;
+  cpuSeconds: number;
   ceiling: number;
   targetRequests: Record<string, number>;
 }
@@ -92,16 +93,19 @@ export async function benchServerToServer(counts: number[], work: string): Promi
       const api = new Api(target.url);
       const ceilingExperiment = await api.createExperiment('ceiling');
       await api.close();
-      // Other ids than the copy's ('1' prefix), so that the copy keeps the source's.
-      const bodies = Array.from({ length: count }, (_, i) => traceRequests(i, '1', ceilingExperiment));
-      const ceilingSeconds = await sendTraces(target.url, bodies);
-      bodies.length = 0;
+      // Other ids than the copy's ('1' prefix), so that the copy keeps the source's. Half the
+      // ceiling is measured before the copy and half after, so that a change in the machine's
+      // load during the run weighs on both alike.
+      const half = Math.ceil(count / 2);
+      const ceilingHalf = async (from: number, to: number) => sendTraces(target.url, Array.from({ length: to - from }, (_, k) => traceRequests(from + k, '1', ceilingExperiment)));
+      let ceilingSeconds = await ceilingHalf(0, half);
       const before = await target.requestsByRoute();
       const run = await copyTraces(['--source-uri', source.url, '--source-project', `default/traces-${count}`, '--target-uri', target.url, '--target-project', `default/traces-${count}-copy`], work);
       if (run.traces !== count) throw new Error(`copied ${run.traces} of ${count} traces`);
       const after = await target.requestsByRoute();
+      ceilingSeconds += await ceilingHalf(half, count);
       const targetRequests = Object.fromEntries(Object.entries(after).map(([route, n]) => [route, n - (before[route] ?? 0)]).filter(([, n]) => (n as number) > 0));
-      results.push({ count, seconds: run.seconds, rssMb: run.rssMb, ceiling: count / ceilingSeconds, targetRequests });
+      results.push({ count, seconds: run.seconds, rssMb: run.rssMb, cpuSeconds: run.cpuSeconds, ceiling: count / ceilingSeconds, targetRequests });
     } finally {
       await source.stop();
       await target.stop();
@@ -113,7 +117,7 @@ export async function benchServerToServer(counts: number[], work: string): Promi
 export function printServerResults(results: ServerBenchResult[]): void {
   for (const r of results) {
     const rate = r.count / r.seconds;
-    console.log(`server -> server, ${r.count} traces x ${SPANS} spans x 2 assessments: ${rate.toFixed(0)} traces/s; ceiling ${r.ceiling.toFixed(0)} traces/s; ratio ${(rate / r.ceiling).toFixed(3)}; CLI peak RSS ${r.rssMb.toFixed(0)} MB`);
+    console.log(`server -> server, ${r.count} traces x ${SPANS} spans x 2 assessments: ${rate.toFixed(0)} traces/s; ceiling ${r.ceiling.toFixed(0)} traces/s; ratio ${(rate / r.ceiling).toFixed(3)}; CLI peak RSS ${r.rssMb.toFixed(0)} MB; CLI CPU ${((r.cpuSeconds * 1000) / r.count).toFixed(1)} ms per trace`);
     console.log(`  target requests per trace: ${Object.entries(r.targetRequests).map(([route, n]) => `${route} ${(n / r.count).toFixed(2)}`).join(', ')}`);
   }
 }
