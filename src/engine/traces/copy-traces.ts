@@ -8,7 +8,8 @@
  *    same store it gets a new one (the source must not change, and MLflow's start-trace merges
  *    into, or even moves, a trace with the same id). An id found anywhere in the target store
  *    (another experiment, another workspace) is never reused either: the copy looks before it
- *    writes. Assessment ids follow the same rule.
+ *    writes, a page of 100 ids at a time where the target can answer that (traceIdsTaken).
+ *    Assessment ids follow the same rule.
  * 3. The backend writes spans first, then the info, the assessments, and the completion marker
  *    last (contract.ts), so a half-written trace is found by the next copy and redone.
  * Traces added to the source since the last copy are picked up by the next one: every copy lists
