@@ -189,13 +189,10 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
         after = text(rows[rows.length - 1]!.request_id) ?? '';
       }
     },
+    // No traceIdsTaken (a page of ids at once): a local query per trace costs next to nothing,
+    // and measured with bench/traces-copy.ts the page-wise lookup made the copy slower, not faster.
     async traceIdTaken(traceId) {
       return (await driver.query('SELECT 1 AS one FROM trace_info WHERE request_id = ?', [traceId])).length > 0;
-    },
-    async traceIdsTaken(ids) {
-      if (ids.length === 0) return new Set();
-      const rows = await driver.query(`SELECT request_id FROM trace_info WHERE request_id IN (${ids.map(() => '?').join(', ')})`, ids);
-      return new Set(rows.map((row) => text(row.request_id) ?? ''));
     },
     async assessmentIdsTaken(ids) {
       if (!features.assessments || ids.length === 0) return new Set();

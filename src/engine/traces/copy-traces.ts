@@ -96,23 +96,34 @@ async function* withoutLookup(infos: AsyncIterable<TraceInfo>): AsyncIterable<Li
 /**
  * Looks before writing, a page at a time: whether each source id is already used anywhere in
  * the target store (rule: look before you write any id you did not mint). Traces with a complete
- * copy need no answer. Holds at most one page of infos.
+ * copy need no answer. The next page is listed and looked up while the workers copy this one, so
+ * they never wait for a whole page (waiting starved a database's group commit of concurrent
+ * traces). Holds at most two pages of infos.
  */
 async function* withTakenIds(infos: AsyncIterable<TraceInfo>, target: TargetTraces, copies: Map<string, TraceCopyRecord[]>): AsyncIterable<ListedTrace> {
-  if (!target.traceIdsTaken) return yield* withoutLookup(infos);
-  let page: TraceInfo[] = [];
-  const flush = async function* (): AsyncIterable<ListedTrace> {
-    const ids = page.filter((info) => !copies.get(info.traceId)?.some((record) => record.complete)).map((info) => info.traceId);
-    const taken = ids.length > 0 ? await target.traceIdsTaken!(ids) : new Set<string>();
-    const asked = new Set(ids);
-    for (const info of page) yield asked.has(info.traceId) ? { info, idTaken: taken.has(info.traceId) } : { info };
-    page = [];
+  const lookup = target.traceIdsTaken?.bind(target);
+  if (!lookup) return yield* withoutLookup(infos);
+  const iterator = infos[Symbol.asyncIterator]();
+  const nextPage = async (): Promise<{ page: TraceInfo[]; asked: Set<string>; taken: Set<string> }> => {
+    const page: TraceInfo[] = [];
+    while (page.length < LOOKUP_PAGE) {
+      const step = await iterator.next();
+      if (step.done) break;
+      page.push(step.value);
+    }
+    const asked = new Set(page.filter((info) => !copies.get(info.traceId)?.some((record) => record.complete)).map((info) => info.traceId));
+    const taken = asked.size > 0 ? await lookup([...asked]) : new Set<string>();
+    return { page, asked, taken };
   };
-  for await (const info of infos) {
-    page.push(info);
-    if (page.length >= LOOKUP_PAGE) yield* flush();
+  let current = await nextPage();
+  while (current.page.length > 0) {
+    const upcoming = current.page.length < LOOKUP_PAGE ? undefined : nextPage();
+    // Seen as handled now; its error, if any, is thrown when it is awaited below.
+    upcoming?.catch(() => undefined);
+    for (const info of current.page) yield current.asked.has(info.traceId) ? { info, idTaken: current.taken.has(info.traceId) } : { info };
+    if (!upcoming) return;
+    current = await upcoming;
   }
-  if (page.length > 0) yield* flush();
 }
 
 function baseResult(info: TraceInfo): TraceResult {
