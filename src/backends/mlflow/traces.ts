@@ -159,8 +159,9 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       return false;
     },
     async traceIdsTaken(traceIds) {
-      // batchGetInfos answers the ids the caller's workspace sees and leaves the others out
-      // (traces-start-v3); other workspaces are asked for what is left.
+      // batchGetInfos leaves unknown ids out (traces-start-v3). That it answers only the traces the
+      // caller's workspace sees, like GET, is assumed (not recorded): every other workspace is asked
+      // for what is left. Were it to answer all workspaces, an id would only be taken sooner.
       const taken = new Set<string>();
       for (const ws of [workspace, ...(await allWorkspaces()).filter((name) => name !== workspace)]) {
         const left = traceIds.filter((id) => !taken.has(id));
