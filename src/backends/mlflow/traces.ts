@@ -5,7 +5,8 @@
  * - read: traces/search (POST, locations, 500 a page) lists infos with tags and metadata; the
  *   spans come from get-trace-artifact (under /ajax-api only), which serves the span documents as
  *   MLflow's json.dumps text whether they are in the database or in traces.json (/traces/get
- *   answers 500 for the latter); assessments come with GET /api/3.0/mlflow/traces/<id>.
+ *   answers 500 for the latter); assessments come with each listed info (traces/search answers
+ *   them), else with GET /api/3.0/mlflow/traces/<id>.
  * - write: StartTraceV3 with the provenance tags only (so that an interrupted copy is found), then
  *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts), then StartTraceV3 again with the
  *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
@@ -31,6 +32,8 @@ import { otlpRequest } from './otlp-spans.js';
 const V3 = '/api/3.0/mlflow/traces';
 const SEARCH_PAGE = 500;
 const SPANS_PER_REQUEST = 500;
+/** Ids per batchGetInfos request (no limit recorded; kept well under the search page). */
+const LOOKUP_IDS = 100;
 
 function stringRecord(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(asRecord(value)).map(([k, v]) => [k, toStr(v) ?? '']));
@@ -42,6 +45,13 @@ export function parseTraceInfo(value: unknown): TraceInfo {
 }
 
 const isNotFound = (error: unknown) => error instanceof NotFoundError || (error instanceof MlflowRequestError && (error.status === 404 || error.errorCode === 'RESOURCE_DOES_NOT_EXIST' || error.errorCode === 'NOT_FOUND'));
+
+/**
+ * The assessments a listed trace came with: traces/search answers each info with its assessments
+ * (assessments-create-get), so a trace is read with one request (its spans), not two. Keyed by
+ * the listed info object, so they go when it goes.
+ */
+const listedAssessments = new WeakMap<TraceInfo, Assessment[]>();
 
 async function* searchTraces(client: MlflowHttpClient, workspace: string, experimentId: string): AsyncIterable<TraceInfo> {
   let pageToken: string | undefined;
@@ -60,7 +70,12 @@ async function* searchTraces(client: MlflowHttpClient, workspace: string, experi
       if (pageToken === undefined && isNotFound(error)) return;
       throw error;
     }
-    for (const info of asArray(answer.traces)) yield parseTraceInfo(info);
+    for (const listed of asArray(answer.traces)) {
+      const info = parseTraceInfo(listed);
+      // proto3 JSON leaves an empty list out: no key means no assessments.
+      listedAssessments.set(info, asArray(asRecord(listed).assessments).map((a) => assessmentFromProto(asRecord(a))));
+      yield info;
+    }
     pageToken = toStr(answer.next_page_token) || undefined;
   } while (pageToken);
 }
@@ -92,9 +107,12 @@ export function mlflowSourceTraces(client: MlflowHttpClient, workspace: string, 
     async readTrace(info) {
       const issues: ReadIssue[] = [];
       const spans = await readSpans(client, workspace, info.traceId, issues);
-      const answer = asRecord(await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(info.traceId)}`, workspace, what: 'traces/get-info' }));
-      const traceInfo = asRecord(asRecord(answer.trace).trace_info);
-      const assessments = asArray(traceInfo.assessments).map((a) => assessmentFromProto(asRecord(a)));
+      let assessments = listedAssessments.get(info);
+      if (!assessments) {
+        // An info that was not listed here (e.g. built by the caller): ask for the trace's own.
+        const answer = asRecord(await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(info.traceId)}`, workspace, what: 'traces/get-info' }));
+        assessments = asArray(asRecord(asRecord(answer.trace).trace_info).assessments).map((a) => assessmentFromProto(asRecord(a)));
+      }
       return { info, spans, assessments, issues };
     },
   };
@@ -139,6 +157,20 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       if (await exists(traceId, workspace)) return true;
       for (const ws of await allWorkspaces()) if (ws !== workspace && (await exists(traceId, ws))) return true;
       return false;
+    },
+    async traceIdsTaken(traceIds) {
+      // batchGetInfos leaves unknown ids out (traces-start-v3). That it answers only the traces the
+      // caller's workspace sees, like GET, is assumed (not recorded): every other workspace is asked
+      // for what is left. Were it to answer all workspaces, an id would only be taken sooner.
+      const taken = new Set<string>();
+      for (const ws of [workspace, ...(await allWorkspaces()).filter((name) => name !== workspace)]) {
+        const left = traceIds.filter((id) => !taken.has(id));
+        for (let i = 0; i < left.length; i += LOOKUP_IDS) {
+          const answer = asRecord(await client.post(`${V3}/batchGetInfos`, { trace_ids: left.slice(i, i + LOOKUP_IDS) }, 'traces/batch-get-infos', ws));
+          for (const found of asArray(answer.trace_infos)) taken.add(toStr(asRecord(found).trace_id) ?? '');
+        }
+      }
+      return taken;
     },
     async writeTrace(trace, marker) {
       const { info } = trace;
@@ -214,7 +246,7 @@ function overriddenFirst(sorted: Assessment[]): Assessment[] {
 }
 
 /** StartTraceV3's trace_info for a copy (protobuf JSON: RFC 3339 time, "1.500s" duration). */
-function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
+export function startInfo(info: TraceInfo, experimentId: string, tags: Record<string, string>): Record<string, unknown> {
   const traceInfo: Record<string, unknown> = {
     trace_id: info.traceId,
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },

@@ -26,6 +26,11 @@ export interface TargetTraces {
   listTraceCopies(): AsyncIterable<TraceCopyRecord>;
   /** Is this trace id used anywhere in the store (any experiment, any workspace)? */
   traceIdTaken(traceId: string): Promise<boolean>;
+  /**
+   * The same question for a page of ids at once (one request or query instead of one per trace):
+   * answers the taken ones. Optional; the engine falls back to traceIdTaken.
+   */
+  traceIdsTaken?(traceIds: string[]): Promise<Set<string>>;
   /** Are these assessment ids used anywhere in the store? Answers the taken ones. */
   assessmentIdsTaken?(assessmentIds: string[]): Promise<Set<string>>;
   /**

@@ -8,7 +8,8 @@
  *    same store it gets a new one (the source must not change, and MLflow's start-trace merges
  *    into, or even moves, a trace with the same id). An id found anywhere in the target store
  *    (another experiment, another workspace) is never reused either: the copy looks before it
- *    writes. Assessment ids follow the same rule.
+ *    writes, a page of 100 ids at a time where the target can answer that (traceIdsTaken).
+ *    Assessment ids follow the same rule.
  * 3. The backend writes spans first, then the info, the assessments, and the completion marker
  *    last (contract.ts), so a half-written trace is found by the next copy and redone.
  * Traces added to the source since the last copy are picked up by the next one: every copy lists
@@ -65,8 +66,10 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
   }
   const copies = target ? await copiesBySourceTrace(target, context.origin.sourceProject) : new Map<string, TraceCopyRecord[]>();
   const sameStore = context.sourceStore.identity === context.targetStore.identity;
-  await runStreamPool(selected(source.listTraces(), context.selectTrace), context.workers, async (info, index) => {
-    const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore);
+  const listed = selected(source.listTraces(), context.selectTrace);
+  const paged = target && !context.dryRun && !sameStore ? withTakenIds(listed, target, copies) : withoutLookup(listed);
+  await runStreamPool(paged, context.workers, async ({ info, idTaken }, index) => {
+    const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore, idTaken);
     traces[index] = result;
     context.onTraceDone?.(result);
   });
@@ -75,6 +78,52 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
 
 async function* selected(infos: AsyncIterable<TraceInfo>, select: ((info: TraceInfo) => boolean) | undefined): AsyncIterable<TraceInfo> {
   for await (const info of infos) if (!select || select(info)) yield info;
+}
+
+/** A listed trace, with whether its id is already taken in the target when that was looked up. */
+interface ListedTrace {
+  info: TraceInfo;
+  idTaken?: boolean;
+}
+
+/** Ids looked up this many at a time: one lookup per page of traces instead of one per trace. */
+const LOOKUP_PAGE = 100;
+
+async function* withoutLookup(infos: AsyncIterable<TraceInfo>): AsyncIterable<ListedTrace> {
+  for await (const info of infos) yield { info };
+}
+
+/**
+ * Looks before writing, a page at a time: whether each source id is already used anywhere in
+ * the target store (rule: look before you write any id you did not mint). Traces with a complete
+ * copy need no answer. The next page is listed and looked up while the workers copy this one, so
+ * they never wait for a whole page (waiting starved a database's group commit of concurrent
+ * traces). Holds at most two pages of infos.
+ */
+async function* withTakenIds(infos: AsyncIterable<TraceInfo>, target: TargetTraces, copies: Map<string, TraceCopyRecord[]>): AsyncIterable<ListedTrace> {
+  const lookup = target.traceIdsTaken?.bind(target);
+  if (!lookup) return yield* withoutLookup(infos);
+  const iterator = infos[Symbol.asyncIterator]();
+  const nextPage = async (): Promise<{ page: TraceInfo[]; asked: Set<string>; taken: Set<string> }> => {
+    const page: TraceInfo[] = [];
+    while (page.length < LOOKUP_PAGE) {
+      const step = await iterator.next();
+      if (step.done) break;
+      page.push(step.value);
+    }
+    const asked = new Set(page.filter((info) => !copies.get(info.traceId)?.some((record) => record.complete)).map((info) => info.traceId));
+    const taken = asked.size > 0 ? await lookup([...asked]) : new Set<string>();
+    return { page, asked, taken };
+  };
+  let current = await nextPage();
+  while (current.page.length > 0) {
+    const upcoming = current.page.length < LOOKUP_PAGE ? undefined : nextPage();
+    // Seen as handled now; its error, if any, is thrown when it is awaited below.
+    upcoming?.catch(() => undefined);
+    for (const info of current.page) yield current.asked.has(info.traceId) ? { info, idTaken: current.taken.has(info.traceId) } : { info };
+    if (!upcoming) return;
+    current = await upcoming;
+  }
 }
 
 function baseResult(info: TraceInfo): TraceResult {
@@ -100,6 +149,7 @@ async function copyOneTrace(
   info: TraceInfo,
   records: TraceCopyRecord[],
   sameStore: boolean,
+  idTaken: boolean | undefined,
 ): Promise<TraceResult> {
   const result = baseResult(info);
   const complete = records.find((record) => record.complete);
@@ -129,7 +179,8 @@ async function copyOneTrace(
       for (const leftover of partial) await target.discardTrace(leftover.targetTraceId);
       result.discarded = partial.map((leftover) => leftover.targetTraceId);
     }
-    const targetTraceId = await chooseTraceId(target, info.traceId, sameStore);
+    // A partial copy just discarded may have held the source id: the page's answer is stale then, look again.
+    const targetTraceId = await chooseTraceId(target, info.traceId, sameStore, partial.length > 0 ? undefined : idTaken);
     // Assessment ids go with their trace's: a trace that needs a new id gets new assessment ids too.
     const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
     const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies });
@@ -145,8 +196,8 @@ async function copyOneTrace(
   return result;
 }
 
-async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: boolean): Promise<string> {
-  if (!sameStore && !(await target.traceIdTaken(sourceId))) return sourceId;
+async function chooseTraceId(target: TargetTraces, sourceId: string, sameStore: boolean, idTaken: boolean | undefined): Promise<string> {
+  if (!sameStore && !(idTaken ?? (await target.traceIdTaken(sourceId)))) return sourceId;
   for (;;) {
     const id = newTraceId();
     if (!(await target.traceIdTaken(id))) return id;
