@@ -2,7 +2,8 @@
  * Trace -> prompt links from the database the real MLflow 3.11 wrote (test/golden/stores/
  * genai-sqlite: trace `with-prompt` links fixture-qa v1 by its mlflow.linkedPrompts tag and by a
  * row of entity_associations), through the CLI with --registry:
- * - into a SQLite database: the copy gets its own entity_associations row, exactly once;
+ * - into a SQLite database and into PostgreSQL: the copy gets its own entity_associations row,
+ *   exactly once;
  * - into an MLflow server: the copy is found by the search filter prompt = 'fixture-qa/1'.
  * Each ends in a clean verify; a re-run makes no link again.
  */
@@ -15,6 +16,10 @@ import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
 import { standinRequest } from '../support/standin-request.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
+import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
+import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -37,10 +42,44 @@ const linkRow = (report: any) => report.traces.traces.find((t: any) => t.sourceT
 
 describe('trace -> prompt links from the real genai-sqlite store', () => {
   let server: StandinServer;
+  let postgres: PostgresServer;
   beforeAll(async () => {
     server = await startStandin();
+    postgres = await startPostgres();
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await postgres?.stop();
+  });
+
+  it('into PostgreSQL (MLflow 3.11 schema with entity_associations): one row for the copy, verify clean, a re-run adds none', async () => {
+    const cwd = tempDir('links-pg');
+    cpSync(join(GOLDEN_STORES_DIR, 'genai-sqlite'), join(cwd, 'source'), { recursive: true });
+    const from = `sqlite:///${join(cwd, 'source', 'mlflow.db')}`;
+    const database = await postgres.createDatabase('trace_prompt_links');
+    const client = await postgres.client(database);
+    try {
+      await createMlflowPostgresSchema(client);
+      await client.query(POSTGRES_TRACE_DDL);
+      await client.query(POSTGRES_DATASET_DDL);
+      const to = `${postgres.uri(database)}?artifacts=${join(cwd, 'pg-artifacts')}`;
+      const links = async () =>
+        (await client.query(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'prompt_version'`)).rows;
+
+      const first = await run(cwd, args('copy', from, to));
+      expect(first.code, first.stderr).toBe(0);
+      expect(linkRow(first.report)).toMatchObject({ outcome: 'copied', targetTraceId: WITH_PROMPT, promptLinks: ['fixture-qa/1'] });
+      expect(await links()).toEqual([{ source_id: WITH_PROMPT, destination_id: 'fixture-qa/1' }]);
+      const checked = await run(cwd, args('verify', from, to));
+      expect(checked.report.clean, JSON.stringify(checked.report.traces?.traces?.filter((t: any) => t.status !== 'ok'))).toBe(true);
+      const again = await run(cwd, args('copy', from, to));
+      expect(again.code, again.stderr).toBe(0);
+      expect(linkRow(again.report)).toMatchObject({ outcome: 'skipped', notes: [] });
+      expect(await links()).toHaveLength(1);
+    } finally {
+      await client.end();
+    }
+  });
 
   it('into a SQLite database: one entity_associations row for the copy, verify clean, a re-run adds none', async () => {
     const cwd = tempDir('links-sqlite');
