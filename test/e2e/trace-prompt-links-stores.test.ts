@@ -5,7 +5,8 @@
  * - into a SQLite database and into PostgreSQL: the copy gets its own entity_associations row,
  *   exactly once;
  * - into an MLflow server: the copy is found by the search filter prompt = 'fixture-qa/1'.
- * Each ends in a clean verify; a re-run makes no link again.
+ * Each ends in a clean verify; a re-run makes no link again; a lost link is named by verify and
+ * made again by the next copy.
  */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     }
   });
 
-  it('into a SQLite database: one entity_associations row for the copy, verify clean, a re-run adds none', async () => {
+  it('into a SQLite database: one entity_associations row for the copy, verify clean, a re-run adds none; a lost link is found by verify and made again', async () => {
     const cwd = tempDir('links-sqlite');
     cpSync(join(GOLDEN_STORES_DIR, 'genai-sqlite'), join(cwd, 'source'), { recursive: true });
     // The target: the same schema and the same traces (so the copy gets a new trace id), its registry and links emptied.
@@ -110,6 +111,21 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     expect(linkRow(again.report)).toMatchObject({ outcome: 'skipped', promptLinks: ['fixture-qa/1'] });
     expect(linkRow(again.report).notes).toEqual([]);
     expect(links()).toHaveLength(1);
+
+    // A lost link (as after a crash between the trace and its link): verify names it, the next copy makes it.
+    const writable = new Database(targetPath);
+    writable.prepare(`DELETE FROM entity_associations WHERE source_type = 'trace'`).run();
+    writable.close();
+    const broken = await run(cwd, args('verify', from, to));
+    expect(broken.code).not.toBe(0);
+    expect(broken.report.traces.traces.find((t: any) => t.sourceTraceId === WITH_PROMPT)).toMatchObject({
+      status: 'different',
+      differences: ['prompt link fixture-qa/1 (traces/link-prompts): linked in the source, not in the copy'],
+    });
+    const repaired = await run(cwd, args('copy', from, to));
+    expect(linkRow(repaired.report)).toMatchObject({ outcome: 'skipped', notes: ['linked to prompt version(s) fixture-qa/1'] });
+    expect(links()).toEqual([{ source_id: row.targetTraceId, destination_id: 'fixture-qa/1' }]);
+    expect((await run(cwd, args('verify', from, to))).report.clean).toBe(true);
   });
 
   it('into an MLflow server: the copy is linked (search prompt = fixture-qa/1), verify clean, a re-run links nothing', async () => {

@@ -208,3 +208,45 @@ export function comparePromptLinkTags(source: Record<string, string>, copy: Reco
   for (const k of parsePromptRefs(copy[LINKED_PROMPTS_TAG]).map(key)) if (!want.has(k)) differences.push(`prompt link ${k}: in the copy's ${LINKED_PROMPTS_TAG}, not in the source's`);
   return differences;
 }
+
+/** A verified trace whose source tag names prompt versions, with its one complete copy. */
+export interface LinkedTracePair {
+  sourceTraceId: string;
+  targetTraceId: string;
+  refs: PromptRef[];
+  /** The verify row: its differences and status are updated. */
+  result: { status: string; differences: string[] };
+}
+
+/**
+ * verify --registry: for the versions the source traces' tags name, whether each copy is linked
+ * (traces/link-prompts) exactly when its source is. One search (or query) per version on each
+ * side. A version is looked up by the same number on both sides. Stores without the ability on
+ * either side are not asked (the copy reported that it could not make the link).
+ */
+export async function verifyPromptAssociations(source: object, target: object, pairs: readonly LinkedTracePair[]): Promise<void> {
+  const from = tracePromptLinksOf(source);
+  const to = tracePromptLinksOf(target);
+  if (!from || !to || pairs.length === 0) return;
+  const sourceLinked = new Map<string, Set<string>>();
+  const targetLinked = new Map<string, Set<string>>();
+  for (const pair of pairs) {
+    for (const ref of pair.refs) {
+      const k = key(ref);
+      try {
+        if (!sourceLinked.has(k)) sourceLinked.set(k, await from.tracesLinkedToPrompt(ref.name, ref.version));
+        if (!targetLinked.has(k)) targetLinked.set(k, await to.tracesLinkedToPrompt(ref.name, ref.version));
+      } catch (error) {
+        pair.result.status = 'error';
+        pair.result.differences.push(`not compared: the traces linked to prompt version ${k}: ${errorMessage(error)}`);
+        continue;
+      }
+      const inSource = sourceLinked.get(k)!.has(pair.sourceTraceId);
+      const inCopy = targetLinked.get(k)!.has(pair.targetTraceId);
+      if (inSource !== inCopy) {
+        if (pair.result.status === 'ok') pair.result.status = 'different';
+        pair.result.differences.push(`prompt link ${k} (traces/link-prompts): ${inSource ? 'linked in the source, not in the copy' : 'linked in the copy, not in the source'}`);
+      }
+    }
+  }
+}
