@@ -4,8 +4,8 @@
  * 'trace' and source_id the trace id, destination_type 'prompt_version' and destination_id
  * "<name>/<version>", association_id a uuid4 hex, created_time in ms. The primary key is
  * (source_type, source_id, destination_type, destination_id), so linking twice adds nothing.
- * A database without the table (before MLflow 3.3) holds no links: the source answers none and
- * the target has not the ability (the engine reports it).
+ * A database without the table (before MLflow 3.3) holds no links: as a source (or as the copy
+ * verify reads) it answers undefined, as a target it has not the ability (the engine reports it).
  */
 import { randomUUID } from 'node:crypto';
 import type { PromptRef, TracePromptLinks } from '../../engine/traces/prompt-links.js';
@@ -25,7 +25,7 @@ export function sqlSourceTracePromptLinks(connection: SqlReader, experimentId: s
     ));
   return {
     async tracesLinkedToPrompt(name, version) {
-      if (!(await hasTable())) return new Set();
+      if (!(await hasTable())) return undefined;
       const rows = await connection.all(LINKED, `${name}/${version}`, BigInt(experimentId));
       return new Set(rows.map((row) => text(row.source_id) ?? ''));
     },

@@ -71,7 +71,7 @@ async function traceLinked(input: PromptSelectionInput, candidates: RegisteredMo
   if (!links) return found;
   for (const prompt of candidates.filter((p) => !named.has(p.name))) {
     for (const version of await input.registry.listVersions(prompt.name)) {
-      if ((await links.tracesLinkedToPrompt(prompt.name, version.version)).size > 0) {
+      if (((await links.tracesLinkedToPrompt(prompt.name, version.version))?.size ?? 0) > 0) {
         found.push(prompt);
         break;
       }

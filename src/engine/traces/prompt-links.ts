@@ -31,8 +31,11 @@ const key = (ref: PromptRef) => `${ref.name}/${ref.version}`;
 
 /** The optional ability of a project object (source or target) to read and make the associations. */
 export interface TracePromptLinks {
-  /** Ids of this experiment's traces linked (traces/link-prompts) to the prompt version. */
-  tracesLinkedToPrompt(name: string, version: string): Promise<Set<string>>;
+  /**
+   * Ids of this experiment's traces linked (traces/link-prompts) to the prompt version;
+   * undefined when the store turns out to hold no such links at all (e.g. an older schema).
+   */
+  tracesLinkedToPrompt(name: string, version: string): Promise<Set<string> | undefined>;
   /** Links one trace to prompt versions (idempotent where recorded). Target side only. */
   linkPromptsToTrace?(traceId: string, versions: PromptRef[]): Promise<void>;
 }
@@ -159,7 +162,7 @@ export async function linkCopiedTraces(results: readonly TraceResult[], target: 
         const slash = text.lastIndexOf('/');
         const ref = { name: text.slice(0, slash), version: text.slice(slash + 1) };
         let there = linkedAlready.get(text);
-        if (!there) linkedAlready.set(text, (there = await links.tracesLinkedToPrompt(ref.name, ref.version)));
+        if (!there) linkedAlready.set(text, (there = (await links.tracesLinkedToPrompt(ref.name, ref.version)) ?? new Set()));
         if (!there.has(r.targetTraceId!)) missing.push(ref);
       }
       if (missing.length === 0) continue;
@@ -181,7 +184,7 @@ export async function sourceAssociations(source: object | undefined, versions: r
   const byTrace = new Map<string, PromptRef[]>();
   if (!links) return byTrace;
   for (const ref of versions) {
-    for (const traceId of await links.tracesLinkedToPrompt(ref.name, ref.version)) {
+    for (const traceId of (await links.tracesLinkedToPrompt(ref.name, ref.version)) ?? []) {
       const list = byTrace.get(traceId) ?? [];
       list.push(ref);
       byTrace.set(traceId, list);
@@ -221,28 +224,31 @@ export interface LinkedTracePair {
 /**
  * verify --registry: for the versions the source traces' tags name, whether each copy is linked
  * (traces/link-prompts) exactly when its source is. One search (or query) per version on each
- * side. A version is looked up by the same number on both sides. Stores without the ability on
- * either side are not asked (the copy reported that it could not make the link).
+ * side. A version is looked up by the same number on both sides. A target without the ability,
+ * or holding no links at all, is not compared (the copy reported that it could not make them).
  */
 export async function verifyPromptAssociations(source: object, target: object, pairs: readonly LinkedTracePair[]): Promise<void> {
   const from = tracePromptLinksOf(source);
   const to = tracePromptLinksOf(target);
   if (!from || !to || pairs.length === 0) return;
   const sourceLinked = new Map<string, Set<string>>();
-  const targetLinked = new Map<string, Set<string>>();
+  const targetLinked = new Map<string, Set<string> | undefined>();
   for (const pair of pairs) {
     for (const ref of pair.refs) {
       const k = key(ref);
       try {
-        if (!sourceLinked.has(k)) sourceLinked.set(k, await from.tracesLinkedToPrompt(ref.name, ref.version));
+        if (!sourceLinked.has(k)) sourceLinked.set(k, (await from.tracesLinkedToPrompt(ref.name, ref.version)) ?? new Set());
         if (!targetLinked.has(k)) targetLinked.set(k, await to.tracesLinkedToPrompt(ref.name, ref.version));
       } catch (error) {
         pair.result.status = 'error';
         pair.result.differences.push(`not compared: the traces linked to prompt version ${k}: ${errorMessage(error)}`);
         continue;
       }
+      const there = targetLinked.get(k);
+      // A target that holds no links at all: the copy reported that it could not make them.
+      if (!there) continue;
       const inSource = sourceLinked.get(k)!.has(pair.sourceTraceId);
-      const inCopy = targetLinked.get(k)!.has(pair.targetTraceId);
+      const inCopy = there.has(pair.targetTraceId);
       if (inSource !== inCopy) {
         if (pair.result.status === 'ok') pair.result.status = 'different';
         pair.result.differences.push(`prompt link ${k} (traces/link-prompts): ${inSource ? 'linked in the source, not in the copy' : 'linked in the copy, not in the source'}`);
