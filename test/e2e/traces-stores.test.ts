@@ -81,8 +81,8 @@ describe.each(targets)('the real genai-mlruns store into %s', (_label, targetUri
     expect(first.report.traces.summary).toEqual({ traces: 6, copied: 6, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 13, assessments: 7 });
     const rows: TraceRow[] = first.report.traces.traces;
     expect(rows.every((row) => row.targetTraceId === row.sourceTraceId)).toBe(true);
-    // The prompt link is kept and reported (prompts come with issue 17).
-    expect(rows.flatMap((row) => row.notes).some((note) => note.includes('mlflow.linkedPrompts'))).toBe(true);
+    // Without --registry the prompt link is reported and kept in old_sys/linked_prompts (prompt-links.ts).
+    expect(rows.flatMap((row) => row.notes).some((note) => /prompt link\(s\) .*copied only with --registry; kept in old_sys\/linked_prompts/.test(note))).toBe(true);
     expect(first.result.stdout + first.result.stderr).toContain('Traces: 6 (6 copied');
     // The experiment's two prompts are reported as not copied, with their count.
     expect(first.report.traces.notCopied).toEqual([expect.objectContaining({ kind: 'prompts', count: 2 })]);

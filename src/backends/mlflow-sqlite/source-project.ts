@@ -3,6 +3,7 @@
  * mlflow.note.content tag) and its runs, listed in pages ordered by run id so that no statement
  * stays open between pages.
  */
+import { sqlSourceTracePromptLinks } from './trace-prompt-links.js';
 import { sqlSourceDatasets } from './datasets.js';
 import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -58,6 +59,8 @@ export class SqliteSourceProject implements SourceProject {
       Object.assign(this, sqlSourceTraces(settings.connection, settings.features.traces, experiment.id, settings.artifactContext), {
         genaiInventory: () => sqlGenaiInventory(settings.connection, experiment.id),
       });
+      // Which traces link to a prompt version (trace-prompt-links.ts).
+      Object.assign(this, sqlSourceTracePromptLinks(settings.connection, experiment.id));
     }
     // Scorers (scorers.ts), only where the schema has their tables.
     if (settings.features.scorers) Object.assign(this, sqlSourceScorers(settings.connection, experiment.id));

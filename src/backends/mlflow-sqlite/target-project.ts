@@ -11,6 +11,7 @@
  *   its files: metrics have no key of their own beyond all their columns, so a redone copy must
  *   start from nothing to never hold a point twice.
  */
+import { sqlTargetTracePromptLinks } from './trace-prompt-links.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -93,6 +94,9 @@ export async function openSqlTargetProject(
   // Evaluation datasets (datasets.ts), only where the schema has their tables (MLflow 3.4+).
   const datasets = await sqlTargetDatasets({ driver, bind: settings.bind, now: settings.now, experimentId: experiment.id, workspace: ref.workspace });
   if (datasets) Object.assign(project, datasets);
+  // Trace -> prompt links (trace-prompt-links.ts), where the schema has entity_associations.
+  const promptLinks = settings.features.traces ? await sqlTargetTracePromptLinks(driver, settings.bind, experiment.id, settings.now) : undefined;
+  if (promptLinks) Object.assign(project, promptLinks);
   return project;
 }
 

@@ -5,6 +5,7 @@ import { mlflowSourceDatasets } from './datasets.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
+import { mlflowTracePromptLinks } from './trace-prompt-links.js';
 import { mlflowGenaiInventory } from './genai-inventory.js';
 import { mlflowScorers } from './scorers.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
@@ -80,6 +81,8 @@ export class MlflowSourceProject implements SourceProject {
     Object.assign(this, mlflowSourceTraces(client, ref.workspace, experiment.id), {
       genaiInventory: () => mlflowGenaiInventory(client, ref.workspace, experiment.id),
     }, mlflowSourceDatasets(client, ref.workspace, experiment.id));
+    // Which traces link-prompts linked to a prompt version (trace-prompt-links.ts): read only.
+    Object.assign(this, { tracesLinkedToPrompt: mlflowTracePromptLinks(client, ref.workspace, experiment.id).tracesLinkedToPrompt });
     // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
     const scorers = mlflowScorers(client, ref.workspace, experiment.id);
     Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });

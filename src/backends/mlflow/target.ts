@@ -44,6 +44,7 @@ import { logInputsRetryingRace } from './dataset-race.js';
 import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { mlflowTargetTraces } from './traces.js';
+import { mlflowTracePromptLinks } from './trace-prompt-links.js';
 import { mlflowScorers } from './scorers.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
@@ -177,6 +178,8 @@ export class MlflowTargetProject implements TargetProject {
     // MLflow 3 traces (traces.ts): the engine asks for listTraceCopies / writeTrace.
     // Evaluation datasets (datasets.ts): listDatasetCopies / writeDataset and friends.
     Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id), mlflowTargetDatasets(client, ref.workspace, experiment.id));
+    // Trace -> prompt links (trace-prompt-links.ts): tracesLinkedToPrompt / linkPromptsToTrace.
+    Object.assign(this, mlflowTracePromptLinks(client, ref.workspace, experiment.id));
     // Scorers (scorers.ts): the engine asks for listScorers / addScorerVersion.
     Object.assign(this, mlflowScorers(client, ref.workspace, experiment.id));
   }

@@ -1,15 +1,19 @@
 /**
  * Which prompts go with a project: those whose `_mlflow_experiment_ids` names the source
- * experiment, and those a selected run names in its `mlflow.linkedPrompts` tag (a JSON list of
- * {"name", "version"} the MLflow client writes on runs that used a prompt). Run tags are read only
- * when the registry holds prompts that the association did not select (one read per run; the
- * MLflow source mostly answers from its listing, without a request).
+ * experiment, those a selected run names in its `mlflow.linkedPrompts` tag (a JSON list of
+ * {"name", "version"} the MLflow client writes on runs that used a prompt), and those a trace of
+ * the experiment links to: by the same tag on the trace, or by a traces/link-prompts association
+ * (traces/prompt-links.ts). Each step runs only for the prompts the steps before did not select:
+ * run tags (one read per run; the MLflow source mostly answers from its listing), then the trace
+ * listing's tags, then one trace search per version of each prompt still left.
  */
 import type { RegisteredModelInfo, SourceRegistry } from '../../backends/model-contract.js';
 import type { SourceProject } from '../../backends/contract.js';
 import type { RunInfo } from '../../model/run.js';
 import { EXPERIMENT_IDS_TAG, parseExperimentIds } from './experiment-ids.js';
 import { isPrompt } from './prompt-tags.js';
+import { sourceTracesOf } from '../traces/contract.js';
+import { tracePromptLinksOf } from '../traces/prompt-links.js';
 
 export const LINKED_PROMPTS_TAG = 'mlflow.linkedPrompts';
 
@@ -35,7 +39,7 @@ export interface PromptSelectionInput {
 export interface SelectedPrompt {
   prompt: RegisteredModelInfo;
   /** Why it goes with the project. */
-  why: 'experiment' | 'run-link';
+  why: 'experiment' | 'run-link' | 'trace-link';
 }
 
 export async function selectPrompts(input: PromptSelectionInput): Promise<SelectedPrompt[]> {
@@ -51,5 +55,27 @@ export async function selectPrompts(input: PromptSelectionInput): Promise<Select
     for (const name of linkedPromptNames(tags.find((t) => t.key === LINKED_PROMPTS_TAG)?.value)) linked.add(name);
   }
   for (const prompt of rest) if (linked.has(prompt.name)) selected.push({ prompt, why: 'run-link' });
+  const left = rest.filter((p) => !linked.has(p.name));
+  if (left.length > 0) selected.push(...(await traceLinked(input, left)).map((prompt) => ({ prompt, why: 'trace-link' as const })));
   return selected;
+}
+
+/** The prompts (of `candidates`) a trace of the source experiment links to, by its tag or by link-prompts. */
+async function traceLinked(input: PromptSelectionInput, candidates: RegisteredModelInfo[]): Promise<RegisteredModelInfo[]> {
+  const traces = sourceTracesOf(input.project);
+  if (!traces) return [];
+  const named = new Set<string>();
+  for await (const info of traces.listTraces()) for (const name of linkedPromptNames(info.tags[LINKED_PROMPTS_TAG])) named.add(name);
+  const found = candidates.filter((p) => named.has(p.name));
+  const links = tracePromptLinksOf(input.project);
+  if (!links) return found;
+  for (const prompt of candidates.filter((p) => !named.has(p.name))) {
+    for (const version of await input.registry.listVersions(prompt.name)) {
+      if (((await links.tracesLinkedToPrompt(prompt.name, version.version))?.size ?? 0) > 0) {
+        found.push(prompt);
+        break;
+      }
+    }
+  }
+  return found;
 }

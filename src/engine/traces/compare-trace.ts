@@ -9,6 +9,7 @@ import { cloneDoc, docObject, dumpPythonJson, type JsonDoc } from '../../model/p
 import { spanForTrace } from '../../model/trace-span.js';
 import { TRACE_METADATA, type Assessment, type Trace } from '../../model/trace.js';
 import { STORE_OWNED_TAGS } from './map-trace.js';
+import { comparePromptLinkTags, LINKED_PROMPTS_TAG } from './prompt-links.js';
 
 export interface TraceLinks {
   /** Source run id -> its copy's id. */
@@ -35,8 +36,9 @@ export function compareTrace(source: Trace, copy: Trace, links: TraceLinks): str
 
   const linkTags = new Set<string>([TRACE_PROVENANCE.sourceRun, TRACE_PROVENANCE.modelId]);
   const ownTags = (tags: Record<string, string>, copySide: boolean) =>
-    Object.fromEntries(Object.entries(tags).filter(([key]) => !STORE_OWNED_TAGS.has(key) && !TRACE_PROVENANCE_KEYS.has(key) && !(copySide && linkTags.has(key))));
+    Object.fromEntries(Object.entries(tags).filter(([key]) => !STORE_OWNED_TAGS.has(key) && !TRACE_PROVENANCE_KEYS.has(key) && key !== LINKED_PROMPTS_TAG && !(copySide && linkTags.has(key))));
   compareRecords('tag', ownTags(a.tags, false), ownTags(b.tags, true), differences);
+  differences.push(...comparePromptLinkTags(a.tags, b.tags));
 
   const linked = [
     { key: TRACE_METADATA.sourceRun, copies: links.runCopies, old: TRACE_PROVENANCE.sourceRun },

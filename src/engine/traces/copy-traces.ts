@@ -24,6 +24,7 @@ import { errorMessage } from '../../util/errors.js';
 import type { Provenance } from '../runs/prepare.js';
 import { sourceTracesOf, targetTracesOf, type SourceTraces, type TargetTraces, type TraceCopyRecord } from './contract.js';
 import { mapTrace } from './map-trace.js';
+import { NO_PROMPT_COPY, traceLinks, type PromptLinkPlan } from './prompt-links.js';
 import { runStreamPool } from './stream-pool.js';
 import type { TraceResult } from './types.js';
 
@@ -37,6 +38,8 @@ export interface TraceCopyContext {
   origin: Provenance;
   runCopies: ReadonlyMap<string, string>;
   modelCopies: ReadonlyMap<string, string>;
+  /** Prompt versions copied and source link-prompts associations (prompt-links.ts). */
+  promptLinks?: PromptLinkPlan;
   workers: number;
   /** Which traces go with this copy (select.ts); all when absent. */
   selectTrace?: (info: TraceInfo) => boolean;
@@ -152,6 +155,8 @@ async function copyOneTrace(
   idTaken: boolean | undefined,
 ): Promise<TraceResult> {
   const result = baseResult(info);
+  const links = traceLinks(info.tags, info.traceId, context.promptLinks ?? NO_PROMPT_COPY).linked;
+  if (links.length > 0) result.promptLinks = links.map((ref) => `${ref.name}/${ref.version}`);
   const complete = records.find((record) => record.complete);
   const partial = records.filter((record) => !record.complete);
   try {
@@ -183,7 +188,7 @@ async function copyOneTrace(
     const targetTraceId = await chooseTraceId(target, info.traceId, sameStore, partial.length > 0 ? undefined : idTaken);
     // Assessment ids go with their trace's: a trace that needs a new id gets new assessment ids too.
     const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
-    const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies });
+    const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies, promptLinks: context.promptLinks });
     result.notes.push(...mapped.notes);
     const writeNotes = await target.writeTrace(mapped.trace, { key: TRACE_PROVENANCE.completed, value: new Date((context.now ?? Date.now)()).toISOString() });
     if (writeNotes) result.notes.push(...writeNotes);

@@ -9,13 +9,14 @@
  * - provenance tags: old_sys/trace_id, old_sys/project, old_sys/uri, old_sys/experiment_id;
  * - links: metadata mlflow.sourceRun and mlflow.modelId, and an assessment's run id, point at the
  *   copies; a link to something not copied is taken out and its old id kept under old_sys/* (a
- *   tag of the trace, or the assessment's metadata), and reported; mlflow.linkedPrompts is kept
- *   as it is and reported (prompts are copied by a later version).
+ *   tag of the trace, or the assessment's metadata), and reported; mlflow.linkedPrompts names the
+ *   target versions of the copied prompts, the others go to old_sys/linked_prompts (prompt-links.ts).
  */
 import type { Provenance } from '../runs/prepare.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { spanForTrace } from '../../model/trace-span.js';
 import { TRACE_METADATA, TRACE_TAGS, type Assessment, type Trace } from '../../model/trace.js';
+import { mapLinkedPromptTags, NO_PROMPT_COPY, type PromptLinkPlan } from './prompt-links.js';
 
 export interface TraceMapping {
   targetTraceId: string;
@@ -24,6 +25,8 @@ export interface TraceMapping {
   origin: Provenance;
   runCopies: ReadonlyMap<string, string>;
   modelCopies: ReadonlyMap<string, string>;
+  /** Prompt versions copied, and the source's link-prompts associations. */
+  promptLinks?: PromptLinkPlan;
 }
 
 /** Tags a store sets on its own traces: never copied as they are. */
@@ -60,8 +63,7 @@ export function mapTrace(source: Trace, mapping: TraceMapping): { trace: Trace; 
       notes.push(`${link.key}: the ${link.what} ${value} was not copied; its id is kept in ${link.old}`);
     }
   }
-  const prompts = source.info.tags[TRACE_TAGS.linkedPrompts];
-  if (prompts !== undefined) notes.push(`${TRACE_TAGS.linkedPrompts} kept as it is (${prompts}): prompts are not copied by this version`);
+  mapLinkedPromptTags(tags, sourceId, mapping.promptLinks ?? NO_PROMPT_COPY, notes);
 
   const assessments = source.assessments.map((a) => mapAssessment(a, mapping, targetId, notes));
   return {

@@ -12,6 +12,7 @@ import type { RunInfo } from '../../model/run.js';
 import { traceSelector } from './select.js';
 import { genaiInventoryOf, sourceTracesOf, type GenaiInventory } from './contract.js';
 import { copyTraces } from './copy-traces.js';
+import { linkCopiedTraces, NO_PROMPT_COPY, promptVersionMap, sourceAssociations, type PromptLinkPlan } from './prompt-links.js';
 import { summariseTraces, type NotCopiedKind, type TracesReport } from './types.js';
 
 export interface ProjectTracesInput {
@@ -64,6 +65,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     if (model.targetModelId && (model.outcome === 'copied' || model.outcome === 'skipped' || model.outcome === 'updated')) modelCopies.set(model.sourceModelId, model.targetModelId);
   }
   let selectedRuns: Set<string> | undefined;
+  const promptLinks = await promptLinkPlan(input);
   const copied = await copyTraces({
     source: input.source,
     sourceStore: options.source.store,
@@ -73,6 +75,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     origin: input.origin,
     runCopies,
     modelCopies,
+    promptLinks,
     // A trace is small (one held per worker) and its writes are short: more at once than runs, so
     // that a database's group commit and a server's connection pool get work to batch.
     workers: Math.max(TRACE_WORKERS, options.workers ?? 4),
@@ -82,10 +85,24 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
       emit({ type: 'info', message: `trace ${result.name ?? ''} (${result.sourceTraceId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),
   });
   if (!copied) return undefined;
+  // The links to prompt versions come after both copies (prompt-links.ts): made where missing.
+  await linkCopiedTraces(copied.traces, input.target, options.dryRun ?? false);
   return {
     summary: summariseTraces(copied.traces),
     ...(copied.notApplicable ? { notApplicable: copied.notApplicable } : {}),
     traces: copied.traces,
     notCopied,
+  };
+}
+
+/** With --registry, the prompt copy (done before the traces) says which versions the links can point at. */
+async function promptLinkPlan(input: ProjectTracesInput): Promise<PromptLinkPlan> {
+  const prompts = input.models?.prompts;
+  if (!input.options.registry || !prompts) return NO_PROMPT_COPY;
+  const sourceVersions = prompts.flatMap((p) => p.versions.map((v) => ({ name: p.name, version: v.sourceVersion })));
+  return {
+    versions: promptVersionMap(prompts),
+    associations: await sourceAssociations(input.source, sourceVersions),
+    whyNotCopied: 'the prompt version was not copied (not in the source registry, or its copy failed: see the prompts section)',
   };
 }

@@ -14,6 +14,8 @@ export interface TraceResult {
   notes: string[];
   /** Partial copies removed before this copy. */
   discarded?: string[];
+  /** Target prompt versions ("name/version") the copy is linked to (prompt-links.ts). */
+  promptLinks?: string[];
 }
 
 /** GenAI objects of the source that this version does not copy (issue 17), with their counts. */

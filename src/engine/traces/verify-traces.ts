@@ -13,6 +13,7 @@ import { genaiInventoryOf, sourceTracesOf, type SourceTraces } from './contract.
 import { targetTraceCopy } from './copy-traces.js';
 import { notCopiedKinds } from './project-traces.js';
 import { runStreamPool } from './stream-pool.js';
+import { LINKED_PROMPTS_TAG, parsePromptRefs, verifyPromptAssociations, type LinkedTracePair } from './prompt-links.js';
 import type { NotCopiedKind } from './types.js';
 
 export interface VerifyTraceResult {
@@ -78,11 +79,16 @@ export async function verifyTraces(input: VerifyTracesInput): Promise<VerifyTrac
     copies.set(copy.sourceTraceId, list);
   }
   const seen = new Set<string>();
+  const linked: LinkedTracePair[] = [];
   await runStreamPool(source.listTraces(), input.workers, async (info, index) => {
     seen.add(info.traceId);
     if (input.selectTrace && !input.selectTrace(info)) return;
-    traces[index] = await verifyOne(info, copies.get(info.traceId) ?? [], source, target, input.links);
+    const result = (traces[index] = await verifyOne(info, copies.get(info.traceId) ?? [], source, target, input.links));
+    const refs = parsePromptRefs(info.tags[LINKED_PROMPTS_TAG]);
+    if (input.registry && refs.length > 0 && result.targetTraceIds.length === 1) linked.push({ sourceTraceId: info.traceId, targetTraceId: result.targetTraceIds[0]!, refs, result });
   });
+  // With --registry the prompt links made by traces/link-prompts are compared too (prompt-links.ts).
+  await verifyPromptAssociations(input.source, input.target, linked);
   const extra: VerifyTracesReport['extra'] = [];
   for (const [sourceTraceId, list] of copies) {
     if (!seen.has(sourceTraceId)) for (const copy of list) extra.push({ sourceTraceId, targetTraceId: copy.info.traceId });
