@@ -1,0 +1,123 @@
+/**
+ * A re-run follows a copied trace that changed in its source (docs/traces.md "Re-runs follow
+ * changes"): tags set, changed and deleted, assessments added, updated (MLflow's PATCH, an
+ * override) and deleted are written into the copy, the trace is reported `updated` with what
+ * changed, verify is clean afterwards, and a re-run with nothing changed writes nothing.
+ * Server -> server through the CLI, two stand-ins on loopback.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
+import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
+import { runCli, tempDir } from '../support/cli-process.js';
+
+vi.setConfig({ testTimeout: 240_000 });
+
+const GENAI_MLRUNS = join(GOLDEN_STORES_DIR, 'genai-mlruns');
+const V3 = '/api/3.0/mlflow/traces';
+
+interface TraceRow {
+  sourceTraceId: string;
+  targetTraceId?: string;
+  outcome: string;
+  changes?: string[];
+}
+
+async function cli(cwd: string, command: 'copy' | 'verify', source: string, sourceProject: string, target: string, project: string, extra: string[] = []) {
+  const name = `${command}-${Math.random().toString(36).slice(2)}`;
+  const args = [command, '--source-uri', source, '--source-project', sourceProject, '--target-uri', target, '--target-project', project, '--report', `${name}.json`, ...extra];
+  const result = await runCli(command === 'copy' ? [...args, '--no-progress'] : args, { cwd });
+  return { result, report: JSON.parse(readFileSync(join(cwd, `${name}.json`), 'utf8')) };
+}
+
+async function call(server: StandinServer, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const answer = await request(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await answer.body.text();
+  expect(answer.statusCode, `${method} ${path}: ${text}`).toBe(200);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+const WRITE_ROUTES = ['traces/start-v3', 'otlp/traces', 'traces/set-tag', 'traces/delete-tag', 'assessments/create', 'assessments/update', 'assessments/delete', 'traces/delete'];
+const writes = (server: StandinServer) => WRITE_ROUTES.reduce((sum, route) => sum + (server.stats().byRoute[route] ?? 0), 0);
+
+describe('server -> server: a re-run follows copied traces that changed in the source', () => {
+  let source: StandinServer;
+  let target: StandinServer;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startStandin(), startStandin()]);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), target?.close()]);
+  });
+
+  it('writes tag and assessment changes into the copies, reports them as updated, verify clean; unchanged re-run writes nothing; --no-update leaves them', async () => {
+    const cwd = tempDir('traces-sync');
+    const seeded = await cli(cwd, 'copy', GENAI_MLRUNS, 'genai-fixture', source.url, 'genai');
+    expect(seeded.result.code, seeded.result.stderr).toBe(0);
+    const first = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    expect(first.result.code, first.result.stderr).toBe(0);
+    expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
+
+    // A re-run before anything changed: every copy is skipped and nothing is written.
+    const before = writes(target);
+    const idle = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    expect(idle.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 0, skipped: 6 });
+    expect(writes(target)).toBe(before);
+
+    // The source changes after the fact: tags, and feedback given later.
+    const experimentId = String(seeded.report.target.projectId);
+    const listed = await call(source, 'POST', `${V3}/search`, { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] });
+    const traces = (listed.traces as Array<{ trace_id: string; tags?: Record<string, string>; assessments?: Array<{ assessment_id: string; assessment_name: string; feedback?: unknown }> }>) ?? [];
+    const withAssessments = traces.filter((t) => (t.assessments ?? []).length > 0);
+    expect(withAssessments.length).toBeGreaterThanOrEqual(2);
+    const [tagged, judged] = withAssessments;
+    const userTag = Object.keys(tagged!.tags ?? {}).find((key) => !key.startsWith('mlflow.') && !key.startsWith('old_sys/') && !key.startsWith('runs_migrator.'));
+    await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'review', value: 'done' });
+    if (userTag) await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/tags`, { key: userTag });
+    const feedback = judged!.assessments!.find((a) => a.feedback !== undefined) ?? judged!.assessments![0]!;
+    await call(source, 'PATCH', `${V3}/${judged!.trace_id}/assessments/${feedback.assessment_id}`, { assessment: { rationale: 'looked again, days later' }, update_mask: 'rationale' });
+    const added = await call(source, 'POST', `${V3}/${judged!.trace_id}/assessments`, {
+      assessment: { assessment_name: 'late_review', source: { source_type: 'HUMAN', source_id: 'carol' }, feedback: { value: 'good' }, overrides: feedback.assessment_id },
+    });
+    const removed = tagged!.assessments![0]!;
+    await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/assessments/${removed.assessment_id}`);
+
+    // --dry-run says what would change and writes nothing.
+    const dryBefore = writes(target);
+    const dry = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai', ['--dry-run']);
+    expect(dry.result.code, dry.result.stderr).toBe(0);
+    const wouldUpdate = (dry.report.traces.traces as TraceRow[]).filter((row) => row.changes?.length);
+    expect(wouldUpdate.map((row) => row.sourceTraceId).sort()).toEqual([tagged!.trace_id, judged!.trace_id].sort());
+    expect(dry.result.stdout).toContain('would update trace');
+    expect(writes(target)).toBe(dryBefore);
+
+    // --no-update: a snapshot, copies left as they are.
+    const snapshot = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai', ['--no-update']);
+    expect(snapshot.report.traces.summary).toMatchObject({ updated: 0, skipped: 6 });
+    expect(writes(target)).toBe(dryBefore);
+
+    const synced = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    expect(synced.result.code, synced.result.stderr).toBe(0);
+    expect(synced.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 2, skipped: 4, failed: 0 });
+    const rows = new Map((synced.report.traces.traces as TraceRow[]).map((row) => [row.sourceTraceId, row]));
+    const addedId = String((added.assessment as { assessment_id: string }).assessment_id);
+    expect(rows.get(tagged!.trace_id)!.changes).toEqual(
+      expect.arrayContaining(['tag review set', ...(userTag ? [`tag ${userTag} deleted`] : []), `assessment ${removed.assessment_name} (${removed.assessment_id}) deleted`]),
+    );
+    expect(rows.get(judged!.trace_id)!.changes).toEqual(
+      expect.arrayContaining([`assessment ${feedback.assessment_name} (${feedback.assessment_id}) updated`, `assessment late_review (${addedId}) added`]),
+    );
+    expect(synced.result.stdout).toContain('updated trace');
+
+    const checked = await cli(cwd, 'verify', source.url, 'genai', target.url, 'genai');
+    expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+
+    // Up to date now: the next re-run writes nothing.
+    const after = writes(target);
+    const settled = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    expect(settled.report.traces.summary).toMatchObject({ traces: 6, updated: 0, skipped: 6 });
+    expect(writes(target)).toBe(after);
+  });
+});
