@@ -56,6 +56,16 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     const cwd = tempDir('traces-sync');
     const seeded = await cli(cwd, 'copy', GENAI_MLRUNS, 'genai-fixture', source.url, 'genai');
     expect(seeded.result.code, seeded.result.stderr).toBe(0);
+    const experimentId = String(seeded.report.target.projectId);
+    const listed = await call(source, 'POST', `${V3}/search`, { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] });
+    const traces = (listed.traces as Array<{ trace_id: string; assessments?: Array<{ assessment_id: string; assessment_name: string; feedback?: unknown }> }>) ?? [];
+    const withAssessments = traces.filter((t) => (t.assessments ?? []).length > 0);
+    expect(withAssessments.length).toBeGreaterThanOrEqual(2);
+    const [tagged, judged] = withAssessments;
+    // Tags the source trace has when it is first copied, changed and deleted later.
+    await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'stage', value: 'draft' });
+    await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'owner', value: 'team-a' });
+
     const first = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
     expect(first.result.code, first.result.stderr).toBe(0);
     expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
@@ -67,15 +77,9 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     expect(writes(target)).toBe(before);
 
     // The source changes after the fact: tags, and feedback given later.
-    const experimentId = String(seeded.report.target.projectId);
-    const listed = await call(source, 'POST', `${V3}/search`, { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] });
-    const traces = (listed.traces as Array<{ trace_id: string; tags?: Record<string, string>; assessments?: Array<{ assessment_id: string; assessment_name: string; feedback?: unknown }> }>) ?? [];
-    const withAssessments = traces.filter((t) => (t.assessments ?? []).length > 0);
-    expect(withAssessments.length).toBeGreaterThanOrEqual(2);
-    const [tagged, judged] = withAssessments;
-    const userTag = Object.keys(tagged!.tags ?? {}).find((key) => !key.startsWith('mlflow.') && !key.startsWith('old_sys/') && !key.startsWith('runs_migrator.'));
     await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'review', value: 'done' });
-    if (userTag) await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/tags`, { key: userTag });
+    await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'stage', value: 'final' });
+    await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/tags`, { key: 'owner' });
     const feedback = judged!.assessments!.find((a) => a.feedback !== undefined) ?? judged!.assessments![0]!;
     await call(source, 'PATCH', `${V3}/${judged!.trace_id}/assessments/${feedback.assessment_id}`, { assessment: { rationale: 'looked again, days later' }, update_mask: 'rationale' });
     const added = await call(source, 'POST', `${V3}/${judged!.trace_id}/assessments`, {
@@ -104,7 +108,7 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     const rows = new Map((synced.report.traces.traces as TraceRow[]).map((row) => [row.sourceTraceId, row]));
     const addedId = String((added.assessment as { assessment_id: string }).assessment_id);
     expect(rows.get(tagged!.trace_id)!.changes).toEqual(
-      expect.arrayContaining(['tag review set', ...(userTag ? [`tag ${userTag} deleted`] : []), `assessment ${removed.assessment_name} (${removed.assessment_id}) deleted`]),
+      expect.arrayContaining(['tag review set', 'tag stage changed', 'tag owner deleted', `assessment ${removed.assessment_name} (${removed.assessment_id}) deleted`]),
     );
     expect(rows.get(judged!.trace_id)!.changes).toEqual(
       expect.arrayContaining([`assessment ${feedback.assessment_name} (${feedback.assessment_id}) updated`, `assessment late_review (${addedId}) added`]),
