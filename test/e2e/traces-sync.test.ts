@@ -3,9 +3,11 @@
  * changes"): tags set, changed and deleted, assessments added, updated (MLflow's PATCH, an
  * override) and deleted are written into the copy, the trace is reported `updated` with what
  * changed, verify is clean afterwards, and a re-run with nothing changed writes nothing.
- * Server -> server through the CLI, two stand-ins on loopback.
+ * Through the CLI: a stand-in server as the source, another stand-in or MLflow's SQLite database
+ * (a copy of the real genai-sqlite store) as the target.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,6 +18,7 @@ import { runCli, tempDir } from '../support/cli-process.js';
 vi.setConfig({ testTimeout: 240_000 });
 
 const GENAI_MLRUNS = join(GOLDEN_STORES_DIR, 'genai-mlruns');
+const GENAI_SQLITE = join(GOLDEN_STORES_DIR, 'genai-sqlite');
 const V3 = '/api/3.0/mlflow/traces';
 
 interface TraceRow {
@@ -40,13 +43,47 @@ async function call(server: StandinServer, method: 'GET' | 'POST' | 'PATCH' | 'D
 }
 
 const WRITE_ROUTES = ['traces/start-v3', 'otlp/traces', 'traces/set-tag', 'traces/delete-tag', 'assessments/create', 'assessments/update', 'assessments/delete', 'traces/delete'];
-const writes = (server: StandinServer) => WRITE_ROUTES.reduce((sum, route) => sum + (server.stats().byRoute[route] ?? 0), 0);
 
-describe('server -> server: a re-run follows copied traces that changed in the source', () => {
+/** A target and a count of the trace writes it took (a write that changes nothing still counts). */
+interface Target {
+  uri: string;
+  writes(): number;
+  close(): Promise<void>;
+}
+
+async function serverTarget(): Promise<Target> {
+  const server = await startStandin();
+  return { uri: server.url, writes: () => WRITE_ROUTES.reduce((sum, route) => sum + (server.stats().byRoute[route] ?? 0), 0), close: () => server.close() };
+}
+
+/** MLflow's 3.11 schema (a copy of the real genai-sqlite store). A rewritten row gets a new rowid, so the highest rowids count writes. */
+async function sqliteTarget(): Promise<Target> {
+  const dir = tempDir('traces-sync-db');
+  cpSync(GENAI_SQLITE, join(dir, 'db'), { recursive: true });
+  const file = join(dir, 'db', 'mlflow.db');
+  return {
+    uri: `sqlite:///${file}`,
+    writes() {
+      const db = new Database(file, { readonly: true });
+      try {
+        const row = db.prepare('SELECT (SELECT COUNT(*) + COALESCE(MAX(rowid), 0) FROM trace_tags) + (SELECT COUNT(*) + COALESCE(MAX(rowid), 0) FROM assessments) + (SELECT COUNT(*) FROM trace_info) AS n').get() as { n: number };
+        return row.n;
+      } finally {
+        db.close();
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+describe.each([
+  ['another MLflow server', serverTarget],
+  ['SQLite', sqliteTarget],
+])('server -> %s: a re-run follows copied traces that changed in the source', (_label, makeTarget) => {
   let source: StandinServer;
-  let target: StandinServer;
+  let target: Target;
   beforeAll(async () => {
-    [source, target] = await Promise.all([startStandin(), startStandin()]);
+    [source, target] = await Promise.all([startStandin(), makeTarget()]);
   });
   afterAll(async () => {
     await Promise.all([source?.close(), target?.close()]);
@@ -66,15 +103,15 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'stage', value: 'draft' });
     await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'owner', value: 'team-a' });
 
-    const first = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    const first = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(first.result.code, first.result.stderr).toBe(0);
     expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
 
     // A re-run before anything changed: every copy is skipped and nothing is written.
-    const before = writes(target);
-    const idle = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    const before = target.writes();
+    const idle = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(idle.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 0, skipped: 6 });
-    expect(writes(target)).toBe(before);
+    expect(target.writes()).toBe(before);
 
     // The source changes after the fact: tags, and feedback given later.
     await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'review', value: 'done' });
@@ -89,20 +126,20 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/assessments/${removed.assessment_id}`);
 
     // --dry-run says what would change and writes nothing.
-    const dryBefore = writes(target);
-    const dry = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai', ['--dry-run']);
+    const dryBefore = target.writes();
+    const dry = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai', ['--dry-run']);
     expect(dry.result.code, dry.result.stderr).toBe(0);
     const wouldUpdate = (dry.report.traces.traces as TraceRow[]).filter((row) => row.changes?.length);
     expect(wouldUpdate.map((row) => row.sourceTraceId).sort()).toEqual([tagged!.trace_id, judged!.trace_id].sort());
     expect(dry.result.stdout).toContain('would update trace');
-    expect(writes(target)).toBe(dryBefore);
+    expect(target.writes()).toBe(dryBefore);
 
     // --no-update: a snapshot, copies left as they are.
-    const snapshot = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai', ['--no-update']);
+    const snapshot = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai', ['--no-update']);
     expect(snapshot.report.traces.summary).toMatchObject({ updated: 0, skipped: 6 });
-    expect(writes(target)).toBe(dryBefore);
+    expect(target.writes()).toBe(dryBefore);
 
-    const synced = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    const synced = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(synced.result.code, synced.result.stderr).toBe(0);
     expect(synced.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 2, skipped: 4, failed: 0 });
     const rows = new Map((synced.report.traces.traces as TraceRow[]).map((row) => [row.sourceTraceId, row]));
@@ -115,13 +152,13 @@ describe('server -> server: a re-run follows copied traces that changed in the s
     );
     expect(synced.result.stdout).toContain('updated trace');
 
-    const checked = await cli(cwd, 'verify', source.url, 'genai', target.url, 'genai');
+    const checked = await cli(cwd, 'verify', source.url, 'genai', target.uri, 'genai');
     expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
 
     // Up to date now: the next re-run writes nothing.
-    const after = writes(target);
-    const settled = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    const after = target.writes();
+    const settled = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(settled.report.traces.summary).toMatchObject({ traces: 6, updated: 0, skipped: 6 });
-    expect(writes(target)).toBe(after);
+    expect(target.writes()).toBe(after);
   });
 });

@@ -14,7 +14,7 @@ import { docObject, dumpPythonJson, type JsonDoc } from '../../model/python-json
 import { TRACE_PROVENANCE_KEYS } from '../../model/trace-provenance.js';
 import type { Assessment } from '../../model/trace.js';
 import type { TraceUpdate } from './contract.js';
-import { STORE_OWNED_TAGS } from './map-trace.js';
+import { COPY_BOOKKEEPING, STORE_OWNED_TAGS } from './map-trace.js';
 
 /** Numbers as numbers: a server answers 1 as 1.0 (a protobuf double), as verify allows (compare-trace.ts). */
 function asNumbers(value: JsonDoc): JsonDoc {
@@ -47,14 +47,14 @@ function assessmentText(a: Assessment): string {
 
 export function traceStateToken(tags: Record<string, string>, assessments: Assessment[]): string {
   const hash = createHash('sha256');
-  // Store-owned tags are left out: the source's own store may rewrite them (artifact location).
-  for (const key of Object.keys(tags).sort()) if (!STORE_OWNED_TAGS.has(key)) hash.update(`t\u0000${key}\u0000${tags[key]}\u0000`);
+  // Store-owned tags are left out (the source's store may rewrite them), and an earlier copy's bookkeeping.
+  for (const key of Object.keys(tags).sort()) if (!STORE_OWNED_TAGS.has(key) && !key.startsWith(COPY_BOOKKEEPING)) hash.update(`t\u0000${key}\u0000${tags[key]}\u0000`);
   for (const text of assessments.map(assessmentText).sort()) hash.update(`a\u0000${text}\u0000`);
   return `t1:${hash.digest('hex').slice(0, 32)}`;
 }
 
 /** Tags the sync neither sets nor deletes: the store's own and the provenance (runs_migrator.*, old_sys/*). */
-const notSynced = (key: string) => STORE_OWNED_TAGS.has(key) || TRACE_PROVENANCE_KEYS.has(key) || key.startsWith('runs_migrator.');
+const notSynced = (key: string) => STORE_OWNED_TAGS.has(key) || TRACE_PROVENANCE_KEYS.has(key) || key.startsWith(COPY_BOOKKEEPING);
 
 /** The same pairing as verify (compare-trace.ts): by id, or by name, source and create time. */
 export const assessmentPairKey = (a: Assessment) => `${a.name}\u0000${a.sourceType}\u0000${a.sourceId ?? ''}\u0000${a.createTime}`;
