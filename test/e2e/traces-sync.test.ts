@@ -6,7 +6,7 @@
  * Through the CLI: a stand-in server as the source, another stand-in or MLflow's SQLite database
  * (a copy of the real genai-sqlite store) as the target.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -76,9 +76,40 @@ async function sqliteTarget(): Promise<Target> {
   };
 }
 
+/** An mlruns folder: every file's path and modification time (a file written again counts). */
+async function mlrunsTarget(): Promise<Target> {
+  const root = join(tempDir('traces-sync-mlruns'), 'mlruns');
+  const stamp = (dir: string): string[] => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return entries.flatMap((name) => {
+      const path = join(dir, name);
+      const stat = statSync(path);
+      return stat.isDirectory() ? stamp(path) : [`${path}@${stat.mtimeMs}`];
+    });
+  };
+  let last = '';
+  let count = 0;
+  return {
+    uri: root,
+    writes() {
+      const now = stamp(root).sort().join('\n');
+      if (now !== last) count++;
+      last = now;
+      return count;
+    },
+    close: async () => undefined,
+  };
+}
+
 describe.each([
   ['another MLflow server', serverTarget],
   ['SQLite', sqliteTarget],
+  ['an mlruns folder', mlrunsTarget],
 ])('server -> %s: a re-run follows copied traces that changed in the source', (_label, makeTarget) => {
   let source: StandinServer;
   let target: Target;
