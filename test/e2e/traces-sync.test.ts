@@ -3,8 +3,8 @@
  * changes"): tags set, changed and deleted, assessments added, updated (MLflow's PATCH, an
  * override) and deleted are written into the copy, the trace is reported `updated` with what
  * changed, verify is clean afterwards, and a re-run with nothing changed writes nothing.
- * Through the CLI: a stand-in server as the source, another stand-in or MLflow's SQLite database
- * (a copy of the real genai-sqlite store) as the target.
+ * Through the CLI: a stand-in server as the source; as the target another stand-in, MLflow's SQLite
+ * database (a copy of the real genai-sqlite store), an mlruns folder, or a real PostgreSQL.
  */
 import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
+import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
+import { startPostgres } from '../support/postgres-server.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -47,7 +50,7 @@ const WRITE_ROUTES = ['traces/start-v3', 'otlp/traces', 'traces/set-tag', 'trace
 /** A target and a count of the trace writes it took (a write that changes nothing still counts). */
 interface Target {
   uri: string;
-  writes(): number;
+  writes(): number | Promise<number>;
   close(): Promise<void>;
 }
 
@@ -106,16 +109,44 @@ async function mlrunsTarget(): Promise<Target> {
   };
 }
 
+/** MLflow 3.11's trace tables in a real PostgreSQL. A row written (again) gets a new xmin, so the highest xmins count writes. */
+async function postgresTarget(): Promise<Target> {
+  const server = await startPostgres();
+  const database = await server.createDatabase('traces_sync');
+  const setup = await server.client(database);
+  try {
+    await createMlflowPostgresSchema(setup);
+    await setup.query(POSTGRES_TRACE_DDL);
+  } finally {
+    await setup.end();
+  }
+  return {
+    uri: `${server.uri(database)}?artifacts=${join(tempDir('traces-sync-pg'), 'artifacts')}`,
+    async writes() {
+      const client = await server.client(database);
+      try {
+        const stamp = (table: string) => `(SELECT COUNT(*) + COALESCE(MAX(xmin::text::bigint), 0) FROM ${table})`;
+        const answer = await client.query(`SELECT ${stamp('trace_tags')} + ${stamp('assessments')} + ${stamp('trace_info')} AS n`);
+        return Number(answer.rows[0].n);
+      } finally {
+        await client.end();
+      }
+    },
+    close: () => server.stop(),
+  };
+}
+
 describe.each([
   ['another MLflow server', serverTarget],
   ['SQLite', sqliteTarget],
   ['an mlruns folder', mlrunsTarget],
+  ['PostgreSQL', postgresTarget],
 ])('server -> %s: a re-run follows copied traces that changed in the source', (_label, makeTarget) => {
   let source: StandinServer;
   let target: Target;
   beforeAll(async () => {
     [source, target] = await Promise.all([startStandin(), makeTarget()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([source?.close(), target?.close()]);
   });
@@ -139,10 +170,10 @@ describe.each([
     expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
 
     // A re-run before anything changed: every copy is skipped and nothing is written.
-    const before = target.writes();
+    const before = (await target.writes());
     const idle = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(idle.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 0, skipped: 6 });
-    expect(target.writes()).toBe(before);
+    expect((await target.writes())).toBe(before);
 
     // The source changes after the fact: tags, and feedback given later.
     await call(source, 'PATCH', `${V3}/${tagged!.trace_id}/tags`, { key: 'review', value: 'done' });
@@ -157,18 +188,18 @@ describe.each([
     await call(source, 'DELETE', `${V3}/${tagged!.trace_id}/assessments/${removed.assessment_id}`);
 
     // --dry-run says what would change and writes nothing.
-    const dryBefore = target.writes();
+    const dryBefore = (await target.writes());
     const dry = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai', ['--dry-run']);
     expect(dry.result.code, dry.result.stderr).toBe(0);
     const wouldUpdate = (dry.report.traces.traces as TraceRow[]).filter((row) => row.changes?.length);
     expect(wouldUpdate.map((row) => row.sourceTraceId).sort()).toEqual([tagged!.trace_id, judged!.trace_id].sort());
     expect(dry.result.stdout).toContain('would update trace');
-    expect(target.writes()).toBe(dryBefore);
+    expect((await target.writes())).toBe(dryBefore);
 
     // --no-update: a snapshot, copies left as they are.
     const snapshot = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai', ['--no-update']);
     expect(snapshot.report.traces.summary).toMatchObject({ updated: 0, skipped: 6 });
-    expect(target.writes()).toBe(dryBefore);
+    expect((await target.writes())).toBe(dryBefore);
 
     const synced = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(synced.result.code, synced.result.stderr).toBe(0);
@@ -187,9 +218,9 @@ describe.each([
     expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
 
     // Up to date now: the next re-run writes nothing.
-    const after = target.writes();
+    const after = (await target.writes());
     const settled = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(settled.report.traces.summary).toMatchObject({ traces: 6, updated: 0, skipped: 6 });
-    expect(target.writes()).toBe(after);
+    expect((await target.writes())).toBe(after);
   });
 });
