@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
-import { runCli, tempDir } from '../support/cli-process.js';
+import { runCli, startCli, tempDir } from '../support/cli-process.js';
 import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
 import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
 import { startPostgres } from '../support/postgres-server.js';
@@ -222,5 +222,52 @@ describe.each([
     const settled = await cli(cwd, 'copy', source.url, 'genai', target.uri, 'genai');
     expect(settled.report.traces.summary).toMatchObject({ traces: 6, updated: 0, skipped: 6 });
     expect((await target.writes())).toBe(after);
+  });
+});
+
+describe('server -> server: a trace sync killed midway', () => {
+  let source: StandinServer;
+  let target: StandinServer;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startStandin(), startStandin()]);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), target?.close()]);
+  });
+
+  it('is finished by the next pass: every assessment once, verify clean', async () => {
+    const cwd = tempDir('traces-sync-kill');
+    const seeded = await cli(cwd, 'copy', GENAI_MLRUNS, 'genai-fixture', source.url, 'genai');
+    expect(seeded.result.code, seeded.result.stderr).toBe(0);
+    expect((await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai')).result.code).toBe(0);
+    const experimentId = String(seeded.report.target.projectId);
+    const listed = await call(source, 'POST', `${V3}/search`, { locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }] });
+    const judged = (listed.traces as Array<{ trace_id: string; assessments?: Array<{ assessment_id: string }> }>).find((t) => (t.assessments ?? []).length > 0)!;
+    const first = judged.assessments![0]!;
+    await call(source, 'PATCH', `${V3}/${judged.trace_id}/assessments/${first.assessment_id}`, { assessment: { rationale: 'revised' }, update_mask: 'rationale' });
+
+    // Every target request answered 400 ms late (applied first): the kill lands after the copy's
+    // assessment was deleted and before it is created again.
+    target.setFaults({ rate: 1, kinds: ['slow'], slowMs: 400 });
+    const deletesBefore = target.stats().byRoute['assessments/delete'] ?? 0;
+    const args = ['copy', '--source-uri', source.url, '--source-project', 'genai', '--target-uri', target.url, '--target-project', 'genai', '--no-progress'];
+    const { child, done } = startCli(args, { cwd });
+    const timer = setInterval(() => {
+      if ((target.stats().byRoute['assessments/delete'] ?? 0) > deletesBefore && child.exitCode === null) child.kill('SIGKILL');
+    }, 2);
+    const killed = await done.finally(() => clearInterval(timer));
+    target.setFaults(undefined);
+    expect(killed.signal).toBe('SIGKILL');
+    const copyInfo = await call(target, 'GET', `${V3}/${judged.trace_id}`);
+    const held = (copyInfo.trace as { trace_info: { assessments?: Array<{ assessment_id: string }> } }).trace_info.assessments ?? [];
+    expect(held.map((a) => a.assessment_id)).not.toContain(first.assessment_id);
+
+    const resumed = await cli(cwd, 'copy', source.url, 'genai', target.url, 'genai');
+    expect(resumed.result.code, resumed.result.stderr).toBe(0);
+    expect(resumed.report.traces.summary).toMatchObject({ copied: 0, updated: 1, failed: 0 });
+    const row = (resumed.report.traces.traces as TraceRow[]).find((r) => r.sourceTraceId === judged.trace_id)!;
+    expect(row.changes).toEqual([expect.stringMatching(new RegExp(`\\(${first.assessment_id}\\) added$`))]);
+    const checked = await cli(cwd, 'verify', source.url, 'genai', target.url, 'genai');
+    expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
   });
 });
