@@ -271,3 +271,38 @@ describe('server -> server: a trace sync killed midway', () => {
     expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
   });
 });
+
+describe("MLflow's SQLite database as the source -> an mlruns folder", () => {
+  it('follows tags and assessments changed in the database: updated, verify clean, the next re-run writes nothing', async () => {
+    const cwd = tempDir('traces-sync-dbsource');
+    cpSync(GENAI_SQLITE, join(cwd, 'source'), { recursive: true });
+    const file = join(cwd, 'source', 'mlflow.db');
+    const sourceUri = `sqlite:///${file}`;
+    const target = await mlrunsTarget();
+    const first = await cli(cwd, 'copy', sourceUri, 'genai-fixture', target.uri, 'copied');
+    expect(first.result.code, first.result.stderr).toBe(0);
+    expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
+
+    // Changed after the copy, the way MLflow's SqlAlchemyStore writes it: a tag, feedback revised days later.
+    const db = new Database(file);
+    const revised = db.prepare('SELECT assessment_id, trace_id, name FROM assessments ORDER BY created_timestamp, assessment_id LIMIT 1').get() as { assessment_id: string; trace_id: string; name: string };
+    db.prepare('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)').run('review', 'done', revised.trace_id);
+    db.prepare('UPDATE assessments SET rationale = ?, last_updated_timestamp = last_updated_timestamp + 86400000 WHERE assessment_id = ?').run('looked again', revised.assessment_id);
+    db.close();
+
+    const before = await target.writes();
+    const synced = await cli(cwd, 'copy', sourceUri, 'genai-fixture', target.uri, 'copied');
+    expect(synced.result.code, synced.result.stderr).toBe(0);
+    expect(synced.report.traces.summary).toMatchObject({ traces: 6, copied: 0, updated: 1, skipped: 5, failed: 0 });
+    const row = (synced.report.traces.traces as TraceRow[]).find((r) => r.sourceTraceId === revised.trace_id)!;
+    expect(row.changes).toEqual(['tag review set', `assessment ${revised.name} (${revised.assessment_id}) updated`]);
+    expect(await target.writes()).toBeGreaterThan(before);
+    const checked = await cli(cwd, 'verify', sourceUri, 'genai-fixture', target.uri, 'copied');
+    expect(checked.report.clean, JSON.stringify(checked.report.traces.traces.filter((t: { status: string }) => t.status !== 'ok'))).toBe(true);
+
+    const after = await target.writes();
+    const settled = await cli(cwd, 'copy', sourceUri, 'genai-fixture', target.uri, 'copied');
+    expect(settled.report.traces.summary).toMatchObject({ traces: 6, updated: 0, skipped: 6 });
+    expect(await target.writes()).toBe(after);
+  });
+});

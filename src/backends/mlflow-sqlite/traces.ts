@@ -88,14 +88,33 @@ function assessmentFromRow(row: Row): Assessment {
 export function sqlSourceTraces(connection: SqlReader, features: TraceFeatures, experimentId: string, artifacts: ArtifactContext): SourceTraces {
   const tagsOf = async (id: string) => keyValues(await connection.all('SELECT key, value FROM trace_tags WHERE request_id = ?', id));
   const metadataOf = async (id: string) => keyValues(await connection.all('SELECT key, value FROM trace_request_metadata WHERE request_id = ?', id));
+  // The assessments of a page of listed traces, one query per page: the trace's state token (engine/traces/trace-state.ts)
+  // without a query per trace, and readTrace needs none either. Keyed by the listed info object, so they go when it goes.
+  const listed = new WeakMap<TraceInfo, Assessment[]>();
+  const assessmentsOfPage = async (ids: string[]): Promise<Map<string, Assessment[]>> => {
+    const byTrace = new Map<string, Assessment[]>();
+    // A database without the assessments table: the token is the tags' alone.
+    if (!features.assessments || ids.length === 0) return byTrace;
+    const rows = await connection.all(`SELECT * FROM assessments WHERE trace_id IN (${ids.map(() => '?').join(', ')}) ORDER BY created_timestamp, assessment_id`, ...ids);
+    for (const row of rows) {
+      const assessment = assessmentFromRow(row);
+      const list = byTrace.get(assessment.traceId) ?? [];
+      list.push(assessment);
+      byTrace.set(assessment.traceId, list);
+    }
+    return byTrace;
+  };
   return {
     async *listTraces() {
       let after = '';
       for (;;) {
         const rows = await connection.all('SELECT * FROM trace_info WHERE experiment_id = ? AND request_id > ? ORDER BY request_id LIMIT ?', BigInt(experimentId), after, PAGE);
+        const pageAssessments = await assessmentsOfPage(rows.map((row) => text(row.request_id) ?? ''));
         for (const row of rows) {
           const id = text(row.request_id) ?? '';
-          yield infoFromRow(row, await tagsOf(id), await metadataOf(id));
+          const info = infoFromRow(row, await tagsOf(id), await metadataOf(id));
+          listed.set(info, pageAssessments.get(id) ?? []);
+          yield info;
         }
         if (rows.length < PAGE) return;
         after = text(rows[rows.length - 1]!.request_id) ?? '';
@@ -117,11 +136,12 @@ export function sqlSourceTraces(connection: SqlReader, features: TraceFeatures, 
       } else {
         spans = readSpansArtifact(info, artifacts, issues);
       }
-      const assessments = features.assessments
-        ? (await connection.all('SELECT * FROM assessments WHERE trace_id = ? ORDER BY created_timestamp, assessment_id', info.traceId)).map(assessmentFromRow)
-        : [];
+      const assessments =
+        listed.get(info) ??
+        (features.assessments ? (await connection.all('SELECT * FROM assessments WHERE trace_id = ? ORDER BY created_timestamp, assessment_id', info.traceId)).map(assessmentFromRow) : []);
       return { info, spans, assessments, issues };
     },
+    listedAssessments: (info) => listed.get(info),
   };
 }
 
