@@ -9,7 +9,10 @@ export function tracesLines(report: TracesReport | undefined): string[] {
   if (report.notApplicable && s.traces === 0) lines.push(`Traces: ${report.notApplicable}`);
   else if (s.traces > 0) {
     const parts = [`${s.copied} copied`, ...(s.updated ? [`${s.updated} updated`] : []), `${s.skipped} already copied`];
-    if (s.planned) parts.push(`${s.planned} planned`);
+    // In a dry run, a complete copy that would be brought up to date is planned too: said apart.
+    const toUpdate = report.traces.filter((trace) => trace?.outcome === 'planned' && trace.changes?.length).length;
+    if (s.planned - toUpdate) parts.push(`${s.planned - toUpdate} planned`);
+    if (toUpdate) parts.push(`${toUpdate} to update`);
     if (s.failed) parts.push(`${s.failed} FAILED`);
     if (s.unsupported) parts.push(`${s.unsupported} not copied (${report.notApplicable ?? 'unsupported'})`);
     lines.push(`Traces: ${s.traces} (${parts.join(', ')}); ${s.spans} spans, ${s.assessments} assessments ${s.planned ? 'to copy' : 'copied'}`);

@@ -194,6 +194,7 @@ describe.each([
     const wouldUpdate = (dry.report.traces.traces as TraceRow[]).filter((row) => row.changes?.length);
     expect(wouldUpdate.map((row) => row.sourceTraceId).sort()).toEqual([tagged!.trace_id, judged!.trace_id].sort());
     expect(dry.result.stdout).toContain('would update trace');
+    expect(dry.result.stdout).toContain('2 to update');
     expect((await target.writes())).toBe(dryBefore);
 
     // --no-update: a snapshot, copies left as they are.
