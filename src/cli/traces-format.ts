@@ -8,11 +8,19 @@ export function tracesLines(report: TracesReport | undefined): string[] {
   const s = report.summary;
   if (report.notApplicable && s.traces === 0) lines.push(`Traces: ${report.notApplicable}`);
   else if (s.traces > 0) {
-    const parts = [`${s.copied} copied`, `${s.skipped} already copied`];
-    if (s.planned) parts.push(`${s.planned} planned`);
+    const parts = [`${s.copied} copied`, ...(s.updated ? [`${s.updated} updated`] : []), `${s.skipped} already copied`];
+    // In a dry run, a complete copy that would be brought up to date is planned too: said apart.
+    const toUpdate = report.traces.filter((trace) => trace?.outcome === 'planned' && trace.changes?.length).length;
+    if (s.planned - toUpdate) parts.push(`${s.planned - toUpdate} planned`);
+    if (toUpdate) parts.push(`${toUpdate} to update`);
     if (s.failed) parts.push(`${s.failed} FAILED`);
     if (s.unsupported) parts.push(`${s.unsupported} not copied (${report.notApplicable ?? 'unsupported'})`);
     lines.push(`Traces: ${s.traces} (${parts.join(', ')}); ${s.spans} spans, ${s.assessments} assessments ${s.planned ? 'to copy' : 'copied'}`);
+  }
+  for (const trace of report.traces) {
+    if (!trace?.changes?.length) continue;
+    const verb = trace.outcome === 'updated' ? 'updated' : trace.outcome === 'planned' ? 'would update' : 'behind its source, not updated:';
+    lines.push(`${verb} trace ${trace.sourceTraceId} -> ${trace.targetTraceId ?? '?'}: ${trace.changes.join(', ')}`);
   }
   for (const kind of report.notCopied) lines.push(`Not copied: ${kind.count} ${kind.kind} (${kind.reason})`);
   return lines;

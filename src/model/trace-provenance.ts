@@ -17,6 +17,8 @@ export const TRACE_PROVENANCE = {
   modelId: 'old_sys/model_id',
   linkedPrompts: 'old_sys/linked_prompts',
   completed: PROVENANCE.completed,
+  /** The source's trace state token (tags + assessments) the copy is up to date with (engine/traces/trace-state.ts). */
+  sourceState: PROVENANCE.sourceState,
 } as const;
 
 export const TRACE_PROVENANCE_KEYS: ReadonlySet<string> = new Set(Object.values(TRACE_PROVENANCE));

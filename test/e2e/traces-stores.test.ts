@@ -78,7 +78,7 @@ describe.each(targets)('the real genai-mlruns store into %s', (_label, targetUri
     const target = targetUri(cwd);
     const first = await copy(cwd, source, target, 'copied');
     expect(first.result.code, first.result.stderr).toBe(0);
-    expect(first.report.traces.summary).toEqual({ traces: 6, copied: 6, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 13, assessments: 7 });
+    expect(first.report.traces.summary).toEqual({ traces: 6, copied: 6, updated: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 13, assessments: 7 });
     const rows: TraceRow[] = first.report.traces.traces;
     expect(rows.every((row) => row.targetTraceId === row.sourceTraceId)).toBe(true);
     // Without --registry the prompt link is reported and kept in old_sys/linked_prompts (prompt-links.ts).

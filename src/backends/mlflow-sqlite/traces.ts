@@ -88,14 +88,33 @@ function assessmentFromRow(row: Row): Assessment {
 export function sqlSourceTraces(connection: SqlReader, features: TraceFeatures, experimentId: string, artifacts: ArtifactContext): SourceTraces {
   const tagsOf = async (id: string) => keyValues(await connection.all('SELECT key, value FROM trace_tags WHERE request_id = ?', id));
   const metadataOf = async (id: string) => keyValues(await connection.all('SELECT key, value FROM trace_request_metadata WHERE request_id = ?', id));
+  // The assessments of a page of listed traces, one query per page: the trace's state token (engine/traces/trace-state.ts)
+  // without a query per trace, and readTrace needs none either. Keyed by the listed info object, so they go when it goes.
+  const listed = new WeakMap<TraceInfo, Assessment[]>();
+  const assessmentsOfPage = async (ids: string[]): Promise<Map<string, Assessment[]>> => {
+    const byTrace = new Map<string, Assessment[]>();
+    // A database without the assessments table: the token is the tags' alone.
+    if (!features.assessments || ids.length === 0) return byTrace;
+    const rows = await connection.all(`SELECT * FROM assessments WHERE trace_id IN (${ids.map(() => '?').join(', ')}) ORDER BY created_timestamp, assessment_id`, ...ids);
+    for (const row of rows) {
+      const assessment = assessmentFromRow(row);
+      const list = byTrace.get(assessment.traceId) ?? [];
+      list.push(assessment);
+      byTrace.set(assessment.traceId, list);
+    }
+    return byTrace;
+  };
   return {
     async *listTraces() {
       let after = '';
       for (;;) {
         const rows = await connection.all('SELECT * FROM trace_info WHERE experiment_id = ? AND request_id > ? ORDER BY request_id LIMIT ?', BigInt(experimentId), after, PAGE);
+        const pageAssessments = await assessmentsOfPage(rows.map((row) => text(row.request_id) ?? ''));
         for (const row of rows) {
           const id = text(row.request_id) ?? '';
-          yield infoFromRow(row, await tagsOf(id), await metadataOf(id));
+          const info = infoFromRow(row, await tagsOf(id), await metadataOf(id));
+          listed.set(info, pageAssessments.get(id) ?? []);
+          yield info;
         }
         if (rows.length < PAGE) return;
         after = text(rows[rows.length - 1]!.request_id) ?? '';
@@ -117,11 +136,12 @@ export function sqlSourceTraces(connection: SqlReader, features: TraceFeatures, 
       } else {
         spans = readSpansArtifact(info, artifacts, issues);
       }
-      const assessments = features.assessments
-        ? (await connection.all('SELECT * FROM assessments WHERE trace_id = ? ORDER BY created_timestamp, assessment_id', info.traceId)).map(assessmentFromRow)
-        : [];
+      const assessments =
+        listed.get(info) ??
+        (features.assessments ? (await connection.all('SELECT * FROM assessments WHERE trace_id = ? ORDER BY created_timestamp, assessment_id', info.traceId)).map(assessmentFromRow) : []);
       return { info, spans, assessments, issues };
     },
+    listedAssessments: (info) => listed.get(info),
   };
 }
 
@@ -168,21 +188,24 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
   const experiment = () => bind.int(BigInt(settings.experimentId));
   return {
     async *listTraceCopies(): AsyncIterable<TraceCopyRecord> {
-      const sql = `SELECT t.request_id, p.value AS project, s.value AS source_trace, c.value AS marker
+      const sql = `SELECT t.request_id, p.value AS project, s.value AS source_trace, c.value AS marker, st.value AS source_state
         FROM trace_info t
         JOIN trace_tags s ON s.request_id = t.request_id AND s.key = ?
         JOIN trace_tags p ON p.request_id = t.request_id AND p.key = ?
         LEFT JOIN trace_tags c ON c.request_id = t.request_id AND c.key = ?
+        LEFT JOIN trace_tags st ON st.request_id = t.request_id AND st.key = ?
         WHERE t.experiment_id = ? AND t.request_id > ? ORDER BY t.request_id LIMIT ?`;
       let after = '';
       for (;;) {
-        const rows = await driver.query(sql, [TRACE_PROVENANCE.traceId, TRACE_PROVENANCE.project, TRACE_PROVENANCE.completed, experiment(), after, PAGE]);
+        const rows = await driver.query(sql, [TRACE_PROVENANCE.traceId, TRACE_PROVENANCE.project, TRACE_PROVENANCE.completed, TRACE_PROVENANCE.sourceState, experiment(), after, PAGE]);
         for (const row of rows) {
+          const sourceState = text(row.source_state);
           yield {
             sourceProject: text(row.project) ?? '',
             sourceTraceId: text(row.source_trace) ?? '',
             targetTraceId: text(row.request_id) ?? '',
             complete: row.marker !== null && row.marker !== undefined,
+            ...(sourceState !== undefined ? { sourceState } : {}),
           };
         }
         if (rows.length < PAGE) return;
@@ -216,6 +239,25 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
         if (features.spans) for (const span of trace.spans) await insertSpan(tx, settings, info.traceId, span);
         for (const assessment of trace.assessments) await insertAssessment(tx, settings, assessment);
         await tx.run('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)', [marker.key, marker.value, info.traceId]);
+      });
+    },
+    async readTraceCopy(traceId) {
+      const tags = keyValues(await driver.query('SELECT key, value FROM trace_tags WHERE request_id = ?', [traceId]));
+      const assessments = features.assessments ? (await driver.query('SELECT * FROM assessments WHERE trace_id = ?', [traceId])).map(assessmentFromRow) : [];
+      return { tags, assessments };
+    },
+    // The difference and the new token in one transaction: a sync killed midway leaves the copy as it was.
+    async updateTrace(traceId, update, token) {
+      const touched = update.createAssessments.length + update.updateAssessments.length + update.deleteAssessments.length;
+      if (touched > 0 && !features.assessments) throw new Error(`${driver.label} has no assessments table: the trace's assessments cannot be updated`);
+      await driver.transaction(async (tx) => {
+        for (const [key, value] of [...Object.entries(update.setTags), [token.key, token.value] as const]) {
+          await tx.run('DELETE FROM trace_tags WHERE request_id = ? AND key = ?', [traceId, key]);
+          await tx.run('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)', [key, value, traceId]);
+        }
+        for (const key of update.deleteTags) await tx.run('DELETE FROM trace_tags WHERE request_id = ? AND key = ?', [traceId, key]);
+        for (const id of [...update.deleteAssessments, ...update.updateAssessments.map((a) => a.assessmentId)]) await tx.run('DELETE FROM assessments WHERE assessment_id = ?', [id]);
+        for (const assessment of [...update.updateAssessments, ...update.createAssessments]) await insertAssessment(tx, settings, assessment);
       });
     },
     async discardTrace(traceId) {

@@ -17,7 +17,7 @@
  *   looked up in every workspace the server lists.
  */
 import type { ReadIssue } from '../contract.js';
-import type { SourceTraces, TargetTraces, TraceCopyRecord } from '../../engine/traces/contract.js';
+import type { SourceTraces, TargetTraces, TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
 import { docObject, parseJsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, timestampText, traceInfoFromProto } from '../../model/trace-proto.js';
@@ -115,6 +115,7 @@ export function mlflowSourceTraces(client: MlflowHttpClient, workspace: string, 
       }
       return { info, spans, assessments, issues };
     },
+    listedAssessments: (info) => listedAssessments.get(info),
   };
 }
 
@@ -150,6 +151,7 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
           sourceTraceId,
           targetTraceId: info.traceId,
           complete: info.tags[TRACE_PROVENANCE.completed] !== undefined,
+          ...(info.tags[TRACE_PROVENANCE.sourceState] !== undefined ? { sourceState: info.tags[TRACE_PROVENANCE.sourceState] } : {}),
         };
       }
     },
@@ -200,6 +202,29 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;
     },
+    async readTraceCopy(traceId) {
+      const answer = asRecord(await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(traceId)}`, workspace, what: 'traces/get-info' }));
+      const dict = asRecord(asRecord(answer.trace).trace_info);
+      return { tags: stringRecord(dict.tags), assessments: asArray(dict.assessments).map((a) => assessmentFromProto(asRecord(a))) };
+    },
+    async updateTrace(traceId, update, token) {
+      const notes: string[] = [];
+      const tagsPath = `${V3}/${encodeURIComponent(traceId)}/tags`;
+      for (const [key, value] of Object.entries(update.setTags)) {
+        await client.json({ method: 'PATCH', path: tagsPath, json: JSON.stringify({ key, value }), contentType: 'application/json', workspace, what: 'traces/set-tag' });
+      }
+      for (const key of update.deleteTags) {
+        try {
+          await client.json({ method: 'DELETE', path: tagsPath, json: JSON.stringify({ key }), contentType: 'application/json', workspace, what: 'traces/delete-tag' });
+        } catch (error) {
+          // Gone already (a sync killed after this delete): what the delete wanted.
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      await syncAssessments(client, workspace, traceId, update, notes);
+      await client.json({ method: 'PATCH', path: tagsPath, json: JSON.stringify(token), contentType: 'application/json', workspace, what: 'traces/set-tag' });
+      return notes;
+    },
     async discardTrace(traceId) {
       await client.post(`${V3}/delete-traces`, { experiment_id: experimentId, request_ids: [traceId] }, 'traces/delete-traces', workspace);
     },
@@ -222,6 +247,46 @@ async function writeAssessments(client: MlflowHttpClient, workspace: string, tra
     if (a.runId !== undefined) notes.push(`assessment ${a.assessmentId}: the server does not take run_id ${a.runId} on create; not copied`);
     await client.post(`${V3}/${encodeURIComponent(traceId)}/assessments`, { assessment: dict }, 'assessments/create', workspace);
   }
+}
+
+/**
+ * Assessments of a copy brought up to date. An update through PATCH would stamp the server's own
+ * last_update_time (assessments-update-override-delete), so a changed assessment is deleted and
+ * created again whole, under the same id, with the source's times. Its overriders are taken out
+ * and put back with it: deleting an overrider makes the one it overrode valid again, creating it
+ * makes that one invalid, as in the source.
+ */
+async function syncAssessments(client: MlflowHttpClient, workspace: string, traceId: string, update: TraceUpdate, notes: string[]): Promise<void> {
+  const base = `${V3}/${encodeURIComponent(traceId)}/assessments`;
+  // A rewritten assessment takes its overriders with it (transitively).
+  const rewritten = new Set(update.updateAssessments.map((a) => a.assessmentId));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const a of update.wantedAssessments) {
+      if (a.overrides !== undefined && rewritten.has(a.overrides) && !rewritten.has(a.assessmentId) && !update.createAssessments.includes(a)) {
+        rewritten.add(a.assessmentId);
+        grew = true;
+      }
+    }
+  }
+  const copyIds = new Set(update.copyAssessments.map((a) => a.assessmentId));
+  const pending = new Set([...update.deleteAssessments, ...rewritten].filter((id) => copyIds.has(id)));
+  // Overriders first: deleting one restores the one it overrides, which must still be there.
+  while (pending.size > 0) {
+    const overridden = new Set(update.copyAssessments.filter((a) => pending.has(a.assessmentId) && a.overrides !== undefined).map((a) => a.overrides));
+    const ready = [...pending].filter((id) => !overridden.has(id));
+    for (const id of ready.length > 0 ? ready : [...pending]) {
+      pending.delete(id);
+      try {
+        await client.json({ method: 'DELETE', path: `${base}/${encodeURIComponent(id)}`, workspace, what: 'assessments/delete' });
+      } catch (error) {
+        // Gone already (a sync killed after this delete): what the delete wanted.
+        if (!isNotFound(error)) throw error;
+      }
+    }
+  }
+  const recreate = [...update.wantedAssessments.filter((a) => rewritten.has(a.assessmentId)), ...update.createAssessments];
+  await writeAssessments(client, workspace, traceId, recreate, notes);
 }
 
 /** An assessment that overrides another goes after it (equal create times are common). */

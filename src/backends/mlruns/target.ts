@@ -33,10 +33,10 @@ import type { KeyValue } from '../../model/run.js';
 import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
 import { openMlrunsModelCopy } from './model-copy-editor.js';
 import { createModelFolder, modelCopyRecord, MODELS_DIR, newModelId, writeRunModelLinks } from './models.js';
-import type { TraceCopyRecord } from '../../engine/traces/contract.js';
+import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
-import type { Trace } from '../../model/trace.js';
-import { traceCopyRecord, traceFolderExists, traceFolderName, TRACES_DIR, writeTraceFolder } from './traces.js';
+import type { Assessment, Trace } from '../../model/trace.js';
+import { readTraceCopyFolder, traceCopyRecord, traceFolderExists, traceFolderName, TRACES_DIR, updateTraceFolder, writeTraceFolder } from './traces.js';
 import { isExperimentDirName } from './layout.js';
 
 export interface WriteOptions {
@@ -242,6 +242,14 @@ export class MlrunsTargetProject implements TargetProject {
       finalDir: this.traceDir(trace.info.traceId),
       artifactLocation: this.experiment.meta.artifactLocation,
     });
+  }
+
+  readTraceCopy(targetTraceId: string): Promise<{ tags: Record<string, string>; assessments: Assessment[] }> {
+    return readTraceCopyFolder(this.traceDir(targetTraceId), targetTraceId);
+  }
+
+  updateTrace(targetTraceId: string, update: TraceUpdate, token: KeyValue): Promise<void> {
+    return updateTraceFolder(this.traceDir(targetTraceId), update, token);
   }
 
   async discardTrace(targetTraceId: string): Promise<void> {

@@ -19,7 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReadIssue } from '../contract.js';
-import type { TraceCopyRecord } from '../../engine/traces/contract.js';
+import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
 import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
@@ -27,7 +27,7 @@ import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
-import { ARTIFACTS_DIR, safeSegments, TAGS_DIR } from './layout.js';
+import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
 
 export const TRACES_DIR = 'traces';
@@ -161,7 +161,38 @@ export async function traceCopyRecord(dir: string, traceId: string, staged: bool
     sourceTraceId,
     targetTraceId: traceId,
     complete: !staged && (await readKeyValue(tags, TRACE_PROVENANCE.completed)) !== undefined,
+    ...(await optional('sourceState', readKeyValue(tags, TRACE_PROVENANCE.sourceState))),
   };
+}
+
+/** A complete copy's tags and assessments, to compare with its source (engine/traces/sync-trace.ts). */
+export async function readTraceCopyFolder(dir: string, traceId: string): Promise<{ tags: Record<string, string>; assessments: Assessment[] }> {
+  const tags = toRecord(await readKeyValues(join(dir, TAGS_DIR)));
+  const read = await readTraceFolder(dir, { traceId, requestTime: 0, state: 'OK', tags, metadata: {} });
+  // An assessment file that cannot be read would be written again as new: say so instead.
+  const unreadable = read.issues.filter((issue) => issue.field.includes('assessment'));
+  if (unreadable.length > 0) throw new Error(`copy ${traceId}: ${unreadable.map((issue) => `${issue.field}: ${issue.reason}`).join('; ')}`);
+  return { tags, assessments: read.assessments };
+}
+
+/**
+ * Writes a sync's difference into a complete copy, file by file (each write idempotent), and the
+ * new state token last: a sync killed midway is compared again and completed by the next one.
+ */
+export async function updateTraceFolder(dir: string, update: TraceUpdate, token: { key: string; value: string }): Promise<void> {
+  for (const [key, value] of Object.entries(update.setTags)) await writeKeyValue(join(dir, TAGS_DIR), key, value);
+  for (const key of update.deleteTags) await rm(keyPath(join(dir, TAGS_DIR), key), { force: true });
+  const file = (id: string) => join(dir, ASSESSMENTS_DIR, `${traceFolderName(id)}.yaml`);
+  for (const id of update.deleteAssessments) await rm(file(id), { force: true });
+  for (const assessment of [...update.updateAssessments, ...update.createAssessments]) {
+    await writePrivateFile(file(assessment.assessmentId), dumpPyYaml(assessmentToProto(assessment) as { [key: string]: YamlValue }));
+  }
+  await writeKeyValue(join(dir, TAGS_DIR), token.key, token.value);
+}
+
+async function optional<K extends string>(key: K, value: Promise<string | undefined>): Promise<Partial<Record<K, string>>> {
+  const text = await value;
+  return text === undefined ? {} : ({ [key]: text } as Partial<Record<K, string>>);
 }
 
 /** Is `traceId` a folder in any of these `traces` folders? */

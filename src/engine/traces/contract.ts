@@ -4,13 +4,19 @@
  * MLflow 3 traces; one that has not is reported as "cannot hold traces", never silently skipped.
  */
 import type { ReadIssue } from '../../backends/contract.js';
-import type { Trace, TraceInfo } from '../../model/trace.js';
+import type { Assessment, Trace, TraceInfo } from '../../model/trace.js';
 
 export interface SourceTraces {
   /** The project's traces, info only (tags and metadata included). */
   listTraces(): AsyncIterable<TraceInfo>;
   /** One whole trace: spans (from wherever the store keeps them) and assessments. */
   readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }>;
+  /**
+   * The assessments a listed trace came with, without another request (a server's traces/search
+   * answers them), or undefined. Optional: a source without it has no cheap state token, so its
+   * complete copies are not compared again (sync-trace.ts).
+   */
+  listedAssessments?(info: TraceInfo): Assessment[] | undefined;
 }
 
 /** A trace in the target that names its source through provenance metadata. */
@@ -19,6 +25,23 @@ export interface TraceCopyRecord {
   sourceTraceId: string;
   targetTraceId: string;
   complete: boolean;
+  /** The source state token the copy is up to date with (`runs_migrator.source_state`), when it has one. */
+  sourceState?: string;
+}
+
+/** What a sync writes into a complete copy: the difference, with the copy's ids. */
+export interface TraceUpdate {
+  setTags: Record<string, string>;
+  deleteTags: string[];
+  /** New in the source: created with these (copy) ids. */
+  createAssessments: Assessment[];
+  /** Changed in the source: the whole assessment as it must be, under the copy's id. */
+  updateAssessments: Assessment[];
+  /** Copy assessment ids whose source assessment is gone. */
+  deleteAssessments: string[];
+  /** Every assessment as the copy must hold it, and as it holds it now: for stores whose writes depend on overrides. */
+  wantedAssessments: Assessment[];
+  copyAssessments: Assessment[];
 }
 
 export interface TargetTraces {
@@ -39,6 +62,14 @@ export interface TargetTraces {
    * taken for a copy. Answers notes on what the store could not take as it is (reported).
    */
   writeTrace(trace: Trace, marker: { key: string; value: string }): Promise<string[] | void>;
+  /** A complete copy's tags and assessments, to compare with its source (sync-trace.ts). Optional. */
+  readTraceCopy?(targetTraceId: string): Promise<{ tags: Record<string, string>; assessments: Assessment[] }>;
+  /**
+   * Writes the difference into a complete copy, then the new state token (a tag) last, so that a
+   * sync killed midway is compared again and completed by the next one. Optional: a store without
+   * it cannot follow a changed source trace (reported). Answers notes, like writeTrace.
+   */
+  updateTrace?(targetTraceId: string, update: TraceUpdate, token: { key: string; value: string }): Promise<string[] | void>;
   /** Removes a partial copy so it is never taken for a copy again. */
   discardTrace(targetTraceId: string): Promise<void>;
 }

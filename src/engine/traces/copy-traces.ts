@@ -13,8 +13,8 @@
  * 3. The backend writes spans first, then the info, the assessments, and the completion marker
  *    last (contract.ts), so a half-written trace is found by the next copy and redone.
  * Traces added to the source since the last copy are picked up by the next one: every copy lists
- * every trace. A complete copy is not compared again (a later change to a copied trace, such as a
- * new assessment, is not followed: see docs/traces.md).
+ * every trace. A complete copy whose source changed since (tags, assessments) is brought up to
+ * date (sync-trace.ts), unless the copy is told not to (--no-update).
  */
 import { randomBytes } from 'node:crypto';
 import type { SourceProject, Store, TargetProject } from '../../backends/contract.js';
@@ -26,6 +26,8 @@ import { sourceTracesOf, targetTracesOf, type SourceTraces, type TargetTraces, t
 import { mapTrace } from './map-trace.js';
 import { NO_PROMPT_COPY, traceLinks, type PromptLinkPlan } from './prompt-links.js';
 import { runStreamPool } from './stream-pool.js';
+import { listedStateToken, syncTraceCopy } from './sync-trace.js';
+import { traceStateToken } from './trace-state.js';
 import type { TraceResult } from './types.js';
 
 export interface TraceCopyContext {
@@ -35,6 +37,8 @@ export interface TraceCopyContext {
   /** Undefined in a dry run when the target project does not exist yet. */
   target: TargetProject | undefined;
   dryRun: boolean;
+  /** Complete copies whose source changed since are brought up to date (sync-trace.ts); false with --no-update. */
+  update?: boolean;
   origin: Provenance;
   runCopies: ReadonlyMap<string, string>;
   modelCopies: ReadonlyMap<string, string>;
@@ -165,6 +169,7 @@ async function copyOneTrace(
       result.targetTraceId = complete.targetTraceId;
       result.reason = `already copied to ${complete.targetTraceId}`;
       if (!context.dryRun && target) for (const leftover of partial) await target.discardTrace(leftover.targetTraceId);
+      await syncTraceCopy(context, source, target, info, complete, result, newAssessmentId);
       return result;
     }
     if (context.signal?.aborted) {
@@ -190,6 +195,9 @@ async function copyOneTrace(
     const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
     const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies, promptLinks: context.promptLinks });
     result.notes.push(...mapped.notes);
+    // The state token the copy starts from, written with the provenance (the marker still comes last).
+    const token = listedStateToken(source, info) ?? traceStateToken(info.tags, trace.assessments);
+    mapped.trace.info.tags[TRACE_PROVENANCE.sourceState] = token;
     const writeNotes = await target.writeTrace(mapped.trace, { key: TRACE_PROVENANCE.completed, value: new Date((context.now ?? Date.now)()).toISOString() });
     if (writeNotes) result.notes.push(...writeNotes);
     result.targetTraceId = targetTraceId;

@@ -30,6 +30,9 @@ export interface TraceMapping {
 }
 
 /** Tags a store sets on its own traces: never copied as they are. */
+/** Tags of runs-migrator's own bookkeeping on a copy (completion marker, state token). */
+export const COPY_BOOKKEEPING = 'runs_migrator.';
+
 export const STORE_OWNED_TAGS: ReadonlySet<string> = new Set([TRACE_TAGS.artifactLocation, TRACE_TAGS.spansLocation]);
 
 export function mapTrace(source: Trace, mapping: TraceMapping): { trace: Trace; notes: string[] } {
@@ -37,7 +40,8 @@ export function mapTrace(source: Trace, mapping: TraceMapping): { trace: Trace; 
   const sourceId = source.info.traceId;
   const targetId = mapping.targetTraceId;
   const tags: Record<string, string> = {};
-  for (const [key, value] of Object.entries(source.info.tags)) if (!STORE_OWNED_TAGS.has(key)) tags[key] = value;
+  // runs_migrator.* on a source trace is the bookkeeping of an earlier copy (a copy of a copy): this copy writes its own.
+  for (const [key, value] of Object.entries(source.info.tags)) if (!STORE_OWNED_TAGS.has(key) && !key.startsWith(COPY_BOOKKEEPING)) tags[key] = value;
   tags[TRACE_PROVENANCE.traceId] = sourceId;
   tags[TRACE_PROVENANCE.project] = mapping.origin.sourceProject;
   tags[TRACE_PROVENANCE.uri] = mapping.origin.sourceUri;

@@ -72,6 +72,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     targetStore: options.target.store,
     target: input.target,
     dryRun: options.dryRun ?? false,
+    update: options.update ?? true,
     origin: input.origin,
     runCopies,
     modelCopies,
@@ -82,7 +83,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     selectTrace: traceSelector(options.filters ?? {}, options.shard, () => (selectedRuns ??= new Set(input.runs.map((run) => run.runId)))),
     signal: options.signal,
     onTraceDone: (result) =>
-      emit({ type: 'info', message: `trace ${result.name ?? ''} (${result.sourceTraceId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}` }),
+      emit({ type: 'info', message: `trace ${result.name ?? ''} (${result.sourceTraceId}): ${result.outcome}${result.reason ? ` - ${result.reason}` : ''}${result.changes?.length ? `: ${result.changes.join(', ')}` : ''}` }),
   });
   if (!copied) return undefined;
   // The links to prompt versions come after both copies (prompt-links.ts): made where missing.

@@ -1,5 +1,5 @@
 /** What a traces copy reports: one result per source trace, and totals per kind of object. */
-export type TraceOutcome = 'copied' | 'skipped' | 'failed' | 'planned' | 'unsupported';
+export type TraceOutcome = 'copied' | 'updated' | 'skipped' | 'failed' | 'planned' | 'unsupported';
 
 export interface TraceResult {
   sourceTraceId: string;
@@ -12,6 +12,8 @@ export interface TraceResult {
   assessments: number;
   /** Links not pointed at a copy, ids changed, fields a store could not take: never silent. */
   notes: string[];
+  /** What a sync changed (or, in a dry run, would change) in an existing copy: one line each. */
+  changes?: string[];
   /** Partial copies removed before this copy. */
   discarded?: string[];
   /** Target prompt versions ("name/version") the copy is linked to (prompt-links.ts). */
@@ -29,6 +31,8 @@ export interface TracesReport {
   summary: {
     traces: number;
     copied: number;
+    /** Complete copies brought up to date with their source (tags, assessments). */
+    updated?: number;
     skipped: number;
     failed: number;
     planned: number;
@@ -49,7 +53,7 @@ export function tracesFailed(report: TracesReport | undefined): boolean {
 }
 
 export function summariseTraces(traces: TraceResult[]): TracesReport['summary'] {
-  const summary = { traces: traces.length, copied: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 0, assessments: 0 };
+  const summary = { traces: traces.length, copied: 0, updated: 0, skipped: 0, failed: 0, planned: 0, unsupported: 0, spans: 0, assessments: 0 };
   for (const trace of traces) {
     summary[trace.outcome]++;
     if (trace.outcome === 'copied' || trace.outcome === 'planned') {
