@@ -15,7 +15,8 @@ import { guidelinesScorer, registerScorer } from '../support/scorer-seed.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 
 vi.setConfig({ testTimeout: 180_000 });
-const runBrowserTests = haveChromium();
+// In CI a missing browser is a failure, not a skip (.ci/run installs it).
+const runBrowserTests = haveChromium() || Boolean(process.env.CI);
 if (!runBrowserTests) console.warn('html-report-genai test skipped: /usr/bin/chromium is not installed (apt-get install chromium)');
 
 describe.skipIf(!runBrowserTests)('prompts and scorers in the HTML report', () => {
