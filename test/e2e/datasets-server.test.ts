@@ -8,33 +8,17 @@
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli, tempDir } from '../support/cli-process.js';
+import { tempDir } from '../support/cli-process.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { MlflowApi, seedProject } from '../support/mlflow-seed.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
+import { cliReport, type Locations } from '../support/cli-pair.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
 const T0 = 1_700_000_000_000;
 
-interface Locations {
-  source: string;
-  sourceProject: string;
-  target: string;
-  targetProject: string;
-}
-
-async function cli(cwd: string, verb: 'copy' | 'verify', where: Locations, extra: string[] = []) {
-  const args = [verb, '--source-uri', where.source, '--source-project', where.sourceProject, '--target-uri', where.target, '--target-project', where.targetProject, '--json'];
-  const result = await runCli([...args, ...(verb === 'copy' ? ['--no-progress'] : []), ...extra], { cwd });
-  let report: any;
-  try {
-    report = JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`${verb} printed no report (exit ${result.code}): ${result.stderr}`);
-  }
-  return { result, report };
-}
+const cli = cliReport;
 
 function datasetsApi(url: string, workspace?: string) {
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {

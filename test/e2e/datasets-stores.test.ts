@@ -11,36 +11,20 @@ import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
-import { runCli, tempDir } from '../support/cli-process.js';
+import { tempDir } from '../support/cli-process.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
 import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
 import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
 import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { cliReport, type Locations } from '../support/cli-pair.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
 const GENAI_SQLITE = join(GOLDEN_STORES_DIR, 'genai-sqlite');
 const GOLDEN_DATASET = 'd-db4e85f8d0da465082ac875e79d87b4a';
 
-interface Locations {
-  source: string;
-  sourceProject: string;
-  target: string;
-  targetProject: string;
-}
-
-async function cli(cwd: string, verb: 'copy' | 'verify', where: Locations, extra: string[] = []) {
-  const args = [verb, '--source-uri', where.source, '--source-project', where.sourceProject, '--target-uri', where.target, '--target-project', where.targetProject, '--json'];
-  const result = await runCli([...args, ...(verb === 'copy' ? ['--no-progress'] : []), ...extra], { cwd });
-  let report: any;
-  try {
-    report = JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`${verb} printed no report (exit ${result.code}): ${result.stderr}`);
-  }
-  return { result, report };
-}
+const cli = cliReport;
 
 /** copy, then verify: the copy's dataset section and a clean verify. */
 async function copyAndVerify(cwd: string, where: Locations, extra: string[] = []) {
