@@ -1,9 +1,8 @@
 /**
- * Counts of an experiment's GenAI objects on a server that this version reports but does not copy
- * (issue 17): evaluation datasets (datasets/search with the experiment's id), prompts (registered
- * models tagged mlflow.prompt.is_prompt whose _mlflow_experiment_ids names the experiment, as
- * prompts-register-load shows) and scorers (scorers/list). A route the server does not have
- * leaves that kind out.
+ * The number of an experiment's prompts on a server, reported when a copy without --registry
+ * leaves them behind: registered models tagged mlflow.prompt.is_prompt whose
+ * _mlflow_experiment_ids names the experiment (as prompts-register-load shows). A server without
+ * the route leaves the count out.
  */
 import type { GenaiInventory } from '../../engine/traces/contract.js';
 import type { MlflowHttpClient } from './http-client.js';
@@ -20,18 +19,6 @@ async function attempt<T>(work: () => Promise<T>): Promise<T | undefined> {
 
 export async function mlflowGenaiInventory(client: MlflowHttpClient, workspace: string, experimentId: string): Promise<GenaiInventory> {
   const inventory: GenaiInventory = {};
-  const datasets = await attempt(async () => {
-    let count = 0;
-    let token: string | undefined;
-    do {
-      const body: Record<string, unknown> = { experiment_ids: [experimentId], max_results: 1000 };
-      if (token) body.page_token = token;
-      const answer = asRecord(await client.post('/api/3.0/mlflow/datasets/search', body, 'datasets/search', workspace));
-      count += asArray(answer.datasets).length;
-      token = toStr(answer.next_page_token) || undefined;
-    } while (token);
-    return count;
-  });
   const prompts = await attempt(async () => {
     let count = 0;
     let token: string | undefined;
@@ -54,12 +41,6 @@ export async function mlflowGenaiInventory(client: MlflowHttpClient, workspace: 
     } while (token);
     return count;
   });
-  const scorers = await attempt(async () => {
-    const answer = asRecord(await client.json({ method: 'GET', path: '/api/3.0/mlflow/scorers/list', query: { experiment_id: experimentId }, workspace, what: 'scorers/list' }));
-    return asArray(answer.scorers).length;
-  });
-  if (datasets !== undefined) inventory.datasets = datasets;
   if (prompts !== undefined) inventory.prompts = prompts;
-  if (scorers !== undefined) inventory.scorers = scorers;
   return inventory;
 }

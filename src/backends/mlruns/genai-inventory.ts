@@ -1,8 +1,7 @@
 /**
- * Counts of an experiment's GenAI objects in an mlruns store that this version reports but does
- * not copy (issue 17). FileStore keeps no evaluation datasets or scorers; prompts are registered
- * models under <root>/models tagged mlflow.prompt.is_prompt, linked to experiments by the tag
- * _mlflow_experiment_ids (",<id>,<id>,").
+ * The number of an experiment's prompts in an mlruns store, reported when a copy without
+ * --registry leaves them behind: registered models under <root>/models tagged
+ * mlflow.prompt.is_prompt, linked to experiments by the tag _mlflow_experiment_ids (",<id>,<id>,").
  */
 import { join } from 'node:path';
 import type { GenaiInventory } from '../../engine/traces/contract.js';

@@ -85,14 +85,12 @@ export function targetTracesOf(project: object | undefined): TargetTraces | unde
 }
 
 /**
- * Counts of the source experiment's GenAI objects this version does not copy yet (evaluation
- * datasets, prompts, scorers): reported with their counts, never silently left behind. A kind the
- * store cannot hold is left out.
+ * Counts of the source experiment's GenAI objects a copy without `--registry` leaves behind (its
+ * prompts): reported with their counts, never silently. Datasets and scorers report themselves
+ * (datasets/, scorers/). A store that cannot hold prompts leaves the count out.
  */
 export interface GenaiInventory {
-  datasets?: number;
   prompts?: number;
-  scorers?: number;
 }
 
 export interface GenaiInventorySource {

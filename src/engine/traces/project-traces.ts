@@ -50,7 +50,8 @@ export function tracesNotApplicable(sourceStore: Store, source: SourceProject): 
 export async function copyProjectTraces(input: ProjectTracesInput): Promise<TracesReport | undefined> {
   const { options, emit } = input;
   const notApplicable = tracesNotApplicable(options.source.store, input.source);
-  const inventory = (await genaiInventoryOf(input.source)?.genaiInventory()) ?? {};
+  // With --registry the prompt copy reports prompts itself: no need to count them here.
+  const inventory = options.registry ? {} : ((await genaiInventoryOf(input.source)?.genaiInventory()) ?? {});
   const notCopied = notCopiedKinds(inventory, options.registry ?? false);
   for (const kind of notCopied) emit({ type: 'info', message: `${kind.count} ${kind.kind} in the source: ${kind.reason}` });
   if (notApplicable) return { summary: summariseTraces([]), notApplicable, traces: [], notCopied };
