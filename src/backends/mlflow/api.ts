@@ -6,6 +6,7 @@ import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError, UnreachableError } from '../../util/errors.js';
 import { arrayItemSpans } from './raw-items.js';
+import { readObject, readTags, scanSearchPage } from './page-scan.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, parseJson, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -148,8 +149,31 @@ export interface SearchRunsRequest {
   filter?: string;
   viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
   pageSize: number;
-  /** searchRunEntries also gives each run's text as the server sent it (a pass over each page). */
-  withText?: boolean;
+  /**
+   * The tags the caller reads of each run, besides the run name and parent tags the run's info
+   * takes (ListedRun.tags holds only these): the others are skipped, not decoded.
+   */
+  tagKeys: readonly string[];
+}
+
+/** What a listing reads of a run: its info and the tags asked for (the rest waits until it is opened). */
+export type ListedRun = Pick<RunDoc, 'info' | 'tags'>;
+
+/** A listed run with the server's JSON object for it. */
+export interface ListedRunEntry {
+  run: ListedRun;
+  /**
+   * The run's JSON object as the server sent it: bytes (a view into the page) when the page was
+   * scanned (page-scan.ts), text when it was parsed whole and the run's place in it was found.
+   */
+  text?: Buffer | string;
+  /** The parsed object, only when `text` could not be had. */
+  item?: unknown;
+  /**
+   * Whether the run's strings are strings of their own. Those JSON.parse gives out may be slices
+   * of the page's text and keep all of it alive (own-strings.ts).
+   */
+  ownStrings: boolean;
 }
 
 /**
@@ -160,23 +184,23 @@ export async function* searchRuns(
   client: MlflowHttpClient,
   workspace: string,
   request: SearchRunsRequest,
-): AsyncGenerator<RunDoc> {
-  for await (const [doc] of searchRunEntries(client, workspace, request)) yield doc;
+): AsyncGenerator<ListedRun> {
+  for await (const entry of searchRunEntries(client, workspace, request)) yield entry.run;
 }
 
 /**
- * searchRuns, each run also as the server's JSON object it was read from and, when found, that
- * object's text as the server sent it (raw-items.ts). The next page is asked
- * for as soon as a page is parsed, before its runs are handed on: the server prepares page N+1
+ * searchRuns, each run also with its JSON object as the server sent it. The next page is asked
+ * for as soon as a page is read, before its runs are handed on: the server prepares page N+1
  * while the caller works through page N (at most two pages are held).
  */
 export async function* searchRunEntries(
   client: MlflowHttpClient,
   workspace: string,
   request: SearchRunsRequest,
-): AsyncGenerator<[RunDoc, unknown, string | undefined]> {
+): AsyncGenerator<ListedRunEntry> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
+  const tagKeys = new Set([RUN_NAME_TAG, PARENT_TAG, ...request.tagKeys]);
   const page = (pageToken: string | undefined): Promise<SearchPage> => {
     const body: Record<string, unknown> = {
       experiment_ids: [request.experimentId],
@@ -187,49 +211,78 @@ export async function* searchRunEntries(
     if (request.filter !== undefined && request.filter.trim() !== '') body.filter = request.filter;
     if (pageToken !== undefined) body.page_token = pageToken;
     const answer = client
-      .text({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
-      .then((text) => searchPage(client, text, request.withText ?? false));
+      .bytes({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
+      .then((bytes) => searchPage(client, bytes, tagKeys));
     // A caller that stops early never awaits the page asked for ahead: its failure is not an error.
     answer.catch(() => undefined);
     return answer;
   };
   let pending: Promise<SearchPage> | undefined = page(undefined);
   while (pending !== undefined) {
-    const { doc, text, spans } = await pending;
+    const { entries, next } = await pending;
     pending = undefined;
-    const runs = asArray(doc.runs);
-    const next = toStr(doc.next_page_token);
-    if (next && !tokens.has(next) && runs.length > 0) {
+    if (next && !tokens.has(next) && entries.length > 0) {
       tokens.add(next);
       pending = page(next);
     }
-    const raw = spans !== undefined && spans.length === runs.length ? spans : undefined;
-    for (let index = 0; index < runs.length; index++) {
-      const item = runs[index];
-      const run = parseRun(item);
-      if (run.info.runId === '' || seen.has(run.info.runId)) continue;
-      seen.add(run.info.runId);
-      const span = raw?.[index];
-      yield [run, item, span ? text.slice(span[0], span[1]) : undefined];
+    for (const entry of entries) {
+      const runId = entry.run.info.runId;
+      if (runId === '' || seen.has(runId)) continue;
+      seen.add(runId);
+      yield entry;
     }
   }
 }
 
 interface SearchPage {
-  doc: Record<string, unknown>;
-  text: string;
-  /** Where each run's object lies in `text` (raw-items.ts); undefined when the text was not of that shape. */
-  spans: Array<[number, number]> | undefined;
+  entries: ListedRunEntry[];
+  next: string | undefined;
 }
 
-/** A runs/search answer parsed like MlflowHttpClient.json does, with the place of each run in its text. */
-function searchPage(client: MlflowHttpClient, text: string, withText: boolean): SearchPage {
-  if (text.trim() === '') return { doc: {}, text, spans: [] };
+const notJson = (client: MlflowHttpClient) =>
+  new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
+
+/**
+ * A runs/search answer: scanned (page-scan.ts), so that of each run only its info and tags are
+ * parsed, or, when the page is not of the shape the scan knows, parsed whole.
+ */
+function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: ReadonlySet<string>): SearchPage {
+  const scanned = scanSearchPage(bytes);
+  if (!scanned) return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
+  const entries: ListedRunEntry[] = [];
+  try {
+    for (const found of scanned.runs) {
+      const info = found.info === undefined ? {} : readObject(bytes, found.info, parseJson);
+      const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
+      if (info === undefined || tags === undefined) throw new SyntaxError('not a run');
+      const run = parseRun({ info, data: { tags } });
+      entries.push({ run: { info: run.info, tags: run.tags }, text: bytes.subarray(found.text[0], found.text[1]), ownStrings: true });
+    }
+    const next = scanned.nextPageToken;
+    return { entries, next: next === undefined ? undefined : toStr(parseJson(bytes.toString('utf8', next[0], next[1]))) };
+  } catch {
+    // A run the scan found but cannot read (a value that is not JSON, an info of another shape):
+    // the whole page the ordinary way, which says what is wrong with it.
+    return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
+  }
+}
+
+/** A runs/search answer parsed whole, with the place of each run in its text when found (raw-items.ts). */
+function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: ReadonlySet<string>): SearchPage {
+  if (text.trim() === '') return { entries: [], next: undefined };
   let doc: Record<string, unknown>;
   try {
     doc = asRecord(parseJson(text));
   } catch {
-    throw new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
+    throw notJson(client);
   }
-  return { doc, text, spans: withText ? arrayItemSpans(text, 'runs') : undefined };
+  const runs = asArray(doc.runs);
+  const found = arrayItemSpans(text, 'runs');
+  const spans = found !== undefined && found.length === runs.length ? found : undefined;
+  const entries = runs.map((item, index): ListedRunEntry => {
+    const span = spans?.[index];
+    const run = parseRun(item);
+    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }), ownStrings: false };
+  });
+  return { entries, next: toStr(doc.next_page_token) };
 }
