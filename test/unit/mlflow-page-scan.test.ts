@@ -4,7 +4,7 @@
  * and a page of any other shape must make it give up (the listing then parses the page whole).
  */
 import { describe, expect, it } from 'vitest';
-import { readObject, readTags, scanSearchPage, type Span } from '../../src/backends/mlflow/page-scan.js';
+import { readObject, readTags, scanSearchPage, TagKeys, type Span } from '../../src/backends/mlflow/page-scan.js';
 import { parseJson } from '../../src/backends/mlflow/json.js';
 
 const run = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -104,23 +104,26 @@ describe('readObject and readTags: what the listing reads of a run, straight fro
       { key: 'old_sys/run_id', value: 'r"1 \\' },
       { key: 'old_sys/run_id', value: 'again' },
       { key: 'no-value-wanted' },
+      { key: 'ünï', value: 'non-ASCII key' },
+      { key: 'ünïx', value: 'longer' },
       { key: 'old_sys/completed' },
     ];
     // The second old_sys/run_id key written with an escaped slash, as JSON allows.
     const text = JSON.stringify(tags).replace('"old_sys/run_id","value":"again"', String.raw`"old_sys\/run_id","value":"again"`);
     expect(text).toContain(String.raw`old_sys\/run_id`);
-    const wanted = new Set(['mlflow.parentRunId', 'old_sys/run_id', 'old_sys/completed']);
+    const wanted = new TagKeys(new Set(['mlflow.parentRunId', 'old_sys/run_id', 'old_sys/completed', 'ünï']));
     expect(readTags(Buffer.from(text), whole(text), wanted, parseJson)).toEqual([
       { key: 'mlflow.parentRunId', value: 'p1' },
       { key: 'old_sys/run_id', value: 'r"1 \\' },
       { key: 'old_sys/run_id', value: 'again' },
+      { key: 'ünï', value: 'non-ASCII key' },
       { key: 'old_sys/completed', value: undefined },
     ]);
   });
 
   it('an empty tags list is empty; a list of another shape is not read', () => {
-    expect(readTags(Buffer.from('[ ]'), [0, 3], new Set(['a']), parseJson)).toEqual([]);
-    expect(readTags(Buffer.from('{"key": "a"}'), [0, 12], new Set(['a']), parseJson)).toBeUndefined();
-    expect(readTags(Buffer.from('[1]'), [0, 3], new Set(['a']), parseJson)).toBeUndefined();
+    expect(readTags(Buffer.from('[ ]'), [0, 3], new TagKeys(new Set(['a'])), parseJson)).toEqual([]);
+    expect(readTags(Buffer.from('{"key": "a"}'), [0, 12], new TagKeys(new Set(['a'])), parseJson)).toBeUndefined();
+    expect(readTags(Buffer.from('[1]'), [0, 3], new TagKeys(new Set(['a'])), parseJson)).toBeUndefined();
   });
 });

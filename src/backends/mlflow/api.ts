@@ -6,7 +6,7 @@ import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError, UnreachableError } from '../../util/errors.js';
 import { arrayItemSpans } from './raw-items.js';
-import { readObject, readTags, scanSearchPage } from './page-scan.js';
+import { readObject, readTags, scanSearchPage, TagKeys } from './page-scan.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, parseJson, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -200,7 +200,7 @@ export async function* searchRunEntries(
 ): AsyncGenerator<ListedRunEntry> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
-  const tagKeys = new Set([RUN_NAME_TAG, PARENT_TAG, ...request.tagKeys]);
+  const tagKeys = new TagKeys(new Set([RUN_NAME_TAG, PARENT_TAG, ...request.tagKeys]));
   const page = (pageToken: string | undefined): Promise<SearchPage> => {
     const body: Record<string, unknown> = {
       experiment_ids: [request.experimentId],
@@ -246,7 +246,7 @@ const notJson = (client: MlflowHttpClient) =>
  * A runs/search answer: scanned (page-scan.ts), so that of each run only its info and tags are
  * parsed, or, when the page is not of the shape the scan knows, parsed whole.
  */
-function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: ReadonlySet<string>): SearchPage {
+function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): SearchPage {
   const scanned = scanSearchPage(bytes);
   if (!scanned) return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
   const entries: ListedRunEntry[] = [];
@@ -268,7 +268,7 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: ReadonlySe
 }
 
 /** A runs/search answer parsed whole, with the place of each run in its text when found (raw-items.ts). */
-function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: ReadonlySet<string>): SearchPage {
+function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: TagKeys): SearchPage {
   if (text.trim() === '') return { entries: [], next: undefined };
   let doc: Record<string, unknown>;
   try {
@@ -282,7 +282,7 @@ function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: Reado
   const entries = runs.map((item, index): ListedRunEntry => {
     const span = spans?.[index];
     const run = parseRun(item);
-    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }), ownStrings: false };
+    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.keys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }), ownStrings: false };
   });
   return { entries, next: toStr(doc.next_page_token) };
 }

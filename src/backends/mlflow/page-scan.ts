@@ -140,30 +140,50 @@ export function readObject(page: Buffer, span: Span, parse: (text: string) => un
   return end === span[1] ? out : undefined;
 }
 
+/** Tag keys a listing reads, each also as its UTF-8 bytes, so that a tag key is compared without being decoded. */
+export class TagKeys {
+  private readonly encoded: Buffer[];
+
+  constructor(readonly keys: ReadonlySet<string>) {
+    this.encoded = [...keys].map((key) => Buffer.from(key, 'utf8'));
+  }
+
+  /** The key written at [start, end) of `page` (without quotes, no escapes), if it is one of these. */
+  match(page: Buffer, start: number, end: number): string | undefined {
+    const length = end - start;
+    for (const key of this.encoded) {
+      if (key.length === length && page.compare(key, 0, length, start, end) === 0) return key.toString('utf8');
+    }
+    return undefined;
+  }
+}
+
 /**
  * The `{key, value}` items of a tags array whose key is one of `keys`, in order; the other tags
  * are skipped without being decoded. Undefined when the array is not of that shape.
  */
-export function readTags(page: Buffer, span: Span, keys: ReadonlySet<string>, parse: (text: string) => unknown): Array<{ key: unknown; value: unknown }> | undefined {
+export function readTags(page: Buffer, span: Span, keys: TagKeys, parse: (text: string) => unknown): Array<{ key: unknown; value: unknown }> | undefined {
   if (page[span[0]] !== OPEN_BRACKET) return undefined;
   const out: Array<{ key: unknown; value: unknown }> = [];
   let i = skipBlanks(page, span[0] + 1);
   if (page[i] === CLOSE_BRACKET) return i + 1 === span[1] ? out : undefined;
+  let keyAt = -1;
+  let keyEnd = -1;
+  let valueAt = -1;
+  let valueEnd_ = -1;
+  const member = (memberStart: number, memberEnd: number, at: number): number => {
+    const after = valueEnd(page, at);
+    if (keyIs(page, memberStart, memberEnd, 'key')) [keyAt, keyEnd] = [at, after];
+    else if (keyIs(page, memberStart, memberEnd, 'value')) [valueAt, valueEnd_] = [at, after];
+    return after;
+  };
   for (;;) {
-    let key: Span | undefined;
-    let value: Span | undefined;
-    const end = walkObject(page, i, (keyStart, keyEnd, valueAt) => {
-      const after = valueEnd(page, valueAt);
-      if (keyIs(page, keyStart, keyEnd, 'key')) key = [valueAt, after];
-      else if (keyIs(page, keyStart, keyEnd, 'value')) value = [valueAt, after];
-      return after;
-    });
+    keyAt = valueAt = -1;
+    const end = walkObject(page, i, member);
     if (end < 0) return undefined;
-    if (key !== undefined && page[key[0]] === QUOTE) {
-      const name = readValue(page, key[0], key[1], parse);
-      if (typeof name === 'string' && keys.has(name)) {
-        out.push({ key: name, value: value === undefined ? undefined : readValue(page, value[0], value[1], parse) });
-      }
+    if (keyAt >= 0 && page[keyAt] === QUOTE) {
+      const name = hasBackslash(page, keyAt, keyEnd) ? wantedEscapedKey(page, keyAt, keyEnd, keys, parse) : keys.match(page, keyAt + 1, keyEnd - 1);
+      if (name !== undefined) out.push({ key: name, value: valueAt < 0 ? undefined : readValue(page, valueAt, valueEnd_, parse) });
     }
     i = skipBlanks(page, end);
     if (page[i] === COMMA) {
@@ -174,13 +194,21 @@ export function readTags(page: Buffer, span: Span, keys: ReadonlySet<string>, pa
   }
 }
 
+/** A key string written with escapes, decoded, if it is one of `keys`. */
+function wantedEscapedKey(page: Buffer, start: number, end: number, keys: TagKeys, parse: (text: string) => unknown): string | undefined {
+  const name = parse(page.toString('utf8', start, end));
+  return typeof name === 'string' && keys.keys.has(name) ? name : undefined;
+}
+
+function hasBackslash(page: Buffer, start: number, end: number): boolean {
+  for (let k = start + 1; k < end - 1; k++) if (page[k] === BACKSLASH) return true;
+  return false;
+}
+
 /** A value of [start, end): a string without escapes or a number straight from the bytes, the rest through `parse`. */
 function readValue(page: Buffer, start: number, end: number, parse: (text: string) => unknown): unknown {
   const c = page[start];
-  if (c === QUOTE) {
-    for (let k = start + 1; k < end - 1; k++) if (page[k] === BACKSLASH) return parse(page.toString('utf8', start, end));
-    return page.toString('utf8', start + 1, end - 1);
-  }
+  if (c === QUOTE) return hasBackslash(page, start, end) ? parse(page.toString('utf8', start, end)) : page.toString('utf8', start + 1, end - 1);
   if (c === 45 || (c! >= 48 && c! <= 57)) {
     const literal = page.toString('latin1', start, end);
     if (!JSON_NUMBER.test(literal)) return parse(literal); // not a JSON number: parse says so
