@@ -4,7 +4,7 @@
  * and a page of any other shape must make it give up (the listing then parses the page whole).
  */
 import { describe, expect, it } from 'vitest';
-import { readObject, readTags, scanSearchPage, TagKeys, type Span } from '../../src/backends/mlflow/page-scan.js';
+import { readTags, scanSearchPage, TagKeys, type Span } from '../../src/backends/mlflow/page-scan.js';
 import { parseJson } from '../../src/backends/mlflow/json.js';
 
 const run = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -81,21 +81,8 @@ describe('scanSearchPage: the runs of a runs/search page without parsing it whol
   });
 });
 
-describe('readObject and readTags: what the listing reads of a run, straight from the bytes', () => {
+describe('readTags: the tags a listing reads of a run, straight from the bytes', () => {
   const whole = (text: string): Span => [0, Buffer.byteLength(text)];
-
-  it('reads an info object as JSON.parse does: strings with and without escapes, numbers, booleans, nested values', () => {
-    const info = { run_id: 'a1', run_name: 'ünï "q" \\ \u00e9', start_time: 1_700_000_000_123, end_time: -5, ratio: 2.5e-3, flag: true, none: null, nested: { x: [1] } };
-    const text = JSON.stringify(info);
-    expect(readObject(Buffer.from(text), whole(text), parseJson)).toEqual(JSON.parse(text));
-  });
-
-  it('keeps an integer too long for a double as its digits (toMillis and toInt64 read both), and refuses what is not JSON', () => {
-    const text = '{"start_time": 123456789012345678901, "x": 1}';
-    expect(readObject(Buffer.from(text), whole(text), parseJson)).toEqual({ start_time: '123456789012345678901', x: 1 });
-    const bad = '{"start_time": 0x10}';
-    expect(() => readObject(Buffer.from(bad), whole(bad), parseJson)).toThrow(SyntaxError);
-  });
 
   it('reads only the tags asked for, in order, whatever the member order, and decodes escaped keys and values', () => {
     const tags = [

@@ -6,7 +6,7 @@ import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError, UnreachableError } from '../../util/errors.js';
 import { arrayItemSpans } from './raw-items.js';
-import { readObject, readTags, scanSearchPage, TagKeys } from './page-scan.js';
+import { readTags, scanSearchPage, TagKeys } from './page-scan.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, parseJson, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -252,9 +252,10 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
   const entries: ListedRunEntry[] = [];
   try {
     for (const found of scanned.runs) {
-      const info = found.info === undefined ? {} : readObject(bytes, found.info, parseJson);
+      // The info is small and flat: JSON.parse reads it faster than any scanner written in JS.
+      const info = found.info === undefined ? {} : parseJson(bytes.toString('utf8', found.info[0], found.info[1]));
       const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
-      if (info === undefined || tags === undefined) throw new SyntaxError('not a run');
+      if (tags === undefined) throw new SyntaxError('not a tags list');
       const run = parseRun({ info, data: { tags } });
       entries.push({ run: { info: run.info, tags: run.tags }, text: bytes.subarray(found.text[0], found.text[1]), ownStrings: true });
     }

@@ -6,8 +6,8 @@
  * string, and the garbage both leave).
  *
  * One walk over the page: strings are skipped with Buffer.indexOf, the rest byte by byte. It finds
- * where each run, its `info` and its `data.tags` lie; only those two small pieces are parsed (by
- * the caller). Anything of another shape (a key written with escapes, a run that is not an object,
+ * where each run, its `info` and its `data.tags` lie; only those two small pieces are read: the
+ * info parsed by the caller, of the tags only those the caller asks for (readTags). Anything of another shape (a key written with escapes, a run that is not an object,
  * an unterminated string) makes it give up, and the caller parses the page the ordinary way.
  * Structure is all it checks: the parts it skips (params, metrics, inputs) are parsed when the run
  * is opened.
@@ -124,22 +124,6 @@ function walkObject(page: Buffer, at: number, member: (keyStart: number, keyEnd:
   }
 }
 
-/**
- * The members of a flat object (a run's info) as JSON.parse would give them: strings and numbers
- * are read straight from the bytes (an integer literal too long for a double stays a digit
- * string, which MLflow's int64 fields may be anyway); anything else is parsed by `parse`.
- */
-export function readObject(page: Buffer, span: Span, parse: (text: string) => unknown): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  const end = walkObject(page, span[0], (keyStart, keyEnd, valueAt) => {
-    const after = valueEnd(page, valueAt);
-    if (after < 0) return -1;
-    out[page.toString('utf8', keyStart, keyEnd)] = readValue(page, valueAt, after, parse);
-    return after;
-  });
-  return end === span[1] ? out : undefined;
-}
-
 /** Tag keys a listing reads, each also as its UTF-8 bytes, so that a tag key is compared without being decoded. */
 export class TagKeys {
   private readonly encoded: Buffer[];
@@ -205,21 +189,11 @@ function hasBackslash(page: Buffer, start: number, end: number): boolean {
   return false;
 }
 
-/** A value of [start, end): a string without escapes or a number straight from the bytes, the rest through `parse`. */
+/** A value of [start, end): a string without escapes straight from the bytes, anything else through `parse`. */
 function readValue(page: Buffer, start: number, end: number, parse: (text: string) => unknown): unknown {
-  const c = page[start];
-  if (c === QUOTE) return hasBackslash(page, start, end) ? parse(page.toString('utf8', start, end)) : page.toString('utf8', start + 1, end - 1);
-  if (c === 45 || (c! >= 48 && c! <= 57)) {
-    const literal = page.toString('latin1', start, end);
-    if (!JSON_NUMBER.test(literal)) return parse(literal); // not a JSON number: parse says so
-    const number = Number(literal);
-    return Number.isSafeInteger(number) || !INTEGER.test(literal) ? number : literal;
-  }
+  if (page[start] === QUOTE && !hasBackslash(page, start, end)) return page.toString('utf8', start + 1, end - 1);
   return parse(page.toString('utf8', start, end));
 }
-
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const INTEGER = /^-?\d+$/;
 
 /** Whether the key at [start, end) (without quotes) is `name` (ASCII). */
 function keyIs(page: Buffer, start: number, end: number, name: string): boolean {
