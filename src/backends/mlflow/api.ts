@@ -253,7 +253,7 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
   try {
     for (const found of scanned.runs) {
       // The info is small and flat: JSON.parse reads it faster than any scanner written in JS.
-      const info = found.info === undefined ? {} : parseJson(bytes.toString('utf8', found.info[0], found.info[1]));
+      const info = found.info === undefined ? {} : parseFlatObject(bytes.toString('utf8', found.info[0], found.info[1]));
       const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
       if (tags === undefined) throw new SyntaxError('not a tags list');
       const run = parseRun({ info, data: { tags } });
@@ -266,6 +266,21 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
     // the whole page the ordinary way, which says what is wrong with it.
     return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
   }
+}
+
+/**
+ * A flat object (a run's info) by JSON.parse, which rounds an integer beyond 2^53: one that came
+ * out unsafe has its text parsed again the big-integer-safe way (cheaper than looking for long
+ * integers in every info first).
+ */
+function parseFlatObject(text: string): unknown {
+  const parsed = JSON.parse(text) as unknown;
+  if (parsed === null || typeof parsed !== 'object') return parsed;
+  for (const value of Object.values(parsed)) {
+    if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) return parseJson(text);
+    if (value !== null && typeof value === 'object') return parseJson(text); // not flat: the careful way
+  }
+  return parsed;
 }
 
 /** A runs/search answer parsed whole, with the place of each run in its text when found (raw-items.ts). */
