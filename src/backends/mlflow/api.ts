@@ -91,7 +91,6 @@ export interface RunDoc {
 
 export function parseRun(value: unknown): RunDoc {
   const run = asRecord(value);
-  const info = asRecord(run.info);
   const data = asRecord(run.data);
   const tags = toKeyValues(data.tags);
   const params = toKeyValues(data.params);
@@ -104,6 +103,16 @@ export function parseRun(value: unknown): RunDoc {
     keys.add(key);
     latestMetrics.set(key, { value: toDouble(m.value), timestamp: toMillis(m.timestamp) ?? 0, step: toInt64(m.step, 0) });
   }
+  const doc: RunDoc = { info: parseRunInfo(run.info, tags), params, tags, metricKeys: [...keys], latestMetrics };
+  if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
+    doc.inputs = parseInputs(run.inputs);
+  }
+  return doc;
+}
+
+/** A run's info object; its tags give the name when the info has none, and the parent. */
+export function parseRunInfo(value: unknown, tags: readonly KeyValue[]): RunInfo {
+  const info = asRecord(value);
   const runId = toStr(info.run_id) ?? toStr(info.run_uuid) ?? '';
   const name = toStr(info.run_name) ?? tags.find((t) => t.key === RUN_NAME_TAG)?.value;
   const user = toStr(info.user_id);
@@ -113,7 +122,7 @@ export function parseRun(value: unknown): RunDoc {
   const artifactUri = toStr(info.artifact_uri);
   const parentRunId = tags.find((t) => t.key === PARENT_TAG)?.value;
   const status = isRunStatus(info.status) ? info.status : 'RUNNING';
-  const runInfo: RunInfo = {
+  return {
     runId,
     status,
     deleted: info.lifecycle_stage === 'deleted',
@@ -125,11 +134,6 @@ export function parseRun(value: unknown): RunDoc {
     ...(artifactUri !== undefined ? { artifactUri } : {}),
     ...(parentRunId !== undefined && parentRunId !== '' ? { parentRunId } : {}),
   };
-  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys], latestMetrics };
-  if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
-    doc.inputs = parseInputs(run.inputs);
-  }
-  return doc;
 }
 
 export function parseInputs(value: unknown): DatasetInput[] {
@@ -256,8 +260,8 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
       const info = found.info === undefined ? {} : parseFlatObject(bytes.toString('utf8', found.info[0], found.info[1]));
       const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
       if (tags === undefined) throw new SyntaxError('not a tags list');
-      const run = parseRun({ info, data: { tags } });
-      entries.push({ run: { info: run.info, tags: run.tags }, text: bytes.subarray(found.text[0], found.text[1]), ownStrings: true });
+      const tagList = toKeyValues(tags);
+      entries.push({ run: { info: parseRunInfo(info, tagList), tags: tagList }, text: bytes.subarray(found.text[0], found.text[1]), ownStrings: true });
     }
     const next = scanned.nextPageToken;
     return { entries, next: next === undefined ? undefined : toStr(parseJson(bytes.toString('utf8', next[0], next[1]))) };
