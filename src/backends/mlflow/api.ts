@@ -252,7 +252,7 @@ const notJson = (client: MlflowHttpClient) =>
  */
 function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): SearchPage {
   const scanned = scanSearchPage(bytes);
-  if (!scanned) return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
+  if (!scanned) return parsedSearchPage(client, pageText(bytes), tagKeys);
   const entries: ListedRunEntry[] = [];
   try {
     for (const found of scanned.runs) {
@@ -268,8 +268,14 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
   } catch {
     // A run the scan found but cannot read (a value that is not JSON, an info of another shape):
     // the whole page the ordinary way, which says what is wrong with it.
-    return parsedSearchPage(client, bytes.toString('utf8'), tagKeys);
+    return parsedSearchPage(client, pageText(bytes), tagKeys);
   }
+}
+
+/** The page as text, decoded as undici's body.text() does (a leading byte order mark dropped). */
+function pageText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

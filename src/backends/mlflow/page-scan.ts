@@ -157,8 +157,13 @@ export function readTags(page: Buffer, span: Span, keys: TagKeys, parse: (text: 
   let valueEnd_ = -1;
   const member = (memberStart: number, memberEnd: number, at: number): number => {
     const after = valueEnd(page, at);
-    if (keyIs(page, memberStart, memberEnd, 'key')) [keyAt, keyEnd] = [at, after];
-    else if (keyIs(page, memberStart, memberEnd, 'value')) [valueAt, valueEnd_] = [at, after];
+    if (keyIs(page, memberStart, memberEnd, 'key')) {
+      keyAt = at;
+      keyEnd = after;
+    } else if (keyIs(page, memberStart, memberEnd, 'value')) {
+      valueAt = at;
+      valueEnd_ = after;
+    }
     return after;
   };
   for (;;) {
