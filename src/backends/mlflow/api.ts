@@ -173,11 +173,6 @@ export interface ListedRunEntry {
   text?: Buffer | string;
   /** The parsed object, only when `text` could not be had. */
   item?: unknown;
-  /**
-   * Whether the run's strings are strings of their own. Those JSON.parse gives out may be slices
-   * of the page's text and keep all of it alive (own-strings.ts).
-   */
-  ownStrings: boolean;
 }
 
 /**
@@ -261,7 +256,7 @@ function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): 
       const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
       if (tags === undefined) throw new SyntaxError('not a tags list');
       const tagList = toKeyValues(tags);
-      entries.push({ run: { info: parseRunInfo(info, tagList), tags: tagList }, text: bytes.subarray(found.text[0], found.text[1]), ownStrings: true });
+      entries.push({ run: { info: parseRunInfo(info, tagList), tags: tagList }, text: bytes.subarray(found.text[0], found.text[1]) });
     }
     const next = scanned.nextPageToken;
     return { entries, next: next === undefined ? undefined : toStr(parseJson(bytes.toString('utf8', next[0], next[1]))) };
@@ -308,7 +303,7 @@ function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: TagKe
   const entries = runs.map((item, index): ListedRunEntry => {
     const span = spans?.[index];
     const run = parseRun(item);
-    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.keys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }), ownStrings: false };
+    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.keys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }) };
   });
   return { entries, next: toStr(doc.next_page_token) };
 }

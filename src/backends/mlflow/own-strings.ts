@@ -10,16 +10,13 @@ export function ownString(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
-/**
- * A listed run's info in strings of its own (`alreadyOwn`: its strings were made from bytes, not
- * by JSON.parse, so they are copied no more); its status is one of the shared constants.
- */
-export function ownRunInfo(info: RunInfo, stateToken?: string, alreadyOwn = false): RunInfo {
-  const own = alreadyOwn ? (text: string | undefined) => text : (text: string | undefined) => (text === undefined ? undefined : ownString(text));
+/** A listed run's info in strings of its own; its status is one of the shared constants. */
+export function ownRunInfo(info: RunInfo, stateToken?: string): RunInfo {
+  const own = (text: string | undefined) => (text === undefined ? undefined : ownString(text));
   // Every field, in one order, even when undefined: all infos then share one hidden class (a
   // spread with fields added after it gets one per object once V8 optimises it).
   return {
-    runId: own(info.runId)!,
+    runId: ownString(info.runId),
     name: own(info.name),
     user: own(info.user),
     startTime: info.startTime,

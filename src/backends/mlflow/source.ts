@@ -100,13 +100,13 @@ export class MlflowSourceProject implements SourceProject {
       ...(query.filter !== undefined ? { filter: query.filter } : {}),
     });
     try {
-      for await (const { run, text, item, ownStrings } of runs) {
+      for await (const { run, text, item } of runs) {
         // The run's JSON as the server sent it, when the page gave it: kept and digested as it is.
         let kept: Buffer | string | undefined = text;
         if (text === undefined) kept = spool.put(run.info.runId, item);
         else if (typeof text === 'string') spool.putText(run.info.runId, text);
         else spool.putBytes(run.info.runId, text);
-        const info = ownRunInfo(run.info, listingStateToken(item, kept), ownStrings);
+        const info = ownRunInfo(run.info, listingStateToken(item, kept));
         this.listedOrder.push(info);
         yield info;
       }
