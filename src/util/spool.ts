@@ -23,7 +23,8 @@ export class Spool {
   /** Records the file could not take. */
   private memory: Map<string, string> | undefined;
   private written = 0;
-  private pending: Array<[key: string, text: string]> = [];
+  /** Records not written yet: text, or bytes already encoded (a view into a page is copied when written). */
+  private pending: Array<[key: string, text: string | Buffer]> = [];
   private pendingBytes = 0;
   private readonly index = new Map<string, number>();
   private starts = new Float64Array(1024);
@@ -34,13 +35,25 @@ export class Spool {
 
   /** Keeps `text` under `key`; a key put again reads back its latest text. */
   put(key: string, text: string): void {
+    this.keep(key, text);
+  }
+
+  /**
+   * Keeps UTF-8 `bytes` under `key`, read back as their text (no decoding and encoding again on the
+   * way in). They are copied only when written: the caller must not change them afterwards.
+   */
+  putBytes(key: string, bytes: Buffer): void {
+    this.keep(key, bytes);
+  }
+
+  private keep(key: string, text: string | Buffer): void {
     const fd = this.memory ? undefined : this.open();
     if (fd === undefined) {
       this.index.delete(key);
-      this.memory!.set(key, text);
+      this.memory!.set(key, typeof text === 'string' ? text : text.toString('utf8'));
       return;
     }
-    const bytes = Buffer.byteLength(text, 'utf8');
+    const bytes = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.length;
     if (this.count === this.starts.length) this.grow();
     this.starts[this.count] = this.written + this.pendingBytes;
     this.lengths[this.count] = bytes;
@@ -104,7 +117,7 @@ export class Spool {
 
   private flush(fd: number): void {
     if (this.pendingBytes === 0) return;
-    const block = Buffer.from(this.pending.map(([, text]) => text).join(''), 'utf8');
+    const block = Buffer.concat(this.pending.map(([, text]) => (typeof text === 'string' ? Buffer.from(text, 'utf8') : text)), this.pendingBytes);
     try {
       let done = 0;
       while (done < block.length) done += writeSync(fd, block, done, block.length - done, this.written + done);
@@ -114,7 +127,7 @@ export class Spool {
       this.memory ??= new Map();
       for (const [key, text] of this.pending) {
         this.index.delete(key);
-        this.memory.set(key, text);
+        this.memory.set(key, typeof text === 'string' ? text : text.toString('utf8'));
       }
     }
     this.pending = [];

@@ -27,6 +27,24 @@ describe('spool', () => {
     expect(spool.get('k0')).toBeUndefined();
   });
 
+  it('takes records as UTF-8 bytes too (a view into a page), mixed with text, and reads them back as text', () => {
+    const spool = new Spool(mkdtempSync(join(tmpdir(), 'spool-')));
+    const page = Buffer.from('{"runs":[{"v":"ünïcødé 🎉"},{"v":"x"}]}', 'utf8');
+    const first = page.subarray(9, page.indexOf('}') + 1);
+    for (let i = 0; i < 2000; i++) {
+      if (i % 2 === 0) spool.putBytes(`k${i}`, first);
+      else spool.put(`k${i}`, `text ${i} €`);
+    }
+    expect(spool.get('k0')).toBe('{"v":"ünïcødé 🎉"}');
+    expect(spool.get('k1998')).toBe('{"v":"ünïcødé 🎉"}');
+    expect(spool.get('k1999')).toBe('text 1999 €');
+    spool.close();
+    const inMemory = new Spool(join(tmpdir(), 'no-such-folder-for-runs-migrator', 'x'));
+    inMemory.putBytes('a', Buffer.from('ö', 'utf8'));
+    expect(inMemory.get('a')).toBe('ö');
+    inMemory.close();
+  });
+
   it('keeps its file unlinked while open and private to the user, and leaves nothing behind', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const spool = new Spool(dir);

@@ -6,6 +6,7 @@ import { isRunStatus } from '../../model/run.js';
 import type { ProjectRef } from '../../model/project-ref.js';
 import { NotFoundError, UnreachableError } from '../../util/errors.js';
 import { arrayItemSpans } from './raw-items.js';
+import { readTags, scanSearchPage, TagKeys } from './page-scan.js';
 import { datasetFromFields } from '../mlflow-dataset.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, parseJson, toDouble, toInt64, toKeyValues, toMillis, toStr } from './json.js';
@@ -90,7 +91,6 @@ export interface RunDoc {
 
 export function parseRun(value: unknown): RunDoc {
   const run = asRecord(value);
-  const info = asRecord(run.info);
   const data = asRecord(run.data);
   const tags = toKeyValues(data.tags);
   const params = toKeyValues(data.params);
@@ -103,6 +103,16 @@ export function parseRun(value: unknown): RunDoc {
     keys.add(key);
     latestMetrics.set(key, { value: toDouble(m.value), timestamp: toMillis(m.timestamp) ?? 0, step: toInt64(m.step, 0) });
   }
+  const doc: RunDoc = { info: parseRunInfo(run.info, tags), params, tags, metricKeys: [...keys], latestMetrics };
+  if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
+    doc.inputs = parseInputs(run.inputs);
+  }
+  return doc;
+}
+
+/** A run's info object; its tags give the name when the info has none, and the parent. */
+export function parseRunInfo(value: unknown, tags: readonly KeyValue[]): RunInfo {
+  const info = asRecord(value);
   const runId = toStr(info.run_id) ?? toStr(info.run_uuid) ?? '';
   const name = toStr(info.run_name) ?? tags.find((t) => t.key === RUN_NAME_TAG)?.value;
   const user = toStr(info.user_id);
@@ -112,7 +122,7 @@ export function parseRun(value: unknown): RunDoc {
   const artifactUri = toStr(info.artifact_uri);
   const parentRunId = tags.find((t) => t.key === PARENT_TAG)?.value;
   const status = isRunStatus(info.status) ? info.status : 'RUNNING';
-  const runInfo: RunInfo = {
+  return {
     runId,
     status,
     deleted: info.lifecycle_stage === 'deleted',
@@ -124,11 +134,6 @@ export function parseRun(value: unknown): RunDoc {
     ...(artifactUri !== undefined ? { artifactUri } : {}),
     ...(parentRunId !== undefined && parentRunId !== '' ? { parentRunId } : {}),
   };
-  const doc: RunDoc = { info: runInfo, params, tags, metricKeys: [...keys], latestMetrics };
-  if (run.inputs !== undefined && run.inputs !== null && typeof run.inputs === 'object') {
-    doc.inputs = parseInputs(run.inputs);
-  }
-  return doc;
 }
 
 export function parseInputs(value: unknown): DatasetInput[] {
@@ -148,8 +153,26 @@ export interface SearchRunsRequest {
   filter?: string;
   viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
   pageSize: number;
-  /** searchRunEntries also gives each run's text as the server sent it (a pass over each page). */
-  withText?: boolean;
+  /**
+   * The tags the caller reads of each run, besides the run name and parent tags the run's info
+   * takes (ListedRun.tags holds only these): the others are skipped, not decoded.
+   */
+  tagKeys: readonly string[];
+}
+
+/** What a listing reads of a run: its info and the tags asked for (the rest waits until it is opened). */
+export type ListedRun = Pick<RunDoc, 'info' | 'tags'>;
+
+/** A listed run with the server's JSON object for it. */
+export interface ListedRunEntry {
+  run: ListedRun;
+  /**
+   * The run's JSON object as the server sent it: bytes (a view into the page) when the page was
+   * scanned (page-scan.ts), text when it was parsed whole and the run's place in it was found.
+   */
+  text?: Buffer | string;
+  /** The parsed object, only when `text` could not be had. */
+  item?: unknown;
 }
 
 /**
@@ -160,23 +183,23 @@ export async function* searchRuns(
   client: MlflowHttpClient,
   workspace: string,
   request: SearchRunsRequest,
-): AsyncGenerator<RunDoc> {
-  for await (const [doc] of searchRunEntries(client, workspace, request)) yield doc;
+): AsyncGenerator<ListedRun> {
+  for await (const entry of searchRunEntries(client, workspace, request)) yield entry.run;
 }
 
 /**
- * searchRuns, each run also as the server's JSON object it was read from and, when found, that
- * object's text as the server sent it (raw-items.ts). The next page is asked
- * for as soon as a page is parsed, before its runs are handed on: the server prepares page N+1
+ * searchRuns, each run also with its JSON object as the server sent it. The next page is asked
+ * for as soon as a page is read, before its runs are handed on: the server prepares page N+1
  * while the caller works through page N (at most two pages are held).
  */
 export async function* searchRunEntries(
   client: MlflowHttpClient,
   workspace: string,
   request: SearchRunsRequest,
-): AsyncGenerator<[RunDoc, unknown, string | undefined]> {
+): AsyncGenerator<ListedRunEntry> {
   const seen = new Set<string>();
   const tokens = new Set<string>();
+  const tagKeys = new TagKeys(new Set([RUN_NAME_TAG, PARENT_TAG, ...request.tagKeys]));
   const page = (pageToken: string | undefined): Promise<SearchPage> => {
     const body: Record<string, unknown> = {
       experiment_ids: [request.experimentId],
@@ -187,49 +210,100 @@ export async function* searchRunEntries(
     if (request.filter !== undefined && request.filter.trim() !== '') body.filter = request.filter;
     if (pageToken !== undefined) body.page_token = pageToken;
     const answer = client
-      .text({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
-      .then((text) => searchPage(client, text, request.withText ?? false));
+      .bytes({ method: 'POST', path: PATHS.runsSearch, json: JSON.stringify(body), what: 'runs/search', ...(workspace ? { workspace } : {}) })
+      .then((bytes) => searchPage(client, bytes, tagKeys));
     // A caller that stops early never awaits the page asked for ahead: its failure is not an error.
     answer.catch(() => undefined);
     return answer;
   };
   let pending: Promise<SearchPage> | undefined = page(undefined);
   while (pending !== undefined) {
-    const { doc, text, spans } = await pending;
+    const { entries, next } = await pending;
     pending = undefined;
-    const runs = asArray(doc.runs);
-    const next = toStr(doc.next_page_token);
-    if (next && !tokens.has(next) && runs.length > 0) {
+    if (next && !tokens.has(next) && entries.length > 0) {
       tokens.add(next);
       pending = page(next);
     }
-    const raw = spans !== undefined && spans.length === runs.length ? spans : undefined;
-    for (let index = 0; index < runs.length; index++) {
-      const item = runs[index];
-      const run = parseRun(item);
-      if (run.info.runId === '' || seen.has(run.info.runId)) continue;
-      seen.add(run.info.runId);
-      const span = raw?.[index];
-      yield [run, item, span ? text.slice(span[0], span[1]) : undefined];
+    for (const entry of entries) {
+      const runId = entry.run.info.runId;
+      if (runId === '' || seen.has(runId)) continue;
+      seen.add(runId);
+      yield entry;
     }
   }
 }
 
 interface SearchPage {
-  doc: Record<string, unknown>;
-  text: string;
-  /** Where each run's object lies in `text` (raw-items.ts); undefined when the text was not of that shape. */
-  spans: Array<[number, number]> | undefined;
+  entries: ListedRunEntry[];
+  next: string | undefined;
 }
 
-/** A runs/search answer parsed like MlflowHttpClient.json does, with the place of each run in its text. */
-function searchPage(client: MlflowHttpClient, text: string, withText: boolean): SearchPage {
-  if (text.trim() === '') return { doc: {}, text, spans: [] };
+const notJson = (client: MlflowHttpClient) =>
+  new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
+
+/**
+ * A runs/search answer: scanned (page-scan.ts), so that of each run only its info and tags are
+ * parsed, or, when the page is not of the shape the scan knows, parsed whole.
+ */
+function searchPage(client: MlflowHttpClient, bytes: Buffer, tagKeys: TagKeys): SearchPage {
+  const scanned = scanSearchPage(bytes);
+  if (!scanned) return parsedSearchPage(client, pageText(bytes), tagKeys);
+  const entries: ListedRunEntry[] = [];
+  try {
+    for (const found of scanned.runs) {
+      // The info is small and flat: JSON.parse reads it faster than any scanner written in JS.
+      const info = found.info === undefined ? {} : parseFlatObject(bytes.toString('utf8', found.info[0], found.info[1]));
+      const tags = found.tags === undefined ? [] : readTags(bytes, found.tags, tagKeys, parseJson);
+      if (tags === undefined) throw new SyntaxError('not a tags list');
+      const tagList = toKeyValues(tags);
+      entries.push({ run: { info: parseRunInfo(info, tagList), tags: tagList }, text: bytes.subarray(found.text[0], found.text[1]) });
+    }
+    const next = scanned.nextPageToken;
+    return { entries, next: next === undefined ? undefined : toStr(parseJson(bytes.toString('utf8', next[0], next[1]))) };
+  } catch {
+    // A run the scan found but cannot read (a value that is not JSON, an info of another shape):
+    // the whole page the ordinary way, which says what is wrong with it.
+    return parsedSearchPage(client, pageText(bytes), tagKeys);
+  }
+}
+
+/** The page as text, decoded as undici's body.text() does (a leading byte order mark dropped). */
+function pageText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * A flat object (a run's info) by JSON.parse, which rounds an integer beyond 2^53: one that came
+ * out unsafe has its text parsed again the big-integer-safe way (cheaper than looking for long
+ * integers in every info first).
+ */
+function parseFlatObject(text: string): unknown {
+  const parsed = JSON.parse(text) as unknown;
+  if (parsed === null || typeof parsed !== 'object') return parsed;
+  for (const value of Object.values(parsed)) {
+    if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) return parseJson(text);
+    if (value !== null && typeof value === 'object') return parseJson(text); // not flat: the careful way
+  }
+  return parsed;
+}
+
+/** A runs/search answer parsed whole, with the place of each run in its text when found (raw-items.ts). */
+function parsedSearchPage(client: MlflowHttpClient, text: string, tagKeys: TagKeys): SearchPage {
+  if (text.trim() === '') return { entries: [], next: undefined };
   let doc: Record<string, unknown>;
   try {
     doc = asRecord(parseJson(text));
   } catch {
-    throw new UnreachableError(`${client.displayUri} answered runs/search with something that is not JSON: is this an MLflow tracking server?`);
+    throw notJson(client);
   }
-  return { doc, text, spans: withText ? arrayItemSpans(text, 'runs') : undefined };
+  const runs = asArray(doc.runs);
+  const found = arrayItemSpans(text, 'runs');
+  const spans = found !== undefined && found.length === runs.length ? found : undefined;
+  const entries = runs.map((item, index): ListedRunEntry => {
+    const span = spans?.[index];
+    const run = parseRun(item);
+    return { run: { info: run.info, tags: run.tags.filter((tag) => tagKeys.keys.has(tag.key)) }, ...(span ? { text: text.slice(span[0], span[1]) } : { item }) };
+  });
+  return { entries, next: toStr(doc.next_page_token) };
 }

@@ -37,6 +37,11 @@ export class ListingSpool {
     this.spool.put(runId, text);
   }
 
+  /** Keeps the run's JSON as the bytes the server sent. */
+  putBytes(runId: string, bytes: Buffer): void {
+    this.spool.putBytes(runId, bytes);
+  }
+
   /** The run as it was listed, or undefined when it was not. */
   doc(runId: string): RunDoc | undefined {
     const text = this.spool.get(runId);

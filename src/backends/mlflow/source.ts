@@ -2,7 +2,7 @@
  * Reading a project (an MLflow experiment) from a tracking server.
  */
 import { mlflowSourceDatasets } from './datasets.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
 import { mlflowTracePromptLinks } from './trace-prompt-links.js';
@@ -96,15 +96,17 @@ export class MlflowSourceProject implements SourceProject {
       experimentId: this.experiment.id,
       viewType: query.includeDeleted ? 'ALL' : 'ACTIVE_ONLY',
       pageSize: this.settings.searchPageSize,
-      withText: true,
+      tagKeys: [], // the run's info is all a listed source run is
       ...(query.filter !== undefined ? { filter: query.filter } : {}),
     });
     try {
-      for await (const [run, item, raw] of runs) {
-        // The run's text as the server sent it, when the page gave it: kept and digested as it is.
-        if (raw !== undefined) spool.putText(run.info.runId, raw);
-        const text = raw ?? spool.put(run.info.runId, item);
-        const info = ownRunInfo(run.info, listingStateToken(item, text));
+      for await (const { run, text, item } of runs) {
+        // The run's JSON as the server sent it, when the page gave it: kept and digested as it is.
+        let kept: Buffer | string | undefined = text;
+        if (text === undefined) kept = spool.put(run.info.runId, item);
+        else if (typeof text === 'string') spool.putText(run.info.runId, text);
+        else spool.putBytes(run.info.runId, text);
+        const info = ownRunInfo(run.info, listingStateToken(item, kept));
         this.listedOrder.push(info);
         yield info;
       }
@@ -172,13 +174,13 @@ export class MlflowSourceProject implements SourceProject {
  * latest value of each metric: a digest of it changes whenever any of those does, so a re-run
  * compares a copy with its source only when the digest moved (engine/sync-run.ts).
  */
-function listingStateToken(item: unknown, text: string | undefined): string {
-  // `text` is the run's JSON text as the server sent it or, when the page did not give it, its
-  // JSON.stringify made once for the spool. int64 fields beyond 2^53 (a
+function listingStateToken(item: unknown, text: Buffer | string | undefined): string {
+  // `text` is the run's JSON as the server sent it (its bytes digest the same as its text) or,
+  // when the page did not give it, its JSON.stringify made once for the spool. int64 fields beyond 2^53 (a
   // metric's step) arrive as bigint, which JSON.stringify refuses: then the replacer, which costs
   // a call per value, writes them (digits and an `n`, as tokens always had them).
   const digested = text ?? JSON.stringify(item, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
-  return createHash('sha256').update(digested).digest('base64url').slice(0, 22);
+  return hash('sha256', digested, 'base64url').slice(0, 22); // one-shot: a Hash object per run costs twice as much
 }
 
 export async function getRun(client: MlflowHttpClient, workspace: string, runId: string): Promise<RunDoc> {

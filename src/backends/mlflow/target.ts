@@ -35,7 +35,7 @@ import {
   parseRun,
   searchRuns,
   type Experiment,
-  type RunDoc,
+  type ListedRun,
 } from './api.js';
 import { FILES_AT_ONCE, directStoreReason, proxyFilePath, proxyRoot, unsafePathReason, uploadArtifact } from './artifacts.js';
 import { accessFor, checkTargetArtifactStore, isObjectStoreUri, writeDirect, writeThroughPresignedUrl } from './store-artifacts.js';
@@ -186,7 +186,7 @@ export class MlflowTargetProject implements TargetProject {
 
   async *listCopies(): AsyncIterable<CopyRecord> {
     const filter = `tags.\`${PROVENANCE.runId}\` LIKE '%'`;
-    let runs: AsyncGenerator<RunDoc>;
+    let runs: AsyncGenerator<ListedRun>;
     try {
       runs = this.search(filter);
       const first = await runs.next();
@@ -329,17 +329,21 @@ export class MlflowTargetProject implements TargetProject {
     return new MlflowModelCopyEditor(this.client, this.ref.workspace, targetModelId);
   }
 
-  private search(filter: string | undefined): AsyncGenerator<RunDoc> {
+  private search(filter: string | undefined): AsyncGenerator<ListedRun> {
     return searchRuns(this.client, this.ref.workspace, {
       experimentId: this.id,
       viewType: 'ALL',
       pageSize: this.settings.searchPageSize,
+      tagKeys: COPY_RECORD_TAGS,
       ...(filter !== undefined ? { filter } : {}),
     });
   }
 }
 
-function copyRecord(run: RunDoc): CopyRecord | undefined {
+/** The tags copyRecord reads: a listing of the copies decodes no other tag. */
+const COPY_RECORD_TAGS = [PROVENANCE.runId, PROVENANCE.sourceState, PROVENANCE.project, PROVENANCE.completed, DISCARDED_TAG];
+
+function copyRecord(run: ListedRun): CopyRecord | undefined {
   let sourceRunId: string | undefined;
   let sourceProject = '';
   let complete = false;
