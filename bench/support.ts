@@ -131,6 +131,8 @@ export async function postAll(api: Api, bodies: string[], concurrency: number): 
 export interface CliRun {
   seconds: number;
   maxRssMb: number;
+  /** CPU time (user + system) the CLI process used, in seconds (NaN when it did not say). */
+  cpuSeconds: number;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -151,7 +153,15 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 
   const [code] = (await once(child, 'exit')) as [number | null];
   const seconds = (performance.now() - started) / 1000;
   const match = /RUNS_MIGRATOR_MAX_RSS_KB=(\d+)/.exec(stderr);
-  return { seconds, maxRssMb: match ? Number(match[1]) / 1024 : Number.NaN, exitCode: code ?? -1, stdout, stderr };
+  const cpu = /RUNS_MIGRATOR_CPU_MS=(\d+)/.exec(stderr);
+  return {
+    seconds,
+    maxRssMb: match ? Number(match[1]) / 1024 : Number.NaN,
+    cpuSeconds: cpu ? Number(cpu[1]) / 1000 : Number.NaN,
+    exitCode: code ?? -1,
+    stdout,
+    stderr,
+  };
 }
 
 /** Seconds the engine spent (report startedAt..finishedAt): the copy without process start-up. */
