@@ -9,6 +9,7 @@
  *                                  figures, each copy against the same seeded source, interleaved)
  *     [--rounds N]   (ceiling, relay and each CLI's copy N times in turn; default 1)
  *     [--cpu-prof DIR]   (write the CLI's V8 CPU profile into DIR)
+ *   BENCH_CLI_NODE_ARGS='--trace-gc'   more node options for the CLI (its stdout is then printed)
  *
  * Two stores: MLflow server -> MLflow server through the artifact proxy (stand-ins in their own
  * processes; ceiling: PUT to the target's proxy), and S3 -> S3 (direct-S3 stand-ins on one
@@ -135,8 +136,9 @@ async function copyOnce(
     ['copy', '--source-uri', store.source.url, '--source-project', `default/${experiment}`, '--target-uri', store.target.url, '--target-project', `default/${targetExperiment}`, '--no-progress', '--report', REPORT],
     env,
     join(cliRoot, 'bin/runs-migrator.js'),
-    CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [],
+    [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), ...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
   );
+  if (process.env.BENCH_CLI_NODE_ARGS) console.log(copy.stdout);
   const serversCpu = serverCpu() - serverCpuBefore;
   if (copy.exitCode !== 0) throw new Error(`copy failed (${copy.exitCode}): ${copy.stderr.slice(-2000)}`);
   const ours = engineSeconds(REPORT);
@@ -150,7 +152,7 @@ async function copyOnce(
   console.log(
     `${store.name}, ${what}${label}: ${unit}; ratio ${(raw / ours).toFixed(2)}x` +
       (relayed !== undefined ? `; bare GET->PUT relay ${(BIG / 1e6 / relayed).toFixed(1)} MB/s (${(raw / relayed).toFixed(2)}x; copy/relay ${(relayed / ours).toFixed(2)}x)` : '') +
-      `; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB; CPU s per ${perUnit}: CLI ${(copy.cpuSeconds / units).toFixed(2)} (whole process, start-up included), stand-ins ${(serversCpu / units).toFixed(2)}` +
+      `; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB; CPU s per ${perUnit}: CLI ${(copy.cpuSeconds / units).toFixed(2)} (user ${(copy.userCpuSeconds / units).toFixed(2)}; whole process, start-up included), stand-ins ${(serversCpu / units).toFixed(2)}` +
       (overBudget ? ` - OVER the ${RSS_BUDGET_MB} MB budget` : ''),
   );
 }
