@@ -38,6 +38,7 @@ const BIG = arg('big-mb', 1024) * 1024 * 1024;
 const SMALL_FILES = arg('small-files', 10_000);
 const SMALL = arg('small-kb', 10) * 1024;
 const REPORT = join(tmpdir(), 'runs-migrator-bench-artifacts.json');
+const LOG = join(tmpdir(), 'runs-migrator-bench-artifacts.log');
 const RSS_BUDGET_MB = 200;
 const option = (name: string): string | undefined => {
   const at = process.argv.indexOf(`--${name}`);
@@ -133,7 +134,7 @@ async function copyOnce(
   const serverCpu = () => store.source.cpuSeconds() + store.target.cpuSeconds();
   const serverCpuBefore = serverCpu();
   const copy = await runCli(
-    ['copy', '--source-uri', store.source.url, '--source-project', `default/${experiment}`, '--target-uri', store.target.url, '--target-project', `default/${targetExperiment}`, '--no-progress', '--report', REPORT],
+    ['copy', '--source-uri', store.source.url, '--source-project', `default/${experiment}`, '--target-uri', store.target.url, '--target-project', `default/${targetExperiment}`, '--no-progress', '--report', REPORT, '--log-file', LOG],
     env,
     join(cliRoot, 'bin/runs-migrator.js'),
     [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), ...(process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
