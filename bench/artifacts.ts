@@ -110,15 +110,25 @@ async function ceiling(store: Store, files: 'big' | 'small', round: number): Pro
 async function measure(store: Store, files: 'big' | 'small', env: NodeJS.ProcessEnv): Promise<void> {
   const experiment = `bench-${files}`;
   const sourceUri = await seedRun(store, experiment, files);
+  const ratios: number[][] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const raw = await ceiling(store, files, round);
     const relayed = files === 'big' && store.get ? await relay(store, sourceUri, round) : undefined;
     for (const [index, root] of CLI_ROOTS.entries()) {
-      const label = CLI_ROOTS.length > 1 || ROUNDS > 1 ? ` [round ${round}, CLI ${root === ROOT.replace(/\/$/, '') ? 'this checkout' : root}]` : '';
-      await copyOnce(store, files, env, `${experiment}-copy-${round}-${index}`, root, raw, relayed, label);
+      const label = CLI_ROOTS.length > 1 || ROUNDS > 1 ? ` [round ${round}, CLI ${cliName(root)}]` : '';
+      const ratio = await copyOnce(store, files, env, `${experiment}-copy-${round}-${index}`, root, raw, relayed, label);
+      (ratios[index] ??= []).push(ratio);
+    }
+  }
+  if (ROUNDS > 1) {
+    for (const [index, root] of CLI_ROOTS.entries()) {
+      const sorted = [...ratios[index]!].sort((a, b) => a - b);
+      console.log(`${store.name}, ${files === "big" ? "big file" : "small files"}, CLI ${cliName(root)}: ratio min ${sorted[0]!.toFixed(2)}x, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}x, max ${sorted.at(-1)!.toFixed(2)}x over ${ROUNDS} rounds`);
     }
   }
 }
+
+const cliName = (root: string) => (root === ROOT.replace(/\/$/, '') ? 'this checkout' : root);
 
 async function copyOnce(
   store: Store,
@@ -129,7 +139,7 @@ async function copyOnce(
   raw: number,
   relayed: number | undefined,
   label: string,
-): Promise<void> {
+): Promise<number> {
   const experiment = `bench-${files}`;
   const serverCpu = () => store.source.cpuSeconds() + store.target.cpuSeconds();
   const serverCpuBefore = serverCpu();
@@ -156,6 +166,7 @@ async function copyOnce(
       `; CLI peak RSS ${copy.maxRssMb.toFixed(0)} MB; CPU s per ${perUnit}: CLI ${(copy.cpuSeconds / units).toFixed(2)} (user ${(copy.userCpuSeconds / units).toFixed(2)}; whole process, start-up included), stand-ins ${(serversCpu / units).toFixed(2)}` +
       (overBudget ? ` - OVER the ${RSS_BUDGET_MB} MB budget` : ''),
   );
+  return raw / ours;
 }
 
 async function main(): Promise<void> {
