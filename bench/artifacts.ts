@@ -123,7 +123,7 @@ async function measure(store: Store, files: 'big' | 'small', env: NodeJS.Process
   if (ROUNDS > 1) {
     for (const [index, root] of CLI_ROOTS.entries()) {
       const sorted = [...ratios[index]!].sort((a, b) => a - b);
-      console.log(`${store.name}, ${files === "big" ? "big file" : "small files"}, CLI ${cliName(root)}: ratio min ${sorted[0]!.toFixed(2)}x, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}x, max ${sorted.at(-1)!.toFixed(2)}x over ${ROUNDS} rounds`);
+      console.log(`${store.name}, ${files === 'big' ? 'big file' : 'small files'}, CLI ${cliName(root)}: ratio min ${sorted[0]!.toFixed(2)}x, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)}x, max ${sorted.at(-1)!.toFixed(2)}x over ${ROUNDS} rounds`);
     }
   }
 }
