@@ -131,8 +131,10 @@ export async function postAll(api: Api, bodies: string[], concurrency: number): 
 export interface CliRun {
   seconds: number;
   maxRssMb: number;
-  /** CPU seconds (user + system) the CLI process spent, start-up included; NaN when not reported. */
+  /** CPU time (user + system) the CLI process used, in seconds (NaN when it did not say). */
   cpuSeconds: number;
+  /** The user part of cpuSeconds (system time moves most with the other jobs' load). */
+  userCpuSeconds: number;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -154,7 +156,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, bin = 
   const seconds = (performance.now() - started) / 1000;
   const match = /RUNS_MIGRATOR_MAX_RSS_KB=(\d+)/.exec(stderr);
   const cpu = /RUNS_MIGRATOR_CPU_MS=(\d+)/.exec(stderr);
-  return { seconds, maxRssMb: match ? Number(match[1]) / 1024 : Number.NaN, cpuSeconds: cpu ? Number(cpu[1]) / 1000 : Number.NaN, exitCode: code ?? -1, stdout, stderr };
+  const userCpu = /RUNS_MIGRATOR_USER_CPU_MS=(\d+)/.exec(stderr);
+  return {
+    seconds,
+    maxRssMb: match ? Number(match[1]) / 1024 : Number.NaN,
+    cpuSeconds: cpu ? Number(cpu[1]) / 1000 : Number.NaN,
+    userCpuSeconds: userCpu ? Number(userCpu[1]) / 1000 : Number.NaN,
+    exitCode: code ?? -1,
+    stdout,
+    stderr,
+  };
 }
 
 /** Seconds the engine spent (report startedAt..finishedAt): the copy without process start-up. */

@@ -110,6 +110,8 @@ export interface CallSpec {
   attempts?: { count: number };
   /** Extra request headers (OTLP ingest names its experiment in x-mlflow-experiment-id). */
   headers?: Record<string, string>;
+  /** Bytes of the answer's body read from the socket ahead of its consumer (undici's default: 64 KiB). */
+  readAhead?: number;
 }
 
 export interface RawAnswer {
@@ -253,6 +255,7 @@ export class MlflowHttpClient {
           body: body ?? null,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
+          ...(spec.readAhead !== undefined ? { highWaterMark: spec.readAhead } : {}),
         });
       } catch (error) {
         if (mayRetry && isRetryableNetError(error, this.connected)) {
