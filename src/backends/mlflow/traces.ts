@@ -198,9 +198,17 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       await spanBatcher.write(trace.spans.map((span) => JSON.stringify(otlpSpan(span, notes))));
       // 3. The info finished: the merge overwrites the values, merges the metadata; the tag OTLP set is
       //    sent again so that only one stored tag (the artifact location the server sets) is left out.
+      //    A trace without assessments has nothing left to write after it: the completion marker
+      //    goes with it (one request less), still the last write of the trace.
       const tags: Record<string, string> = { ...info.tags };
       if (trace.spans.length > 0) tags[TRACE_TAGS.spansLocation] = 'TRACKING_STORE';
+      if (trace.assessments.length === 0) {
+        await start(startInfo(info, experimentId, { ...tags, [marker.key]: marker.value }));
+        return notes;
+      }
       await start(startInfo(info, experimentId, tags));
+      // 4. The assessments, after the info: what StartTraceV3's merge does to the assessments of
+      //    a trace it merges into is not recorded, so none exist yet when it runs. Then the marker.
       await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
       await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;
