@@ -87,6 +87,16 @@ describe('OTLP span batching', () => {
     expect([await storedSpanCount(0), await storedSpanCount(1), await storedSpanCount(2), await storedSpanCount(3)]).toEqual([2, 20, 3, 3]);
   });
 
+  it('fails every trace of a request at once when the server cannot be reached, without trying each alone', async () => {
+    const spans = batcher();
+    await server.close();
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => spans.write(traceSpans(i, 1))));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    // The first trace alone, then the five that waited for it together: two requests, not seven.
+    expect(spans.stats.requests).toBe(2);
+    server = await startStandin();
+  });
+
   it('adds no wait when the server keeps up: each trace goes at once', async () => {
     const spans = batcher({ maxInFlight: 4 });
     for (let i = 0; i < 3; i++) await spans.write(traceSpans(i, 1));

@@ -14,6 +14,10 @@
  * span twice stores it once).
  */
 
+import { MlflowRequestError } from './errors.js';
+
+const refusedByServer = (error: unknown): boolean => error instanceof MlflowRequestError && error.status >= 400 && error.status < 500;
+
 export interface OtlpBatchLimits {
   /** Requests under way at once. */
   maxInFlight: number;
@@ -91,8 +95,11 @@ export class OtlpBatcher {
       for (const entry of batch) entry.resolve();
       return;
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // The server answered, but refused (e.g. 422 for one trace it could not store): worth
+      // finding out which trace. Anything else (unreachable after the client's retries, 5xx)
+      // would fail each trace alone too, only slower: all fail now.
+      if (batch.length === 1 || !refusedByServer(error)) {
+        for (const entry of batch) entry.reject(error);
         return;
       }
     }
