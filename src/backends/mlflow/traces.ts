@@ -12,7 +12,8 @@
  *   request when the server is busy, otlp-batch.ts), then StartTraceV3 again with the
  *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
  *   once the spans are in -, the assessments in create-time order (an override flips the one it
- *   overrides to invalid, as in the source), and the completion marker tag last.
+ *   overrides to invalid, as in the source), and the completion marker tag last (within the final
+ *   StartTraceV3 when the trace has no assessments).
  * - look before writing: trace ids are global to a server and StartTraceV3 on an existing id
  *   merges into, or moves, that trace; GET of another workspace's trace is 404, so an id is
  *   looked up in every workspace the server lists.
