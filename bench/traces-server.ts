@@ -80,6 +80,12 @@ export interface ServerBenchResult {
   cpuSeconds: number;
   ceiling: number;
   targetRequests: Record<string, number>;
+  /**
+   * CPU seconds the two servers spent during the copy, and the target during the ceiling: what
+   * each side costs per trace, which the machine's load moves much less than the rates.
+   */
+  serverCpu: { target: number; source: number };
+  ceilingCpu: number;
 }
 
 export async function benchServerToServer(counts: number[], work: string): Promise<ServerBenchResult[]> {
@@ -98,14 +104,20 @@ export async function benchServerToServer(counts: number[], work: string): Promi
       // load during the run weighs on both alike.
       const half = Math.ceil(count / 2);
       const ceilingHalf = async (from: number, to: number) => sendTraces(target.url, Array.from({ length: to - from }, (_, k) => traceRequests(from + k, '1', ceilingExperiment)));
+      let ceilingCpu = target.cpuSeconds();
       let ceilingSeconds = await ceilingHalf(0, half);
+      ceilingCpu = target.cpuSeconds() - ceilingCpu;
       const before = await target.requestsByRoute();
+      const cpuBefore = { target: target.cpuSeconds(), source: source.cpuSeconds() };
       const run = await copyTraces(['--source-uri', source.url, '--source-project', `default/traces-${count}`, '--target-uri', target.url, '--target-project', `default/traces-${count}-copy`], work);
       if (run.traces !== count) throw new Error(`copied ${run.traces} of ${count} traces`);
+      const serverCpu = { target: target.cpuSeconds() - cpuBefore.target, source: source.cpuSeconds() - cpuBefore.source };
       const after = await target.requestsByRoute();
+      const cpuAtHalf = target.cpuSeconds();
       ceilingSeconds += await ceilingHalf(half, count);
+      ceilingCpu += target.cpuSeconds() - cpuAtHalf;
       const targetRequests = Object.fromEntries(Object.entries(after).map(([route, n]) => [route, n - (before[route] ?? 0)]).filter(([, n]) => (n as number) > 0));
-      results.push({ count, seconds: run.seconds, rssMb: run.rssMb, cpuSeconds: run.cpuSeconds, ceiling: count / ceilingSeconds, targetRequests });
+      results.push({ count, seconds: run.seconds, rssMb: run.rssMb, cpuSeconds: run.cpuSeconds, ceiling: count / ceilingSeconds, targetRequests, serverCpu, ceilingCpu });
     } finally {
       await source.stop();
       await target.stop();
@@ -118,6 +130,8 @@ export function printServerResults(results: ServerBenchResult[]): void {
   for (const r of results) {
     const rate = r.count / r.seconds;
     console.log(`server -> server, ${r.count} traces x ${SPANS} spans x 2 assessments: ${rate.toFixed(0)} traces/s; ceiling ${r.ceiling.toFixed(0)} traces/s; ratio ${(rate / r.ceiling).toFixed(3)}; CLI peak RSS ${r.rssMb.toFixed(0)} MB; CLI CPU ${((r.cpuSeconds * 1000) / r.count).toFixed(1)} ms per trace`);
+    const ms = (seconds: number) => ((seconds * 1000) / r.count).toFixed(1);
+    console.log(`  CPU per trace: target ${ms(r.serverCpu.target)} ms during the copy, ${ms(r.ceilingCpu)} ms during the ceiling; source ${ms(r.serverCpu.source)} ms; CLI ${ms(r.cpuSeconds)} ms`);
     console.log(`  target requests per trace: ${Object.entries(r.targetRequests).map(([route, n]) => `${route} ${(n / r.count).toFixed(2)}`).join(', ')}`);
   }
 }

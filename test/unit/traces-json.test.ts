@@ -47,4 +47,31 @@ describe('span documents', () => {
     expect(otlp.events).toEqual([{ name: 'e', timeUnixNano: '1735689701020000000', attributes: [{ key: 'n', value: { intValue: '1' } }, { key: 's', value: { stringValue: 'x' } }] }]);
     expect(notes).toEqual([]);
   });
+
+  it('go to OTLP the same way for texts the built-in parser refuses or reads wrongly, and say what cannot round-trip', () => {
+    const span = parseSpanContent(SPAN);
+    const attributes = {
+      // Python's json.dumps writes NaN, which neither parser here reads: sent as is, with a note.
+      nan: '{"score": NaN}',
+      // Not JSON at all, though it starts like an object: sent as is, with a note.
+      broken: '{"unclosed": 1',
+      escaped: '"caf\\u00e9 \\"q\\""',
+      nul: 'null',
+      big: '12345678901234567890',
+    };
+    const doc = { ...(span.document as Record<string, unknown>), attributes };
+    const notes: string[] = [];
+    const otlp = otlpSpan({ ...span, document: doc as never }, notes) as { attributes: Array<{ key: string; value: unknown }> };
+    const value = (key: string) => otlp.attributes.find((a) => a.key === key)?.value;
+    expect(value('nan')).toEqual({ stringValue: '{"score": NaN}' });
+    expect(value('broken')).toEqual({ stringValue: '{"unclosed": 1' });
+    expect(value('escaped')).toEqual({ stringValue: 'café "q"' });
+    expect(value('nul')).toEqual({});
+    expect(value('big')).toEqual({ intValue: '12345678901234567890' });
+    expect(notes).toEqual([
+      'span attribute nan: its value is not JSON text; the server stores it JSON-encoded',
+      'span attribute broken: its value is not JSON text; the server stores it JSON-encoded',
+      'span attribute nul: a JSON null cannot be sent through OTLP; the server stores it differently',
+    ]);
+  });
 });

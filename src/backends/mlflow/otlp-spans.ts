@@ -32,6 +32,8 @@ function anyValue(value: JsonDoc): AnyValue {
 /** A stored attribute (JSON text) as the AnyValue the server turns back into that text. */
 function attributeValue(key: string, stored: JsonDoc, notes: string[]): AnyValue {
   if (typeof stored !== 'string') return anyValue(stored);
+  const fast = objectOrStringText(stored);
+  if (fast) return fast;
   let decoded: JsonDoc;
   try {
     decoded = parseJsonDoc(stored);
@@ -42,6 +44,26 @@ function attributeValue(key: string, stored: JsonDoc, notes: string[]): AnyValue
   if (decoded !== null && typeof decoded === 'object' && !isLosslessNumber(decoded)) return { stringValue: stored };
   if (decoded === null) notes.push(`span attribute ${key}: a JSON null cannot be sent through OTLP; the server stores it differently`);
   return anyValue(decoded);
+}
+
+/**
+ * The common attributes (inputs and outputs are JSON objects, most others JSON strings) through
+ * the built-in parser, much cheaper than the lossless one: an object or array text goes as it is,
+ * a JSON string as its text. Numbers, and text the built-in parser refuses (Python's NaN),
+ * answer undefined and take the lossless path.
+ */
+function objectOrStringText(stored: string): AnyValue | undefined {
+  const first = stored.charCodeAt(0);
+  // '{', '[', '"'
+  if (first !== 0x7b && first !== 0x5b && first !== 0x22) return undefined;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(stored);
+  } catch {
+    return undefined;
+  }
+  if (typeof decoded === 'string') return { stringValue: decoded };
+  return decoded !== null && typeof decoded === 'object' ? { stringValue: stored } : undefined;
 }
 
 export function otlpSpan(span: TraceSpan, notes: string[]): Record<string, unknown> {

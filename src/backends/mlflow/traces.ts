@@ -8,10 +8,12 @@
  *   answers 500 for the latter); assessments come with each listed info (traces/search answers
  *   them), else with GET /api/3.0/mlflow/traces/<id>.
  * - write: StartTraceV3 with the provenance tags only (so that an interrupted copy is found), then
- *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts), then StartTraceV3 again with the
+ *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts; several traces' spans share a
+ *   request when the server is busy, otlp-batch.ts), then StartTraceV3 again with the
  *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
  *   once the spans are in -, the assessments in create-time order (an override flips the one it
- *   overrides to invalid, as in the source), and the completion marker tag last.
+ *   overrides to invalid, as in the source), and the completion marker tag last (within the final
+ *   StartTraceV3 when the trace has no assessments).
  * - look before writing: trace ids are global to a server and StartTraceV3 on an existing id
  *   merges into, or moves, that trace; GET of another workspace's trace is 404, so an id is
  *   looked up in every workspace the server lists.
@@ -27,11 +29,11 @@ import { MlflowRequestError } from './errors.js';
 import { NotFoundError } from '../../util/errors.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, toStr } from './json.js';
-import { otlpRequest } from './otlp-spans.js';
+import { OtlpBatcher } from './otlp-batch.js';
+import { otlpSpan } from './otlp-spans.js';
 
 const V3 = '/api/3.0/mlflow/traces';
 const SEARCH_PAGE = 500;
-const SPANS_PER_REQUEST = 500;
 /** Ids per batchGetInfos request (no limit recorded; kept well under the search page). */
 const LOOKUP_IDS = 100;
 
@@ -132,6 +134,17 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
         return [workspace];
       }
     })());
+  const spanBatcher = new OtlpBatcher(async (body) => {
+    await client.text({
+      method: 'POST',
+      path: '/v1/traces',
+      json: body,
+      contentType: 'application/json',
+      workspace,
+      what: 'otlp/v1/traces',
+      headers: { 'x-mlflow-experiment-id': experimentId },
+    });
+  });
   const exists = async (traceId: string, ws: string): Promise<boolean> => {
     try {
       await client.json({ method: 'GET', path: `${V3}/${encodeURIComponent(traceId)}`, workspace: ws, what: 'traces/get-info' });
@@ -181,23 +194,22 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       // 1. The trace with its provenance tags and no metadata yet: from here on a crash leaves a
       //    trace the next copy finds (provenance, no marker) and redoes.
       await start({ ...startInfo(info, experimentId, info.tags), state: 'IN_PROGRESS', trace_metadata: {} });
-      // 2. The spans, into the server's database.
-      for (let i = 0; i < trace.spans.length; i += SPANS_PER_REQUEST) {
-        await client.text({
-          method: 'POST',
-          path: '/v1/traces',
-          json: otlpRequest(trace.spans.slice(i, i + SPANS_PER_REQUEST), notes),
-          contentType: 'application/json',
-          workspace,
-          what: 'otlp/v1/traces',
-          headers: { 'x-mlflow-experiment-id': experimentId },
-        });
-      }
+      // 2. The spans, into the server's database: with other traces' spans in one request when
+      //    the server is busy (otlp-batch.ts); resolves once this trace's spans are stored.
+      await spanBatcher.write(trace.spans.map((span) => JSON.stringify(otlpSpan(span, notes))));
       // 3. The info finished: the merge overwrites the values, merges the metadata; the tag OTLP set is
       //    sent again so that only one stored tag (the artifact location the server sets) is left out.
+      //    A trace without assessments has nothing left to write after it: the completion marker
+      //    goes with it (one request less), still the last write of the trace.
       const tags: Record<string, string> = { ...info.tags };
       if (trace.spans.length > 0) tags[TRACE_TAGS.spansLocation] = 'TRACKING_STORE';
+      if (trace.assessments.length === 0) {
+        await start(startInfo(info, experimentId, { ...tags, [marker.key]: marker.value }));
+        return notes;
+      }
       await start(startInfo(info, experimentId, tags));
+      // 4. The assessments, after the info: what StartTraceV3's merge does to the assessments of
+      //    a trace it merges into is not recorded, so none exist yet when it runs. Then the marker.
       await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
       await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;
