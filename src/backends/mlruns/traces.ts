@@ -26,9 +26,10 @@ import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoTo
 import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
-import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
+import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
-import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
+import { dumpPyYaml, type YamlValue } from './pyyaml.js';
+import { parseMlflowYaml } from './pyyaml-strict.js';
 
 export const TRACES_DIR = 'traces';
 const INFO_FILE = 'trace_info.yaml';
@@ -50,12 +51,13 @@ export function traceFolderName(traceId: string): string {
 
 /** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
 export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
-  const raw = await readTextIfExists(join(dir, INFO_FILE));
+  // Read synchronously, like the spans: a handful of small files per trace (readKeyValuesSync).
+  const raw = readSmallTextIfExistsSync(join(dir, INFO_FILE));
   if (raw === undefined) return undefined;
-  const dict = parsePyYaml(raw);
+  const dict = parseMlflowYaml(raw);
   if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
-  const tags = toRecord(await readKeyValues(join(dir, TAGS_DIR)));
-  const metadata = toRecord(await readKeyValues(join(dir, METADATA_DIR)));
+  const tags = toRecord(readKeyValuesSync(join(dir, TAGS_DIR)));
+  const metadata = toRecord(readKeyValuesSync(join(dir, METADATA_DIR)));
   return traceInfoFromProto(dict as Dict, tags, metadata);
 }
 
@@ -112,7 +114,7 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
   }
   for (const file of files) {
     try {
-      const dict = parsePyYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
+      const dict = parseMlflowYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
       assessments.push(assessmentFromProto(dict as Dict));
     } catch (error) {
       issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
