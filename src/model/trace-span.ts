@@ -5,6 +5,7 @@
  */
 import { base64ToHex, hexToBase64, otelTraceHex, type TraceSpan } from './trace.js';
 import { cloneDoc, docDigits, docObject, docString, dumpPythonJson, parseJsonDoc, type JsonDoc } from './python-json.js';
+import { canonicalObjectFields } from './span-text.js';
 
 const REQUEST_ID_ATTRIBUTE = 'mlflow.traceRequestId';
 const SPAN_TYPE_ATTRIBUTE = 'mlflow.spanType';
@@ -34,11 +35,80 @@ export function spanFromDocument(document: JsonDoc): TraceSpan {
 }
 
 export function parseSpanContent(content: string): TraceSpan {
-  return spanFromDocument(parseJsonDoc(content));
+  return spanFromText(content);
 }
 
+/**
+ * The text of spans read from text already in json.dumps form (span-text.ts): what spanContent
+ * answers without dumping the document again. A span whose document is replaced loses it.
+ */
+const keptText = new WeakMap<TraceSpan, string>();
+
+/** The span document as MLflow's json.dumps writes it: the text it was read as, when that is this form. */
 export function spanContent(span: TraceSpan): string {
-  return dumpPythonJson(span.document);
+  return keptText.get(span) ?? dumpPythonJson(span.document);
+}
+
+/**
+ * A span from the text of its document (a traces.json element, a spans.content value). Text in
+ * json.dumps form is kept as it is and parsed only if the document is asked for; other text is
+ * parsed now (spanFromDocument). Throws as spanFromDocument does.
+ */
+export function spanFromText(text: string): TraceSpan {
+  const fields = canonicalObjectFields(text);
+  if (!fields) return spanFromDocument(parseJsonDoc(text));
+  const span = spanFromFields(fields);
+  let document: JsonDoc | undefined;
+  Object.defineProperty(span, 'document', {
+    enumerable: true,
+    configurable: true,
+    get: () => (document ??= parseJsonDoc(text)),
+    set: (value: JsonDoc) => {
+      keptText.delete(span);
+      Object.defineProperty(span, 'document', { value, enumerable: true, writable: true, configurable: true });
+    },
+  });
+  keptText.set(span, text);
+  return span;
+}
+
+/** A canonical value text as spanFromDocument sees the value: strings decoded, numbers as their digits. */
+function fieldString(text: string | undefined): string | undefined {
+  return text !== undefined && text.startsWith('"') ? (JSON.parse(text) as string) : undefined;
+}
+
+function fieldDigits(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.startsWith('"')) {
+    const value = JSON.parse(text) as string;
+    return /^\d+$/.test(value) ? value : undefined;
+  }
+  // A number (docDigits answers a lossless number's text as written).
+  return /^[-0-9]/.test(text) ? text : undefined;
+}
+
+/** spanFromDocument's fields, from the top-level value texts of a canonical document. */
+function spanFromFields(fields: Map<string, string>): TraceSpan {
+  const spanId = fieldString(fields.get('span_id'));
+  const name = fieldString(fields.get('name'));
+  const startTimeNs = fieldDigits(fields.get('start_time_unix_nano'));
+  if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
+  const parent = fieldString(fields.get('parent_span_id'));
+  const endTimeNs = fieldDigits(fields.get('end_time_unix_nano'));
+  // Canonical text has no duplicate keys, so the native parser reads these objects' strings exactly.
+  const objectField = (key: string): Record<string, unknown> | undefined => (fields.get(key)?.startsWith('{') ? (JSON.parse(fields.get(key)!) as Record<string, unknown>) : undefined);
+  const code = objectField('status')?.code;
+  const status = typeof code === 'string' ? code : 'STATUS_CODE_UNSET';
+  const typeText = objectField('attributes')?.[SPAN_TYPE_ATTRIBUTE];
+  return {
+    spanId: idToHex(spanId),
+    ...(parent ? { parentSpanId: idToHex(parent) } : {}),
+    name,
+    startTimeNs,
+    ...(endTimeNs ? { endTimeNs } : {}),
+    status: status.replace(/^STATUS_CODE_/, ''),
+    ...(typeof typeText === 'string' ? { spanType: decodeJsonString(typeText) } : {}),
+  } as TraceSpan;
 }
 
 /** The span as it belongs to `traceId` (a copy of the document when the id changes). */

@@ -23,7 +23,8 @@ import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.
 import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
-import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
+import { spanContent, spanFromDocument, spanForTrace, spanFromText } from '../../model/trace-span.js';
+import { canonicalArrayTexts } from '../../model/span-text.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
@@ -96,10 +97,12 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
   if (text === undefined) {
     issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
   } else {
-    const list = docObject(parseJsonDoc(text))?.spans;
+    // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
+    const texts = canonicalArrayTexts(text, 'spans');
+    const list = texts ?? docObject(parseJsonDoc(text))?.spans;
     for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
       try {
-        spans.push(spanFromDocument(document));
+        spans.push(texts ? spanFromText(document as string) : spanFromDocument(document as JsonDoc));
       } catch (error) {
         issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
       }
@@ -125,7 +128,8 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
 
 /** traces.json as MLflow writes it: {"spans": [...]} with json.dumps defaults. */
 export function spansFileText(spans: TraceSpan[]): string {
-  return dumpPythonJson({ spans: spans.map((span) => span.document) } as JsonDoc);
+  // dumpPythonJson({ spans: documents }), each document as read where it was kept (spanContent).
+  return `{"spans": [${spans.map(spanContent).join(', ')}]}`;
 }
 
 export interface TracePlaces {

@@ -1,0 +1,129 @@
+/**
+ * Span documents kept as the text they were read as. MLflow writes a span document with
+ * `json.dumps` defaults (python-json.ts), and a lossless parse followed by dumpPythonJson gives
+ * those bytes back. A copy into a store that keeps the text (MLflow's database, traces.json)
+ * need not parse and dump every document then: when the text read is already in that canonical
+ * form, it is the text the copy would write. This file checks that form with a scanner that
+ * builds nothing (a parse built every string and number of every span), finds the few fields the
+ * engine needs, and leaves the document to be parsed only when someone asks for it.
+ *
+ * Canonical here means exactly what dumpPythonJson(parseJsonDoc(text)) === text means: ", " and
+ * ": " separators and no other white space; strings of printable ASCII with Python's escapes
+ * (\" \\ \b \f \n \r \t, \u with four lowercase hex digits for the other control characters and
+ * for everything from U+007F on); numbers in JSON's grammar (kept as written); no duplicate key.
+ * Text outside that form answers undefined, and the caller parses and dumps as before.
+ */
+
+/** Thrown inside the scanner: the text is not in the canonical form (not an error of the text). */
+class NotCanonical extends Error {}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const HEX = /^[0-9a-f]{4}$/;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+/** End of the canonical string starting at `i` (a quote). */
+function scanString(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) {
+      const e = text[j + 1];
+      if (e === 'u') {
+        const hex = text.slice(j + 2, j + 6);
+        if (!HEX.test(hex)) throw new NotCanonical();
+        const code = parseInt(hex, 16);
+        // json.dumps writes these as \b \t \n \f \r; printable ASCII is written as itself.
+        if ((code >= 0x20 && code < 0x7f) || code === 8 || code === 9 || code === 10 || code === 12 || code === 13) throw new NotCanonical();
+        j += 6;
+      } else if (e === '"' || e === '\\' || e === 'b' || e === 'f' || e === 'n' || e === 'r' || e === 't') {
+        j += 2;
+      } else {
+        throw new NotCanonical();
+      }
+    } else if (c >= 0x20 && c < 0x7f) {
+      j++;
+    } else {
+      // Raw control or non-ASCII character (or the text's end): json.dumps would have escaped it.
+      throw new NotCanonical();
+    }
+  }
+}
+
+function keyAt(text: string, start: number, end: number): string {
+  const raw = text.slice(start + 1, end - 1);
+  return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
+}
+
+/** End of the canonical value starting at `i`; `fields`, when given, gets the top level's keys and value ranges. */
+function scanValue(text: string, i: number, fields?: Map<string, [number, number]>): number {
+  const c = text[i];
+  if (c === '"') return scanString(text, i);
+  if (c === '{') {
+    if (text[i + 1] === '}') return i + 2;
+    const keys = fields ?? new Map<string, [number, number]>();
+    let j = i + 1;
+    for (;;) {
+      if (text.charCodeAt(j) !== QUOTE) throw new NotCanonical();
+      const keyEnd = scanString(text, j);
+      const key = keyAt(text, j, keyEnd);
+      if (keys.has(key) || text[keyEnd] !== ':' || text[keyEnd + 1] !== ' ') throw new NotCanonical();
+      const valueEnd = scanValue(text, keyEnd + 2);
+      keys.set(key, [keyEnd + 2, valueEnd]);
+      j = valueEnd;
+      if (text[j] === '}') return j + 1;
+      if (text[j] !== ',' || text[j + 1] !== ' ') throw new NotCanonical();
+      j += 2;
+    }
+  }
+  if (c === '[') {
+    if (text[i + 1] === ']') return i + 2;
+    let j = i + 1;
+    for (;;) {
+      j = scanValue(text, j);
+      if (text[j] === ']') return j + 1;
+      if (text[j] !== ',' || text[j + 1] !== ' ') throw new NotCanonical();
+      j += 2;
+    }
+  }
+  if (text.startsWith('true', i)) return i + 4;
+  if (text.startsWith('false', i)) return i + 5;
+  if (text.startsWith('null', i)) return i + 4;
+  NUMBER.lastIndex = i;
+  if (NUMBER.test(text) && NUMBER.lastIndex > i) return NUMBER.lastIndex;
+  throw new NotCanonical();
+}
+
+/** A canonical JSON object's top-level keys with their value texts, or undefined when `text` is not canonical. */
+export function canonicalObjectFields(text: string): Map<string, string> | undefined {
+  const ranges = new Map<string, [number, number]>();
+  try {
+    if (text[0] !== '{' || scanValue(text, 0, ranges) !== text.length) return undefined;
+  } catch (error) {
+    // Nesting deeper than the stack: not worth a fast path, the full parser decides.
+    if (error instanceof NotCanonical || error instanceof RangeError) return undefined;
+    throw error;
+  }
+  return new Map([...ranges].map(([key, [start, end]]) => [key, text.slice(start, end)]));
+}
+
+/**
+ * The texts of the elements of the array under `key` in a canonical JSON object (traces.json's
+ * "spans"), each one canonical itself; undefined when the text is not canonical or has no such array.
+ */
+export function canonicalArrayTexts(text: string, key: string): string[] | undefined {
+  const fields = canonicalObjectFields(text);
+  const array = fields?.get(key);
+  if (array === undefined || array[0] !== '[') return undefined;
+  const items: string[] = [];
+  if (array === '[]') return items;
+  // Canonical already (scanned above): only the element boundaries are found here.
+  let j = 1;
+  for (;;) {
+    const end = scanValue(array, j);
+    items.push(array.slice(j, end));
+    if (array[end] === ']') return items;
+    j = end + 2;
+  }
+}
