@@ -56,21 +56,26 @@ function keyAt(text: string, start: number, end: number): string {
   return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
 }
 
-/** End of the canonical value starting at `i`; `fields`, when given, gets the top level's keys and value ranges. */
-function scanValue(text: string, i: number, fields?: Map<string, [number, number]>): number {
+/** Where a value's text lies in its document: [start, end). */
+export type TextRange = [number, number];
+
+/** End of the canonical value starting at `i`; `fields`, when given, gets the keys of the object there and their value ranges. */
+function scanValue(text: string, i: number, fields?: Map<string, TextRange>): number {
   const c = text[i];
   if (c === '"') return scanString(text, i);
   if (c === '{') {
     if (text[i + 1] === '}') return i + 2;
-    const keys = fields ?? new Map<string, [number, number]>();
+    // Nested objects only need their keys, to refuse a duplicate (a parse would drop or reject one).
+    const keys = fields ? undefined : new Set<string>();
     let j = i + 1;
     for (;;) {
       if (text.charCodeAt(j) !== QUOTE) throw new NotCanonical();
       const keyEnd = scanString(text, j);
       const key = keyAt(text, j, keyEnd);
-      if (keys.has(key) || text[keyEnd] !== ':' || text[keyEnd + 1] !== ' ') throw new NotCanonical();
+      if ((fields ? fields.has(key) : keys!.has(key)) || text[keyEnd] !== ':' || text[keyEnd + 1] !== ' ') throw new NotCanonical();
       const valueEnd = scanValue(text, keyEnd + 2);
-      keys.set(key, [keyEnd + 2, valueEnd]);
+      if (fields) fields.set(key, [keyEnd + 2, valueEnd]);
+      else keys!.add(key);
       j = valueEnd;
       if (text[j] === '}') return j + 1;
       if (text[j] !== ',' || text[j + 1] !== ' ') throw new NotCanonical();
@@ -95,35 +100,74 @@ function scanValue(text: string, i: number, fields?: Map<string, [number, number
   throw new NotCanonical();
 }
 
-/** A canonical JSON object's top-level keys with their value texts, or undefined when `text` is not canonical. */
-export function canonicalObjectFields(text: string): Map<string, string> | undefined {
-  const ranges = new Map<string, [number, number]>();
+/** Runs a scan; answers undefined when the text is not canonical. */
+function attempt<T>(scan: () => T): T | undefined {
   try {
-    if (text[0] !== '{' || scanValue(text, 0, ranges) !== text.length) return undefined;
+    return scan();
   } catch (error) {
     // Nesting deeper than the stack: not worth a fast path, the full parser decides.
     if (error instanceof NotCanonical || error instanceof RangeError) return undefined;
     throw error;
   }
-  return new Map([...ranges].map(([key, [start, end]]) => [key, text.slice(start, end)]));
+}
+
+/** A canonical object in a larger text: where it lies and where its top-level values lie. */
+export interface CanonicalObject {
+  text: string;
+  start: number;
+  end: number;
+  fields: Map<string, TextRange>;
+}
+
+/** A canonical JSON object's top-level keys with their value ranges, or undefined when `text` is not canonical. */
+export function canonicalObjectFields(text: string): Map<string, TextRange> | undefined {
+  const fields = new Map<string, TextRange>();
+  return attempt(() => (text[0] === '{' && scanValue(text, 0, fields) === text.length ? fields : undefined));
 }
 
 /**
- * The texts of the elements of the array under `key` in a canonical JSON object (traces.json's
- * "spans"), each one canonical itself; undefined when the text is not canonical or has no such array.
+ * The objects of the array under `key` in a canonical JSON object (traces.json's "spans"), in one
+ * pass; undefined when the text is not canonical, has no such array, or the array holds anything
+ * but objects.
  */
-export function canonicalArrayTexts(text: string, key: string): string[] | undefined {
-  const fields = canonicalObjectFields(text);
-  const array = fields?.get(key);
-  if (array === undefined || array[0] !== '[') return undefined;
-  const items: string[] = [];
-  if (array === '[]') return items;
-  // Canonical already (scanned above): only the element boundaries are found here.
-  let j = 1;
-  for (;;) {
-    const end = scanValue(array, j);
-    items.push(array.slice(j, end));
-    if (array[end] === ']') return items;
-    j = end + 2;
-  }
+export function canonicalArrayObjects(text: string, key: string): CanonicalObject[] | undefined {
+  return attempt(() => {
+    if (text[0] !== '{') return undefined;
+    const top = new Set<string>();
+    let items: CanonicalObject[] | undefined;
+    let j = 1;
+    if (text[1] === '}') return undefined;
+    for (;;) {
+      if (text.charCodeAt(j) !== QUOTE) return undefined;
+      const keyEnd = scanString(text, j);
+      const name = keyAt(text, j, keyEnd);
+      if (top.has(name) || text[keyEnd] !== ':' || text[keyEnd + 1] !== ' ') return undefined;
+      top.add(name);
+      j = keyEnd + 2;
+      if (name === key) {
+        if (text[j] !== '[') return undefined;
+        items = [];
+        if (text[j + 1] === ']') j += 2;
+        else {
+          j += 1;
+          for (;;) {
+            if (text[j] !== '{') return undefined;
+            const fields = new Map<string, TextRange>();
+            const end = scanValue(text, j, fields);
+            items.push({ text, start: j, end, fields });
+            j = end;
+            if (text[j] === ']') break;
+            if (text[j] !== ',' || text[j + 1] !== ' ') return undefined;
+            j += 2;
+          }
+          j += 1;
+        }
+      } else {
+        j = scanValue(text, j);
+      }
+      if (text[j] === '}') return j + 1 === text.length ? items : undefined;
+      if (text[j] !== ',' || text[j + 1] !== ' ') return undefined;
+      j += 2;
+    }
+  });
 }

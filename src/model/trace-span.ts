@@ -5,7 +5,7 @@
  */
 import { base64ToHex, hexToBase64, otelTraceHex, type TraceSpan } from './trace.js';
 import { cloneDoc, docDigits, docObject, docString, dumpPythonJson, parseJsonDoc, type JsonDoc } from './python-json.js';
-import { canonicalObjectFields } from './span-text.js';
+import { canonicalObjectFields, type CanonicalObject } from './span-text.js';
 
 const REQUEST_ID_ATTRIBUTE = 'mlflow.traceRequestId';
 const SPAN_TYPE_ATTRIBUTE = 'mlflow.spanType';
@@ -56,16 +56,25 @@ export function spanContent(span: TraceSpan): string {
  */
 export function spanFromText(text: string): TraceSpan {
   const fields = canonicalObjectFields(text);
-  if (!fields) return spanFromDocument(parseJsonDoc(text));
-  const span = spanFromFields(fields);
+  return fields ? spanFromCanonical({ text, start: 0, end: text.length, fields }) : spanFromDocument(parseJsonDoc(text));
+}
+
+/** A span from a document in json.dumps form found by span-text.ts: kept as read, parsed when asked for. */
+export function spanFromCanonical(found: CanonicalObject): TraceSpan {
+  const value = (key: string): string | undefined => {
+    const range = found.fields.get(key);
+    return range && found.text.slice(range[0], range[1]);
+  };
+  const span = spanFromFields(value);
+  const text = found.start === 0 && found.end === found.text.length ? found.text : found.text.slice(found.start, found.end);
   let document: JsonDoc | undefined;
   Object.defineProperty(span, 'document', {
     enumerable: true,
     configurable: true,
     get: () => (document ??= parseJsonDoc(text)),
-    set: (value: JsonDoc) => {
+    set: (replaced: JsonDoc) => {
       keptText.delete(span);
-      Object.defineProperty(span, 'document', { value, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(span, 'document', { value: replaced, enumerable: true, writable: true, configurable: true });
     },
   });
   keptText.set(span, text);
@@ -88,15 +97,18 @@ function fieldDigits(text: string | undefined): string | undefined {
 }
 
 /** spanFromDocument's fields, from the top-level value texts of a canonical document. */
-function spanFromFields(fields: Map<string, string>): TraceSpan {
-  const spanId = fieldString(fields.get('span_id'));
-  const name = fieldString(fields.get('name'));
-  const startTimeNs = fieldDigits(fields.get('start_time_unix_nano'));
+function spanFromFields(field: (key: string) => string | undefined): TraceSpan {
+  const spanId = fieldString(field('span_id'));
+  const name = fieldString(field('name'));
+  const startTimeNs = fieldDigits(field('start_time_unix_nano'));
   if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
-  const parent = fieldString(fields.get('parent_span_id'));
-  const endTimeNs = fieldDigits(fields.get('end_time_unix_nano'));
+  const parent = fieldString(field('parent_span_id'));
+  const endTimeNs = fieldDigits(field('end_time_unix_nano'));
   // Canonical text has no duplicate keys, so the native parser reads these objects' strings exactly.
-  const objectField = (key: string): Record<string, unknown> | undefined => (fields.get(key)?.startsWith('{') ? (JSON.parse(fields.get(key)!) as Record<string, unknown>) : undefined);
+  const objectField = (key: string): Record<string, unknown> | undefined => {
+    const text = field(key);
+    return text?.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  };
   const code = objectField('status')?.code;
   const status = typeof code === 'string' ? code : 'STATUS_CODE_UNSET';
   const typeText = objectField('attributes')?.[SPAN_TYPE_ATTRIBUTE];

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dumpPythonJson, parseJsonDoc } from '../../src/model/python-json.js';
-import { canonicalArrayTexts, canonicalObjectFields } from '../../src/model/span-text.js';
+import { canonicalArrayObjects, canonicalObjectFields } from '../../src/model/span-text.js';
 import { spanContent, spanForTrace, spanFromDocument, spanFromText } from '../../src/model/trace-span.js';
 
 const STORE = join(import.meta.dirname, '../golden/stores/genai-mlruns');
@@ -46,11 +46,22 @@ describe('canonicalObjectFields', () => {
     expect(goldenSpansFiles.length).toBeGreaterThan(3);
     for (const file of goldenSpansFiles) {
       const text = readFileSync(join(STORE, file), 'utf8');
-      const texts = canonicalArrayTexts(text, 'spans');
+      const texts = canonicalArrayObjects(text, 'spans')?.map((found) => text.slice(found.start, found.end));
       expect(texts, file).toBeDefined();
       const documents = (parseJsonDoc(text) as { spans: unknown[] }).spans;
       expect(texts!.map((t) => parseJsonDoc(t))).toEqual(documents);
       expect(`{"spans": [${texts!.join(', ')}]}`).toBe(text);
+    }
+  });
+});
+
+describe('canonicalArrayObjects', () => {
+  it('finds the span objects of a traces.json in json.dumps form, and nothing in any other form', () => {
+    const file = `{"request": null, "spans": [${CANONICAL}, {}]}`;
+    expect(canonicalArrayObjects(file, 'spans')?.map((found) => file.slice(found.start, found.end))).toEqual([CANONICAL, '{}']);
+    expect(canonicalArrayObjects('{"spans": []}', 'spans')).toEqual([]);
+    for (const other of ['{"spans": [1]}', '{"spans": {}}', '{"other": []}', '{"spans": [{}],"x": 1}', '{"spans": [{}]}\n', '{"spans": [{}], "spans": []}', JSON.stringify({ spans: [{}] }, null, 2)]) {
+      expect(canonicalArrayObjects(other, 'spans'), other).toBeUndefined();
     }
   });
 });

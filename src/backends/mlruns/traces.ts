@@ -23,8 +23,8 @@ import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.
 import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
-import { spanContent, spanFromDocument, spanForTrace, spanFromText } from '../../model/trace-span.js';
-import { canonicalArrayTexts } from '../../model/span-text.js';
+import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
+import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
@@ -98,11 +98,11 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
     issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
   } else {
     // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
-    const texts = canonicalArrayTexts(text, 'spans');
-    const list = texts ?? docObject(parseJsonDoc(text))?.spans;
+    const kept = canonicalArrayObjects(text, 'spans');
+    const list = kept ?? docObject(parseJsonDoc(text))?.spans;
     for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
       try {
-        spans.push(texts ? spanFromText(document as string) : spanFromDocument(document as JsonDoc));
+        spans.push(kept ? spanFromCanonical(document as CanonicalObject) : spanFromDocument(document as JsonDoc));
       } catch (error) {
         issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
       }
