@@ -56,11 +56,17 @@ function keyAt(text: string, start: number, end: number): string {
   return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
 }
 
-/** Where a value's text lies in its document: [start, end). */
-export type TextRange = [number, number];
+/**
+ * Where a value's text lies in its document: [start, end), and for an object the ranges of its
+ * own keys (a span's status code and mlflow.spanType are read from there, with no parse).
+ */
+export type TextRange = [number, number, Map<string, TextRange>?];
 
-/** End of the canonical value starting at `i`; `fields`, when given, gets the keys of the object there and their value ranges. */
-function scanValue(text: string, i: number, fields?: Map<string, TextRange>): number {
+/**
+ * End of the canonical value starting at `i`; `fields`, when given, gets the keys of the object
+ * there and their value ranges, and (with `inner`) those of the objects one level below.
+ */
+function scanValue(text: string, i: number, fields?: Map<string, TextRange>, inner = false): number {
   const c = text[i];
   if (c === '"') return scanString(text, i);
   if (c === '{') {
@@ -73,10 +79,15 @@ function scanValue(text: string, i: number, fields?: Map<string, TextRange>): nu
       const keyEnd = scanString(text, j);
       const key = keyAt(text, j, keyEnd);
       if ((fields ? fields.has(key) : keys!.has(key)) || text[keyEnd] !== ':' || text[keyEnd + 1] !== ' ') throw new NotCanonical();
-      const valueEnd = scanValue(text, keyEnd + 2);
-      if (fields) fields.set(key, [keyEnd + 2, valueEnd]);
-      else keys!.add(key);
-      j = valueEnd;
+      if (fields) {
+        const below = inner && text[keyEnd + 2] === '{' ? new Map<string, TextRange>() : undefined;
+        const valueEnd = scanValue(text, keyEnd + 2, below);
+        fields.set(key, below ? [keyEnd + 2, valueEnd, below] : [keyEnd + 2, valueEnd]);
+        j = valueEnd;
+      } else {
+        keys!.add(key);
+        j = scanValue(text, keyEnd + 2);
+      }
       if (text[j] === '}') return j + 1;
       if (text[j] !== ',' || text[j + 1] !== ' ') throw new NotCanonical();
       j += 2;
@@ -122,7 +133,7 @@ export interface CanonicalObject {
 /** A canonical JSON object's top-level keys with their value ranges, or undefined when `text` is not canonical. */
 export function canonicalObjectFields(text: string): Map<string, TextRange> | undefined {
   const fields = new Map<string, TextRange>();
-  return attempt(() => (text[0] === '{' && scanValue(text, 0, fields) === text.length ? fields : undefined));
+  return attempt(() => (text[0] === '{' && scanValue(text, 0, fields, true) === text.length ? fields : undefined));
 }
 
 /**
@@ -153,7 +164,7 @@ export function canonicalArrayObjects(text: string, key: string): CanonicalObjec
           for (;;) {
             if (text[j] !== '{') return undefined;
             const fields = new Map<string, TextRange>();
-            const end = scanValue(text, j, fields);
+            const end = scanValue(text, j, fields, true);
             items.push({ text, start: j, end, fields });
             j = end;
             if (text[j] === ']') break;

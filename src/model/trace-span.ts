@@ -61,8 +61,9 @@ export function spanFromText(text: string): TraceSpan {
 
 /** A span from a document in json.dumps form found by span-text.ts: kept as read, parsed when asked for. */
 export function spanFromCanonical(found: CanonicalObject): TraceSpan {
-  const value = (key: string): string | undefined => {
-    const range = found.fields.get(key);
+  const value = (key: string, inner?: string): string | undefined => {
+    let range = found.fields.get(key);
+    if (inner !== undefined) range = range?.[2]?.get(inner);
     return range && found.text.slice(range[0], range[1]);
   };
   const span = spanFromFields(value);
@@ -97,21 +98,16 @@ function fieldDigits(text: string | undefined): string | undefined {
 }
 
 /** spanFromDocument's fields, from the top-level value texts of a canonical document. */
-function spanFromFields(field: (key: string) => string | undefined): TraceSpan {
+function spanFromFields(field: (key: string, inner?: string) => string | undefined): TraceSpan {
   const spanId = fieldString(field('span_id'));
   const name = fieldString(field('name'));
   const startTimeNs = fieldDigits(field('start_time_unix_nano'));
   if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
   const parent = fieldString(field('parent_span_id'));
   const endTimeNs = fieldDigits(field('end_time_unix_nano'));
-  // Canonical text has no duplicate keys, so the native parser reads these objects' strings exactly.
-  const objectField = (key: string): Record<string, unknown> | undefined => {
-    const text = field(key);
-    return text?.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-  };
-  const code = objectField('status')?.code;
-  const status = typeof code === 'string' ? code : 'STATUS_CODE_UNSET';
-  const typeText = objectField('attributes')?.[SPAN_TYPE_ATTRIBUTE];
+  // status.code and attributes["mlflow.spanType"]: found by the scan one level down (only in objects).
+  const status = fieldString(field('status', 'code')) ?? 'STATUS_CODE_UNSET';
+  const typeText = fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE));
   return {
     spanId: idToHex(spanId),
     ...(parent ? { parentSpanId: idToHex(parent) } : {}),
@@ -119,7 +115,7 @@ function spanFromFields(field: (key: string) => string | undefined): TraceSpan {
     startTimeNs,
     ...(endTimeNs ? { endTimeNs } : {}),
     status: status.replace(/^STATUS_CODE_/, ''),
-    ...(typeof typeText === 'string' ? { spanType: decodeJsonString(typeText) } : {}),
+    ...(typeText !== undefined ? { spanType: decodeJsonString(typeText) } : {}),
   } as TraceSpan;
 }
 

@@ -78,6 +78,18 @@ describe('spanFromText', () => {
     expect(spanContent(fromText)).toBe(CANONICAL);
   });
 
+  it('reads odd documents as spanFromDocument does: ids in hex, times as strings, no status, a type that is not a string', () => {
+    const variants = [
+      '{"span_id": "0123456789abcdef", "name": "", "start_time_unix_nano": "1735689705000000001", "end_time_unix_nano": "x", "status": "OK", "attributes": {"mlflow.spanType": 5}}',
+      '{"span_id": "DUOnpMyx5b4=", "parent_span_id": "DUOnpMyx5b4=", "name": "n", "start_time_unix_nano": 1.5e3, "status": {"message": ""}, "attributes": {"mlflow.spanType": "LLM"}}',
+      '{"span_id": "DUOnpMyx5b4=", "name": "n", "start_time_unix_nano": 1, "status": {"code": 1}, "attributes": {"x": {"mlflow.spanType": "\\"LLM\\""}}}',
+    ];
+    for (const text of variants) {
+      expect(canonicalObjectFields(text), text).toBeDefined();
+      expect(spanFromText(text), text).toEqual(spanFromDocument(parseJsonDoc(text)));
+    }
+  });
+
   it('parses other text whole, and writes it in json.dumps form', () => {
     const pretty = JSON.stringify(JSON.parse(CANONICAL), null, 2);
     const span = spanFromText(pretty);
