@@ -22,10 +22,15 @@ const BACKSLASH = 0x5c;
 const HEX = /^[0-9a-f]{4}$/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
+/** A run of printable ASCII other than the quote and the backslash: skipped in one step. */
+const PLAIN_RUN = /[\x20\x21\x23-\x5b\x5d-\x7e]+/y;
+
 /** End of the canonical string starting at `i` (a quote). */
 function scanString(text: string, i: number): number {
   let j = i + 1;
   for (;;) {
+    PLAIN_RUN.lastIndex = j;
+    if (PLAIN_RUN.test(text)) j = PLAIN_RUN.lastIndex;
     const c = text.charCodeAt(j);
     if (c === QUOTE) return j + 1;
     if (c === BACKSLASH) {
