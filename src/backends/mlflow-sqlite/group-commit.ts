@@ -60,7 +60,6 @@ export class GroupCommit {
         if (this.lastGroupSize > 1) await this.gather();
         const group = this.queue.splice(0, GROUP_LIMIT);
         this.lastGroupSize = group.length;
-        if (process.env.TD_GROUPS) process.stderr.write(`G${group.length} `);
         await this.commitGroup(group);
       }
     } finally {
