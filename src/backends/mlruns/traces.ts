@@ -26,7 +26,7 @@ import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoTo
 import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
 import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
+import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, type YamlValue } from './pyyaml.js';
