@@ -5,6 +5,7 @@
  */
 import { base64ToHex, hexToBase64, otelTraceHex, type TraceSpan } from './trace.js';
 import { cloneDoc, docDigits, docObject, docString, dumpPythonJson, parseJsonDoc, type JsonDoc } from './python-json.js';
+import { canonicalObjectFields, type CanonicalObject } from './span-text.js';
 
 const REQUEST_ID_ATTRIBUTE = 'mlflow.traceRequestId';
 const SPAN_TYPE_ATTRIBUTE = 'mlflow.spanType';
@@ -34,11 +35,88 @@ export function spanFromDocument(document: JsonDoc): TraceSpan {
 }
 
 export function parseSpanContent(content: string): TraceSpan {
-  return spanFromDocument(parseJsonDoc(content));
+  return spanFromText(content);
 }
 
+/**
+ * The text of spans read from text already in json.dumps form (span-text.ts): what spanContent
+ * answers without dumping the document again. A span whose document is replaced loses it.
+ */
+const keptText = new WeakMap<TraceSpan, string>();
+
+/** The span document as MLflow's json.dumps writes it: the text it was read as, when that is this form. */
 export function spanContent(span: TraceSpan): string {
-  return dumpPythonJson(span.document);
+  return keptText.get(span) ?? dumpPythonJson(span.document);
+}
+
+/**
+ * A span from the text of its document (a traces.json element, a spans.content value). Text in
+ * json.dumps form is kept as it is and parsed only if the document is asked for; other text is
+ * parsed now (spanFromDocument). Throws as spanFromDocument does.
+ */
+export function spanFromText(text: string): TraceSpan {
+  const fields = canonicalObjectFields(text);
+  return fields ? spanFromCanonical({ text, start: 0, end: text.length, fields }) : spanFromDocument(parseJsonDoc(text));
+}
+
+/** A span from a document in json.dumps form found by span-text.ts: kept as read, parsed when asked for. */
+export function spanFromCanonical(found: CanonicalObject): TraceSpan {
+  const value = (key: string, inner?: string): string | undefined => {
+    let range = found.fields.get(key);
+    if (inner !== undefined) range = range?.[2]?.get(inner);
+    return range && found.text.slice(range[0], range[1]);
+  };
+  const span = spanFromFields(value);
+  const text = found.start === 0 && found.end === found.text.length ? found.text : found.text.slice(found.start, found.end);
+  let document: JsonDoc | undefined;
+  Object.defineProperty(span, 'document', {
+    enumerable: true,
+    configurable: true,
+    get: () => (document ??= parseJsonDoc(text)),
+    set: (replaced: JsonDoc) => {
+      keptText.delete(span);
+      Object.defineProperty(span, 'document', { value: replaced, enumerable: true, writable: true, configurable: true });
+    },
+  });
+  keptText.set(span, text);
+  return span;
+}
+
+/** A canonical value text as spanFromDocument sees the value: strings decoded, numbers as their digits. */
+function fieldString(text: string | undefined): string | undefined {
+  return text !== undefined && text.startsWith('"') ? (JSON.parse(text) as string) : undefined;
+}
+
+function fieldDigits(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.startsWith('"')) {
+    const value = JSON.parse(text) as string;
+    return /^\d+$/.test(value) ? value : undefined;
+  }
+  // A number (docDigits answers a lossless number's text as written).
+  return /^[-0-9]/.test(text) ? text : undefined;
+}
+
+/** spanFromDocument's fields, from the top-level value texts of a canonical document. */
+function spanFromFields(field: (key: string, inner?: string) => string | undefined): TraceSpan {
+  const spanId = fieldString(field('span_id'));
+  const name = fieldString(field('name'));
+  const startTimeNs = fieldDigits(field('start_time_unix_nano'));
+  if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
+  const parent = fieldString(field('parent_span_id'));
+  const endTimeNs = fieldDigits(field('end_time_unix_nano'));
+  // status.code and attributes["mlflow.spanType"]: found by the scan one level down (only in objects).
+  const status = fieldString(field('status', 'code')) ?? 'STATUS_CODE_UNSET';
+  const typeText = fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE));
+  return {
+    spanId: idToHex(spanId),
+    ...(parent ? { parentSpanId: idToHex(parent) } : {}),
+    name,
+    startTimeNs,
+    ...(endTimeNs ? { endTimeNs } : {}),
+    status: status.replace(/^STATUS_CODE_/, ''),
+    ...(typeText !== undefined ? { spanType: decodeJsonString(typeText) } : {}),
+  } as TraceSpan;
 }
 
 /** The span as it belongs to `traceId` (a copy of the document when the id changes). */

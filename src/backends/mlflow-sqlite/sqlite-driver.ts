@@ -20,8 +20,9 @@ export class SqliteDriver implements SqlDriver {
   private readonly statements = new Map<string, Database.Statement<unknown[], Row>>();
   private readonly commits = new GroupCommit({
     begin: 'BEGIN IMMEDIATE',
+    // Prepared once like any statement: a group runs a SAVEPOINT and a RELEASE per transaction.
     exec: async (statement) => {
-      this.guard(() => this.db.exec(statement));
+      this.guard(() => this.statement(statement).run());
     },
     executor: async () => this,
   });

@@ -24,6 +24,7 @@ import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan
 import { resolveArtifactLocation, type ArtifactContext } from './artifact-location.js';
 import { runArtifactDestination } from './artifact-target.js';
 import type { Binding } from './metric-rows.js';
+import { insertRows } from './multi-row-insert.js';
 import type { TraceFeatures } from './trace-shape.js';
 import type { SqlDriver, SqlExecutor, SqlReader } from './sql-driver.js';
 import { bool, num, text } from './values.js';
@@ -233,11 +234,12 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
       }
       if (trace.assessments.length > 0 && !features.assessments) throw new Error(`${driver.label} has no assessments table: the trace's ${trace.assessments.length} assessments cannot be written`);
       await driver.transaction(async (tx) => {
+        // A few multi-row statements per trace (multi-row-insert.ts), the marker's row last.
         await insertInfo(tx, settings, info);
-        for (const [key, value] of Object.entries(tags)) await tx.run('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)', [key, value, info.traceId]);
-        for (const [key, value] of Object.entries(info.metadata)) await tx.run('INSERT INTO trace_request_metadata (key, value, request_id) VALUES (?, ?, ?)', [key, value, info.traceId]);
-        if (features.spans) for (const span of trace.spans) await insertSpan(tx, settings, info.traceId, span);
-        for (const assessment of trace.assessments) await insertAssessment(tx, settings, assessment);
+        await insertRows(tx, 'trace_tags', KEY_VALUE_COLUMNS, Object.entries(tags).map(([key, value]) => [key, value, info.traceId]));
+        await insertRows(tx, 'trace_request_metadata', KEY_VALUE_COLUMNS, Object.entries(info.metadata).map(([key, value]) => [key, value, info.traceId]));
+        if (features.spans) await insertRows(tx, 'spans', SPAN_COLUMNS, trace.spans.map((span) => spanRow(settings, info.traceId, span)));
+        await insertRows(tx, 'assessments', ASSESSMENT_COLUMNS, trace.assessments.map((assessment) => assessmentRow(settings, assessment)));
         await tx.run('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)', [marker.key, marker.value, info.traceId]);
       });
     },
@@ -290,41 +292,44 @@ async function insertInfo(tx: SqlExecutor, settings: TraceTargetSettings, info: 
   await tx.run(`INSERT INTO trace_info (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values);
 }
 
-async function insertSpan(tx: SqlExecutor, settings: TraceTargetSettings, traceId: string, span: TraceSpan): Promise<void> {
-  await tx.run(
-    `INSERT INTO spans (trace_id, experiment_id, span_id, parent_span_id, name, type, status, start_time_unix_nano, end_time_unix_nano, content)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      traceId,
-      settings.bind.int(BigInt(settings.experimentId)),
-      span.spanId,
-      span.parentSpanId ?? null,
-      span.name,
-      span.spanType ?? null,
-      span.status,
-      settings.bind.int(BigInt(span.startTimeNs)),
-      span.endTimeNs === undefined ? null : settings.bind.int(BigInt(span.endTimeNs)),
-      spanContent(span),
-    ],
-  );
+const KEY_VALUE_COLUMNS = ['key', 'value', 'request_id'] as const;
+const SPAN_COLUMNS = ['trace_id', 'experiment_id', 'span_id', 'parent_span_id', 'name', 'type', 'status', 'start_time_unix_nano', 'end_time_unix_nano', 'content'] as const;
+const ASSESSMENT_COLUMNS = [
+  'assessment_id', 'trace_id', 'name', 'assessment_type', 'value', 'error', 'created_timestamp', 'last_updated_timestamp',
+  'source_type', 'source_id', 'run_id', 'span_id', 'rationale', 'overrides', 'valid', 'assessment_metadata',
+] as const;
+
+function spanRow(settings: TraceTargetSettings, traceId: string, span: TraceSpan): unknown[] {
+  return [
+    traceId,
+    settings.bind.int(BigInt(settings.experimentId)),
+    span.spanId,
+    span.parentSpanId ?? null,
+    span.name,
+    span.spanType ?? null,
+    span.status,
+    settings.bind.int(BigInt(span.startTimeNs)),
+    span.endTimeNs === undefined ? null : settings.bind.int(BigInt(span.endTimeNs)),
+    // The document's text as read where that is json.dumps form (trace-span.ts), else dumped.
+    spanContent(span),
+  ];
 }
 
-async function insertAssessment(tx: SqlExecutor, settings: TraceTargetSettings, a: Assessment): Promise<void> {
+function assessmentRow(settings: TraceTargetSettings, a: Assessment): unknown[] {
   const error = a.error
     ? dumpPythonJson({ error_code: a.error.code ?? null, error_message: a.error.message ?? null, stack_trace: a.error.stackTrace ?? null })
     : null;
   const metadata = Object.keys(a.metadata).length > 0 ? dumpPythonJson(toDoc(a.metadata)) : null;
-  await tx.run(
-    `INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, error, created_timestamp, last_updated_timestamp,
-       source_type, source_id, run_id, span_id, rationale, overrides, valid, assessment_metadata)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      a.assessmentId, a.traceId, a.name, a.kind, dumpPythonJson(a.value as JsonDoc), error,
-      settings.bind.int(BigInt(a.createTime)), settings.bind.int(BigInt(a.lastUpdateTime)),
-      a.sourceType, a.sourceId ?? null, a.runId ?? null, a.spanId ?? null, a.rationale ?? null, a.overrides ?? null,
-      settings.bind.bool(a.valid), metadata,
-    ],
-  );
+  return [
+    a.assessmentId, a.traceId, a.name, a.kind, dumpPythonJson(a.value as JsonDoc), error,
+    settings.bind.int(BigInt(a.createTime)), settings.bind.int(BigInt(a.lastUpdateTime)),
+    a.sourceType, a.sourceId ?? null, a.runId ?? null, a.spanId ?? null, a.rationale ?? null, a.overrides ?? null,
+    settings.bind.bool(a.valid), metadata,
+  ];
+}
+
+async function insertAssessment(tx: SqlExecutor, settings: TraceTargetSettings, a: Assessment): Promise<void> {
+  await insertRows(tx, 'assessments', ASSESSMENT_COLUMNS, [assessmentRow(settings, a)]);
 }
 
 /** A database without the spans table: spans go to the traces.json artifact, as MLflow did then. */
@@ -335,5 +340,6 @@ function writeSpansArtifact(trace: Trace, artifactLocation: string, context: Art
   }
   if (destination.kind !== 'local') throw new Error(`spans of trace ${trace.info.traceId} cannot be written: ${destination.reason}`);
   mkdirSync(destination.root, { recursive: true, mode: 0o700 });
-  writeFileSync(join(destination.root, SPANS_FILE), dumpPythonJson({ spans: trace.spans.map((s) => s.document) }), { mode: 0o600 });
+  // dumpPythonJson({ spans: documents }), each document as read where it was kept (spanContent).
+  writeFileSync(join(destination.root, SPANS_FILE), `{"spans": [${trace.spans.map(spanContent).join(', ')}]}`, { mode: 0o600 });
 }

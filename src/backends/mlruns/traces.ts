@@ -23,12 +23,14 @@ import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.
 import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
-import { spanFromDocument, spanForTrace } from '../../model/trace-span.js';
+import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
+import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, readTextIfExists, writePrivateFile } from './fs-util.js';
-import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
+import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
+import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
-import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml.js';
+import { dumpPyYaml, type YamlValue } from './pyyaml.js';
+import { parseMlflowYaml } from './pyyaml-strict.js';
 
 export const TRACES_DIR = 'traces';
 const INFO_FILE = 'trace_info.yaml';
@@ -50,12 +52,13 @@ export function traceFolderName(traceId: string): string {
 
 /** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
 export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
-  const raw = await readTextIfExists(join(dir, INFO_FILE));
+  // Read synchronously, like the spans: a handful of small files per trace (readKeyValuesSync).
+  const raw = readSmallTextIfExistsSync(join(dir, INFO_FILE));
   if (raw === undefined) return undefined;
-  const dict = parsePyYaml(raw);
+  const dict = parseMlflowYaml(raw);
   if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
-  const tags = toRecord(await readKeyValues(join(dir, TAGS_DIR)));
-  const metadata = toRecord(await readKeyValues(join(dir, METADATA_DIR)));
+  const tags = toRecord(readKeyValuesSync(join(dir, TAGS_DIR)));
+  const metadata = toRecord(readKeyValuesSync(join(dir, METADATA_DIR)));
   return traceInfoFromProto(dict as Dict, tags, metadata);
 }
 
@@ -94,10 +97,12 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
   if (text === undefined) {
     issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
   } else {
-    const list = docObject(parseJsonDoc(text))?.spans;
+    // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
+    const kept = canonicalArrayObjects(text, 'spans');
+    const list = kept ?? docObject(parseJsonDoc(text))?.spans;
     for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
       try {
-        spans.push(spanFromDocument(document));
+        spans.push(kept ? spanFromCanonical(document as CanonicalObject) : spanFromDocument(document as JsonDoc));
       } catch (error) {
         issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
       }
@@ -112,7 +117,7 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
   }
   for (const file of files) {
     try {
-      const dict = parsePyYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
+      const dict = parseMlflowYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
       assessments.push(assessmentFromProto(dict as Dict));
     } catch (error) {
       issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
@@ -123,7 +128,8 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
 
 /** traces.json as MLflow writes it: {"spans": [...]} with json.dumps defaults. */
 export function spansFileText(spans: TraceSpan[]): string {
-  return dumpPythonJson({ spans: spans.map((span) => span.document) } as JsonDoc);
+  // dumpPythonJson({ spans: documents }), each document as read where it was kept (spanContent).
+  return `{"spans": [${spans.map(spanContent).join(', ')}]}`;
 }
 
 export interface TracePlaces {

@@ -1,0 +1,32 @@
+/**
+ * Rows of one table written with one INSERT per chunk (`VALUES (...), (...), ...`) instead of
+ * one statement per row: a trace copy writes some thirty rows (tags, metadata, spans,
+ * assessments), and per statement SQLite pays a step and the writer a call, PostgreSQL a round
+ * trip. Works on both dialects (`?` placeholders); a chunk stays under SQLite's oldest limit
+ * of 999 bound values. The statement texts are built once per shape and reused, so the driver's
+ * prepared-statement cache finds them without building a new string each time.
+ */
+import type { SqlExecutor } from './sql-driver.js';
+
+const MAX_BOUND_VALUES = 999;
+const statements = new Map<string, string>();
+
+function statementFor(table: string, columns: readonly string[], rows: number): string {
+  const shape = `${table}(${columns.join(',')})x${rows}`;
+  let sql = statements.get(shape);
+  if (sql === undefined) {
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => tuple).join(', ')}`;
+    statements.set(shape, sql);
+  }
+  return sql;
+}
+
+/** Inserts `rows` (each one value per column, in order) into `table`. */
+export async function insertRows(tx: SqlExecutor, table: string, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>): Promise<void> {
+  const perChunk = Math.max(1, Math.floor(MAX_BOUND_VALUES / columns.length));
+  for (let start = 0; start < rows.length; start += perChunk) {
+    const chunk = rows.slice(start, start + perChunk);
+    await tx.run(statementFor(table, columns, chunk.length), chunk.flat());
+  }
+}
