@@ -13,10 +13,11 @@
  * old_sys/linked_runs. A store without the ability (an mlruns folder: MLflow's FileStore has no
  * link_traces_to_run) is reported on each linked trace, never dropped silently.
  */
+import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { errorMessage } from '../../util/errors.js';
 import type { TraceResult } from './types.js';
 
-export const OLD_LINKED_RUNS_TAG = 'old_sys/linked_runs';
+export const OLD_LINKED_RUNS_TAG = TRACE_PROVENANCE.linkedRuns;
 
 /** MLflow's link-to-run takes at most 100 trace ids per call. */
 export const LINK_BATCH = 100;
