@@ -19,6 +19,10 @@ import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
 import { standinRequest } from '../support/standin-request.js';
 import { runCli, tempDir } from '../support/cli-process.js';
+import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
+import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
+import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -61,11 +65,45 @@ const unclean = (report: any) => JSON.stringify(report.traces?.traces?.filter((t
 
 describe('trace -> run links (link-to-run)', () => {
   let server: StandinServer;
+  let postgres: PostgresServer;
   beforeAll(async () => {
     server = await startStandin();
+    postgres = await startPostgres();
   });
   afterAll(async () => {
     await server.close();
+    await postgres?.stop();
+  });
+
+  it('into PostgreSQL (MLflow 3.11 schema): one entity_associations row per link, verify clean, a re-run adds none', async () => {
+    const cwd = tempDir('run-links-pg');
+    const from = linkedSource(cwd);
+    const database = await postgres.createDatabase('trace_run_links');
+    const client = await postgres.client(database);
+    try {
+      await createMlflowPostgresSchema(client);
+      await client.query(POSTGRES_TRACE_DDL);
+      await client.query(POSTGRES_DATASET_DDL);
+      const to = `${postgres.uri(database)}?artifacts=${join(cwd, 'pg-artifacts')}`;
+      const links = async () =>
+        (await client.query(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'run' ORDER BY source_id, destination_id`)).rows;
+
+      const first = await run(cwd, args('copy', from, to));
+      expect(first.code, first.stderr).toBe(0);
+      const expected = [
+        { source_id: WITH_PROMPT, destination_id: runCopy(first.report, PROMPT_DEV) },
+        { source_id: OTHER, destination_id: runCopy(first.report, AGENT_EVAL) },
+      ].sort((x, y) => (x.source_id < y.source_id ? -1 : 1));
+      expect(await links()).toEqual(expected);
+      const checked = await run(cwd, args('verify', from, to));
+      expect(checked.report.clean, unclean(checked.report)).toBe(true);
+      const again = await run(cwd, args('copy', from, to));
+      expect(again.code, again.stderr).toBe(0);
+      expect(row(again.report, WITH_PROMPT)).toMatchObject({ outcome: 'skipped', notes: [] });
+      expect(await links()).toEqual(expected);
+    } finally {
+      await client.end();
+    }
   });
 
   it('into a SQLite database: entity_associations rows for the copies, the run not copied kept in old_sys/linked_runs, verify clean, a re-run adds none, a lost link is made again', async () => {
