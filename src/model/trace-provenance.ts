@@ -16,6 +16,8 @@ export const TRACE_PROVENANCE = {
   sourceRun: 'old_sys/source_run',
   modelId: 'old_sys/model_id',
   linkedPrompts: 'old_sys/linked_prompts',
+  /** Runs a link-to-run link named that were not copied (engine/traces/run-links.ts). */
+  linkedRuns: 'old_sys/linked_runs',
   completed: PROVENANCE.completed,
   /** The source's trace state token (tags + assessments) the copy is up to date with (engine/traces/trace-state.ts). */
   sourceState: PROVENANCE.sourceState,

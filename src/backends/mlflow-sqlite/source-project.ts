@@ -4,6 +4,7 @@
  * stays open between pages.
  */
 import { sqlSourceTracePromptLinks } from './trace-prompt-links.js';
+import { sqlSourceTraceRunLinks } from './trace-run-links.js';
 import { sqlSourceDatasets } from './datasets.js';
 import type { RunQuery, SourceProject, SourceRun } from '../contract.js';
 import type { ProjectRef } from '../../model/project-ref.js';
@@ -61,6 +62,8 @@ export class SqliteSourceProject implements SourceProject {
       });
       // Which traces link to a prompt version (trace-prompt-links.ts).
       Object.assign(this, sqlSourceTracePromptLinks(settings.connection, experiment.id));
+      // Which runs link-to-run linked the traces to (trace-run-links.ts).
+      Object.assign(this, sqlSourceTraceRunLinks(settings.connection, experiment.id));
     }
     // Scorers (scorers.ts), only where the schema has their tables.
     if (settings.features.scorers) Object.assign(this, sqlSourceScorers(settings.connection, experiment.id));

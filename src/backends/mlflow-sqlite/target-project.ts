@@ -12,6 +12,7 @@
  *   start from nothing to never hold a point twice.
  */
 import { sqlTargetTracePromptLinks } from './trace-prompt-links.js';
+import { sqlTargetTraceRunLinks } from './trace-run-links.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -97,6 +98,9 @@ export async function openSqlTargetProject(
   // Trace -> prompt links (trace-prompt-links.ts), where the schema has entity_associations.
   const promptLinks = settings.features.traces ? await sqlTargetTracePromptLinks(driver, settings.bind, experiment.id, settings.now) : undefined;
   if (promptLinks) Object.assign(project, promptLinks);
+  // Trace -> run links (trace-run-links.ts), likewise.
+  const runLinks = settings.features.traces ? await sqlTargetTraceRunLinks(driver, settings.bind, experiment.id, settings.now) : undefined;
+  if (runLinks) Object.assign(project, runLinks);
   return project;
 }
 

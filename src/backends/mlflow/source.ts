@@ -6,6 +6,7 @@ import { hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { mlflowSourceTraces } from './traces.js';
 import { mlflowTracePromptLinks } from './trace-prompt-links.js';
+import { mlflowTraceRunLinks } from './trace-run-links.js';
 import { mlflowGenaiInventory } from './genai-inventory.js';
 import { mlflowScorers } from './scorers.js';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
@@ -83,6 +84,8 @@ export class MlflowSourceProject implements SourceProject {
     }, mlflowSourceDatasets(client, ref.workspace, experiment.id));
     // Which traces link-prompts linked to a prompt version (trace-prompt-links.ts): read only.
     Object.assign(this, { tracesLinkedToPrompt: mlflowTracePromptLinks(client, ref.workspace, experiment.id).tracesLinkedToPrompt });
+    // Which traces link-to-run linked to the copied runs (trace-run-links.ts): read only, asked only when a trace is copied.
+    Object.assign(this, { traceRunLinks: mlflowTraceRunLinks(client, ref.workspace, experiment.id).traceRunLinks });
     // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
     const scorers = mlflowScorers(client, ref.workspace, experiment.id);
     Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });

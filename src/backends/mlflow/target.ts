@@ -45,6 +45,7 @@ import { ownString } from './own-strings.js';
 import type { MlflowHttpClient } from './http-client.js';
 import { mlflowTargetTraces } from './traces.js';
 import { mlflowTracePromptLinks } from './trace-prompt-links.js';
+import { mlflowTraceRunLinks } from './trace-run-links.js';
 import { mlflowScorers } from './scorers.js';
 import { asRecord, encodeLogBatch, encodeLogInputs } from './json.js';
 import type { ModelCopyEditor, ModelCopyRecord, ModelInit, ModelLinks, TargetModel } from '../model-contract.js';
@@ -180,6 +181,8 @@ export class MlflowTargetProject implements TargetProject {
     Object.assign(this, mlflowTargetTraces(client, ref.workspace, experiment.id), mlflowTargetDatasets(client, ref.workspace, experiment.id));
     // Trace -> prompt links (trace-prompt-links.ts): tracesLinkedToPrompt / linkPromptsToTrace.
     Object.assign(this, mlflowTracePromptLinks(client, ref.workspace, experiment.id));
+    // Trace -> run links (trace-run-links.ts): traceRunLinks / linkTracesToRun.
+    Object.assign(this, mlflowTraceRunLinks(client, ref.workspace, experiment.id));
     // Scorers (scorers.ts): the engine asks for listScorers / addScorerVersion.
     Object.assign(this, mlflowScorers(client, ref.workspace, experiment.id));
   }

@@ -25,6 +25,7 @@ import type { Provenance } from '../runs/prepare.js';
 import { sourceTracesOf, targetTracesOf, type SourceTraces, type TargetTraces, type TraceCopyRecord } from './contract.js';
 import { mapTrace } from './map-trace.js';
 import { NO_PROMPT_COPY, traceLinks, type PromptLinkPlan } from './prompt-links.js';
+import { keepMissingRunLinks, mapRunLinks, type RunLinkMap } from './run-links.js';
 import { runStreamPool } from './stream-pool.js';
 import { listedStateToken, syncTraceCopy } from './sync-trace.js';
 import { traceStateToken } from './trace-state.js';
@@ -44,6 +45,8 @@ export interface TraceCopyContext {
   modelCopies: ReadonlyMap<string, string>;
   /** Prompt versions copied and source link-prompts associations (prompt-links.ts). */
   promptLinks?: PromptLinkPlan;
+  /** The source's link-to-run links (run-links.ts), read once, when the first trace needs them. */
+  sourceRunLinks?: () => Promise<RunLinkMap | undefined>;
   workers: number;
   /** Which traces go with this copy (select.ts); all when absent. */
   selectTrace?: (info: TraceInfo) => boolean;
@@ -164,7 +167,11 @@ async function copyOneTrace(
   const complete = records.find((record) => record.complete);
   const partial = records.filter((record) => !record.complete);
   try {
+    const runLinks = mapRunLinks((await context.sourceRunLinks?.())?.get(info.traceId), context.runCopies);
+    if (runLinks.linked.length > 0) result.runLinks = runLinks.linked;
     if (complete) {
+      // The copy's tags were written when it was made: a run still not copied is only reported.
+      if (runLinks.missing.length > 0) result.notes.push(`run link(s) ${runLinks.missing.join(', ')} (link-to-run): the run was not copied; not linked`);
       result.outcome = 'skipped';
       result.targetTraceId = complete.targetTraceId;
       result.reason = `already copied to ${complete.targetTraceId}`;
@@ -195,6 +202,7 @@ async function copyOneTrace(
     const assessmentIds = await chooseAssessmentIds(target, trace, sameStore || targetTraceId !== info.traceId);
     const mapped = mapTrace(trace, { targetTraceId, assessmentIds, origin: context.origin, runCopies: context.runCopies, modelCopies: context.modelCopies, promptLinks: context.promptLinks });
     result.notes.push(...mapped.notes);
+    keepMissingRunLinks(mapped.trace.info.tags, runLinks.missing, result.notes);
     // The state token the copy starts from, written with the provenance (the marker still comes last).
     const token = listedStateToken(source, info) ?? traceStateToken(info.tags, trace.assessments);
     mapped.trace.info.tags[TRACE_PROVENANCE.sourceState] = token;

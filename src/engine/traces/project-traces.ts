@@ -12,6 +12,7 @@ import type { RunInfo } from '../../model/run.js';
 import { traceSelector } from './select.js';
 import { genaiInventoryOf, sourceTracesOf, type GenaiInventory } from './contract.js';
 import { copyTraces } from './copy-traces.js';
+import { linkTracesToRuns, traceRunLinksOf, type RunLinkMap } from './run-links.js';
 import { linkCopiedTraces, NO_PROMPT_COPY, promptVersionMap, sourceAssociations, type PromptLinkPlan } from './prompt-links.js';
 import { summariseTraces, type NotCopiedKind, type TracesReport } from './types.js';
 
@@ -67,6 +68,10 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
   }
   let selectedRuns: Set<string> | undefined;
   const promptLinks = await promptLinkPlan(input);
+  // Read only when a trace is copied: an experiment without traces costs no request.
+  let runLinks: Promise<RunLinkMap | undefined> | undefined;
+  const runLinkReader = traceRunLinksOf(input.source);
+  const sourceRunIds = () => [...new Set([...input.runs.map((run) => run.runId), ...runCopies.keys()])].sort();
   const copied = await copyTraces({
     source: input.source,
     sourceStore: options.source.store,
@@ -78,6 +83,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     runCopies,
     modelCopies,
     promptLinks,
+    ...(runLinkReader ? { sourceRunLinks: () => (runLinks ??= runLinkReader.traceRunLinks(sourceRunIds())) } : {}),
     // A trace is small (one held per worker) and its writes are short: more at once than runs, so
     // that a database's group commit and a server's connection pool get work to batch.
     workers: Math.max(TRACE_WORKERS, options.workers ?? 4),
@@ -89,6 +95,8 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
   if (!copied) return undefined;
   // The links to prompt versions come after both copies (prompt-links.ts): made where missing.
   await linkCopiedTraces(copied.traces, input.target, options.dryRun ?? false);
+  // So do the links to runs (run-links.ts).
+  await linkTracesToRuns(copied.traces, input.target, options.dryRun ?? false);
   return {
     summary: summariseTraces(copied.traces),
     ...(copied.notApplicable ? { notApplicable: copied.notApplicable } : {}),

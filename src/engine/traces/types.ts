@@ -18,6 +18,8 @@ export interface TraceResult {
   discarded?: string[];
   /** Target prompt versions ("name/version") the copy is linked to (prompt-links.ts). */
   promptLinks?: string[];
+  /** Target run ids the copy is linked to by link-to-run (run-links.ts). */
+  runLinks?: string[];
 }
 
 /** GenAI objects of the source that this version does not copy (issue 17), with their counts. */

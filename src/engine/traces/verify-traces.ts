@@ -15,6 +15,7 @@ import { notCopiedKinds } from './project-traces.js';
 import { runStreamPool } from './stream-pool.js';
 import { LINKED_PROMPTS_TAG, parsePromptRefs, verifyPromptAssociations, type LinkedTracePair } from './prompt-links.js';
 import type { NotCopiedKind } from './types.js';
+import { OLD_LINKED_RUNS_TAG, verifyRunLinks, type RunLinkedPair } from './run-links.js';
 
 export interface VerifyTraceResult {
   sourceTraceId: string;
@@ -80,15 +81,23 @@ export async function verifyTraces(input: VerifyTracesInput): Promise<VerifyTrac
   }
   const seen = new Set<string>();
   const linked: LinkedTracePair[] = [];
+  const runLinked: RunLinkedPair[] = [];
   await runStreamPool(source.listTraces(), input.workers, async (info, index) => {
     seen.add(info.traceId);
     if (input.selectTrace && !input.selectTrace(info)) return;
     const result = (traces[index] = await verifyOne(info, copies.get(info.traceId) ?? [], source, target, input.links));
     const refs = parsePromptRefs(info.tags[LINKED_PROMPTS_TAG]);
+    const only = (copies.get(info.traceId) ?? []).filter((c) => c.complete);
+    if (only.length === 1 && result.status !== 'missing') {
+      const kept = only[0]!.info.tags[OLD_LINKED_RUNS_TAG];
+      runLinked.push({ sourceTraceId: info.traceId, targetTraceId: only[0]!.info.traceId, copyTags: kept !== undefined ? { [OLD_LINKED_RUNS_TAG]: kept } : {}, result });
+    }
     if (input.registry && refs.length > 0 && result.targetTraceIds.length === 1) linked.push({ sourceTraceId: info.traceId, targetTraceId: result.targetTraceIds[0]!, refs, result });
   });
   // With --registry the prompt links made by traces/link-prompts are compared too (prompt-links.ts).
   await verifyPromptAssociations(input.source, input.target, linked);
+  // So are the links to runs made by link-to-run (run-links.ts), where both sides can read them.
+  await verifyRunLinks(input.source, input.target, runLinked, input.links.runCopies, [...input.links.runCopies.keys()].sort());
   const extra: VerifyTracesReport['extra'] = [];
   for (const [sourceTraceId, list] of copies) {
     if (!seen.has(sourceTraceId)) for (const copy of list) extra.push({ sourceTraceId, targetTraceId: copy.info.traceId });
