@@ -14,23 +14,42 @@ const SPAN_TYPE_ATTRIBUTE = 'mlflow.spanType';
 export function spanFromDocument(document: JsonDoc): TraceSpan {
   const doc = docObject(document);
   if (!doc) throw new Error('span document is not a JSON object');
-  const spanId = docString(doc.span_id);
-  const name = docString(doc.name);
-  const startTimeNs = docDigits(doc.start_time_unix_nano);
+  const fields = spanFields({
+    spanId: docString(doc.span_id),
+    parent: docString(doc.parent_span_id),
+    name: docString(doc.name),
+    startTimeNs: docDigits(doc.start_time_unix_nano),
+    endTimeNs: docDigits(doc.end_time_unix_nano),
+    status: docString(docObject(doc.status)?.code),
+    typeText: docString(docObject(doc.attributes)?.[SPAN_TYPE_ATTRIBUTE]),
+  });
+  return { ...fields, document };
+}
+
+interface SpanFieldTexts {
+  spanId?: string;
+  parent?: string;
+  name?: string;
+  startTimeNs?: string;
+  endTimeNs?: string;
+  /** status.code, e.g. STATUS_CODE_OK */
+  status?: string;
+  /** the mlflow.spanType attribute's JSON text */
+  typeText?: string;
+}
+
+/** The span's fields from its document's values (parsed or as canonical texts); throws when one it needs is missing. */
+function spanFields(texts: SpanFieldTexts): Omit<TraceSpan, 'document'> {
+  const { spanId, parent, name, startTimeNs, endTimeNs, typeText } = texts;
   if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
-  const parent = docString(doc.parent_span_id);
-  const endTimeNs = docDigits(doc.end_time_unix_nano);
-  const status = docString(docObject(doc.status)?.code) ?? 'STATUS_CODE_UNSET';
-  const typeText = docString(docObject(doc.attributes)?.[SPAN_TYPE_ATTRIBUTE]);
   return {
     spanId: idToHex(spanId),
     ...(parent ? { parentSpanId: idToHex(parent) } : {}),
     name,
     startTimeNs,
     ...(endTimeNs ? { endTimeNs } : {}),
-    status: status.replace(/^STATUS_CODE_/, ''),
+    status: (texts.status ?? 'STATUS_CODE_UNSET').replace(/^STATUS_CODE_/, ''),
     ...(typeText !== undefined ? { spanType: decodeJsonString(typeText) } : {}),
-    document,
   };
 }
 
@@ -99,24 +118,17 @@ function fieldDigits(text: string | undefined): string | undefined {
 
 /** spanFromDocument's fields, from the top-level value texts of a canonical document. */
 function spanFromFields(field: (key: string, inner?: string) => string | undefined): TraceSpan {
-  const spanId = fieldString(field('span_id'));
-  const name = fieldString(field('name'));
-  const startTimeNs = fieldDigits(field('start_time_unix_nano'));
-  if (!spanId || name === undefined || !startTimeNs) throw new Error('span document lacks span_id, name or start_time_unix_nano');
-  const parent = fieldString(field('parent_span_id'));
-  const endTimeNs = fieldDigits(field('end_time_unix_nano'));
   // status.code and attributes["mlflow.spanType"]: found by the scan one level down (only in objects).
-  const status = fieldString(field('status', 'code')) ?? 'STATUS_CODE_UNSET';
-  const typeText = fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE));
-  return {
-    spanId: idToHex(spanId),
-    ...(parent ? { parentSpanId: idToHex(parent) } : {}),
-    name,
-    startTimeNs,
-    ...(endTimeNs ? { endTimeNs } : {}),
-    status: status.replace(/^STATUS_CODE_/, ''),
-    ...(typeText !== undefined ? { spanType: decodeJsonString(typeText) } : {}),
-  } as TraceSpan;
+  // The document is defined on the result by the caller (spanFromCanonical), parsed when asked for.
+  return spanFields({
+    spanId: fieldString(field('span_id')),
+    parent: fieldString(field('parent_span_id')),
+    name: fieldString(field('name')),
+    startTimeNs: fieldDigits(field('start_time_unix_nano')),
+    endTimeNs: fieldDigits(field('end_time_unix_nano')),
+    status: fieldString(field('status', 'code')),
+    typeText: fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE)),
+  }) as TraceSpan;
 }
 
 /** The span as it belongs to `traceId` (a copy of the document when the id changes). */

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PromptRef, TracePromptLinks } from '../../engine/traces/prompt-links.js';
+import { entityAssociationsProbe, hasEntityAssociations } from './entity-associations.js';
 import type { Binding } from './metric-rows.js';
 import type { SqlDriver, SqlReader } from './sql-driver.js';
 import { text } from './values.js';
@@ -17,12 +18,7 @@ const LINKED = `SELECT a.source_id FROM entity_associations a JOIN trace_info t 
   WHERE a.source_type = 'trace' AND a.destination_type = 'prompt_version' AND a.destination_id = ? AND t.experiment_id = ?`;
 
 export function sqlSourceTracePromptLinks(connection: SqlReader, experimentId: string): TracePromptLinks {
-  let present: Promise<boolean> | undefined;
-  const hasTable = () =>
-    (present ??= connection.all('SELECT association_id FROM entity_associations WHERE 1 = 0').then(
-      () => true,
-      () => false,
-    ));
+  const hasTable = entityAssociationsProbe(connection);
   return {
     async tracesLinkedToPrompt(name, version) {
       if (!(await hasTable())) return undefined;
@@ -33,11 +29,7 @@ export function sqlSourceTracePromptLinks(connection: SqlReader, experimentId: s
 }
 
 export async function sqlTargetTracePromptLinks(driver: SqlDriver, bind: Binding, experimentId: string, now: () => number): Promise<Required<TracePromptLinks> | undefined> {
-  try {
-    await driver.query('SELECT association_id FROM entity_associations WHERE 1 = 0', []);
-  } catch {
-    return undefined;
-  }
+  if (!(await hasEntityAssociations(driver))) return undefined;
   return {
     async tracesLinkedToPrompt(name, version) {
       const rows = await driver.query(LINKED, [`${name}/${version}`, bind.int(BigInt(experimentId))]);

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { addLink, type RunLinkMap, type TraceRunLinks } from '../../engine/traces/run-links.js';
+import { entityAssociationsProbe, hasEntityAssociations } from './entity-associations.js';
 import type { Binding } from './metric-rows.js';
 import type { SqlDriver, SqlReader } from './sql-driver.js';
 import { text } from './values.js';
@@ -24,12 +25,7 @@ function toMap(rows: Array<Record<string, unknown>>): RunLinkMap {
 }
 
 export function sqlSourceTraceRunLinks(connection: SqlReader, experimentId: string): TraceRunLinks {
-  let present: Promise<boolean> | undefined;
-  const hasTable = () =>
-    (present ??= connection.all('SELECT association_id FROM entity_associations WHERE 1 = 0').then(
-      () => true,
-      () => false,
-    ));
+  const hasTable = entityAssociationsProbe(connection);
   return {
     async traceRunLinks() {
       if (!(await hasTable())) return undefined;
@@ -39,11 +35,7 @@ export function sqlSourceTraceRunLinks(connection: SqlReader, experimentId: stri
 }
 
 export async function sqlTargetTraceRunLinks(driver: SqlDriver, bind: Binding, experimentId: string, now: () => number): Promise<Required<TraceRunLinks> | undefined> {
-  try {
-    await driver.query('SELECT association_id FROM entity_associations WHERE 1 = 0', []);
-  } catch {
-    return undefined;
-  }
+  if (!(await hasEntityAssociations(driver))) return undefined;
   return {
     async traceRunLinks() {
       return toMap(await driver.query(LINKS, [bind.int(BigInt(experimentId))]));
