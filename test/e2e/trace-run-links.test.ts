@@ -185,10 +185,22 @@ describe('trace -> run links (link-to-run)', () => {
 
     // Server source: the links are found by run_id searches; an mlruns folder cannot hold them.
     const mlruns = join(cwd, 'mlruns');
+    const searches = () => server.stats().byRoute['traces/search'] ?? 0;
+    const beforeFirst = searches();
     const out = await run(cwd, args('copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns'));
     expect(out.code, out.stderr).toBe(0);
     const linked = row(out.report, WITH_PROMPT);
     expect(linked.outcome).toBe('copied');
     expect(linked.notes).toContain(`run links ${runCopy(out.report, promptDev)} (link-to-run): the target store cannot hold trace-to-run links; not linked`);
+    const firstSearches = searches() - beforeFirst;
+
+    // A pass that copies no trace does not search the server source run by run for links.
+    const beforeAgain = searches();
+    const unchanged = await run(cwd, args('copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns'));
+    expect(unchanged.code, unchanged.stderr).toBe(0);
+    expect(unchanged.report.traces.summary).toMatchObject({ copied: 0, failed: 0 });
+    const runs = out.report.runs.length;
+    expect(runs).toBeGreaterThan(1);
+    expect(searches() - beforeAgain).toBe(firstSearches - runs);
   });
 });

@@ -40,6 +40,7 @@ function counted(links: Required<TraceRunLinks>): Required<TraceRunLinks> & { ca
   const calls: Array<[string[], string]> = [];
   return {
     calls,
+    searchedPerRun: links.searchedPerRun,
     traceRunLinks: (ids) => links.traceRunLinks(ids),
     linkTracesToRun: async (ids, runId) => {
       calls.push([[...ids], runId]);

@@ -37,6 +37,7 @@ export function sqlSourceTraceRunLinks(connection: SqlReader, experimentId: stri
 export async function sqlTargetTraceRunLinks(driver: SqlDriver, bind: Binding, experimentId: string, now: () => number): Promise<Required<TraceRunLinks> | undefined> {
   if (!(await hasEntityAssociations(driver))) return undefined;
   return {
+    searchedPerRun: false,
     async traceRunLinks() {
       return toMap(await driver.query(LINKS, [bind.int(BigInt(experimentId))]));
     },

@@ -85,7 +85,8 @@ export class MlflowSourceProject implements SourceProject {
     // Which traces link-prompts linked to a prompt version (trace-prompt-links.ts): read only.
     Object.assign(this, { tracesLinkedToPrompt: mlflowTracePromptLinks(client, ref.workspace, experiment.id).tracesLinkedToPrompt });
     // Which traces link-to-run linked to the copied runs (trace-run-links.ts): read only, asked only when a trace is copied.
-    Object.assign(this, { traceRunLinks: mlflowTraceRunLinks(client, ref.workspace, experiment.id).traceRunLinks });
+    const { traceRunLinks, searchedPerRun } = mlflowTraceRunLinks(client, ref.workspace, experiment.id);
+    Object.assign(this, { traceRunLinks, searchedPerRun });
     // Scorers registered to the experiment (scorers.ts): the engine asks for listScorers.
     const scorers = mlflowScorers(client, ref.workspace, experiment.id);
     Object.assign(this, { listScorers: scorers.listScorers, keepsScorerNumbers: scorers.keepsScorerNumbers });

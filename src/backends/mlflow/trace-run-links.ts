@@ -20,6 +20,7 @@ const literal = (text: string) => (text.includes("'") ? `"${text.replace(/"/g, '
 
 export function mlflowTraceRunLinks(client: MlflowHttpClient, workspace: string, experimentId: string): Required<TraceRunLinks> {
   return {
+    searchedPerRun: true,
     async traceRunLinks(runIds) {
       const map: RunLinkMap = new Map();
       for (const runId of runIds) {

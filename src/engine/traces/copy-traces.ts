@@ -47,6 +47,8 @@ export interface TraceCopyContext {
   promptLinks?: PromptLinkPlan;
   /** The source's link-to-run links (run-links.ts), read once, when the first trace needs them. */
   sourceRunLinks?: () => Promise<RunLinkMap | undefined>;
+  /** The source finds links run by run (TraceRunLinks.searchedPerRun): not asked for a trace that is skipped. */
+  sourceRunLinksCopiesOnly?: boolean;
   workers: number;
   /** Which traces go with this copy (select.ts); all when absent. */
   selectTrace?: (info: TraceInfo) => boolean;
@@ -167,7 +169,11 @@ async function copyOneTrace(
   const complete = records.find((record) => record.complete);
   const partial = records.filter((record) => !record.complete);
   try {
-    const runLinks = mapRunLinks((await context.sourceRunLinks?.())?.get(info.traceId), context.runCopies);
+    // A skipped trace's links were made when it was copied; a source that searches run by run is
+    // not asked again for it (a link added to the source later, or one lost in a crash between the
+    // trace and its links, waits for the next pass that copies a trace: docs/traces.md).
+    const readLinks = !(complete && context.sourceRunLinksCopiesOnly);
+    const runLinks = mapRunLinks(readLinks ? (await context.sourceRunLinks?.())?.get(info.traceId) : undefined, context.runCopies);
     if (runLinks.linked.length > 0) result.runLinks = runLinks.linked;
     if (complete) {
       // The copy's tags were written when it was made: a run still not copied is only reported.

@@ -83,7 +83,7 @@ export async function copyProjectTraces(input: ProjectTracesInput): Promise<Trac
     runCopies,
     modelCopies,
     promptLinks,
-    ...(runLinkReader ? { sourceRunLinks: () => (runLinks ??= runLinkReader.traceRunLinks(sourceRunIds())) } : {}),
+    ...(runLinkReader ? { sourceRunLinks: () => (runLinks ??= runLinkReader.traceRunLinks(sourceRunIds())), sourceRunLinksCopiesOnly: runLinkReader.searchedPerRun === true } : {}),
     // A trace is small (one held per worker) and its writes are short: more at once than runs, so
     // that a database's group commit and a server's connection pool get work to batch.
     workers: Math.max(TRACE_WORKERS, options.workers ?? 4),

@@ -33,6 +33,12 @@ export interface TraceRunLinks {
    * runs given (one search per run). undefined: the store holds no such links (an older schema).
    */
   traceRunLinks(runIds: readonly string[]): Promise<RunLinkMap | undefined>;
+  /**
+   * True where the links are found run by run (a server: one trace search per run). Such a source
+   * is asked only in a pass that copies a trace, so that a pass copying none (an unchanged sync)
+   * costs no request per run; a database answers every link in one query and is asked each pass.
+   */
+  readonly searchedPerRun?: boolean;
   /** Links traces to a run (at most LINK_BATCH ids; linking again adds nothing). Target side only. */
   linkTracesToRun?(traceIds: string[], runId: string): Promise<void>;
 }
