@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { tempDir } from '../support/cli-process.js';
 import { startStandin, type StandinServer } from '../support/mlflow-standin/index.js';
-import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
-import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
-import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
+import { createMlflowGenaiPostgresSchema } from '../support/mlflow-genai-postgres.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { cliReport, type Locations } from '../support/cli-pair.js';
 
@@ -211,9 +209,7 @@ describe('the real genai-sqlite dataset', () => {
     const database = await postgres.createDatabase('datasets_target');
     const client = await postgres.client(database);
     try {
-      await createMlflowPostgresSchema(client);
-      await client.query(POSTGRES_TRACE_DDL);
-      await client.query(POSTGRES_DATASET_DDL);
+      await createMlflowGenaiPostgresSchema(client);
     } finally {
       await client.end();
     }

@@ -16,27 +16,19 @@ import { startStandin, type StandinServer } from '../support/mlflow-standin/inde
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
 import { standinRequest } from '../support/standin-request.js';
-import { runCli, tempDir } from '../support/cli-process.js';
-import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
-import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
-import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
+import { tempDir } from '../support/cli-process.js';
+import { cliReport } from '../support/cli-pair.js';
+import { createMlflowGenaiPostgresSchema } from '../support/mlflow-genai-postgres.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
 const WITH_PROMPT = 'tr-6723053ab9e7e159f53e47fc9f1eb426';
-const args = (verb: 'copy' | 'verify', from: string, to: string) => [
-  verb, '--source-uri', from, '--source-project', 'default/genai-fixture', '--target-uri', to, '--target-project', 'default/genai-copy',
-  '--registry', '--json', ...(verb === 'copy' ? ['--no-progress'] : []),
-];
-
-async function run(cwd: string, argv: string[]): Promise<{ code: number; report: any; stderr: string }> {
-  const result = await runCli(argv, { cwd });
-  try {
-    return { code: result.code ?? -1, report: JSON.parse(result.stdout), stderr: result.stderr };
-  } catch {
-    throw new Error(`no JSON report (exit ${result.code}): ${result.stderr.slice(-2000)}`);
-  }
+/** `copy` or `verify` with --registry through the CLI (cli-pair.ts), as exit code, JSON report and stderr. */
+async function run(cwd: string, verb: 'copy' | 'verify', from: string, to: string) {
+  const where = { source: from, sourceProject: 'default/genai-fixture', target: to, targetProject: 'default/genai-copy' };
+  const { result, report } = await cliReport(cwd, verb, where, ['--registry']);
+  return { code: result.code ?? -1, report, stderr: result.stderr };
 }
 
 const linkRow = (report: any) => report.traces.traces.find((t: any) => t.sourceTraceId === WITH_PROMPT);
@@ -60,20 +52,18 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     const database = await postgres.createDatabase('trace_prompt_links');
     const client = await postgres.client(database);
     try {
-      await createMlflowPostgresSchema(client);
-      await client.query(POSTGRES_TRACE_DDL);
-      await client.query(POSTGRES_DATASET_DDL);
+      await createMlflowGenaiPostgresSchema(client);
       const to = `${postgres.uri(database)}?artifacts=${join(cwd, 'pg-artifacts')}`;
       const links = async () =>
         (await client.query(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'prompt_version'`)).rows;
 
-      const first = await run(cwd, args('copy', from, to));
+      const first = await run(cwd, 'copy', from, to);
       expect(first.code, first.stderr).toBe(0);
       expect(linkRow(first.report)).toMatchObject({ outcome: 'copied', targetTraceId: WITH_PROMPT, promptLinks: ['fixture-qa/1'] });
       expect(await links()).toEqual([{ source_id: WITH_PROMPT, destination_id: 'fixture-qa/1' }]);
-      const checked = await run(cwd, args('verify', from, to));
+      const checked = await run(cwd, 'verify', from, to);
       expect(checked.report.clean, JSON.stringify(checked.report.traces?.traces?.filter((t: any) => t.status !== 'ok'))).toBe(true);
-      const again = await run(cwd, args('copy', from, to));
+      const again = await run(cwd, 'copy', from, to);
       expect(again.code, again.stderr).toBe(0);
       expect(linkRow(again.report)).toMatchObject({ outcome: 'skipped', notes: [] });
       expect(await links()).toHaveLength(1);
@@ -94,7 +84,7 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     const from = `sqlite:///${join(cwd, 'source', 'mlflow.db')}`;
     const to = `sqlite:///${targetPath}`;
 
-    const first = await run(cwd, args('copy', from, to));
+    const first = await run(cwd, 'copy', from, to);
     expect(first.code, first.stderr).toBe(0);
     const row = linkRow(first.report);
     expect(row).toMatchObject({ outcome: 'copied', promptLinks: ['fixture-qa/1'] });
@@ -102,11 +92,11 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
       new Database(targetPath, { readonly: true }).prepare(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'prompt_version'`).all();
     expect(links()).toEqual([{ source_id: row.targetTraceId, destination_id: 'fixture-qa/1' }]);
 
-    const checked = await run(cwd, args('verify', from, to));
+    const checked = await run(cwd, 'verify', from, to);
     expect(checked.report.clean, JSON.stringify(checked.report.traces?.traces?.filter((t: any) => t.status !== 'ok'))).toBe(true);
     expect(checked.code).toBe(0);
 
-    const again = await run(cwd, args('copy', from, to));
+    const again = await run(cwd, 'copy', from, to);
     expect(again.code, again.stderr).toBe(0);
     expect(linkRow(again.report)).toMatchObject({ outcome: 'skipped', promptLinks: ['fixture-qa/1'] });
     expect(linkRow(again.report).notes).toEqual([]);
@@ -116,23 +106,23 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     const writable = new Database(targetPath);
     writable.prepare(`DELETE FROM entity_associations WHERE source_type = 'trace'`).run();
     writable.close();
-    const broken = await run(cwd, args('verify', from, to));
+    const broken = await run(cwd, 'verify', from, to);
     expect(broken.code).not.toBe(0);
     expect(broken.report.traces.traces.find((t: any) => t.sourceTraceId === WITH_PROMPT)).toMatchObject({
       status: 'different',
       differences: ['prompt link fixture-qa/1 (traces/link-prompts): linked in the source, not in the copy'],
     });
-    const repaired = await run(cwd, args('copy', from, to));
+    const repaired = await run(cwd, 'copy', from, to);
     expect(linkRow(repaired.report)).toMatchObject({ outcome: 'skipped', notes: ['linked to prompt version(s) fixture-qa/1'] });
     expect(links()).toEqual([{ source_id: row.targetTraceId, destination_id: 'fixture-qa/1' }]);
-    expect((await run(cwd, args('verify', from, to))).report.clean).toBe(true);
+    expect((await run(cwd, 'verify', from, to)).report.clean).toBe(true);
   });
 
   it('into an MLflow server: the copy is linked (search prompt = fixture-qa/1), verify clean, a re-run links nothing', async () => {
     const cwd = tempDir('links-server');
     cpSync(join(GOLDEN_STORES_DIR, 'genai-sqlite'), join(cwd, 'source'), { recursive: true });
     const from = `sqlite:///${join(cwd, 'source', 'mlflow.db')}`;
-    const first = await run(cwd, args('copy', from, server.url));
+    const first = await run(cwd, 'copy', from, server.url);
     expect(first.code, first.stderr).toBe(0);
     expect(linkRow(first.report)).toMatchObject({ outcome: 'copied', targetTraceId: WITH_PROMPT, promptLinks: ['fixture-qa/1'] });
     const experimentId = (await new MlflowApi(server.url).experimentId('genai-copy'))!;
@@ -142,12 +132,12 @@ describe('trace -> prompt links from the real genai-sqlite store', () => {
     });
     expect(found.body.traces.map((t: any) => t.trace_id)).toEqual([WITH_PROMPT]);
 
-    const checked = await run(cwd, args('verify', from, server.url));
+    const checked = await run(cwd, 'verify', from, server.url);
     expect(checked.report.clean, JSON.stringify(checked.report.traces?.traces?.filter((t: any) => t.status !== 'ok'))).toBe(true);
 
     const before = server.stats().byRoute['traces/link-prompts'];
     expect(before).toBe(1);
-    const again = await run(cwd, args('copy', from, server.url));
+    const again = await run(cwd, 'copy', from, server.url);
     expect(again.code, again.stderr).toBe(0);
     expect(again.report.traces.summary).toMatchObject({ copied: 0, failed: 0 });
     expect(server.stats().byRoute['traces/link-prompts']).toBe(before);

@@ -18,10 +18,9 @@ import { startStandin, type StandinServer } from '../support/mlflow-standin/inde
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { MlflowApi } from '../support/mlflow-seed.js';
 import { standinRequest } from '../support/standin-request.js';
-import { runCli, tempDir } from '../support/cli-process.js';
-import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
-import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
-import { POSTGRES_DATASET_DDL } from '../support/mlflow-dataset-tables.js';
+import { tempDir } from '../support/cli-process.js';
+import { cliReport } from '../support/cli-pair.js';
+import { createMlflowGenaiPostgresSchema } from '../support/mlflow-genai-postgres.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
 
 vi.setConfig({ testTimeout: 300_000 });
@@ -32,18 +31,10 @@ const PROMPT_DEV = 'c11306c8c18f49efbc0972076f6534d4';
 const AGENT_EVAL = '259d497911424a34b4e22f65161197a2';
 const ELSEWHERE = 'feedfacefeedfacefeedfacefeedface';
 
-const args = (verb: 'copy' | 'verify', from: string, to: string, fromProject = 'default/genai-fixture', toProject = 'default/genai-copy') => [
-  verb, '--source-uri', from, '--source-project', fromProject, '--target-uri', to, '--target-project', toProject,
-  '--registry', '--json', ...(verb === 'copy' ? ['--no-progress'] : []),
-];
-
-async function run(cwd: string, argv: string[]): Promise<{ code: number; report: any; stderr: string }> {
-  const result = await runCli(argv, { cwd });
-  try {
-    return { code: result.code ?? -1, report: JSON.parse(result.stdout), stderr: result.stderr };
-  } catch {
-    throw new Error(`no JSON report (exit ${result.code}): ${result.stderr.slice(-2000)}`);
-  }
+/** `copy` or `verify` with --registry through the CLI (cli-pair.ts), as exit code, JSON report and stderr. */
+async function run(cwd: string, verb: 'copy' | 'verify', from: string, to: string, fromProject = 'default/genai-fixture', toProject = 'default/genai-copy') {
+  const { result, report } = await cliReport(cwd, verb, { source: from, sourceProject: fromProject, target: to, targetProject: toProject }, ['--registry']);
+  return { code: result.code ?? -1, report, stderr: result.stderr };
 }
 
 /** The golden genai-sqlite database with link-to-run rows, as SqlAlchemyStore writes them. */
@@ -81,23 +72,21 @@ describe('trace -> run links (link-to-run)', () => {
     const database = await postgres.createDatabase('trace_run_links');
     const client = await postgres.client(database);
     try {
-      await createMlflowPostgresSchema(client);
-      await client.query(POSTGRES_TRACE_DDL);
-      await client.query(POSTGRES_DATASET_DDL);
+      await createMlflowGenaiPostgresSchema(client);
       const to = `${postgres.uri(database)}?artifacts=${join(cwd, 'pg-artifacts')}`;
       const links = async () =>
         (await client.query(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'run' ORDER BY source_id, destination_id`)).rows;
 
-      const first = await run(cwd, args('copy', from, to));
+      const first = await run(cwd, 'copy', from, to);
       expect(first.code, first.stderr).toBe(0);
       const expected = [
         { source_id: WITH_PROMPT, destination_id: runCopy(first.report, PROMPT_DEV) },
         { source_id: OTHER, destination_id: runCopy(first.report, AGENT_EVAL) },
       ].sort((x, y) => (x.source_id < y.source_id ? -1 : 1));
       expect(await links()).toEqual(expected);
-      const checked = await run(cwd, args('verify', from, to));
+      const checked = await run(cwd, 'verify', from, to);
       expect(checked.report.clean, unclean(checked.report)).toBe(true);
-      const again = await run(cwd, args('copy', from, to));
+      const again = await run(cwd, 'copy', from, to);
       expect(again.code, again.stderr).toBe(0);
       expect(row(again.report, WITH_PROMPT)).toMatchObject({ outcome: 'skipped', notes: [] });
       expect(await links()).toEqual(expected);
@@ -119,7 +108,7 @@ describe('trace -> run links (link-to-run)', () => {
     const links = () =>
       new Database(targetPath, { readonly: true }).prepare(`SELECT source_id, destination_id FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'run' ORDER BY source_id, destination_id`).all();
 
-    const first = await run(cwd, args('copy', from, to));
+    const first = await run(cwd, 'copy', from, to);
     expect(first.code, first.stderr).toBe(0);
     const promptDev = runCopy(first.report, PROMPT_DEV);
     const agentEval = runCopy(first.report, AGENT_EVAL);
@@ -136,10 +125,10 @@ describe('trace -> run links (link-to-run)', () => {
     ].sort((x, y) => (x.source_id < y.source_id ? -1 : 1));
     expect(links()).toEqual(expected);
 
-    const checked = await run(cwd, args('verify', from, to));
+    const checked = await run(cwd, 'verify', from, to);
     expect(checked.report.clean, unclean(checked.report)).toBe(true);
 
-    const again = await run(cwd, args('copy', from, to));
+    const again = await run(cwd, 'copy', from, to);
     expect(again.code, again.stderr).toBe(0);
     expect(row(again.report, WITH_PROMPT)).toMatchObject({ outcome: 'skipped', runLinks: [promptDev], notes: [] });
     expect(links()).toEqual(expected);
@@ -148,22 +137,22 @@ describe('trace -> run links (link-to-run)', () => {
     const writable = new Database(targetPath);
     writable.prepare(`DELETE FROM entity_associations WHERE source_type = 'trace' AND destination_type = 'run' AND source_id = ?`).run(a.targetTraceId);
     writable.close();
-    const broken = await run(cwd, args('verify', from, to));
+    const broken = await run(cwd, 'verify', from, to);
     expect(broken.code).not.toBe(0);
     expect(row(broken.report, WITH_PROMPT)).toMatchObject({
       status: 'different',
       differences: [`run link ${promptDev} (link-to-run): the source is linked to its run, the copy is not`],
     });
-    const repaired = await run(cwd, args('copy', from, to));
+    const repaired = await run(cwd, 'copy', from, to);
     expect(row(repaired.report, WITH_PROMPT)).toMatchObject({ outcome: 'skipped', notes: [`linked to run ${promptDev}`] });
     expect(links()).toEqual(expected);
-    expect((await run(cwd, args('verify', from, to))).report.clean).toBe(true);
+    expect((await run(cwd, 'verify', from, to)).report.clean).toBe(true);
   });
 
   it('into an MLflow server: link-to-run on the copies (found by run_id search), verify clean, a re-run links nothing; from there into mlruns: reported, not linked', async () => {
     const cwd = tempDir('run-links-server');
     const from = linkedSource(cwd);
-    const first = await run(cwd, args('copy', from, server.url));
+    const first = await run(cwd, 'copy', from, server.url);
     expect(first.code, first.stderr).toBe(0);
     const promptDev = runCopy(first.report, PROMPT_DEV);
     expect(row(first.report, WITH_PROMPT)).toMatchObject({ outcome: 'copied', targetTraceId: WITH_PROMPT, runLinks: [promptDev] });
@@ -175,10 +164,10 @@ describe('trace -> run links (link-to-run)', () => {
     });
     expect(found.body.traces.map((t: any) => t.trace_id)).toEqual([WITH_PROMPT]);
 
-    const checked = await run(cwd, args('verify', from, server.url));
+    const checked = await run(cwd, 'verify', from, server.url);
     expect(checked.report.clean, unclean(checked.report)).toBe(true);
 
-    const again = await run(cwd, args('copy', from, server.url));
+    const again = await run(cwd, 'copy', from, server.url);
     expect(again.code, again.stderr).toBe(0);
     expect(again.report.traces.summary).toMatchObject({ copied: 0, failed: 0 });
     expect(server.stats().byRoute['traces/link-to-run']).toBe(2);
@@ -187,7 +176,7 @@ describe('trace -> run links (link-to-run)', () => {
     const mlruns = join(cwd, 'mlruns');
     const searches = () => server.stats().byRoute['traces/search'] ?? 0;
     const beforeFirst = searches();
-    const out = await run(cwd, args('copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns'));
+    const out = await run(cwd, 'copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns');
     expect(out.code, out.stderr).toBe(0);
     const linked = row(out.report, WITH_PROMPT);
     expect(linked.outcome).toBe('copied');
@@ -196,7 +185,7 @@ describe('trace -> run links (link-to-run)', () => {
 
     // A pass that copies no trace does not search the server source run by run for links.
     const beforeAgain = searches();
-    const unchanged = await run(cwd, args('copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns'));
+    const unchanged = await run(cwd, 'copy', server.url, mlruns, 'default/genai-copy', 'genai-mlruns');
     expect(unchanged.code, unchanged.stderr).toBe(0);
     expect(unchanged.report.traces.summary).toMatchObject({ copied: 0, failed: 0 });
     const runs = out.report.runs.length;
