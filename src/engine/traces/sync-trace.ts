@@ -7,7 +7,8 @@
  * Cheap: the source's token comes from its listing (a server's traces/search answers tags and
  * assessments; an mlruns folder stats its assessment files, listedStateToken); only a trace whose
  * recorded token differs is read (the source's assessments where the listing has none, the copy's
- * tags and assessments) and written. A copy without a token (copied before this version) is compared once and gets one.
+ * tags and assessments) and written. A copy without a token (copied before this version) is
+ * compared once and gets one.
  */
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import type { Assessment, TraceInfo } from '../../model/trace.js';
