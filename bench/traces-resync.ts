@@ -1,7 +1,7 @@
 /**
  * What following an mlruns source costs a re-run (docs/traces.md "Re-runs follow changes"):
  * --traces traces of 20 spans and 2 assessments (bench/trace-workload.ts) written into an mlruns
- * folder and dated an hour back (a store written a while ago), copied once into MLflow's SQLite
+ * folder (left to age past the racy window: a store written a while ago), copied once into MLflow's SQLite
  * database, then re-run with nothing changed: by this checkout (the listing stats each trace's
  * assessment files for its state token) and by another checkout (BENCH_BEFORE_ROOT, default
  * /work/main: an mlruns source without a token, nothing compared), interleaved --rounds times.
@@ -13,9 +13,11 @@
  *
  * Prints per re-run the engine's seconds and the CLI's CPU time (start-up included) per trace.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { RACY_WINDOW_MS } from '../src/backends/mlruns/trace-state-token.js';
 import { writeTraceFolder } from '../src/backends/mlruns/traces.js';
 import { copyTraces, EXPERIMENT, makeTrace } from './trace-workload.js';
 import { arg, ROOT } from './support.js';
@@ -39,9 +41,18 @@ async function writeSource(dir: string, count: number): Promise<void> {
   }
 }
 
-function backdate(dir: string, secondsAgo: number): void {
-  const when = Date.now() / 1000 - secondsAgo;
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) utimesSync(join(dir, name), when, when);
+/** Until the files just written are older than the racy window (trace-state-token.ts): a store written a while before the copy. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 300));
+
+/** Rows of the trace tables and their highest rowids: a row written (again) moves it. */
+function writeStamp(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    const table = (name: string) => `(SELECT COUNT(*) + COALESCE(MAX(rowid), 0) FROM ${name})`;
+    return (db.prepare(`SELECT ${table('trace_tags')} + ${table('assessments')} + ${table('trace_info')} AS n`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
 }
 
 interface Pass {
@@ -71,7 +82,7 @@ async function main(): Promise<void> {
   try {
     const source = join(work, 'mlruns');
     await writeSource(source, TRACES);
-    backdate(join(source, EXPERIMENT, 'traces'), 3600);
+    await settle();
     cpSync(join(GOLDEN, 'genai-sqlite'), join(work, 'db'), { recursive: true });
     const locations = ['--source-uri', source, '--source-project', 'genai-fixture', '--target-uri', `sqlite:///${join(work, 'db', 'mlflow.db')}`, '--target-project', 'bench'];
     const first = await pass(ROOT, locations, work);
@@ -80,8 +91,10 @@ async function main(): Promise<void> {
     const cpuRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const before = await pass(BEFORE, locations, work);
+      const written = writeStamp(join(work, 'db', 'mlflow.db'));
       const after = await pass(ROOT, locations, work);
       if ((after.summary.skipped ?? 0) !== TRACES || (after.summary.updated ?? 0) !== 0) throw new Error(`unchanged re-run did not skip every trace: ${JSON.stringify(after.summary)}`);
+      if (writeStamp(join(work, 'db', 'mlflow.db')) !== written) throw new Error('the unchanged re-run wrote into the database');
       console.log(line(`round ${round} unchanged re-run, before (${BEFORE})`, before));
       console.log(line(`round ${round} unchanged re-run, after (this checkout)`, after));
       ratios.push(after.seconds / before.seconds);
@@ -103,7 +116,7 @@ async function main(): Promise<void> {
       const file = join(dir, 'assessments', readdirSync(join(dir, 'assessments')).sort()[0]!);
       writeFileSync(file, readFileSync(file, 'utf8').replace('source_id: bench', 'source_id: bench2'));
     }
-    backdate(join(source, EXPERIMENT, 'traces'), 600);
+    await settle();
     const followed = await pass(ROOT, locations, work);
     if ((followed.summary.updated ?? 0) !== CHANGED) throw new Error(`expected ${CHANGED} updated: ${JSON.stringify(followed.summary)}`);
     console.log(line(`re-run after ${CHANGED} traces changed (this checkout)`, followed));

@@ -8,9 +8,10 @@
  * another mlruns folder: the copies follow, are reported `updated` with what changed, verify is
  * clean, and a re-run with nothing changed writes nothing.
  */
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RACY_WINDOW_MS } from '../../src/backends/mlruns/trace-state-token.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { runCli, tempDir } from '../support/cli-process.js';
 import { mlrunsTarget, serverTarget, sqliteTarget, type Target } from '../support/trace-sync-targets.js';
@@ -41,20 +42,21 @@ async function cli(cwd: string, command: 'copy' | 'verify', source: string, targ
   return { result, report: JSON.parse(readFileSync(join(cwd, `${name}.json`), 'utf8')) };
 }
 
-/** A writable copy of the real genai-mlruns store, dated an hour ago: a store written a while before the copy. */
-function sourceStore(): string {
+/** A writable copy of the real genai-mlruns store, written a while before the copy (settle). */
+async function sourceStore(): Promise<string> {
   const root = join(tempDir('traces-sync-mlruns-source'), 'mlruns');
   cpSync(join(GOLDEN_STORES_DIR, 'genai-mlruns'), root, { recursive: true });
   for (const name of ['', ...(readdirSync(root, { recursive: true }) as string[])]) chmodSync(join(root, name), statSync(join(root, name)).isDirectory() ? 0o755 : 0o644);
-  backdate(root, 3600);
+  await settle();
   return root;
 }
 
-/** Every file and folder below `dir` dated `secondsAgo` ago. */
-function backdate(dir: string, secondsAgo: number): void {
-  const when = Date.now() / 1000 - secondsAgo;
-  for (const name of ['', ...(readdirSync(dir, { recursive: true }) as string[])]) utimesSync(join(dir, name), when, when);
-}
+/**
+ * Waits until the files just written are older than the racy window (src/backends/mlruns/
+ * trace-state-token.ts): a pass right after a write compares the trace again by design. Setting
+ * the files' times back would not do: their change time cannot be set.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 300));
 
 const traceDir = (root: string, traceId: string) => join(root, EXPERIMENT, 'traces', traceId);
 const assessmentFile = (root: string, traceId: string, id: string) => join(traceDir(root, traceId), 'assessments', `${id}.yaml`);
@@ -126,7 +128,7 @@ describe.each([
 
   it('writes tag and assessment changes into the copies, reports them as updated, verify clean; an unchanged re-run writes nothing', async () => {
     const cwd = tempDir('traces-sync-mlruns');
-    const source = sourceStore();
+    const source = await sourceStore();
     const first = await cli(cwd, 'copy', source, target.uri);
     expect(first.result.code, first.result.stderr).toBe(0);
     expect(first.report.traces.summary).toMatchObject({ traces: 6, copied: 6 });
@@ -140,7 +142,7 @@ describe.each([
 
     // Changed the way FileStore changes a trace, a while before the re-run.
     const expected = changeSource(source);
-    backdate(join(source, EXPERIMENT, 'traces'), 600);
+    await settle();
 
     const dry = await cli(cwd, 'copy', source, target.uri, ['--dry-run']);
     expect(dry.result.code, dry.result.stderr).toBe(0);
@@ -170,7 +172,7 @@ describe('mlruns -> SQLite: a change made just before the pass (within the file 
   it('is followed at once, compared again by the next pass (no change to report), and then left alone', async () => {
     const cwd = tempDir('traces-sync-mlruns-racy');
     const target = await sqliteTarget();
-    const source = sourceStore();
+    const source = await sourceStore();
     expect((await cli(cwd, 'copy', source, target.uri)).result.code).toBe(0);
 
     // Written right before the pass: a rewrite in the same tick of the file clock could still
@@ -187,7 +189,7 @@ describe('mlruns -> SQLite: a change made just before the pass (within the file 
 
     // Once the file is older than the window: compared once more (nothing to report, only the
     // stable token recorded), then an unchanged re-run writes nothing.
-    backdate(join(source, EXPERIMENT, 'traces'), 600);
+    await settle();
     const recorded = await cli(cwd, 'copy', source, target.uri);
     expect(recorded.report.traces.summary).toMatchObject({ updated: 0, skipped: 6, failed: 0 });
     const after = await target.writes();

@@ -4,10 +4,11 @@
  * assessment file of the source, and a re-run after one trace changed opens only that trace's.
  */
 import * as fs from 'node:fs';
-import { chmodSync, cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { openMlrunsStore } from '../../src/backends/mlruns/index.js';
+import { RACY_WINDOW_MS } from '../../src/backends/mlruns/trace-state-token.js';
 import { copyTraces, type TraceCopyContext } from '../../src/engine/traces/copy-traces.js';
 import { GOLDEN_STORES_DIR } from '../support/golden-paths.js';
 import { tempDir } from '../support/cli-process.js';
@@ -21,10 +22,8 @@ vi.mock('node:fs', async (importOriginal) => {
 const EXPERIMENT = '132527274744105650';
 const FACTS_TRACE = 'tr-84d04f584528666a02608d68aed5da85';
 
-function backdate(dir: string, secondsAgo: number): void {
-  const when = Date.now() / 1000 - secondsAgo;
-  for (const name of ['', ...(readdirSync(dir, { recursive: true }) as string[])]) utimesSync(join(dir, name), when, when);
-}
+/** Until the files just written are older than the racy window (trace-state-token.ts): their change time cannot be set back. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 300));
 
 describe('following an mlruns source, seen from the file system', () => {
   it('opens no source assessment file in an unchanged re-run, and only the changed trace’s after a change', async () => {
@@ -32,7 +31,7 @@ describe('following an mlruns source, seen from the file system', () => {
     const sourceRoot = join(base, 'source');
     cpSync(join(GOLDEN_STORES_DIR, 'genai-mlruns'), sourceRoot, { recursive: true });
     for (const name of ['', ...(readdirSync(sourceRoot, { recursive: true }) as string[])]) chmodSync(join(sourceRoot, name), statSync(join(sourceRoot, name)).isDirectory() ? 0o755 : 0o644);
-    backdate(sourceRoot, 3600);
+    await settle();
 
     const sourceStore = await openMlrunsStore(sourceRoot, 'source');
     const targetStore = await openMlrunsStore(join(base, 'target'), 'target');
@@ -70,7 +69,7 @@ describe('following an mlruns source, seen from the file system', () => {
     const [name] = readdirSync(dir);
     const file = join(dir, name!);
     writeFileSync(file, readFileSync(file, 'utf8').replace('source_id: facts.py', 'source_id: fact2.py'));
-    backdate(join(sourceRoot, EXPERIMENT, 'traces', FACTS_TRACE), 600);
+    await settle();
 
     const followed = await pass();
     expect(followed.rows.filter((row) => row.outcome === 'updated').map((row) => row.sourceTraceId)).toEqual([FACTS_TRACE]);

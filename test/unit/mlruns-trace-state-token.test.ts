@@ -10,6 +10,7 @@ import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, utimesS
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openMlrunsStore } from '../../src/backends/mlruns/index.js';
+import { RACY_WINDOW_MS, traceFolderStateToken } from '../../src/backends/mlruns/trace-state-token.js';
 import type { SourceTraces } from '../../src/engine/traces/contract.js';
 import { sourceTracesOf } from '../../src/engine/traces/contract.js';
 import type { TraceInfo } from '../../src/model/trace.js';
@@ -34,12 +35,18 @@ function backdate(dir: string, seconds = HOUR_AGO): void {
 let root: string;
 let traces: SourceTraces;
 
-async function list(): Promise<Map<string, { info: TraceInfo; token: string | undefined }>> {
+/**
+ * The store listed as a copy lists it; `token` is the listing's own, `later` the token of the same
+ * folder as a pass RACY_WINDOW_MS from now would make it (the test's files are all just written).
+ */
+async function list(): Promise<Map<string, { info: TraceInfo; token: string | undefined; later: string }>> {
   const store = await openMlrunsStore(root, 'source');
   const project = await store.openSource({ workspace: 'default', project: 'genai-fixture' });
   traces = sourceTracesOf(project)!;
-  const listed = new Map<string, { info: TraceInfo; token: string | undefined }>();
-  for await (const info of traces.listTraces()) listed.set(info.traceId, { info, token: traces.listedStateToken?.(info) });
+  const listed = new Map<string, { info: TraceInfo; token: string | undefined; later: string }>();
+  for await (const info of traces.listTraces()) {
+    listed.set(info.traceId, { info, token: traces.listedStateToken?.(info), later: traceFolderStateToken(traceDir(info.traceId), info.tags, Date.now() + RACY_WINDOW_MS + 1000) });
+  }
   return listed;
 }
 
@@ -67,18 +74,27 @@ describe('mlruns trace state token', () => {
   it('is made for every listed trace without opening an assessment file, and is stable while nothing changes', async () => {
     const first = await list();
     expect(first.size).toBe(6);
-    for (const { token } of first.values()) expect(token).toMatch(/^m1:[0-9a-f]{32}$/);
+    for (const { token } of first.values()) expect(token).toMatch(/^m1:[0-9a-f]{32}/);
+    for (const { later } of first.values()) expect(later).toMatch(/^m1:[0-9a-f]{32}$/);
     expect(assessmentReads()).toBe(0);
     const again = await list();
-    expect([...again].map(([id, { token }]) => [id, token])).toEqual([...first].map(([id, { token }]) => [id, token]));
+    expect([...again].map(([id, { later }]) => [id, later])).toEqual([...first].map(([id, { later }]) => [id, later]));
     expect(assessmentReads()).toBe(0);
+  });
+
+  it('is the listing’s own once the files are older than the racy window', async () => {
+    const { info } = (await list()).get('tr-84d04f584528666a02608d68aed5da85')!;
+    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 200));
+    const listed = (await list()).get(info.traceId)!;
+    expect(listed.token).toMatch(/^m1:[0-9a-f]{32}$/);
+    expect(listed.token).toBe(listed.later);
   });
 
   it('moves with each change FileStore makes to a trace, and only for that trace', async () => {
     const before = await list();
     const [judged] = [...before.values()].filter(({ info }) => readdirSync(traceDir(info.traceId)).includes('assessments')).map(({ info }) => info.traceId);
     const id = judged!;
-    const seen = new Set([before.get(id)!.token]);
+    const seen = new Set([before.get(id)!.later]);
     let minute = 1;
     // Each change as FileStore makes it (a file written in place, or removed), dated a while ago, so that only its stat shows it.
     const changes: Array<[string, () => void]> = [
@@ -105,10 +121,11 @@ describe('mlruns trace state token', () => {
       vi.mocked(fs.readFileSync).mockClear();
       const after = await list();
       expect(assessmentReads(), label).toBe(0);
-      const token = after.get(id)!.token;
+      const token = after.get(id)!.later;
+      expect(token, label).toMatch(/^m1:[0-9a-f]{32}$/);
       expect(seen.has(token), label).toBe(false);
       seen.add(token);
-      for (const [other, { token: otherToken }] of after) if (other !== id) expect(otherToken, `${label}: ${other}`).toBe(before.get(other)!.token);
+      for (const [other, { later }] of after) if (other !== id) expect(later, `${label}: ${other}`).toBe(before.get(other)!.later);
     }
   });
 
@@ -116,11 +133,18 @@ describe('mlruns trace state token', () => {
     const before = await list();
     const id = [...before.keys()].find((traceId) => readdirSync(traceDir(traceId)).includes('assessments'))!;
     const file = firstAssessment(id);
-    const { atime, mtime } = statSync(file);
+    const { mtimeNs } = statSync(file, { bigint: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
     writeFileSync(file, readFileSync(file, 'utf8').replace(/source_id: (.)/, (_, c: string) => `source_id: ${c === 'Z' ? 'Q' : 'Z'}`));
-    utimesSync(file, atime, mtime);
-    expect(statSync(file).mtimeMs).toBe(mtime.getTime());
-    expect((await list()).get(id)!.token).not.toBe(before.get(id)!.token);
+    // Set back exactly as the store was dated (beforeEach), to the nanosecond.
+    utimesSync(file, HOUR_AGO, HOUR_AGO);
+    expect(statSync(file, { bigint: true }).mtimeNs).toBe(mtimeNs);
+    const after = (await list()).get(id)!;
+    // At once: its change time is within the window, so the token is racy (it matches nothing).
+    expect(after.token).toMatch(/~[0-9a-f]{12}$/);
+    // Later: the change time alone tells it from before (the write came 50 ms after the last
+    // change, so in another tick of the file clock; within one tick, only the racy suffix above tells).
+    expect(after.later).not.toBe(before.get(id)!.later);
   });
 
   it('is never stable for an assessment file written within the racy window: a same-tick rewrite could leave its stat as it was', async () => {
@@ -131,9 +155,11 @@ describe('mlruns trace state token', () => {
     const racy = [(await list()).get(id)!.token, (await list()).get(id)!.token];
     for (const token of racy) expect(token).toMatch(/^m1:[0-9a-f]{32}~[0-9a-f]{12}$/);
     expect(racy[0]).not.toBe(racy[1]);
-    // Once the file is older than the window its token settles (the same content, so the sync finds nothing to write).
+    // Setting the modification time back does not make it stable: the change time is new too.
     backdate(traceDir(id), HOUR_AGO + 600);
-    const settled = [(await list()).get(id)!.token, (await list()).get(id)!.token];
+    expect((await list()).get(id)!.token).toMatch(/~[0-9a-f]{12}$/);
+    // Seen once the files are older than the window, the token settles.
+    const settled = [traceFolderStateToken(traceDir(id), before.get(id)!.info.tags, Date.now() + RACY_WINDOW_MS + 1000), traceFolderStateToken(traceDir(id), before.get(id)!.info.tags, Date.now() + RACY_WINDOW_MS + 1000)];
     expect(settled[0]).toMatch(/^m1:[0-9a-f]{32}$/);
     expect(settled[0]).toBe(settled[1]);
   });

@@ -11,12 +11,13 @@
  *   opened: each one's name, inode, size, and modification and change times in nanoseconds go
  *   into the token (one readdir and one stat per assessment file).
  *
- * A write in place that leaves the size as it was changes the modification time, unless it lands
- * in the same tick of the file system's clock as the write before it (a coarse clock: a few ms on
- * ext4, 1 s on ext3 or HFS+, 2 s on FAT). So a file modified less than RACY_WINDOW_MS before the
- * token is made could still change without its stat moving: such a token ends with a random
- * suffix, which no later token equals, so the next pass compares the trace again (as Git does with
- * an index entry as new as the index). Once its files are older, the token is stable again.
+ * A write in place that leaves the size as it was changes the modification and change times,
+ * unless it lands in the same tick of the file system's clock as the write before it (a coarse
+ * clock: a few ms on ext4, 1 s on ext3 or HFS+, 2 s on FAT). So a file modified or changed less
+ * than RACY_WINDOW_MS before the token is made could still change without its stat moving: such
+ * a token ends with a random suffix, which no later token equals, so the next pass compares the
+ * trace again (as Git does with an index entry as new as the index). Once its files are older,
+ * the token is stable again.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
@@ -66,7 +67,8 @@ export function traceFolderStateToken(traceDir: string, tags: Record<string, str
       throw error;
     }
     hash.update(`${name}\u0000${stat.ino}\u0000${stat.size}\u0000${stat.mtimeNs}\u0000${stat.ctimeNs}\n`);
-    if (stat.mtimeNs >= racyFrom) racy = true;
+    // The change time too: a tool that sets the modification time back (touch -r, rsync -t) cannot set it.
+    if (stat.mtimeNs >= racyFrom || stat.ctimeNs >= racyFrom) racy = true;
   }
   const token = `m1:${hash.digest('hex').slice(0, 32)}`;
   return racy ? `${token}~${randomBytes(6).toString('hex')}` : token;
