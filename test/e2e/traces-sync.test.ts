@@ -6,7 +6,7 @@
  * Through the CLI: a stand-in server as the source; as the target another stand-in, MLflow's SQLite
  * database (a copy of the real genai-sqlite store), an mlruns folder, or a real PostgreSQL.
  */
-import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -17,6 +17,7 @@ import { runCli, startCli, tempDir } from '../support/cli-process.js';
 import { createMlflowPostgresSchema } from '../support/mlflow-postgres-schema.js';
 import { POSTGRES_TRACE_DDL } from '../support/mlflow-trace-tables.js';
 import { startPostgres } from '../support/postgres-server.js';
+import { mlrunsTarget, serverTarget, sqliteTarget, type Target } from '../support/trace-sync-targets.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -43,70 +44,6 @@ async function call(server: StandinServer, method: 'GET' | 'POST' | 'PATCH' | 'D
   const text = await answer.body.text();
   expect(answer.statusCode, `${method} ${path}: ${text}`).toBe(200);
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-const WRITE_ROUTES = ['traces/start-v3', 'otlp/traces', 'traces/set-tag', 'traces/delete-tag', 'assessments/create', 'assessments/update', 'assessments/delete', 'traces/delete'];
-
-/** A target and a count of the trace writes it took (a write that changes nothing still counts). */
-interface Target {
-  uri: string;
-  writes(): number | Promise<number>;
-  close(): Promise<void>;
-}
-
-async function serverTarget(): Promise<Target> {
-  const server = await startStandin();
-  return { uri: server.url, writes: () => WRITE_ROUTES.reduce((sum, route) => sum + (server.stats().byRoute[route] ?? 0), 0), close: () => server.close() };
-}
-
-/** MLflow's 3.11 schema (a copy of the real genai-sqlite store). A rewritten row gets a new rowid, so the highest rowids count writes. */
-async function sqliteTarget(): Promise<Target> {
-  const dir = tempDir('traces-sync-db');
-  cpSync(GENAI_SQLITE, join(dir, 'db'), { recursive: true });
-  const file = join(dir, 'db', 'mlflow.db');
-  return {
-    uri: `sqlite:///${file}`,
-    writes() {
-      const db = new Database(file, { readonly: true });
-      try {
-        const row = db.prepare('SELECT (SELECT COUNT(*) + COALESCE(MAX(rowid), 0) FROM trace_tags) + (SELECT COUNT(*) + COALESCE(MAX(rowid), 0) FROM assessments) + (SELECT COUNT(*) FROM trace_info) AS n').get() as { n: number };
-        return row.n;
-      } finally {
-        db.close();
-      }
-    },
-    close: async () => undefined,
-  };
-}
-
-/** An mlruns folder: every file's path and modification time (a file written again counts). */
-async function mlrunsTarget(): Promise<Target> {
-  const root = join(tempDir('traces-sync-mlruns'), 'mlruns');
-  const stamp = (dir: string): string[] => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return [];
-    }
-    return entries.flatMap((name) => {
-      const path = join(dir, name);
-      const stat = statSync(path);
-      return stat.isDirectory() ? stamp(path) : [`${path}@${stat.mtimeMs}`];
-    });
-  };
-  let last = '';
-  let count = 0;
-  return {
-    uri: root,
-    writes() {
-      const now = stamp(root).sort().join('\n');
-      if (now !== last) count++;
-      last = now;
-      return count;
-    },
-    close: async () => undefined,
-  };
 }
 
 /** MLflow 3.11's trace tables in a real PostgreSQL. A row written (again) gets a new xmin, so the highest xmins count writes. */

@@ -22,10 +22,11 @@ import { runStateToken } from './state-token.js';
 import { localArtifactRoot, readRunFolder, toRunInfo, type RunFolder } from './run-files.js';
 import type { LoggedModelInfo, ModelLinks, SourceModel } from '../model-contract.js';
 import { listModelFolders, modelFolderStateToken, MlrunsSourceModel, readModelFolder, readRunModelLinks, MODELS_DIR } from './models.js';
-import type { Trace, TraceInfo } from '../../model/trace.js';
+import type { Assessment, Trace, TraceInfo } from '../../model/trace.js';
 import type { GenaiInventory } from '../../engine/traces/contract.js';
 import { mlrunsGenaiInventory } from './genai-inventory.js';
-import { listTraceInfos, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
+import { listTraceInfos, readListedAssessments, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
+import { traceFolderStateToken } from './trace-state-token.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
@@ -78,9 +79,29 @@ export class MlrunsSourceProject implements SourceProject {
     return new MlrunsSourceModel(folder);
   }
 
-  /** MLflow 3 traces under <exp>/traces (traces.ts). */
-  listTraces(): AsyncIterable<TraceInfo> {
-    return listTraceInfos(this.experiment.dir, this.issues);
+  /** State tokens of the listed traces (trace-state-token.ts), by the info the listing gave. */
+  private readonly traceTokens = new WeakMap<TraceInfo, string>();
+
+  /** MLflow 3 traces under <exp>/traces (traces.ts), each with its state token. */
+  async *listTraces(): AsyncIterable<TraceInfo> {
+    for await (const info of listTraceInfos(this.experiment.dir, this.issues)) {
+      this.traceTokens.set(info, traceFolderStateToken(this.traceDir(info), info.tags));
+      yield info;
+    }
+  }
+
+  /** Made while listing: the tags as read, the assessment files by stat only (none is opened). */
+  listedStateToken(info: TraceInfo): string | undefined {
+    return this.traceTokens.get(info);
+  }
+
+  /** Read only for a trace whose token moved since its copy (engine/traces/sync-trace.ts). */
+  async readAssessments(info: TraceInfo): Promise<Assessment[]> {
+    return readListedAssessments(this.traceDir(info), info.traceId);
+  }
+
+  private traceDir(info: TraceInfo): string {
+    return join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId));
   }
 
   /** Prompts of the experiment, reported as not copied (genai-inventory.ts). */
@@ -89,7 +110,7 @@ export class MlrunsSourceProject implements SourceProject {
   }
 
   readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
-    return readTraceFolder(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
+    return readTraceFolder(this.traceDir(info), info);
   }
 }
 

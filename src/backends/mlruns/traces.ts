@@ -15,7 +15,7 @@
  * source's ids and times are kept as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReadIssue } from '../contract.js';
@@ -26,16 +26,16 @@ import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoTo
 import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
 import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
+import { exists, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
 import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, type YamlValue } from './pyyaml.js';
 import { parseMlflowYaml } from './pyyaml-strict.js';
+import { ASSESSMENTS_DIR, assessmentFileNames } from './trace-state-token.js';
 
 export const TRACES_DIR = 'traces';
 const INFO_FILE = 'trace_info.yaml';
 const METADATA_DIR = 'request_metadata';
-const ASSESSMENTS_DIR = 'assessments';
 const SPANS_FILE = 'traces.json';
 
 type Dict = { [key: string]: unknown };
@@ -108,22 +108,33 @@ export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Tra
       }
     }
   }
+  const assessments = readAssessmentFiles(dir, info.traceId, issues);
+  return { info, spans, assessments, issues };
+}
+
+/** The assessments of the trace in `dir` (assessments/<id>.yaml); one that cannot be read is an issue. */
+export function readAssessmentFiles(dir: string, traceId: string, issues: ReadIssue[]): Assessment[] {
   const assessments: Assessment[] = [];
-  let files: string[] = [];
-  try {
-    files = readdirSync(join(dir, ASSESSMENTS_DIR)).filter((name) => name.endsWith('.yaml')).sort();
-  } catch (error) {
-    if (!isErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
-  }
-  for (const file of files) {
+  for (const file of assessmentFileNames(dir)) {
     try {
       const dict = parseMlflowYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
       assessments.push(assessmentFromProto(dict as Dict));
     } catch (error) {
-      issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
+      issues.push({ field: `trace ${traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
     }
   }
-  return { info, spans, assessments, issues };
+  return assessments;
+}
+
+/**
+ * A listed trace's assessments, read when its state token moved (engine/traces/sync-trace.ts).
+ * Throws when one cannot be read: the sync would otherwise delete its copy.
+ */
+export function readListedAssessments(dir: string, traceId: string): Assessment[] {
+  const issues: ReadIssue[] = [];
+  const assessments = readAssessmentFiles(dir, traceId, issues);
+  if (issues.length > 0) throw new Error(issues.map((issue) => `${issue.field}: ${issue.reason}`).join('; '));
+  return assessments;
 }
 
 /** traces.json as MLflow writes it: {"spans": [...]} with json.dumps defaults. */
@@ -174,11 +185,13 @@ export async function traceCopyRecord(dir: string, traceId: string, staged: bool
 /** A complete copy's tags and assessments, to compare with its source (engine/traces/sync-trace.ts). */
 export async function readTraceCopyFolder(dir: string, traceId: string): Promise<{ tags: Record<string, string>; assessments: Assessment[] }> {
   const tags = toRecord(await readKeyValues(join(dir, TAGS_DIR)));
-  const read = await readTraceFolder(dir, { traceId, requestTime: 0, state: 'OK', tags, metadata: {} });
-  // An assessment file that cannot be read would be written again as new: say so instead.
-  const unreadable = read.issues.filter((issue) => issue.field.includes('assessment'));
-  if (unreadable.length > 0) throw new Error(`copy ${traceId}: ${unreadable.map((issue) => `${issue.field}: ${issue.reason}`).join('; ')}`);
-  return { tags, assessments: read.assessments };
+  // Spans are not read: a sync never compares them. An assessment file that cannot be read would
+  // be written again as new: say so instead.
+  try {
+    return { tags, assessments: readListedAssessments(dir, traceId) };
+  } catch (error) {
+    throw new Error(`copy ${traceId}: ${(error as Error).message}`);
+  }
 }
 
 /**

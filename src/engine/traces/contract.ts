@@ -17,6 +17,15 @@ export interface SourceTraces {
    * complete copies are not compared again (sync-trace.ts).
    */
   listedAssessments?(info: TraceInfo): Assessment[] | undefined;
+  /**
+   * The store's own state token of a listed trace, made while listing without reading its
+   * assessments (an mlruns folder: its tags and the stat of its assessment files), or undefined.
+   * Optional, with readAssessments: a source that has both is compared again only when this token
+   * moved, and its assessments are read then.
+   */
+  listedStateToken?(info: TraceInfo): string | undefined;
+  /** The assessments of a listed trace, read for a sync; throws when one cannot be read. */
+  readAssessments?(info: TraceInfo): Promise<Assessment[]>;
 }
 
 /** A trace in the target that names its source through provenance metadata. */

@@ -5,8 +5,10 @@
  * a complete trace.
  *
  * Cheap: the source's token comes from its listing (a server's traces/search answers tags and
- * assessments); only a copy whose recorded token differs is read (its tags and assessments) and
- * written. A copy without a token (copied before this version) is compared once and gets one.
+ * assessments; an mlruns folder stats its assessment files, listedStateToken); only a trace whose
+ * recorded token differs is read (the source's assessments where the listing has none, the copy's
+ * tags and assessments) and written. A copy without a token (copied before this version) is
+ * compared once and gets one.
  */
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import type { Assessment, TraceInfo } from '../../model/trace.js';
@@ -18,8 +20,18 @@ import type { TraceResult } from './types.js';
 
 /** The source's token from its listing, or undefined when the source cannot give one cheaply. */
 export function listedStateToken(source: SourceTraces, info: TraceInfo): string | undefined {
+  const own = source.readAssessments ? source.listedStateToken?.(info) : undefined;
+  if (own !== undefined) return own;
   const assessments = source.listedAssessments?.(info);
   return assessments ? traceStateToken(info.tags, assessments) : undefined;
+}
+
+/** The source trace's assessments to compare: from its listing, or read now (only for a trace whose token moved). */
+async function sourceAssessments(source: SourceTraces, info: TraceInfo): Promise<Assessment[]> {
+  const listed = source.listedAssessments?.(info);
+  if (listed) return listed;
+  if (source.readAssessments) return source.readAssessments(info);
+  return [];
 }
 
 /**
@@ -42,8 +54,8 @@ export async function syncTraceCopy(
     result.notes.push('the source trace may have changed since the copy; this target cannot read a copy back to compare it (docs/traces.md, known gaps)');
     return;
   }
+  const assessments = await sourceAssessments(source, info);
   const copy = await target.readTraceCopy(record.targetTraceId);
-  const assessments = source.listedAssessments?.(info) ?? [];
   const wanted = mapTrace(
     { info, spans: [], assessments },
     {
