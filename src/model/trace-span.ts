@@ -63,11 +63,6 @@ export function parseSpanContent(content: string): TraceSpan {
  */
 const keptText = new WeakMap<TraceSpan, string>();
 
-/** The text a span was read as, when it is in json.dumps form and its document was not replaced since. */
-export function keptSpanText(span: TraceSpan): string | undefined {
-  return keptText.get(span);
-}
-
 /** The span document as MLflow's json.dumps writes it: the text it was read as, when that is this form. */
 export function spanContent(span: TraceSpan): string {
   return keptText.get(span) ?? dumpPythonJson(span.document);

@@ -10,7 +10,6 @@
 import { isLosslessNumber, type LosslessNumber } from 'lossless-json';
 import { docDigits, docObject, docString, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { base64ToHex, type TraceSpan } from '../../model/trace.js';
-import { keptSpanText } from '../../model/trace-span.js';
 
 type AnyValue = Record<string, unknown>;
 
@@ -67,28 +66,8 @@ function objectOrStringText(stored: string): AnyValue | undefined {
   return decoded !== null && typeof decoded === 'object' ? { stringValue: stored } : undefined;
 }
 
-/**
- * The span's document read by the built-in parser, where that reads what this file uses exactly:
- * a span kept as the text read in json.dumps form (span-text.ts: valid JSON, no duplicate key)
- * without events and with string attributes holds no number but its times, which come from the
- * span's fields as digits. Anything else answers undefined and the lossless document is used.
- */
-function plainDocument(span: TraceSpan): { [key: string]: JsonDoc } | undefined {
-  const text = keptSpanText(span);
-  if (text === undefined) return undefined;
-  const doc = docObject(JSON.parse(text) as JsonDoc);
-  if (!doc) return undefined;
-  if (doc.events !== undefined && !(Array.isArray(doc.events) && doc.events.length === 0)) return undefined;
-  if (doc.attributes !== undefined) {
-    const attributes = docObject(doc.attributes);
-    if (!attributes) return undefined;
-    for (const key in attributes) if (typeof attributes[key] !== 'string') return undefined;
-  }
-  return doc;
-}
-
 export function otlpSpan(span: TraceSpan, notes: string[]): Record<string, unknown> {
-  const doc = plainDocument(span) ?? docObject(span.document) ?? {};
+  const doc = docObject(span.document) ?? {};
   const out: Record<string, unknown> = {
     traceId: base64ToHex(docString(doc.trace_id) ?? ''),
     spanId: span.spanId,

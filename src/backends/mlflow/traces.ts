@@ -20,11 +20,11 @@
  */
 import type { ReadIssue } from '../contract.js';
 import type { SourceTraces, TargetTraces, TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
-import { docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
-import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
+import { fastParseJsonDoc } from '../../model/fast-json-doc.js';
+import { docObject, parseJsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, timestampText, traceInfoFromProto } from '../../model/trace-proto.js';
-import { spanFromCanonical, spanFromDocument } from '../../model/trace-span.js';
+import { spanFromDocument } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { MlflowRequestError } from './errors.js';
 import { NotFoundError } from '../../util/errors.js';
@@ -93,13 +93,11 @@ async function readSpans(client: MlflowHttpClient, workspace: string, traceId: s
     return [];
   }
   const spans: TraceSpan[] = [];
-  // Documents in json.dumps form (as the server serves them) are kept as read: no lossless parse
-  // of every span, and the OTLP writer reads them with the built-in parser (otlp-spans.ts).
-  const kept = canonicalArrayObjects(text, 'spans');
-  const list = kept ?? docObject(parseJsonDoc(text))?.spans;
+  // The built-in parser with each number's digits put back (fast-json-doc.ts), else the lossless one.
+  const list = docObject(fastParseJsonDoc(text) ?? parseJsonDoc(text))?.spans;
   for (const document of Array.isArray(list) ? list : []) {
     try {
-      spans.push(kept ? spanFromCanonical(document as CanonicalObject) : spanFromDocument(document as JsonDoc));
+      spans.push(spanFromDocument(document));
     } catch (error) {
       issues.push({ field: `trace ${traceId} span`, reason: `${(error as Error).message}; not copied` });
     }
