@@ -246,12 +246,11 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
 }
 
 /**
- * A write whose answer is not used (the stored trace, assessment or tag echoed back): its body is
- * read, so that the connection is reused and a cut-off answer is retried, but not parsed (a parse per
- * write was CPU spent for nothing, a few per trace). Errors are thrown as for any call.
+ * A write whose answer is not used (the stored trace, assessment or tag echoed back): read and
+ * checked to be JSON, but not parsed (a parse per write was CPU spent for nothing, a few per trace).
  */
-async function writeOnly(client: MlflowHttpClient, spec: CallSpec): Promise<void> {
-  await client.text(spec);
+function writeOnly(client: MlflowHttpClient, spec: CallSpec): Promise<void> {
+  return client.jsonUnused(spec);
 }
 
 /**
