@@ -22,7 +22,9 @@ export interface ServerProcess {
 }
 
 export async function startStandinProcess(extraArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/mlflow-standin/cli.ts', '--port', '0', ...extraArgs], {
+  // BENCH_STANDIN_PROF_DIR=<dir>: a V8 CPU profile of each stand-in process (written at its exit).
+  const profile = process.env.BENCH_STANDIN_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_STANDIN_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'test/support/mlflow-standin/cli.ts', '--port', '0', ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

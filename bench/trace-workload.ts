@@ -87,7 +87,9 @@ export async function copyTraces(locations: string[], cwd: string): Promise<Trac
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   // BENCH_CLI_ROOT=<dir>: the CLI of another checkout (an earlier commit, for before/after figures).
   const cli = process.env.BENCH_CLI_ROOT ?? ROOT;
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', join(ROOT, 'bench/report-rss.mjs'), 'src/cli/run.ts', 'copy', ...locations, '--no-progress', '--report', report], {
+  // BENCH_CLI_NODE_ARGS="--flag ...": more node options for the CLI only (e.g. V8 heap settings).
+  const nodeArgs = process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', '--import', join(ROOT, 'bench/report-rss.mjs'), 'src/cli/run.ts', 'copy', ...locations, '--no-progress', '--report', report], {
     cwd: cli,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,8 +14,11 @@ import { assessmentToProto } from '../src/model/trace-proto.js';
 import { Api, startStandinProcess, type ServerProcess } from './support.js';
 import { copyTraces, makeTrace, SPANS } from './trace-workload.js';
 
-/** Traces the copy has in flight (src/engine/traces/project-traces.ts TRACE_WORKERS). */
-const IN_FLIGHT = 32;
+/**
+ * Traces the copy has in flight (src/engine/traces/project-traces.ts TRACE_WORKERS), and so the
+ * ceiling too. BENCH_IN_FLIGHT=<n> runs both with n (the copy through `--workers n`).
+ */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
 
 interface Request {
   path: string;
@@ -109,7 +112,8 @@ export async function benchServerToServer(counts: number[], work: string): Promi
       ceilingCpu = target.cpuSeconds() - ceilingCpu;
       const before = await target.requestsByRoute();
       const cpuBefore = { target: target.cpuSeconds(), source: source.cpuSeconds() };
-      const run = await copyTraces(['--source-uri', source.url, '--source-project', `default/traces-${count}`, '--target-uri', target.url, '--target-project', `default/traces-${count}-copy`], work);
+      const workers = process.env.BENCH_IN_FLIGHT ? ['--workers', String(IN_FLIGHT)] : [];
+      const run = await copyTraces(['--source-uri', source.url, '--source-project', `default/traces-${count}`, '--target-uri', target.url, '--target-project', `default/traces-${count}-copy`, ...workers], work);
       if (run.traces !== count) throw new Error(`copied ${run.traces} of ${count} traces`);
       const serverCpu = { target: target.cpuSeconds() - cpuBefore.target, source: source.cpuSeconds() - cpuBefore.source };
       const after = await target.requestsByRoute();

@@ -329,3 +329,22 @@ describe('mlflow http client: closing', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('jsonUnused (a write whose answer is not used)', () => {
+  it('takes a JSON object or an empty answer without parsing it, and refuses a 200 that is not JSON', async () => {
+    const { url, seen } = await serve((req, res) => {
+      if (req.url?.endsWith('/html')) {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>sign in</html>');
+      } else if (req.url?.endsWith('/empty')) {
+        res.writeHead(200);
+        res.end();
+      } else json(res, 200, { trace: { trace_info: { trace_id: 'tr-1' } } });
+    });
+    const c = client(url);
+    await expect(c.jsonUnused({ method: 'POST', path: '/api/3.0/mlflow/traces', json: '{}', what: 'traces/start-v3' })).resolves.toBeUndefined();
+    await expect(c.jsonUnused({ method: 'POST', path: '/empty', json: '{}', what: 'traces/set-tag' })).resolves.toBeUndefined();
+    await expect(c.jsonUnused({ method: 'POST', path: '/html', json: '{}', what: 'assessments/create' })).rejects.toThrow(UnreachableError);
+    expect(seen.map((s) => s.body)).toEqual(['{}', '{}', '{}']);
+  });
+});

@@ -224,6 +224,20 @@ export class MlflowHttpClient {
     }
   }
 
+  /**
+   * A JSON request whose answer is not used (a write echoing what it stored): the answer is read
+   * and must look like a JSON object (or be empty), as json() would demand, but is not parsed.
+   */
+  async jsonUnused(spec: CallSpec): Promise<void> {
+    const text = await this.text(spec);
+    const first = text.trimStart()[0];
+    if (first !== undefined && first !== '{') {
+      throw new UnreachableError(
+        `${this.displayUri} answered ${spec.what} with something that is not JSON: is this an MLflow tracking server?`,
+      );
+    }
+  }
+
   private async exchange<T>(spec: CallSpec, consume: (answer: RawAnswer) => Promise<T>): Promise<T> {
     const ctx = this.context(spec);
     const path = this.fullPath(spec);

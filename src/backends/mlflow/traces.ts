@@ -20,6 +20,7 @@
  */
 import type { ReadIssue } from '../contract.js';
 import type { SourceTraces, TargetTraces, TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
+import { fastParseJsonDoc } from '../../model/fast-json-doc.js';
 import { docObject, parseJsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, timestampText, traceInfoFromProto } from '../../model/trace-proto.js';
@@ -27,7 +28,7 @@ import { spanFromDocument } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { MlflowRequestError } from './errors.js';
 import { NotFoundError } from '../../util/errors.js';
-import type { MlflowHttpClient } from './http-client.js';
+import type { CallSpec, MlflowHttpClient } from './http-client.js';
 import { asArray, asRecord, toStr } from './json.js';
 import { OtlpBatcher } from './otlp-batch.js';
 import { otlpSpan } from './otlp-spans.js';
@@ -92,7 +93,8 @@ async function readSpans(client: MlflowHttpClient, workspace: string, traceId: s
     return [];
   }
   const spans: TraceSpan[] = [];
-  const list = docObject(parseJsonDoc(text))?.spans;
+  // The built-in parser with each number's digits put back (fast-json-doc.ts), else the lossless one.
+  const list = docObject(fastParseJsonDoc(text) ?? parseJsonDoc(text))?.spans;
   for (const document of Array.isArray(list) ? list : []) {
     try {
       spans.push(spanFromDocument(document));
@@ -190,7 +192,7 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
     async writeTrace(trace, marker) {
       const { info } = trace;
       const notes: string[] = [];
-      const start = (traceInfo: Record<string, unknown>) => client.post(V3, { trace: { trace_info: traceInfo } }, 'traces/start-v3', workspace);
+      const start = (traceInfo: Record<string, unknown>) => writeOnly(client, { method: 'POST', path: V3, json: JSON.stringify({ trace: { trace_info: traceInfo } }), workspace, what: 'traces/start-v3' });
       // 1. The trace with its provenance tags and no metadata yet: from here on a crash leaves a
       //    trace the next copy finds (provenance, no marker) and redoes.
       await start({ ...startInfo(info, experimentId, info.tags), state: 'IN_PROGRESS', trace_metadata: {} });
@@ -211,7 +213,7 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       // 4. The assessments, after the info: what StartTraceV3's merge does to the assessments of
       //    a trace it merges into is not recorded, so none exist yet when it runs. Then the marker.
       await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
-      await client.json({ method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
+      await writeOnly(client, { method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;
     },
     async readTraceCopy(traceId) {
@@ -244,6 +246,14 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
 }
 
 /**
+ * A write whose answer is not used (the stored trace, assessment or tag echoed back): read and
+ * checked to be JSON, but not parsed (a parse per write was CPU spent for nothing, a few per trace).
+ */
+function writeOnly(client: MlflowHttpClient, spec: CallSpec): Promise<void> {
+  return client.jsonUnused(spec);
+}
+
+/**
  * Assessments in create-time order, so that an override names one already there. The server
  * ignores `valid` and `run_id` on create: invalid comes from being overridden, as in the source;
  * anything else is a note.
@@ -257,7 +267,7 @@ async function writeAssessments(client: MlflowHttpClient, workspace: string, tra
     delete dict.run_id;
     if (!a.valid && !overridden.has(a.assessmentId)) notes.push(`assessment ${a.assessmentId}: invalid in the source without an override; the server makes every new assessment valid`);
     if (a.runId !== undefined) notes.push(`assessment ${a.assessmentId}: the server does not take run_id ${a.runId} on create; not copied`);
-    await client.post(`${V3}/${encodeURIComponent(traceId)}/assessments`, { assessment: dict }, 'assessments/create', workspace);
+    await writeOnly(client, { method: 'POST', path: `${V3}/${encodeURIComponent(traceId)}/assessments`, json: JSON.stringify({ assessment: dict }), workspace, what: 'assessments/create' });
   }
 }
 
