@@ -80,13 +80,34 @@ export function spanFromText(text: string): TraceSpan {
 
 /** A span from a document in json.dumps form found by span-text.ts: kept as read, parsed when asked for. */
 export function spanFromCanonical(found: CanonicalObject): TraceSpan {
+  const { fields, text } = canonicalSpanParts(found);
+  return spanFromKept(fields, text);
+}
+
+/** A span's fields without its document, and the document's text: plain data (strings), as a worker thread sends them. */
+export interface KeptSpanParts {
+  fields: Omit<TraceSpan, 'document'>;
+  text: string;
+}
+
+/** spanFromCanonical's first half: the fields and the text; throws as spanFromDocument does. */
+export function canonicalSpanParts(found: CanonicalObject): KeptSpanParts {
   const value = (key: string, inner?: string): string | undefined => {
     let range = found.fields.get(key);
     if (inner !== undefined) range = range?.[2]?.get(inner);
     return range && found.text.slice(range[0], range[1]);
   };
-  const span = spanFromFields(value);
+  const fields = spanFromFields(value);
   const text = found.start === 0 && found.end === found.text.length ? found.text : found.text.slice(found.start, found.end);
+  return { fields, text };
+}
+
+/**
+ * spanFromCanonical's second half: the span of these fields (the object itself becomes the span),
+ * its document the text kept as it is (parsed when asked for).
+ */
+export function spanFromKept(fields: Omit<TraceSpan, 'document'>, text: string): TraceSpan {
+  const span = fields as TraceSpan;
   let document: JsonDoc | undefined;
   Object.defineProperty(span, 'document', {
     enumerable: true,
@@ -117,9 +138,9 @@ function fieldDigits(text: string | undefined): string | undefined {
 }
 
 /** spanFromDocument's fields, from the top-level value texts of a canonical document. */
-function spanFromFields(field: (key: string, inner?: string) => string | undefined): TraceSpan {
+function spanFromFields(field: (key: string, inner?: string) => string | undefined): Omit<TraceSpan, 'document'> {
   // status.code and attributes["mlflow.spanType"]: found by the scan one level down (only in objects).
-  // The document is defined on the result by the caller (spanFromCanonical), parsed when asked for.
+  // The document is defined on the result by the caller (spanFromKept), parsed when asked for.
   return spanFields({
     spanId: fieldString(field('span_id')),
     parent: fieldString(field('parent_span_id')),
@@ -128,7 +149,7 @@ function spanFromFields(field: (key: string, inner?: string) => string | undefin
     endTimeNs: fieldDigits(field('end_time_unix_nano')),
     status: fieldString(field('status', 'code')),
     typeText: fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE)),
-  }) as TraceSpan;
+  });
 }
 
 /** The span as it belongs to `traceId` (a copy of the document when the id changes). */

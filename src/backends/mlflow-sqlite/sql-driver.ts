@@ -3,6 +3,8 @@
  * PostgreSQL: queries with `?` placeholders, short transactions, and the dialect's spelling of
  * the few statements that differ (the "insert, or leave the row alone" of a duplicate).
  */
+import type { TransactionOptions } from './group-commit.js';
+
 export type Row = Record<string, unknown>;
 
 /** What the reader needs: queries with `?` placeholders, answered in full (no open cursor). */
@@ -26,8 +28,10 @@ export interface SqlDriver extends SqlExecutor {
   readonly label: string;
   /**
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
-   * Transactions of one driver never interleave (a connection has one at a time).
+   * Transactions of one driver never interleave (a connection has one at a time). `replayable`
+   * work (statements only, no other effect) may be run a second time after a rollback, which
+   * lets it share a commit without a savepoint of its own (group-commit.ts).
    */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnreachableError } from '../../util/errors.js';
 import { prepared, translateSqliteError } from './connection.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type TransactionOptions } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.js';
 
 
@@ -55,8 +55,8 @@ export class SqliteDriver implements SqlDriver {
     return this.guard(() => this.statement(sql).run(...params).changes);
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.commits.transaction(work);
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.commits.transaction(work, options);
   }
 
   async close(): Promise<void> {

@@ -15,30 +15,21 @@
  * source's ids and times are kept as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReadIssue } from '../contract.js';
 import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
-import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
-import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
-import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
-import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
+import { assessmentToProto, traceInfoToProto } from '../../model/trace-proto.js';
+import { spanContent, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, isErrorCode, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
-import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
+import { ASSESSMENTS_DIR, INFO_FILE, METADATA_DIR, readTraceFiles, readTraceInfoFiles, SPANS_FILE, traceFromFiles, traceInfoFromFiles } from './trace-files.js';
+import { exists, listSubdirs, mkdirPrivate, writePrivateFile } from './fs-util.js';
+import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, type YamlValue } from './pyyaml.js';
-import { parseMlflowYaml } from './pyyaml-strict.js';
 
 export const TRACES_DIR = 'traces';
-const INFO_FILE = 'trace_info.yaml';
-const METADATA_DIR = 'request_metadata';
-const ASSESSMENTS_DIR = 'assessments';
-const SPANS_FILE = 'traces.json';
-
-type Dict = { [key: string]: unknown };
 
 function toRecord(values: Array<{ key: string; value: string }>): Record<string, string> {
   return Object.fromEntries(values.map(({ key, value }) => [key, value]));
@@ -52,14 +43,8 @@ export function traceFolderName(traceId: string): string {
 
 /** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
 export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
-  // Read synchronously, like the spans: a handful of small files per trace (readKeyValuesSync).
-  const raw = readSmallTextIfExistsSync(join(dir, INFO_FILE));
-  if (raw === undefined) return undefined;
-  const dict = parseMlflowYaml(raw);
-  if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
-  const tags = toRecord(readKeyValuesSync(join(dir, TAGS_DIR)));
-  const metadata = toRecord(readKeyValuesSync(join(dir, METADATA_DIR)));
-  return traceInfoFromProto(dict as Dict, tags, metadata);
+  // Read synchronously, like the spans: a handful of small files per trace (trace-files.ts).
+  return traceInfoFromFiles(readTraceInfoFiles(dir));
 }
 
 /** Trace folders read at once while listing: each is a handful of small files. */
@@ -69,16 +54,7 @@ const LIST_AHEAD = 32;
 export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
   const dir = join(experimentDir, TRACES_DIR);
   const names = await listSubdirs(dir);
-  const read = async (name: string): Promise<TraceInfo | undefined> => {
-    try {
-      const info = await readTraceInfo(join(dir, name));
-      if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
-      return info;
-    } catch (error) {
-      issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
-      return undefined;
-    }
-  };
+  const read = async (name: string): Promise<TraceInfo | undefined> => traceInfoOrIssue(name, () => readTraceInfo(join(dir, name)), issues);
   // In order, with the next LIST_AHEAD folders already being read (bounded memory).
   const pending: Array<Promise<TraceInfo | undefined>> = [];
   let next = 0;
@@ -89,41 +65,21 @@ export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]
   }
 }
 
-export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
-  const issues: ReadIssue[] = [];
-  const spans: TraceSpan[] = [];
-  // Read synchronously: a handful of small files per trace (fs-util.ts readSmallTextIfExistsSync).
-  const text = readSmallTextIfExistsSync(join(dir, ARTIFACTS_DIR, SPANS_FILE));
-  if (text === undefined) {
-    issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
-  } else {
-    // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
-    const kept = canonicalArrayObjects(text, 'spans');
-    const list = kept ?? docObject(parseJsonDoc(text))?.spans;
-    for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
-      try {
-        spans.push(kept ? spanFromCanonical(document as CanonicalObject) : spanFromDocument(document as JsonDoc));
-      } catch (error) {
-        issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
-      }
-    }
-  }
-  const assessments: Assessment[] = [];
-  let files: string[] = [];
+/** The info of trace folder `name`, or undefined with the reason in `issues` (the same words wherever it was read). */
+export async function traceInfoOrIssue(name: string, read: () => TraceInfo | undefined | Promise<TraceInfo | undefined>, issues: ReadIssue[]): Promise<TraceInfo | undefined> {
   try {
-    files = readdirSync(join(dir, ASSESSMENTS_DIR)).filter((name) => name.endsWith('.yaml')).sort();
+    const info = await read();
+    if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
+    return info;
   } catch (error) {
-    if (!isErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
+    issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
+    return undefined;
   }
-  for (const file of files) {
-    try {
-      const dict = parseMlflowYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
-      assessments.push(assessmentFromProto(dict as Dict));
-    } catch (error) {
-      issues.push({ field: `trace ${info.traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
-    }
-  }
-  return { info, spans, assessments, issues };
+}
+
+export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
+  // Read synchronously: a handful of small files per trace (fs-util.ts readSmallTextIfExistsSync).
+  return traceFromFiles(info, readTraceFiles(dir));
 }
 
 /** traces.json as MLflow writes it: {"spans": [...]} with json.dumps defaults. */

@@ -1,0 +1,162 @@
+/**
+ * Reading a trace folder of an mlruns store in two halves, so that the reading can happen on
+ * another thread (trace-reader.ts):
+ *
+ * - `read*Files`: the file system work, and the span scan (span-text.ts), with nothing built but
+ *   plain data (strings and numbers): what a worker thread can send without a costly clone;
+ * - `*FromFiles`: the trace or its info from that data, on the thread that copies.
+ *
+ * The inline read (traces.ts) is the two halves called one after the other, so a trace read by
+ * the worker is the same, issue for issue, as one read inline.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ReadIssue } from '../contract.js';
+import { docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
+import type { KeyValue } from '../../model/run.js';
+import { assessmentFromProto, traceInfoFromProto } from '../../model/trace-proto.js';
+import { canonicalSpanParts, spanFromDocument, spanFromKept, type KeptSpanParts } from '../../model/trace-span.js';
+import { canonicalArrayObjects } from '../../model/span-text.js';
+import type { Assessment, Trace, TraceInfo, TraceSpan } from '../../model/trace.js';
+import { isErrorCode, readSmallTextIfExistsSync } from './fs-util.js';
+import { readKeyValuesSync } from './key-value-dir.js';
+import { ARTIFACTS_DIR, TAGS_DIR } from './layout.js';
+import { parseMlflowYaml } from './pyyaml-strict.js';
+
+export const INFO_FILE = 'trace_info.yaml';
+export const METADATA_DIR = 'request_metadata';
+export const ASSESSMENTS_DIR = 'assessments';
+export const SPANS_FILE = 'traces.json';
+
+type Dict = { [key: string]: unknown };
+
+/** An error as plain data: its message (what the reports show) and its code. */
+export interface ErrorData {
+  message: string;
+  code?: string;
+}
+
+export function errorData(error: unknown): ErrorData {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return { message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+export function errorFromData(data: ErrorData): Error {
+  return Object.assign(new Error(data.message), data.code !== undefined ? { code: data.code } : {});
+}
+
+/** What trace_info.yaml, tags/ and request_metadata/ hold, unparsed. */
+export interface InfoFiles {
+  /** trace_info.yaml; absent when the folder has none. */
+  infoText?: string;
+  tags: KeyValue[];
+  metadata: KeyValue[];
+  /** Reading tags/ or request_metadata/ failed: thrown after the YAML is parsed, as the inline read did. */
+  keyValueError?: ErrorData;
+}
+
+export function readTraceInfoFiles(dir: string): InfoFiles {
+  const infoText = readSmallTextIfExistsSync(join(dir, INFO_FILE));
+  if (infoText === undefined) return { tags: [], metadata: [] };
+  try {
+    return { infoText, tags: readKeyValuesSync(join(dir, TAGS_DIR)), metadata: readKeyValuesSync(join(dir, METADATA_DIR)) };
+  } catch (error) {
+    return { infoText, tags: [], metadata: [], keyValueError: errorData(error) };
+  }
+}
+
+/** The info those files describe, or undefined when there is no readable trace_info.yaml. Throws like the read did. */
+export function traceInfoFromFiles(files: InfoFiles): TraceInfo | undefined {
+  if (files.infoText === undefined) return undefined;
+  const dict = parseMlflowYaml(files.infoText);
+  if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
+  if (files.keyValueError) throw errorFromData(files.keyValueError);
+  return traceInfoFromProto(dict as Dict, toRecord(files.tags), toRecord(files.metadata));
+}
+
+function toRecord(values: KeyValue[]): Record<string, string> {
+  return Object.fromEntries(values.map(({ key, value }) => [key, value]));
+}
+
+/** traces.json as read: absent, span documents in json.dumps form (scanned, kept as text), or other text (parsed later). */
+export type SpansFile =
+  | { kind: 'missing' }
+  | { kind: 'kept'; spans: Array<KeptSpanParts | { error: string }> }
+  | { kind: 'text'; text: string };
+
+export interface TraceFiles {
+  spans: SpansFile;
+  /** assessments/*.yaml in name order: each one's text, or why it could not be read. */
+  assessments: Array<{ file: string; text?: string; error?: string }>;
+}
+
+/** The trace's files: throws when the assessments folder cannot be listed (the trace fails), as the inline read did. */
+export function readTraceFiles(dir: string): TraceFiles {
+  return { spans: readSpansFile(join(dir, ARTIFACTS_DIR, SPANS_FILE)), assessments: readAssessmentFiles(join(dir, ASSESSMENTS_DIR)) };
+}
+
+function readSpansFile(path: string): SpansFile {
+  const text = readSmallTextIfExistsSync(path);
+  if (text === undefined) return { kind: 'missing' };
+  // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
+  const kept = canonicalArrayObjects(text, 'spans');
+  if (!kept) return { kind: 'text', text };
+  return {
+    kind: 'kept',
+    spans: kept.map((found) => {
+      try {
+        return canonicalSpanParts(found);
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    }),
+  };
+}
+
+function readAssessmentFiles(dir: string): TraceFiles['assessments'] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort();
+  } catch (error) {
+    if (!isErrorCode(error, 'ENOENT', 'ENOTDIR')) throw error;
+  }
+  return files.map((file) => {
+    try {
+      return { file, text: readFileSync(join(dir, file), 'utf8') };
+    } catch (error) {
+      return { file, error: (error as Error).message };
+    }
+  });
+}
+
+/** The whole trace from its files; what could not be read is in `issues`. */
+export function traceFromFiles(info: TraceInfo, files: TraceFiles): Trace & { issues: ReadIssue[] } {
+  const issues: ReadIssue[] = [];
+  const spans: TraceSpan[] = [];
+  const spanIssue = (i: number, message: string) => issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${message}; not copied` });
+  const { spans: file } = files;
+  if (file.kind === 'missing') {
+    issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
+  } else if (file.kind === 'kept') {
+    file.spans.forEach((parts, i) => ('error' in parts ? spanIssue(i, parts.error) : spans.push(spanFromKept(parts.fields, parts.text))));
+  } else {
+    const list = docObject(parseJsonDoc(file.text))?.spans;
+    for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
+      try {
+        spans.push(spanFromDocument(document as JsonDoc));
+      } catch (error) {
+        spanIssue(i, (error as Error).message);
+      }
+    }
+  }
+  const assessments: Assessment[] = [];
+  for (const { file: name, text, error } of files.assessments) {
+    try {
+      if (text === undefined) throw new Error(error);
+      assessments.push(assessmentFromProto(parseMlflowYaml(text) as Dict));
+    } catch (caught) {
+      issues.push({ field: `trace ${info.traceId} assessment ${name}`, reason: `${(caught as Error).message}; not copied` });
+    }
+  }
+  return { info, spans, assessments, issues };
+}
