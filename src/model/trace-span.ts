@@ -58,14 +58,28 @@ export function parseSpanContent(content: string): TraceSpan {
 }
 
 /**
- * The text of spans read from text already in json.dumps form (span-text.ts): what spanContent
- * answers without dumping the document again. A span whose document is replaced loses it.
+ * The text of spans read from text already in json.dumps form (span-text.ts) is what spanContent
+ * answers, without dumping the document again; a span whose document is replaced loses it. The
+ * text lives in the closure of the span's `document` accessor (spanFromKept): spanContent asks
+ * for it by reading `document` while this probe is set, and the accessor answers the text into the
+ * probe instead of parsing. (A WeakMap from span to text, and Object.defineProperty per span,
+ * cost 5-10 microseconds a span, more than a trace's inserts, and slowed every garbage collection.)
  */
-const keptText = new WeakMap<TraceSpan, string>();
+const probe: { active: boolean; text: string | undefined } = { active: false, text: undefined };
 
 /** The span document as MLflow's json.dumps writes it: the text it was read as, when that is this form. */
 export function spanContent(span: TraceSpan): string {
-  return keptText.get(span) ?? dumpPythonJson(span.document);
+  probe.active = true;
+  probe.text = undefined;
+  let document: JsonDoc;
+  try {
+    document = span.document;
+  } finally {
+    probe.active = false;
+  }
+  const text = probe.text;
+  probe.text = undefined;
+  return text ?? dumpPythonJson(document);
 }
 
 /**
@@ -103,23 +117,33 @@ export function canonicalSpanParts(found: CanonicalObject): KeptSpanParts {
 }
 
 /**
- * spanFromCanonical's second half: the span of these fields (the object itself becomes the span),
- * its document the text kept as it is (parsed when asked for).
+ * spanFromCanonical's second half: the span of these fields, its document the text kept as it is
+ * (parsed when asked for). `document` is an own, enumerable accessor, as a parsed span's is a
+ * data property: spread, compared and serialised alike.
  */
 export function spanFromKept(fields: Omit<TraceSpan, 'document'>, text: string): TraceSpan {
-  const span = fields as TraceSpan;
-  let document: JsonDoc | undefined;
-  Object.defineProperty(span, 'document', {
-    enumerable: true,
-    configurable: true,
-    get: () => (document ??= parseJsonDoc(text)),
-    set: (replaced: JsonDoc) => {
-      keptText.delete(span);
-      Object.defineProperty(span, 'document', { value: replaced, enumerable: true, writable: true, configurable: true });
+  let kept: string | undefined = text;
+  let document: JsonDoc = null;
+  let parsed = false;
+  return {
+    ...fields,
+    get document(): JsonDoc {
+      if (probe.active && kept !== undefined) {
+        probe.text = kept;
+        return null;
+      }
+      if (!parsed) {
+        document = parseJsonDoc(text);
+        parsed = true;
+      }
+      return document;
     },
-  });
-  keptText.set(span, text);
-  return span;
+    set document(replaced: JsonDoc) {
+      kept = undefined;
+      document = replaced;
+      parsed = true;
+    },
+  };
 }
 
 /** A canonical value text as spanFromDocument sees the value: strings decoded, numbers as their digits. */

@@ -2,7 +2,7 @@
  * Reading an experiment of an mlruns store: runs are the sub-folders of the experiment folder
  * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
@@ -25,16 +25,22 @@ import { listModelFolders, modelFolderStateToken, MlrunsSourceModel, readModelFo
 import type { Trace, TraceInfo } from '../../model/trace.js';
 import type { GenaiInventory } from '../../engine/traces/contract.js';
 import { mlrunsGenaiInventory } from './genai-inventory.js';
-import { listTraceInfos, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
+import { MlrunsTraceReader } from './trace-reader.js';
+import { traceFolderName, TRACES_DIR } from './traces.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
+  /** Traces are read on a second thread while the engine writes the ones read before (trace-reader.ts). */
+  private readonly traceReader = new MlrunsTraceReader();
 
   constructor(
     readonly ref: ProjectRef,
     readonly meta: ProjectMeta,
     private readonly experiment: ExperimentRecord,
-  ) {}
+  ) {
+    // The thread starts now, while the runs are copied, when the experiment has traces to read.
+    if (existsSync(join(experiment.dir, TRACES_DIR))) this.traceReader.prestart();
+  }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
     this.issues.length = 0;
@@ -80,7 +86,7 @@ export class MlrunsSourceProject implements SourceProject {
 
   /** MLflow 3 traces under <exp>/traces (traces.ts). */
   listTraces(): AsyncIterable<TraceInfo> {
-    return listTraceInfos(this.experiment.dir, this.issues);
+    return this.traceReader.listTraces(join(this.experiment.dir, TRACES_DIR), this.issues);
   }
 
   /** Prompts of the experiment, reported as not copied (genai-inventory.ts). */
@@ -89,7 +95,12 @@ export class MlrunsSourceProject implements SourceProject {
   }
 
   readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
-    return readTraceFolder(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
+    return this.traceReader.readTrace(join(this.experiment.dir, TRACES_DIR, traceFolderName(info.traceId)), info);
+  }
+
+  /** Ends the trace reader's thread, if one runs (it also ends by itself once idle). */
+  async close(): Promise<void> {
+    await this.traceReader.close();
   }
 }
 

@@ -24,7 +24,8 @@ import { assessmentToProto, traceInfoToProto } from '../../model/trace-proto.js'
 import { spanContent, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { ASSESSMENTS_DIR, INFO_FILE, METADATA_DIR, readTraceFiles, readTraceInfoFiles, SPANS_FILE, traceFromFiles, traceInfoFromFiles } from './trace-files.js';
-import { exists, listSubdirs, mkdirPrivate, writePrivateFile } from './fs-util.js';
+import { exists, mkdirPrivate, writePrivateFile } from './fs-util.js';
+import { MlrunsTraceReader } from './trace-reader.js';
 import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, type YamlValue } from './pyyaml.js';
@@ -47,34 +48,9 @@ export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined>
   return traceInfoFromFiles(readTraceInfoFiles(dir));
 }
 
-/** Trace folders read at once while listing: each is a handful of small files. */
-const LIST_AHEAD = 32;
-
-/** Every readable trace of the experiment folder; unreadable ones are reported in `issues`. */
-export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
-  const dir = join(experimentDir, TRACES_DIR);
-  const names = await listSubdirs(dir);
-  const read = async (name: string): Promise<TraceInfo | undefined> => traceInfoOrIssue(name, () => readTraceInfo(join(dir, name)), issues);
-  // In order, with the next LIST_AHEAD folders already being read (bounded memory).
-  const pending: Array<Promise<TraceInfo | undefined>> = [];
-  let next = 0;
-  while (next < names.length || pending.length > 0) {
-    while (next < names.length && pending.length < LIST_AHEAD) pending.push(read(names[next++]!));
-    const info = await pending.shift()!;
-    if (info) yield info;
-  }
-}
-
-/** The info of trace folder `name`, or undefined with the reason in `issues` (the same words wherever it was read). */
-export async function traceInfoOrIssue(name: string, read: () => TraceInfo | undefined | Promise<TraceInfo | undefined>, issues: ReadIssue[]): Promise<TraceInfo | undefined> {
-  try {
-    const info = await read();
-    if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
-    return info;
-  } catch (error) {
-    issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
-    return undefined;
-  }
+/** Every readable trace of the experiment folder, read inline; unreadable ones are reported in `issues`. */
+export function listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
+  return new MlrunsTraceReader({ thread: false }).listTraces(join(experimentDir, TRACES_DIR), issues);
 }
 
 export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {

@@ -1,0 +1,33 @@
+/**
+ * The reader thread of trace-reader.ts: reads trace folders (trace-files.ts) and answers plain
+ * data, one request after the other, while the main thread writes the traces read before.
+ *
+ *   { id, type: 'infos', dirs }  -> { id, infos: Array<{ files } | { error }> }   (trace_info.yaml, tags, metadata)
+ *   { id, type: 'trace', dir }   -> { id, files } | { id, error }                  (spans, assessments)
+ */
+import { parentPort } from 'node:worker_threads';
+import { errorData, readTraceFiles, readTraceInfoFiles } from './trace-files.js';
+
+export type ReaderRequest = { id: number; type: 'infos'; dirs: string[] } | { id: number; type: 'trace'; dir: string };
+
+function answer(request: ReaderRequest): unknown {
+  if (request.type === 'infos') {
+    return {
+      id: request.id,
+      infos: request.dirs.map((dir) => {
+        try {
+          return { files: readTraceInfoFiles(dir) };
+        } catch (error) {
+          return { error: errorData(error) };
+        }
+      }),
+    };
+  }
+  try {
+    return { id: request.id, files: readTraceFiles(request.dir) };
+  } catch (error) {
+    return { id: request.id, error: errorData(error) };
+  }
+}
+
+parentPort?.on('message', (request: ReaderRequest) => parentPort!.postMessage(answer(request)));
