@@ -2,11 +2,12 @@
  * The reader thread of trace-reader.ts: reads trace folders (trace-files.ts) and answers plain
  * data, one request after the other, while the main thread writes the traces read before.
  *
- *   { id, type: 'infos', dirs }  -> { id, infos: Array<{ files } | { error }> }   (trace_info.yaml, tags, metadata)
+ *   { id, type: 'infos', dirs }  -> { id, infos: Array<{ info } | { error }> }    (trace_info.yaml, tags, metadata;
+ *                                                                               info null: no readable trace_info.yaml)
  *   { id, type: 'trace', dir }   -> { id, files } | { id, error }                  (spans, assessments)
  */
 import { parentPort } from 'node:worker_threads';
-import { errorData, readTraceFiles, readTraceInfoFiles } from './trace-files.js';
+import { errorData, readTraceFiles, readTraceInfoFiles, traceInfoFromFiles } from './trace-files.js';
 
 export type ReaderRequest = { id: number; type: 'infos'; dirs: string[] } | { id: number; type: 'trace'; dir: string };
 
@@ -16,7 +17,8 @@ function answer(request: ReaderRequest): unknown {
       id: request.id,
       infos: request.dirs.map((dir) => {
         try {
-          return { files: readTraceInfoFiles(dir) };
+          // A trace's info is plain data (strings, numbers, string records): built here, whole.
+          return { info: traceInfoFromFiles(readTraceInfoFiles(dir)) ?? null };
         } catch (error) {
           return { error: errorData(error) };
         }

@@ -8,9 +8,11 @@
  *   read while this one is handed out); readTrace asks for one trace. Only what the engine asks
  *   for is read: a trace whose copy is complete is never read, and at most a page or two of infos
  *   plus the engine's traces in flight are held (bounded memory).
- * - The thread answers plain data (trace-files.ts), assembled here by the same code as the inline
- *   read, so a trace is the same, issue for issue, read either way; an error reading one trace
- *   comes back as that trace's error.
+ * - The thread answers plain data (trace-files.ts): a trace's info whole, and the files of a
+ *   trace (spans scanned, kept as their text) assembled here by the same code as the inline read,
+ *   so a trace is the same, issue for issue, read either way; an error reading one trace comes
+ *   back as that trace's error. (Assessments are parsed here: their values may hold numbers a
+ *   structured clone would not keep, see python-json.ts LosslessNumber.)
  * - Without the thread (it could not start, or it died) everything is read inline: slower, the
  *   same result. The thread never keeps the process alive, is ended when nothing was asked of it
  *   for IDLE_MS with no listing open, and by close().
@@ -22,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import type { ReadIssue } from '../contract.js';
 import type { Trace, TraceInfo } from '../../model/trace.js';
 import { listSubdirs } from './fs-util.js';
-import { errorFromData, readTraceFiles, readTraceInfoFiles, traceFromFiles, traceInfoFromFiles, type ErrorData, type InfoFiles, type TraceFiles } from './trace-files.js';
+import { errorFromData, readTraceFiles, readTraceInfoFiles, traceFromFiles, traceInfoFromFiles, type ErrorData, type TraceFiles } from './trace-files.js';
 import type { ReaderRequest } from './trace-reader-worker.js';
 
 /** Trace folders whose infos are asked for at once while listing. */
@@ -32,7 +34,7 @@ const IDLE_MS = 200;
 /** ... or, started ahead (prestart), this long without being asked anything. */
 const PRESTART_IDLE_MS = 10_000;
 
-type InfoReply = { files: InfoFiles } | { error: ErrorData };
+type InfoReply = { info: TraceInfo | null } | { error: ErrorData };
 type TraceReply = { files: TraceFiles } | { error: ErrorData };
 type Request = ReaderRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -117,7 +119,7 @@ export class MlrunsTraceReader {
     if (!reply) return dirs.map((dir) => () => traceInfoFromFiles(readTraceInfoFiles(dir)));
     return reply.infos.map((one) => () => {
       if ('error' in one) throw errorFromData(one.error);
-      return traceInfoFromFiles(one.files);
+      return one.info ?? undefined;
     });
   }
 
