@@ -67,6 +67,14 @@ async function readAll(reader: MlrunsTraceReader, onListed?: () => void): Promis
   return { infos, listIssues, traces: await Promise.all(reads) };
 }
 
+/** A reader whose thread has loaded (until then it reads inline, which these tests must not mistake for the thread). */
+async function readyReader(): Promise<MlrunsTraceReader> {
+  const reader = new MlrunsTraceReader();
+  reader.prestart();
+  expect(await reader.whenReady()).toBe(true);
+  return reader;
+}
+
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -77,7 +85,7 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
 
 describe('the mlruns trace reader thread', () => {
   it('reads the same infos, spans (byte for byte) and assessments as the inline read, on its thread', async () => {
-    const threaded = new MlrunsTraceReader();
+    const threaded = await readyReader();
     let usedThread = false;
     const viaThread = await readAll(threaded, () => (usedThread ||= threaded.threadRunning));
     const inline = await readAll(new MlrunsTraceReader({ thread: false }));
@@ -104,7 +112,7 @@ describe('the mlruns trace reader thread', () => {
     // A span without an id: that span is reported, the others copied.
     writeFileSync(join(tracesDir, badSpan, 'artifacts', 'traces.json'), '{"spans": [{"name": "no id"}, {"span_id": "AAAAAAAAAAE=", "name": "ok", "start_time_unix_nano": 1}]}');
 
-    const threaded = new MlrunsTraceReader();
+    const threaded = await readyReader();
     const viaThread = await readAll(threaded);
     const inline = await readAll(new MlrunsTraceReader({ thread: false }));
     expect(viaThread).toEqual(inline);
@@ -119,10 +127,12 @@ describe('the mlruns trace reader thread', () => {
   });
 
   it('ends its thread once the reading is done, once a listing is abandoned, and on close', async () => {
-    const reader = new MlrunsTraceReader();
+    const reader = await readyReader();
     await readAll(reader);
     await until(() => !reader.threadRunning);
 
+    reader.prestart();
+    expect(await reader.whenReady()).toBe(true);
     for await (const info of reader.listTraces(tracesDir, [])) {
       await reader.readTrace(join(tracesDir, info.traceId), info);
       expect(reader.threadRunning).toBe(true);
@@ -137,7 +147,7 @@ describe('the mlruns trace reader thread', () => {
   });
 
   it('reads inline what was asked of a thread that died, with the same result', async () => {
-    const reader = new MlrunsTraceReader();
+    const reader = await readyReader();
     const inline = await readAll(new MlrunsTraceReader({ thread: false }));
     let killed = false;
     const result = await readAll(reader, () => {
@@ -156,6 +166,7 @@ describe('the mlruns trace reader thread', () => {
       import { MlrunsTraceReader } from ${JSON.stringify(new URL('../../src/backends/mlruns/trace-reader.ts', import.meta.url).href)};
       const reader = new MlrunsTraceReader();
       reader.prestart();
+      await reader.whenReady();
       for await (const info of reader.listTraces(${JSON.stringify(tracesDir)}, [])) {
         await reader.readTrace(${JSON.stringify(tracesDir)} + '/' + info.traceId, info);
       }

@@ -29,12 +29,13 @@ export interface GroupLimits {
 }
 
 /**
- * Groups close by size or by time. 256 traces of a copy are a few megabytes of statements and
- * take some 80 ms to insert, so a commit (about 5-15 ms of fsyncs on SQLite) is paid once per
- * 256 instead of once per 32. The gap rule keeps the wait short when the writers are all
- * waiting for this very commit: gathering stops when nothing arrived for 4 ms.
+ * Groups close by size or by time. 128 traces of a copy are a few megabytes of statements and
+ * take some 40 ms to insert, so a commit (about 5-30 ms of fsyncs on SQLite) is paid once per
+ * 128 instead of once per 32; half the traces a SQLite target keeps in flight (256), so that the
+ * next group is being read while this one is written. The gap rule keeps the wait short when
+ * the writers are all waiting for this very commit: gathering stops when nothing arrived for 4 ms.
  */
-export const DEFAULT_GROUP_LIMITS: GroupLimits = { size: 256, maxWaitMs: 60, gapMs: 4 };
+export const DEFAULT_GROUP_LIMITS: GroupLimits = { size: 128, maxWaitMs: 60, gapMs: 4 };
 
 export interface TransactionControl {
   /** Runs one control statement: BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO, COMMIT, ROLLBACK. */

@@ -5,6 +5,7 @@
  *   { id, type: 'infos', dirs }  -> { id, infos: Array<{ info } | { error }> }    (trace_info.yaml, tags, metadata;
  *                                                                               info null: no readable trace_info.yaml)
  *   { id, type: 'trace', dir }   -> { id, files } | { id, error }                  (spans, assessments)
+ *   (once loaded)                -> { ready: true }
  */
 import { parentPort } from 'node:worker_threads';
 import { errorData, readTraceFiles, readTraceInfoFiles, traceInfoFromFiles } from './trace-files.js';
@@ -33,3 +34,5 @@ function answer(request: ReaderRequest): unknown {
 }
 
 parentPort?.on('message', (request: ReaderRequest) => parentPort!.postMessage(answer(request)));
+// Loaded: until this arrives the main thread reads inline rather than wait for the thread to start.
+parentPort?.postMessage({ ready: true });

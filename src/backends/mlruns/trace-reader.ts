@@ -13,8 +13,8 @@
  *   so a trace is the same, issue for issue, read either way; an error reading one trace comes
  *   back as that trace's error. (Assessments are parsed here: their values may hold numbers a
  *   structured clone would not keep, see python-json.ts LosslessNumber.)
- * - Without the thread (it could not start, or it died) everything is read inline: slower, the
- *   same result. The thread never keeps the process alive, is ended when nothing was asked of it
+ * - Without the thread (it could not start, or it died), and while it is still loading, traces
+ *   are read inline: slower, the same result. The thread never keeps the process alive, is ended when nothing was asked of it
  *   for IDLE_MS with no listing open, and by close().
  */
 import { createRequire } from 'node:module';
@@ -48,6 +48,9 @@ export interface TraceReaderOptions {
 
 export class MlrunsTraceReader {
   private worker: Worker | undefined;
+  /** The thread has loaded its code (it said so): asked from then on, read inline before. */
+  private ready = false;
+  private readyWaiters: Array<(ready: boolean) => void> = [];
   /** The thread could not start or died: read inline from now on. */
   private failed: boolean;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
@@ -104,8 +107,16 @@ export class MlrunsTraceReader {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
+    this.ready = false;
+    this.notifyReady(false);
     this.dropPending();
     await worker?.terminate();
+  }
+
+  /** Resolves once the thread is ready to be asked (true), or is not there (false). For tests. */
+  async whenReady(): Promise<boolean> {
+    if (this.ready || !this.worker) return this.ready;
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Whether the thread is running (for tests: it must end when the copy ends). */
@@ -126,7 +137,8 @@ export class MlrunsTraceReader {
   /** The thread's answer, or undefined when there is no thread to ask. */
   private async ask<T>(request: Request): Promise<T | undefined> {
     const worker = this.thread();
-    if (!worker) return undefined;
+    // Still loading (hundreds of milliseconds through tsx): this one is read inline, not waited for.
+    if (!worker || !this.ready) return undefined;
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
     // Kept alive while an answer is awaited; otherwise the thread never holds the process open.
@@ -158,12 +170,23 @@ export class MlrunsTraceReader {
       return undefined;
     }
     worker.unref();
-    worker.on('message', (reply: { id: number }) => this.settle(reply));
+    this.ready = false;
+    worker.on('message', (reply: { id: number } | { ready: true }) => ('ready' in reply ? this.becomeReady(worker) : this.settle(reply)));
     // An error of the thread itself (not of a trace, which comes back as a reply): inline from now on.
     worker.on('error', () => this.lose(worker));
     worker.on('exit', () => this.lose(worker));
     this.worker = worker;
     return worker;
+  }
+
+  private becomeReady(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.ready = true;
+    this.notifyReady(true);
+  }
+
+  private notifyReady(ready: boolean): void {
+    for (const waiter of this.readyWaiters.splice(0)) waiter(ready);
   }
 
   private settle(reply: { id: number }): void {
@@ -180,7 +203,9 @@ export class MlrunsTraceReader {
   private lose(worker: Worker): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
+    this.ready = false;
     this.failed = true;
+    this.notifyReady(false);
     this.dropPending();
   }
 
