@@ -19,7 +19,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReadIssue } from '../contract.js';
 import type { Trace, TraceInfo } from '../../model/trace.js';
@@ -102,7 +102,10 @@ export class MlrunsTraceReader {
     if (this.thread()) this.armIdle(PRESTART_IDLE_MS);
   }
 
-  /** Ends the thread now (a later request starts another). */
+  /**
+   * Ends the thread (a later request starts another). Not waited for: a thread still loading
+   * its code ends only once that is done, and it never holds the process open anyway.
+   */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
@@ -110,7 +113,7 @@ export class MlrunsTraceReader {
     this.ready = false;
     this.notifyReady(false);
     this.dropPending();
-    await worker?.terminate();
+    worker?.terminate().catch(() => undefined);
   }
 
   /** Resolves once the thread is ready to be asked (true), or is not there (false). For tests. */
@@ -164,7 +167,8 @@ export class MlrunsTraceReader {
     }
     let worker: Worker;
     try {
-      worker = new Worker(entry.entry, { eval: entry.eval });
+      // An eval'd bootstrap is CommonJS only without the parent's flags (--input-type=module would make it ESM).
+      worker = new Worker(entry.entry, entry.eval ? { eval: true, execArgv: [] } : {});
     } catch {
       this.failed = true;
       return undefined;
@@ -240,15 +244,17 @@ export async function traceInfoOrIssue(name: string, read: () => TraceInfo | und
  * The thread's entry beside this file, with this file's extension: the compiled CLI runs .js from
  * dist/, tests and benchmarks run .ts from src/ through tsx. A thread does not take tsx from
  * `--import` in its execArgv (Node 20 loads its entry before that registration applies), so a .ts
- * entry is loaded by a two-line bootstrap that registers tsx's API in the thread first.
+ * entry is loaded by a bootstrap that registers tsx in the thread first: its require hook, which
+ * loads in about half the time of its ESM hooks (those start a thread of their own). Should the
+ * entry ever not load that way, the thread fails to start and traces are read inline.
  */
 function workerEntry(): { entry: URL | string; eval: boolean } | undefined {
   const ts = import.meta.url.endsWith('.ts');
   const url = new URL(`./trace-reader-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
   if (!ts) return { entry: url, eval: false };
   try {
-    const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
-    return { entry: `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`, eval: true };
+    const tsxRequireApi = createRequire(import.meta.url).resolve('tsx/cjs/api');
+    return { entry: `require(${JSON.stringify(tsxRequireApi)}).register(); require(${JSON.stringify(fileURLToPath(url))});`, eval: true };
   } catch {
     return undefined;
   }
