@@ -18,6 +18,7 @@
  *   for IDLE_MS with no listing open, and by close().
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -160,7 +161,8 @@ export class MlrunsTraceReader {
   private thread(): Worker | undefined {
     if (this.failed) return undefined;
     if (this.worker) return this.worker;
-    const entry = workerEntry();
+    // One core: a second thread could only take turns with this one.
+    const entry = availableParallelism() > 1 ? workerEntry() : undefined;
     if (!entry) {
       this.failed = true;
       return undefined;
