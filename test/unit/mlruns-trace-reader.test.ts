@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadIssue } from '../../src/backends/contract.js';
 import { MlrunsTraceReader } from '../../src/backends/mlruns/trace-reader.js';
 import { writeTraceFolder } from '../../src/backends/mlruns/traces.js';
+import { LosslessNumber } from '../../src/model/python-json.js';
 import { spanContent } from '../../src/model/trace-span.js';
 import type { Trace, TraceInfo } from '../../src/model/trace.js';
 import { makeTrace } from '../../bench/trace-workload.js';
@@ -112,10 +113,25 @@ describe('the mlruns trace reader thread', () => {
     // A span without an id: that span is reported, the others copied.
     writeFileSync(join(tracesDir, badSpan, 'artifacts', 'traces.json'), '{"spans": [{"name": "no id"}, {"span_id": "AAAAAAAAAAE=", "name": "ok", "start_time_unix_nano": 1}]}');
 
+    // An assessment file that is not YAML: reported, the trace copied without it.
+    const badAssessment = makeTrace(9);
+    writeFileSync(join(tracesDir, badAssessment.info.traceId, 'assessments', `${badAssessment.assessments[0]!.assessmentId}.yaml`), 'value: [unclosed');
+    // A value whose number is kept as its digits (beyond 2^53): not plain data, so parsed on the main
+    // thread, where it stays a LosslessNumber (a structured clone would make it a plain object).
+    const digits = makeTrace(8);
+    digits.assessments[0]!.value = new LosslessNumber('12345678901234567890');
+    await writeTraceFolder(digits, { key: 'runs_migrator.completed', value: 'x' }, {
+      stagingDir: join(dir, '.staging', digits.info.traceId),
+      finalDir: join(tracesDir, digits.info.traceId),
+      artifactLocation: `file://${join(dir, EXPERIMENT)}`,
+    });
+
     const threaded = await readyReader();
     const viaThread = await readAll(threaded);
     const inline = await readAll(new MlrunsTraceReader({ thread: false }));
     expect(viaThread).toEqual(inline);
+    const read = await threaded.readTrace(join(tracesDir, digits.info.traceId), viaThread.infos.find((i) => i.traceId === digits.info.traceId)!);
+    expect(read.assessments[0]!.value).toBeInstanceOf(LosslessNumber);
     await threaded.close();
 
     expect(viaThread.infos).toHaveLength(75);
@@ -123,6 +139,7 @@ describe('the mlruns trace reader thread', () => {
     const at = (id: string) => viaThread.traces[viaThread.infos.findIndex((i) => i.traceId === id)]!;
     expect(at(broken)).toEqual({ error: expect.stringMatching(/^ELOOP/) });
     expect(at(badSpan)).toMatchObject({ spans: [{ fields: { name: 'ok' } }], issues: [{ field: `trace ${badSpan} span #0`, reason: expect.stringMatching(/lacks span_id.*; not copied$/) }] });
+    expect(at(badAssessment.info.traceId)).toMatchObject({ assessments: [{ name: 'expected_answer' }], issues: [{ field: expect.stringMatching(/^trace .* assessment .*\.yaml$/), reason: expect.stringMatching(/; not copied$/) }] });
     expect(viaThread.traces.filter((t) => 'error' in t)).toHaveLength(1);
   });
 

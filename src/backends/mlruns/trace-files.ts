@@ -84,10 +84,22 @@ export type SpansFile =
   | { kind: 'kept'; spans: Array<KeptSpanParts | { error: string }> }
   | { kind: 'text'; text: string };
 
+/**
+ * One assessments/*.yaml: its text, or why it could not be read; or, parsed where it was read
+ * (the reader thread), the assessment, or why it could not be parsed.
+ */
+export interface AssessmentFile {
+  file: string;
+  text?: string;
+  error?: string;
+  assessment?: Assessment;
+  parseError?: string;
+}
+
 export interface TraceFiles {
   spans: SpansFile;
-  /** assessments/*.yaml in name order: each one's text, or why it could not be read. */
-  assessments: Array<{ file: string; text?: string; error?: string }>;
+  /** assessments/*.yaml in name order. */
+  assessments: AssessmentFile[];
 }
 
 /** The trace's files: throws when the assessments folder cannot be listed (the trace fails), as the inline read did. */
@@ -150,13 +162,43 @@ export function traceFromFiles(info: TraceInfo, files: TraceFiles): Trace & { is
     }
   }
   const assessments: Assessment[] = [];
-  for (const { file: name, text, error } of files.assessments) {
+  for (const { file: name, text, error, assessment, parseError } of files.assessments) {
     try {
-      if (text === undefined) throw new Error(error);
-      assessments.push(assessmentFromProto(parseMlflowYaml(text) as Dict));
+      if (assessment) assessments.push(assessment);
+      else if (parseError !== undefined) throw new Error(parseError);
+      else if (text === undefined) throw new Error(error);
+      else assessments.push(parseAssessment(text));
     } catch (caught) {
       issues.push({ field: `trace ${info.traceId} assessment ${name}`, reason: `${(caught as Error).message}; not copied` });
     }
   }
   return { info, spans, assessments, issues };
+}
+
+function parseAssessment(text: string): Assessment {
+  return assessmentFromProto(parseMlflowYaml(text) as Dict);
+}
+
+/**
+ * The assessment files parsed where they were read (the reader thread), each one whose result is
+ * plain data (strings, numbers, plain objects: what a structured clone keeps as it is); one
+ * whose value holds a number kept as its digits (python-json.ts LosslessNumber) stays text.
+ */
+export function parseAssessmentFiles(files: AssessmentFile[]): AssessmentFile[] {
+  return files.map((one) => {
+    if (one.text === undefined) return one;
+    try {
+      const assessment = parseAssessment(one.text);
+      return isPlainData(assessment) ? { file: one.file, assessment } : one;
+    } catch (error) {
+      return { file: one.file, parseError: (error as Error).message };
+    }
+  });
+}
+
+function isPlainData(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (Array.isArray(value)) return value.every(isPlainData);
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return (prototype === Object.prototype || prototype === null) && Object.values(value).every(isPlainData);
 }

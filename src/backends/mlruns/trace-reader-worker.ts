@@ -4,11 +4,11 @@
  *
  *   { id, type: 'infos', dirs }  -> { id, infos: Array<{ info } | { error }> }    (trace_info.yaml, tags, metadata;
  *                                                                               info null: no readable trace_info.yaml)
- *   { id, type: 'trace', dir }   -> { id, files } | { id, error }                  (spans, assessments)
+ *   { id, type: 'trace', dir }   -> { id, files } | { id, error }                  (spans scanned, assessments parsed)
  *   (once loaded)                -> { ready: true }
  */
 import { parentPort } from 'node:worker_threads';
-import { errorData, readTraceFiles, readTraceInfoFiles, traceInfoFromFiles } from './trace-files.js';
+import { errorData, parseAssessmentFiles, readTraceFiles, readTraceInfoFiles, traceInfoFromFiles } from './trace-files.js';
 
 export type ReaderRequest = { id: number; type: 'infos'; dirs: string[] } | { id: number; type: 'trace'; dir: string };
 
@@ -27,7 +27,9 @@ function answer(request: ReaderRequest): unknown {
     };
   }
   try {
-    return { id: request.id, files: readTraceFiles(request.dir) };
+    const files = readTraceFiles(request.dir);
+    // Assessments parsed here too, those that stay plain data (trace-files.ts).
+    return { id: request.id, files: { ...files, assessments: parseAssessmentFiles(files.assessments) } };
   } catch (error) {
     return { id: request.id, error: errorData(error) };
   }

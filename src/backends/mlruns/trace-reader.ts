@@ -9,10 +9,10 @@
  *   for is read: a trace whose copy is complete is never read, and at most a page or two of infos
  *   plus the engine's traces in flight are held (bounded memory).
  * - The thread answers plain data (trace-files.ts): a trace's info whole, and the files of a
- *   trace (spans scanned, kept as their text) assembled here by the same code as the inline read,
+ *   trace (spans scanned, kept as their text; assessments parsed) assembled here by the same code as the inline read,
  *   so a trace is the same, issue for issue, read either way; an error reading one trace comes
- *   back as that trace's error. (Assessments are parsed here: their values may hold numbers a
- *   structured clone would not keep, see python-json.ts LosslessNumber.)
+ *   back as that trace's error. (An assessment whose value holds a number a structured clone would
+ *   not keep, python-json.ts LosslessNumber, comes as its text and is parsed here.)
  * - Without the thread (it could not start, or it died), and while it is still loading, traces
  *   are read inline: slower, the same result. The thread never keeps the process alive, is ended when nothing was asked of it
  *   for IDLE_MS with no listing open, and by close().
