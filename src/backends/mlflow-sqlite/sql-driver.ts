@@ -20,6 +20,12 @@ export interface SqlExecutor {
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** Runs a statement; answers the number of rows it changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs one statement once per row of parameters, in one call. Optional: where a statement is a
+   * cheap local call (SQLite), a prepared single-row INSERT run per row costs less than one
+   * multi-row INSERT (multi-row-insert.ts); without it, rows go in multi-row statements.
+   */
+  runEach?(sql: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number>;
 }
 
 export interface SqlDriver extends SqlExecutor {

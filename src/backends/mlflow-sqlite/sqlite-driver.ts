@@ -55,6 +55,15 @@ export class SqliteDriver implements SqlDriver {
     return this.guard(() => this.statement(sql).run(...params).changes);
   }
 
+  async runEach(sql: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+    return this.guard(() => {
+      const statement = this.statement(sql);
+      let changes = 0;
+      for (const row of rows) changes += statement.run(...row).changes;
+      return changes;
+    });
+  }
+
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.commits.transaction(work, options);
   }
