@@ -9,13 +9,15 @@
  *   for is read: a trace whose copy is complete is never read, and at most a page or two of infos
  *   plus the engine's traces in flight are held (bounded memory).
  * - The thread answers plain data (trace-files.ts): a trace's info whole, and the files of a
- *   trace (spans scanned, kept as their text; assessments parsed) assembled here by the same code as the inline read,
- *   so a trace is the same, issue for issue, read either way; an error reading one trace comes
- *   back as that trace's error. (An assessment whose value holds a number a structured clone would
- *   not keep, python-json.ts LosslessNumber, comes as its text and is parsed here.)
- * - Without the thread (it could not start, or it died), and while it is still loading, traces
- *   are read inline: slower, the same result. The thread never keeps the process alive, is ended when nothing was asked of it
- *   for IDLE_MS with no listing open, and by close().
+ *   trace (spans scanned, kept as their text; assessments parsed), assembled here by the same
+ *   code as the inline read, so a trace is the same, issue for issue, read either way; an error
+ *   reading one trace comes back as that trace's error. (An assessment whose value holds a
+ *   number a structured clone would not keep, python-json.ts LosslessNumber, comes as its text
+ *   and is parsed here.)
+ * - Without the thread (one core, it could not start, or it died), and while it is still
+ *   loading, traces are read inline: slower, the same result. The thread never keeps the
+ *   process alive; it is ended when nothing was asked of it for IDLE_MS with no listing open,
+ *   and by close().
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
