@@ -73,6 +73,8 @@ export interface TraceCopyRun {
   rssMb: number;
   /** CPU the CLI process used, start-up included: less at the mercy of the machine's load than seconds. */
   cpuSeconds: number;
+  /** CPU of the CLI's main thread alone (Linux), start-up included: what a second thread takes off it shows here. */
+  mainThreadCpuSeconds: number;
   traces: number;
 }
 
@@ -101,10 +103,12 @@ export async function copyTraces(locations: string[], cwd: string): Promise<Trac
   const parsed = JSON.parse(readFileSync(report, 'utf8')) as { startedAt: string; finishedAt: string; traces: { summary: { copied: number } } };
   const rss = /RUNS_MIGRATOR_MAX_RSS_KB=(\d+)/.exec(stderr);
   const cpu = /RUNS_MIGRATOR_CPU_MS=(\d+)/.exec(stderr);
+  const mainCpu = /RUNS_MIGRATOR_MAIN_THREAD_CPU_MS=(\d+)/.exec(stderr);
   return {
     seconds: (Date.parse(parsed.finishedAt) - Date.parse(parsed.startedAt)) / 1000,
     rssMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
     cpuSeconds: cpu ? Number(cpu[1]) / 1000 : Number.NaN,
+    mainThreadCpuSeconds: mainCpu ? Number(mainCpu[1]) / 1000 : Number.NaN,
     traces: parsed.traces.summary.copied,
   };
 }

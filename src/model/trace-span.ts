@@ -58,14 +58,28 @@ export function parseSpanContent(content: string): TraceSpan {
 }
 
 /**
- * The text of spans read from text already in json.dumps form (span-text.ts): what spanContent
- * answers without dumping the document again. A span whose document is replaced loses it.
+ * The text of spans read from text already in json.dumps form (span-text.ts) is what spanContent
+ * answers, without dumping the document again; a span whose document is replaced loses it. The
+ * text lives in the closure of the span's `document` accessor (spanFromKept): spanContent asks
+ * for it by reading `document` while this probe is set, and the accessor answers the text into the
+ * probe instead of parsing. (A WeakMap from span to text, and Object.defineProperty per span,
+ * cost 5-10 microseconds a span, more than a trace's inserts, and slowed every garbage collection.)
  */
-const keptText = new WeakMap<TraceSpan, string>();
+const probe: { active: boolean; text: string | undefined } = { active: false, text: undefined };
 
 /** The span document as MLflow's json.dumps writes it: the text it was read as, when that is this form. */
 export function spanContent(span: TraceSpan): string {
-  return keptText.get(span) ?? dumpPythonJson(span.document);
+  probe.active = true;
+  probe.text = undefined;
+  let document: JsonDoc;
+  try {
+    document = span.document;
+  } finally {
+    probe.active = false;
+  }
+  const text = probe.text;
+  probe.text = undefined;
+  return text ?? dumpPythonJson(document);
 }
 
 /**
@@ -80,25 +94,56 @@ export function spanFromText(text: string): TraceSpan {
 
 /** A span from a document in json.dumps form found by span-text.ts: kept as read, parsed when asked for. */
 export function spanFromCanonical(found: CanonicalObject): TraceSpan {
+  const { fields, text } = canonicalSpanParts(found);
+  return spanFromKept(fields, text);
+}
+
+/** A span's fields without its document, and the document's text: plain data (strings), as a worker thread sends them. */
+export interface KeptSpanParts {
+  fields: Omit<TraceSpan, 'document'>;
+  text: string;
+}
+
+/** spanFromCanonical's first half: the fields and the text; throws as spanFromDocument does. */
+export function canonicalSpanParts(found: CanonicalObject): KeptSpanParts {
   const value = (key: string, inner?: string): string | undefined => {
     let range = found.fields.get(key);
     if (inner !== undefined) range = range?.[2]?.get(inner);
     return range && found.text.slice(range[0], range[1]);
   };
-  const span = spanFromFields(value);
+  const fields = spanFromFields(value);
   const text = found.start === 0 && found.end === found.text.length ? found.text : found.text.slice(found.start, found.end);
-  let document: JsonDoc | undefined;
-  Object.defineProperty(span, 'document', {
-    enumerable: true,
-    configurable: true,
-    get: () => (document ??= parseJsonDoc(text)),
-    set: (replaced: JsonDoc) => {
-      keptText.delete(span);
-      Object.defineProperty(span, 'document', { value: replaced, enumerable: true, writable: true, configurable: true });
+  return { fields, text };
+}
+
+/**
+ * spanFromCanonical's second half: the span of these fields, its document the text kept as it is
+ * (parsed when asked for). `document` is an own, enumerable accessor, as a parsed span's is a
+ * data property: spread, compared and serialised alike.
+ */
+export function spanFromKept(fields: Omit<TraceSpan, 'document'>, text: string): TraceSpan {
+  let kept: string | undefined = text;
+  let document: JsonDoc = null;
+  let parsed = false;
+  return {
+    ...fields,
+    get document(): JsonDoc {
+      if (probe.active && kept !== undefined) {
+        probe.text = kept;
+        return null;
+      }
+      if (!parsed) {
+        document = parseJsonDoc(text);
+        parsed = true;
+      }
+      return document;
     },
-  });
-  keptText.set(span, text);
-  return span;
+    set document(replaced: JsonDoc) {
+      kept = undefined;
+      document = replaced;
+      parsed = true;
+    },
+  };
 }
 
 /** A canonical value text as spanFromDocument sees the value: strings decoded, numbers as their digits. */
@@ -117,9 +162,9 @@ function fieldDigits(text: string | undefined): string | undefined {
 }
 
 /** spanFromDocument's fields, from the top-level value texts of a canonical document. */
-function spanFromFields(field: (key: string, inner?: string) => string | undefined): TraceSpan {
+function spanFromFields(field: (key: string, inner?: string) => string | undefined): Omit<TraceSpan, 'document'> {
   // status.code and attributes["mlflow.spanType"]: found by the scan one level down (only in objects).
-  // The document is defined on the result by the caller (spanFromCanonical), parsed when asked for.
+  // The document is defined on the result by the caller (spanFromKept), parsed when asked for.
   return spanFields({
     spanId: fieldString(field('span_id')),
     parent: fieldString(field('parent_span_id')),
@@ -128,7 +173,7 @@ function spanFromFields(field: (key: string, inner?: string) => string | undefin
     endTimeNs: fieldDigits(field('end_time_unix_nano')),
     status: fieldString(field('status', 'code')),
     typeText: fieldString(field('attributes', SPAN_TYPE_ATTRIBUTE)),
-  }) as TraceSpan;
+  });
 }
 
 /** The span as it belongs to `traceId` (a copy of the document when the id changes). */

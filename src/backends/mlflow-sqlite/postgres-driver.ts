@@ -9,7 +9,7 @@ import pg from 'pg';
 import { AuthError, UnreachableError, errorMessage } from '../../util/errors.js';
 import type { PostgresLocation } from './postgres-uri.js';
 import { pgpassPassword } from './pgpass.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type TransactionOptions } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor, SqlReader } from './sql-driver.js';
 
 export interface PostgresConnectOptions {
@@ -122,8 +122,8 @@ export class PostgresDriver implements SqlDriver, SqlReader {
     return this.readLock.run(() => this.exec(this.reader, sql, params)).then((result) => result.rowCount ?? 0);
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.commits.transaction(work);
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.commits.transaction(work, options);
   }
 
   private async writeClient(): Promise<pg.Client> {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { UnreachableError } from '../../util/errors.js';
 import { prepared, translateSqliteError } from './connection.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type TransactionOptions } from './group-commit.js';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.js';
 
 
@@ -55,8 +55,17 @@ export class SqliteDriver implements SqlDriver {
     return this.guard(() => this.statement(sql).run(...params).changes);
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.commits.transaction(work);
+  async runEach(sql: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+    return this.guard(() => {
+      const statement = this.statement(sql);
+      let changes = 0;
+      for (const row of rows) changes += statement.run(...row).changes;
+      return changes;
+    });
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.commits.transaction(work, options);
   }
 
   async close(): Promise<void> {

@@ -181,6 +181,9 @@ export interface TraceTargetSettings {
   artifactContext: ArtifactContext;
 }
 
+/** A trace is a few dozen kilobytes: 256 of them in flight stay a few megabytes. */
+const TRACES_IN_FLIGHT = 256;
+
 const stateColumn = (state: string) => (state === 'STATE_UNSPECIFIED' ? 'TRACE_STATUS_UNSPECIFIED' : state);
 
 /** Writing traces into one experiment. */
@@ -188,6 +191,8 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
   const { driver, bind, features } = settings;
   const experiment = () => bind.int(BigInt(settings.experimentId));
   return {
+    // Enough traces in flight to fill a group commit (group-commit.ts) while the next ones are read.
+    writeConcurrency: TRACES_IN_FLIGHT,
     async *listTraceCopies(): AsyncIterable<TraceCopyRecord> {
       const sql = `SELECT t.request_id, p.value AS project, s.value AS source_trace, c.value AS marker, st.value AS source_state
         FROM trace_info t
@@ -241,7 +246,8 @@ export function sqlTargetTraces(settings: TraceTargetSettings): TargetTraces {
         if (features.spans) await insertRows(tx, 'spans', SPAN_COLUMNS, trace.spans.map((span) => spanRow(settings, info.traceId, span)));
         await insertRows(tx, 'assessments', ASSESSMENT_COLUMNS, trace.assessments.map((assessment) => assessmentRow(settings, assessment)));
         await tx.run('INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?)', [marker.key, marker.value, info.traceId]);
-      });
+        // Statements only: it may share a commit without a savepoint, and run again if a neighbour fails.
+      }, { replayable: true });
     },
     async readTraceCopy(traceId) {
       const tags = keyValues(await driver.query('SELECT key, value FROM trace_tags WHERE request_id = ?', [traceId]));

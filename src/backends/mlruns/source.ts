@@ -2,7 +2,7 @@
  * Reading an experiment of an mlruns store: runs are the sub-folders of the experiment folder
  * that hold a meta.yaml recording this experiment (file_store.py `_list_run_infos`).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadIssue, RunQuery, SourceProject, SourceRun } from '../contract.js';
@@ -25,17 +25,22 @@ import { listModelFolders, modelFolderStateToken, MlrunsSourceModel, readModelFo
 import type { Assessment, Trace, TraceInfo } from '../../model/trace.js';
 import type { GenaiInventory } from '../../engine/traces/contract.js';
 import { mlrunsGenaiInventory } from './genai-inventory.js';
-import { listTraceInfos, readListedAssessments, readTraceFolder, traceFolderName, TRACES_DIR } from './traces.js';
-import { traceFolderStateToken } from './trace-state-token.js';
+import { MlrunsTraceReader } from './trace-reader.js';
+import { readListedAssessments, traceFolderName, TRACES_DIR } from './traces.js';
 
 export class MlrunsSourceProject implements SourceProject {
   readonly issues: ReadIssue[] = [];
+  /** Traces are read on a second thread while the engine writes the ones read before (trace-reader.ts). */
+  private readonly traceReader = new MlrunsTraceReader();
 
   constructor(
     readonly ref: ProjectRef,
     readonly meta: ProjectMeta,
     private readonly experiment: ExperimentRecord,
-  ) {}
+  ) {
+    // The thread starts now, while the runs are copied, when the experiment has traces to read.
+    if (existsSync(join(experiment.dir, TRACES_DIR))) this.traceReader.prestart();
+  }
 
   async *listRuns(query: RunQuery): AsyncIterable<RunInfo> {
     this.issues.length = 0;
@@ -79,20 +84,14 @@ export class MlrunsSourceProject implements SourceProject {
     return new MlrunsSourceModel(folder);
   }
 
-  /** State tokens of the listed traces (trace-state-token.ts), by the info the listing gave. */
-  private readonly traceTokens = new WeakMap<TraceInfo, string>();
-
   /** MLflow 3 traces under <exp>/traces (traces.ts), each with its state token. */
-  async *listTraces(): AsyncIterable<TraceInfo> {
-    for await (const info of listTraceInfos(this.experiment.dir, this.issues)) {
-      this.traceTokens.set(info, traceFolderStateToken(this.traceDir(info), info.tags));
-      yield info;
-    }
+  listTraces(): AsyncIterable<TraceInfo> {
+    return this.traceReader.listTraces(join(this.experiment.dir, TRACES_DIR), this.issues);
   }
 
-  /** Made while listing: the tags as read, the assessment files by stat only (none is opened). */
+  /** Made while listing (trace-state-token.ts): the tags as read, the assessment files by stat only (none is opened). */
   listedStateToken(info: TraceInfo): string | undefined {
-    return this.traceTokens.get(info);
+    return this.traceReader.stateToken(info);
   }
 
   /** Read only for a trace whose token moved since its copy (engine/traces/sync-trace.ts). */
@@ -110,7 +109,12 @@ export class MlrunsSourceProject implements SourceProject {
   }
 
   readTrace(info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
-    return readTraceFolder(this.traceDir(info), info);
+    return this.traceReader.readTrace(this.traceDir(info), info);
+  }
+
+  /** Ends the trace reader's thread, if one runs (it also ends by itself once idle). */
+  async close(): Promise<void> {
+    await this.traceReader.close();
   }
 }
 

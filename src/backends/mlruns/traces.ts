@@ -15,30 +15,23 @@
  * source's ids and times are kept as they are.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ReadIssue } from '../contract.js';
 import type { TraceCopyRecord, TraceUpdate } from '../../engine/traces/contract.js';
-import { dumpPythonJson, docObject, parseJsonDoc, type JsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
-import { assessmentFromProto, assessmentToProto, traceInfoFromProto, traceInfoToProto } from '../../model/trace-proto.js';
-import { spanContent, spanFromCanonical, spanFromDocument, spanForTrace } from '../../model/trace-span.js';
-import { canonicalArrayObjects, type CanonicalObject } from '../../model/span-text.js';
+import { assessmentToProto, traceInfoToProto } from '../../model/trace-proto.js';
+import { spanContent, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { exists, listSubdirs, mkdirPrivate, readSmallTextIfExistsSync, writePrivateFile } from './fs-util.js';
-import { readKeyValue, readKeyValues, readKeyValuesSync, writeKeyValue } from './key-value-dir.js';
+import { readAssessmentFileTexts, assessmentsFromFiles, INFO_FILE, METADATA_DIR, readTraceFiles, readTraceInfoFiles, SPANS_FILE, traceFromFiles, traceInfoFromFiles } from './trace-files.js';
+import { exists, mkdirPrivate, writePrivateFile } from './fs-util.js';
+import { MlrunsTraceReader } from './trace-reader.js';
+import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
 import { ARTIFACTS_DIR, keyPath, safeSegments, TAGS_DIR } from './layout.js';
 import { dumpPyYaml, type YamlValue } from './pyyaml.js';
-import { parseMlflowYaml } from './pyyaml-strict.js';
-import { ASSESSMENTS_DIR, assessmentFileNames } from './trace-state-token.js';
+import { ASSESSMENTS_DIR } from './trace-state-token.js';
 
 export const TRACES_DIR = 'traces';
-const INFO_FILE = 'trace_info.yaml';
-const METADATA_DIR = 'request_metadata';
-const SPANS_FILE = 'traces.json';
-
-type Dict = { [key: string]: unknown };
 
 function toRecord(values: Array<{ key: string; value: string }>): Record<string, string> {
   return Object.fromEntries(values.map(({ key, value }) => [key, value]));
@@ -52,78 +45,18 @@ export function traceFolderName(traceId: string): string {
 
 /** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
 export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
-  // Read synchronously, like the spans: a handful of small files per trace (readKeyValuesSync).
-  const raw = readSmallTextIfExistsSync(join(dir, INFO_FILE));
-  if (raw === undefined) return undefined;
-  const dict = parseMlflowYaml(raw);
-  if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;
-  const tags = toRecord(readKeyValuesSync(join(dir, TAGS_DIR)));
-  const metadata = toRecord(readKeyValuesSync(join(dir, METADATA_DIR)));
-  return traceInfoFromProto(dict as Dict, tags, metadata);
+  // Read synchronously, like the spans: a handful of small files per trace (trace-files.ts).
+  return traceInfoFromFiles(readTraceInfoFiles(dir));
 }
 
-/** Trace folders read at once while listing: each is a handful of small files. */
-const LIST_AHEAD = 32;
-
-/** Every readable trace of the experiment folder; unreadable ones are reported in `issues`. */
-export async function* listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
-  const dir = join(experimentDir, TRACES_DIR);
-  const names = await listSubdirs(dir);
-  const read = async (name: string): Promise<TraceInfo | undefined> => {
-    try {
-      const info = await readTraceInfo(join(dir, name));
-      if (!info) issues.push({ field: `trace folder ${name}`, reason: 'no readable trace_info.yaml; not a trace MLflow can read, not copied' });
-      return info;
-    } catch (error) {
-      issues.push({ field: `trace folder ${name}`, reason: `unreadable trace: ${(error as Error).message}; not copied` });
-      return undefined;
-    }
-  };
-  // In order, with the next LIST_AHEAD folders already being read (bounded memory).
-  const pending: Array<Promise<TraceInfo | undefined>> = [];
-  let next = 0;
-  while (next < names.length || pending.length > 0) {
-    while (next < names.length && pending.length < LIST_AHEAD) pending.push(read(names[next++]!));
-    const info = await pending.shift()!;
-    if (info) yield info;
-  }
+/** Every readable trace of the experiment folder, read inline; unreadable ones are reported in `issues`. */
+export function listTraceInfos(experimentDir: string, issues: ReadIssue[]): AsyncIterable<TraceInfo> {
+  return new MlrunsTraceReader({ thread: false }).listTraces(join(experimentDir, TRACES_DIR), issues);
 }
 
 export async function readTraceFolder(dir: string, info: TraceInfo): Promise<Trace & { issues: ReadIssue[] }> {
-  const issues: ReadIssue[] = [];
-  const spans: TraceSpan[] = [];
   // Read synchronously: a handful of small files per trace (fs-util.ts readSmallTextIfExistsSync).
-  const text = readSmallTextIfExistsSync(join(dir, ARTIFACTS_DIR, SPANS_FILE));
-  if (text === undefined) {
-    issues.push({ field: `trace ${info.traceId} spans`, reason: `no ${ARTIFACTS_DIR}/${SPANS_FILE}: the trace has no spans to copy` });
-  } else {
-    // Documents in json.dumps form (as MLflow writes them) are kept as read, not parsed and dumped again.
-    const kept = canonicalArrayObjects(text, 'spans');
-    const list = kept ?? docObject(parseJsonDoc(text))?.spans;
-    for (const [i, document] of (Array.isArray(list) ? list : []).entries()) {
-      try {
-        spans.push(kept ? spanFromCanonical(document as CanonicalObject) : spanFromDocument(document as JsonDoc));
-      } catch (error) {
-        issues.push({ field: `trace ${info.traceId} span #${i}`, reason: `${(error as Error).message}; not copied` });
-      }
-    }
-  }
-  const assessments = readAssessmentFiles(dir, info.traceId, issues);
-  return { info, spans, assessments, issues };
-}
-
-/** The assessments of the trace in `dir` (assessments/<id>.yaml); one that cannot be read is an issue. */
-export function readAssessmentFiles(dir: string, traceId: string, issues: ReadIssue[]): Assessment[] {
-  const assessments: Assessment[] = [];
-  for (const file of assessmentFileNames(dir)) {
-    try {
-      const dict = parseMlflowYaml(readFileSync(join(dir, ASSESSMENTS_DIR, file), 'utf8'));
-      assessments.push(assessmentFromProto(dict as Dict));
-    } catch (error) {
-      issues.push({ field: `trace ${traceId} assessment ${file}`, reason: `${(error as Error).message}; not copied` });
-    }
-  }
-  return assessments;
+  return traceFromFiles(info, readTraceFiles(dir));
 }
 
 /**
@@ -132,7 +65,7 @@ export function readAssessmentFiles(dir: string, traceId: string, issues: ReadIs
  */
 export function readListedAssessments(dir: string, traceId: string): Assessment[] {
   const issues: ReadIssue[] = [];
-  const assessments = readAssessmentFiles(dir, traceId, issues);
+  const assessments = assessmentsFromFiles(traceId, readAssessmentFileTexts(dir), issues);
   if (issues.length > 0) throw new Error(issues.map((issue) => `${issue.field}: ${issue.reason}`).join('; '));
   return assessments;
 }

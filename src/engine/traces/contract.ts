@@ -54,6 +54,11 @@ export interface TraceUpdate {
 }
 
 export interface TargetTraces {
+  /**
+   * How many traces the engine should have in flight for this target at most, when more than its
+   * default (a database's group commit fills its commits with them). Optional.
+   */
+  writeConcurrency?: number;
   /** Every trace here that carries provenance, complete or not. */
   listTraceCopies(): AsyncIterable<TraceCopyRecord>;
   /** Is this trace id used anywhere in the store (any experiment, any workspace)? */

@@ -80,7 +80,7 @@ export async function copyTraces(context: TraceCopyContext): Promise<TraceCopyOu
   const sameStore = context.sourceStore.identity === context.targetStore.identity;
   const listed = selected(source.listTraces(), context.selectTrace);
   const paged = target && !context.dryRun && !sameStore ? withTakenIds(listed, target, copies) : withoutLookup(listed);
-  await runStreamPool(paged, context.workers, async ({ info, idTaken }, index) => {
+  await runStreamPool(paged, Math.max(context.workers, target?.writeConcurrency ?? 0), async ({ info, idTaken }, index) => {
     const result = await copyOneTrace(context, source, target, info, copies.get(info.traceId) ?? [], sameStore, idTaken);
     traces[index] = result;
     context.onTraceDone?.(result);
