@@ -5,8 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeTraceFolder } from '../src/backends/mlruns/traces.js';
 import { LosslessNumber } from '../src/model/python-json.js';
 import { spanFromDocument } from '../src/model/trace-span.js';
 import type { Assessment, Trace } from '../src/model/trace.js';
@@ -65,6 +66,20 @@ export function makeTrace(i: number, prefix = '0'): Trace {
     spans,
     assessments: [assessment(1), assessment(2)],
   };
+}
+
+/** An mlruns store (the real genai-mlruns fixture) whose experiment holds `count` benchmark traces instead of its own. */
+export async function writeMlrunsTraceSource(dir: string, count: number): Promise<void> {
+  cpSync(join(ROOT, 'test/golden/stores', 'genai-mlruns'), dir, { recursive: true });
+  rmSync(join(dir, EXPERIMENT, 'traces'), { recursive: true, force: true });
+  for (let i = 0; i < count; i++) {
+    const trace = makeTrace(i);
+    await writeTraceFolder(trace, { key: 'bench', value: '1' }, {
+      stagingDir: join(dir, '.staging', trace.info.traceId),
+      finalDir: join(dir, EXPERIMENT, 'traces', trace.info.traceId),
+      artifactLocation: `file://${join(dir, EXPERIMENT)}`,
+    });
+  }
 }
 
 export interface TraceCopyRun {

@@ -16,28 +16,14 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { writeTraceFolder } from '../src/backends/mlruns/traces.js';
 import { dumpPythonJson } from '../src/model/python-json.js';
-import { copyTraces, EXPERIMENT, makeTrace, SPANS } from './trace-workload.js';
+import { copyTraces, EXPERIMENT, makeTrace, writeMlrunsTraceSource as writeSource, SPANS } from './trace-workload.js';
 import { arg, ROOT } from './support.js';
 import { benchServerToServer, printServerResults } from './traces-server.js';
 
 const TRACES = arg('traces', 10_000);
 const SMALL = arg('small', 1_000);
 const GOLDEN = join(ROOT, 'test/golden/stores');
-
-async function writeSource(dir: string, count: number): Promise<void> {
-  cpSync(join(GOLDEN, 'genai-mlruns'), dir, { recursive: true });
-  rmSync(join(dir, EXPERIMENT, 'traces'), { recursive: true, force: true });
-  for (let i = 0; i < count; i++) {
-    const trace = makeTrace(i);
-    await writeTraceFolder(trace, { key: 'bench', value: '1' }, {
-      stagingDir: join(dir, '.staging', trace.info.traceId),
-      finalDir: join(dir, EXPERIMENT, 'traces', trace.info.traceId),
-      artifactLocation: `file://${join(dir, EXPERIMENT)}`,
-    });
-  }
-}
 
 function freshDatabase(dir: string): string {
   cpSync(join(GOLDEN, 'genai-sqlite'), dir, { recursive: true });

@@ -3,8 +3,8 @@
  * --traces traces of 20 spans and 2 assessments (bench/trace-workload.ts) written into an mlruns
  * folder (left to age past the racy window: a store written a while ago), copied once into MLflow's SQLite
  * database, then re-run with nothing changed: by this checkout (the listing stats each trace's
- * assessment files for its state token) and by another checkout (BENCH_BEFORE_ROOT, default
- * /work/main: an mlruns source without a token, nothing compared), interleaved --rounds times.
+ * assessment files for its state token) and by another checkout (BENCH_BEFORE_ROOT, e.g. a
+ * checkout from before mlruns tokens, where nothing is compared; default this one), interleaved --rounds times.
  * Then a copy made by the earlier checkout, re-run twice by this one (the first compares every
  * trace once). Last, --changed traces get a tag and a rewritten assessment, and this checkout's
  * re-run follows them.
@@ -18,28 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { RACY_WINDOW_MS } from '../src/backends/mlruns/trace-state-token.js';
-import { writeTraceFolder } from '../src/backends/mlruns/traces.js';
-import { copyTraces, EXPERIMENT, makeTrace } from './trace-workload.js';
+import { copyTraces, EXPERIMENT, makeTrace, writeMlrunsTraceSource as writeSource } from './trace-workload.js';
 import { arg, ROOT } from './support.js';
 
 const TRACES = arg('traces', 10_000);
 const ROUNDS = arg('rounds', 3);
 const CHANGED = arg('changed', 100);
-const BEFORE = process.env.BENCH_BEFORE_ROOT ?? '/work/main';
+const BEFORE = process.env.BENCH_BEFORE_ROOT ?? ROOT;
 const GOLDEN = join(ROOT, 'test/golden/stores');
-
-async function writeSource(dir: string, count: number): Promise<void> {
-  cpSync(join(GOLDEN, 'genai-mlruns'), dir, { recursive: true });
-  rmSync(join(dir, EXPERIMENT, 'traces'), { recursive: true, force: true });
-  for (let i = 0; i < count; i++) {
-    const trace = makeTrace(i);
-    await writeTraceFolder(trace, { key: 'bench', value: '1' }, {
-      stagingDir: join(dir, '.staging', trace.info.traceId),
-      finalDir: join(dir, EXPERIMENT, 'traces', trace.info.traceId),
-      artifactLocation: `file://${join(dir, EXPERIMENT)}`,
-    });
-  }
-}
 
 /** Until the files just written are older than the racy window (trace-state-token.ts): a store written a while before the copy. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 300));
