@@ -56,7 +56,7 @@ export interface InfoFiles {
   keyValueError?: ErrorData;
 }
 
-export function readTraceInfoFiles(dir: string): InfoFiles {
+function readTraceInfoFiles(dir: string): InfoFiles {
   const infoText = readSmallTextIfExistsSync(join(dir, INFO_FILE));
   if (infoText === undefined) return { tags: [], metadata: [] };
   try {
@@ -67,7 +67,7 @@ export function readTraceInfoFiles(dir: string): InfoFiles {
 }
 
 /** The info those files describe, or undefined when there is no readable trace_info.yaml. Throws like the read did. */
-export function traceInfoFromFiles(files: InfoFiles): TraceInfo | undefined {
+function traceInfoFromFiles(files: InfoFiles): TraceInfo | undefined {
   if (files.infoText === undefined) return undefined;
   const dict = parseMlflowYaml(files.infoText);
   if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) return undefined;

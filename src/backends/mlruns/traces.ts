@@ -23,7 +23,7 @@ import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentToProto, traceInfoToProto } from '../../model/trace-proto.js';
 import { spanContent, spanForTrace } from '../../model/trace-span.js';
 import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
-import { readAssessmentFileTexts, assessmentsFromFiles, INFO_FILE, METADATA_DIR, readTraceFiles, readTraceInfoFiles, SPANS_FILE, traceFromFiles, traceInfoFromFiles } from './trace-files.js';
+import { readAssessmentFileTexts, assessmentsFromFiles, INFO_FILE, METADATA_DIR, readTraceFiles, SPANS_FILE, traceFromFiles } from './trace-files.js';
 import { exists, mkdirPrivate, writePrivateFile } from './fs-util.js';
 import { MlrunsTraceReader } from './trace-reader.js';
 import { readKeyValue, readKeyValues, writeKeyValue } from './key-value-dir.js';
@@ -41,12 +41,6 @@ export function traceFolderName(traceId: string): string {
   const segments = safeSegments(traceId, 'trace id');
   if (segments.length !== 1) throw new Error(`"${traceId}" is not a trace id`);
   return traceId;
-}
-
-/** The info of the trace in `dir`, or undefined when it has no readable trace_info.yaml. */
-export async function readTraceInfo(dir: string): Promise<TraceInfo | undefined> {
-  // Read synchronously, like the spans: a handful of small files per trace (trace-files.ts).
-  return traceInfoFromFiles(readTraceInfoFiles(dir));
 }
 
 /** Every readable trace of the experiment folder, read inline; unreadable ones are reported in `issues`. */
