@@ -3,7 +3,7 @@
  * with 200-character inputs) and 2 assessments (a feedback and an expectation). `prefix` (one hex
  * digit) keeps the ids of two workloads in one store apart.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,11 +93,27 @@ export interface TraceCopyRun {
   traces: number;
 }
 
+/** Checkouts whose CLI this bench process has compiled already. */
+const built = new Set<string>();
+
 /**
- * One `copy` through the CLI (from src/, through tsx) with these location arguments; its report
- * is written in `cwd`. BENCH_CPU_PROF_DIR=<dir> also writes a CPU profile of the copy there
- * (node --cpu-prof), to see where the time goes; BENCH_CLI_ROOT=<dir> runs the CLI of another
- * checkout of this repository instead (an earlier commit, for before/after figures).
+ * The CLI as users run it: compiled (dist/, through bin/). Compiled once per checkout and bench
+ * process, so that it matches that checkout's src/. Through tsx instead, the reader thread of an
+ * mlruns source took 0.3-0.6 s of CPU to load and the process some 30 MB more memory.
+ */
+function compiledCli(root: string): string {
+  if (!built.has(root)) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+    built.add(root);
+  }
+  return join(root, 'bin/runs-migrator.js');
+}
+
+/**
+ * One `copy` through the compiled CLI with these location arguments; its report is written in
+ * `cwd`. BENCH_CPU_PROF_DIR=<dir> also writes a CPU profile of the copy there (node --cpu-prof),
+ * to see where the time goes; BENCH_CLI_ROOT=<dir> runs the CLI of another checkout of this
+ * repository instead (an earlier commit, for before/after figures).
  */
 export async function copyTraces(locations: string[], cwd: string): Promise<TraceCopyRun> {
   const report = join(cwd, 'report.json');
@@ -106,7 +122,7 @@ export async function copyTraces(locations: string[], cwd: string): Promise<Trac
   const cli = process.env.BENCH_CLI_ROOT ?? ROOT;
   // BENCH_CLI_NODE_ARGS="--flag ...": more node options for the CLI only (e.g. V8 heap settings).
   const nodeArgs = process.env.BENCH_CLI_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', '--import', join(ROOT, 'bench/report-rss.mjs'), 'src/cli/run.ts', 'copy', ...locations, '--no-progress', '--report', report], {
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, '--import', join(ROOT, 'bench/report-rss.mjs'), compiledCli(cli), 'copy', ...locations, '--no-progress', '--report', report], {
     cwd: cli,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
