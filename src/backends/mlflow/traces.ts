@@ -24,7 +24,7 @@ import { docObject, parseJsonDoc } from '../../model/python-json.js';
 import { TRACE_PROVENANCE } from '../../model/trace-provenance.js';
 import { assessmentFromProto, assessmentToProto, timestampText, traceInfoFromProto } from '../../model/trace-proto.js';
 import { spanFromDocument } from '../../model/trace-span.js';
-import { type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
+import { TRACE_TAGS, type Assessment, type Trace, type TraceInfo, type TraceSpan } from '../../model/trace.js';
 import { MlflowRequestError } from './errors.js';
 import { NotFoundError } from '../../util/errors.js';
 import type { CallSpec, MlflowHttpClient } from './http-client.js';
@@ -196,8 +196,11 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
       //    The info is final at once: spans that arrive for a trace StartTraceV3 has finalized leave
       //    its info as it is and only add the mlflow.trace.spansLocation tag (traces-client-exchange,
       //    the asynchronous export: StartTraceV3 first, then the spans), so no second StartTraceV3
-      //    (a merge) is needed after them - one request per trace less for the target.
-      await writeOnly(client, { method: 'POST', path: V3, json: JSON.stringify({ trace: { trace_info: startInfo(info, experimentId, info.tags) } }), workspace, what: 'traces/start-v3' });
+      //    (a merge) is needed after them - one request per trace less for the target. The tag the
+      //    spans set goes with the info too, whatever the source's says (its spans may have been in
+      //    traces.json), so that it does not depend on the span ingest overwriting a tag.
+      const tags: Record<string, string> = trace.spans.length > 0 ? { ...info.tags, [TRACE_TAGS.spansLocation]: 'TRACKING_STORE' } : info.tags;
+      await writeOnly(client, { method: 'POST', path: V3, json: JSON.stringify({ trace: { trace_info: startInfo(info, experimentId, tags) } }), workspace, what: 'traces/start-v3' });
       // 2. The spans, into the server's database: with other traces' spans in one request when
       //    the server is busy (otlp-batch.ts); resolves once this trace's spans are stored.
       await spanBatcher.write(trace.spans.map((span) => JSON.stringify(otlpSpan(span, notes))));
