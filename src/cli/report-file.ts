@@ -22,24 +22,44 @@ export function reportJson(report: CopyReport | VerifyReport, redact: Redactor):
 }
 
 /**
- * The text of reportJson, in pieces: everything but the runs, then one run at a time, indented
- * as JSON.stringify indents them. Each piece is redacted on its own; a secret never spans two,
- * since a piece ends only between two runs' objects.
+ * The text of reportJson, in pieces: the lists that grow with the project (its runs, its traces)
+ * one item at a time, everything else around them, indented as JSON.stringify indents them. Each
+ * piece is redacted on its own; a secret never spans two, since a piece ends only between two
+ * items of a list. (The traces went whole once: at 10,000 traces their text was the largest
+ * thing a copy held, some 5 MB at its very end, and the CLI's peak memory grew with it.)
  */
 export function* reportJsonChunks(report: CopyReport | VerifyReport, redact: Redactor): Generator<string> {
-  const runs: readonly unknown[] = report.runs;
-  const marker = `runs-migrator-runs-${randomBytes(8).toString('hex')}`;
-  const [head, tail] = JSON.stringify({ ...report, runs: marker }, bigintsAsText, 2).split(`"${marker}"`) as [string, string];
-  if (runs.length === 0) {
-    yield redact(`${head}[]${tail}`) + '\n';
-    return;
+  const lists: Array<{ marker: string; items: readonly unknown[] }> = [];
+  const listed = (items: readonly unknown[]): string => {
+    const marker = `runs-migrator-list-${randomBytes(8).toString('hex')}`;
+    lists.push({ marker: `"${marker}"`, items });
+    return marker;
+  };
+  const outline: Record<string, unknown> = { ...report, runs: listed(report.runs) };
+  if (report.traces) outline.traces = { ...report.traces, traces: listed(report.traces.traces) };
+  const text = JSON.stringify(outline, bigintsAsText, 2);
+  const found = lists.map((list) => ({ ...list, at: text.indexOf(list.marker) })).sort((a, b) => a.at - b.at);
+  let from = 0;
+  let pending = '';
+  for (const { marker, items, at } of found) {
+    pending += text.slice(from, at);
+    from = at + marker.length;
+    if (items.length === 0) {
+      pending += '[]';
+      continue;
+    }
+    yield redact(`${pending}[\n`);
+    // The list's key starts its line: the items go one level deeper, the closing bracket at its level.
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const keyIndent = text.slice(lineStart, at).length - text.slice(lineStart, at).trimStart().length;
+    const pad = ' '.repeat(keyIndent + 2);
+    for (let i = 0; i < items.length; i++) {
+      const item = JSON.stringify(items[i], bigintsAsText, 2).replaceAll('\n', `\n${pad}`);
+      yield redact(`${pad}${item}${i < items.length - 1 ? ',' : ''}\n`);
+    }
+    pending = `${' '.repeat(keyIndent)}]`;
   }
-  yield redact(`${head}[\n`);
-  for (let i = 0; i < runs.length; i++) {
-    const run = JSON.stringify(runs[i], bigintsAsText, 2).replaceAll('\n', '\n    ');
-    yield redact(`    ${run}${i < runs.length - 1 ? ',' : ''}\n`);
-  }
-  yield redact(`  ]${tail}`) + '\n';
+  yield redact(pending + text.slice(from)) + '\n';
 }
 
 export function writeReportFile(path: string, report: CopyReport | VerifyReport, redact: Redactor): void {

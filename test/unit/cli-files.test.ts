@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultLogName, fileSafeName, formatLine, lineTimestamp, openLogFile } from '../../src/cli/log-file.js';
-import { defaultReportPath, reportJson, writeReportFile } from '../../src/cli/report-file.js';
+import { defaultReportPath, reportJson, reportJsonChunks, writeReportFile } from '../../src/cli/report-file.js';
 import type { CopyReport } from '../../src/engine/types.js';
 import { createRedactor } from '../../src/util/redact.js';
 
@@ -85,13 +85,32 @@ describe('report file', () => {
       runs: Array.from({ length: 3 }, (_, i) => ({ ...run, sourceRunId: `r${i}`, issues: [{ field: 'tag', key: `k\n${i}`, action: 'dropped' as const, reason: 'multi\nline' }] })),
       models: { copied: 0 } as unknown as NonNullable<CopyReport['models']>,
     };
-    const cases: Array<[string, CopyReport]> = [['none', { ...report, runs: [] }], ['one', report], ['many', many]];
+    const trace = (i: number) => ({ sourceTraceId: `tr-${i}`, outcome: 'failed' as const, reason: 'token=tok-XYZ\nrefused', spans: 2, assessments: 1, notes: [`note\n${i}`] });
+    const traces = (list: ReturnType<typeof trace>[]): NonNullable<CopyReport['traces']> => ({
+      summary: { traces: list.length, copied: 0, skipped: 0, failed: list.length, planned: 0, unsupported: 0, spans: 0, assessments: 0 },
+      traces: list,
+      notCopied: [{ kind: 'scorers', count: 1, reason: 'not copied' }],
+    });
+    const cases: Array<[string, CopyReport]> = [
+      ['none', { ...report, runs: [] }],
+      ['one', report],
+      ['many', many],
+      // The traces, nested one level deeper, go one at a time too: with runs, without, none.
+      ['traces', { ...many, traces: traces([trace(1), trace(2), trace(3)]) }],
+      ['traces only', { ...report, runs: [], traces: traces([trace(1)]) }],
+      ['no traces', { ...report, traces: traces([]) }],
+    ];
     for (const [name, each] of cases) {
       const path = join(dir, `${name}.report.json`);
       writeReportFile(path, each, redact);
       expect(readFileSync(path, 'utf8'), name).toBe(reportJson(each, redact));
     }
     expect(readFileSync(join(dir, 'many.report.json'), 'utf8')).toContain('"models": {');
+    expect(readFileSync(join(dir, 'traces.report.json'), 'utf8')).not.toContain('tok-XYZ');
+    expect(JSON.parse(readFileSync(join(dir, 'traces.report.json'), 'utf8')).traces.traces).toHaveLength(3);
+    // No piece holds two traces: the list is never one string.
+    const pieces = [...reportJsonChunks(cases[3]![1], redact)].filter((piece) => piece.includes('"sourceTraceId"'));
+    expect(pieces.map((piece) => piece.match(/"sourceTraceId"/g)!.length)).toEqual([1, 1, 1]);
   });
 
   it('names the flag and leaves no temporary file when it cannot write', () => {

@@ -1,9 +1,9 @@
 /**
  * How a trace copy is written into an MLflow server (src/backends/mlflow/traces.ts), against the
- * stand-in: the requests per trace, and that the completion marker is the last write. A trace
- * without assessments gets its marker with the final StartTraceV3; one with assessments gets it
- * after them. Traces written at once share OTLP requests. Every copy is complete afterwards, with
- * all its spans and assessments.
+ * stand-in: the requests per trace, and that the completion marker is the last write. One
+ * StartTraceV3 with the whole info, the spans (which leave that info as it is), the assessments,
+ * then the marker. Traces written at once share OTLP requests. Every copy is complete afterwards,
+ * with all its spans and assessments.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MlflowHttpClient } from '../../src/backends/mlflow/http-client.js';
@@ -83,24 +83,27 @@ async function copies() {
 }
 
 describe('writing a trace copy into an MLflow server', () => {
-  it('a trace without assessments: StartTraceV3, the spans, StartTraceV3 with the marker; complete', async () => {
+  it('a trace without assessments: one StartTraceV3 with the whole info, the spans, the marker; complete', async () => {
     const target = mlflowTargetTraces(client, 'default', exp);
     const before = { ...server.stats().byRoute };
     await target.writeTrace(trace(1, 0), MARKER);
     const sent = (route: string) => (server.stats().byRoute[route] ?? 0) - (before[route] ?? 0);
-    expect([sent('traces/start-v3'), sent('otlp/traces'), sent('traces/set-tag'), sent('assessments/create')]).toEqual([2, 1, 0, 0]);
+    expect([sent('traces/start-v3'), sent('otlp/traces'), sent('traces/set-tag'), sent('assessments/create')]).toEqual([1, 1, 1, 0]);
     const info = (await standinRequest(server.url, 'GET', `/api/3.0/mlflow/traces/${trace(1, 0).info.traceId}`)).body.trace.trace_info;
     expect(info.tags[MARKER.key]).toBe(MARKER.value);
+    // The info as the source has it, not as the spans would derive it; the spans' location added.
     expect(info.trace_metadata['mlflow.trace.sizeStats']).toBe('{"num_spans": 2}');
+    expect([info.request_time, info.execution_duration, info.state]).toEqual(['2023-11-14T22:13:20Z', '1s', 'OK']);
+    expect(info.tags['mlflow.trace.spansLocation']).toBe('TRACKING_STORE');
     expect(await copies()).toEqual([expect.objectContaining({ sourceTraceId: trace(1, 0).info.traceId, complete: true })]);
   });
 
-  it('a trace with assessments: the marker after them, in its own request', async () => {
+  it('a trace with assessments: one StartTraceV3, the spans, the assessments, the marker after them', async () => {
     const target = mlflowTargetTraces(client, 'default', exp);
     const before = { ...server.stats().byRoute };
     await target.writeTrace(trace(2, 2), MARKER);
     const sent = (route: string) => (server.stats().byRoute[route] ?? 0) - (before[route] ?? 0);
-    expect([sent('traces/start-v3'), sent('otlp/traces'), sent('assessments/create'), sent('traces/set-tag')]).toEqual([2, 1, 2, 1]);
+    expect([sent('traces/start-v3'), sent('otlp/traces'), sent('assessments/create'), sent('traces/set-tag')]).toEqual([1, 1, 2, 1]);
     const info = (await standinRequest(server.url, 'GET', `/api/3.0/mlflow/traces/${trace(2, 2).info.traceId}`)).body.trace.trace_info;
     expect(info.assessments).toHaveLength(2);
     expect(info.tags[MARKER.key]).toBe(MARKER.value);

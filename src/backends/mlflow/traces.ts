@@ -7,13 +7,12 @@
  *   MLflow's json.dumps text whether they are in the database or in traces.json (/traces/get
  *   answers 500 for the latter); assessments come with each listed info (traces/search answers
  *   them), else with GET /api/3.0/mlflow/traces/<id>.
- * - write: StartTraceV3 with the provenance tags only (so that an interrupted copy is found), then
- *   the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts; several traces' spans share a
- *   request when the server is busy, otlp-batch.ts), then StartTraceV3 again with the
- *   source's whole info (a merge: values overwritten, metadata merged) - the info is finished only
- *   once the spans are in -, the assessments in create-time order (an override flips the one it
- *   overrides to invalid, as in the source), and the completion marker tag last (within the final
- *   StartTraceV3 when the trace has no assessments).
+ * - write: StartTraceV3 with the source's whole info and the provenance tags (so that an
+ *   interrupted copy is found), then the spans through OTLP (/v1/traces, OTLP/JSON, otlp-spans.ts;
+ *   several traces' spans share a request when the server is busy, otlp-batch.ts), which leave a
+ *   finalized info as it is and add the spansLocation tag (traces-client-exchange), then the
+ *   assessments in create-time order (an override flips the one it overrides to invalid, as in
+ *   the source), and the completion marker tag last.
  * - look before writing: trace ids are global to a server and StartTraceV3 on an existing id
  *   merges into, or moves, that trace; GET of another workspace's trace is 404, so an id is
  *   looked up in every workspace the server lists.
@@ -192,26 +191,21 @@ export function mlflowTargetTraces(client: MlflowHttpClient, workspace: string, 
     async writeTrace(trace, marker) {
       const { info } = trace;
       const notes: string[] = [];
-      const start = (traceInfo: Record<string, unknown>) => writeOnly(client, { method: 'POST', path: V3, json: JSON.stringify({ trace: { trace_info: traceInfo } }), workspace, what: 'traces/start-v3' });
-      // 1. The trace with its provenance tags and no metadata yet: from here on a crash leaves a
-      //    trace the next copy finds (provenance, no marker) and redoes.
-      await start({ ...startInfo(info, experimentId, info.tags), state: 'IN_PROGRESS', trace_metadata: {} });
+      // 1. The trace, whole: its info, the source's tags with the provenance, its metadata. From
+      //    here on a crash leaves a trace the next copy finds (provenance, no marker) and redoes.
+      //    The info is final at once: spans that arrive for a trace StartTraceV3 has finalized leave
+      //    its info as it is and only add the mlflow.trace.spansLocation tag (traces-client-exchange,
+      //    the asynchronous export: StartTraceV3 first, then the spans), so no second StartTraceV3
+      //    (a merge) is needed after them - one request per trace less for the target. The tag the
+      //    spans set goes with the info too, whatever the source's says (its spans may have been in
+      //    traces.json), so that it does not depend on the span ingest overwriting a tag.
+      const tags: Record<string, string> = trace.spans.length > 0 ? { ...info.tags, [TRACE_TAGS.spansLocation]: 'TRACKING_STORE' } : info.tags;
+      await writeOnly(client, { method: 'POST', path: V3, json: JSON.stringify({ trace: { trace_info: startInfo(info, experimentId, tags) } }), workspace, what: 'traces/start-v3' });
       // 2. The spans, into the server's database: with other traces' spans in one request when
       //    the server is busy (otlp-batch.ts); resolves once this trace's spans are stored.
       await spanBatcher.write(trace.spans.map((span) => JSON.stringify(otlpSpan(span, notes))));
-      // 3. The info finished: the merge overwrites the values, merges the metadata; the tag OTLP set is
-      //    sent again so that only one stored tag (the artifact location the server sets) is left out.
-      //    A trace without assessments has nothing left to write after it: the completion marker
-      //    goes with it (one request less), still the last write of the trace.
-      const tags: Record<string, string> = { ...info.tags };
-      if (trace.spans.length > 0) tags[TRACE_TAGS.spansLocation] = 'TRACKING_STORE';
-      if (trace.assessments.length === 0) {
-        await start(startInfo(info, experimentId, { ...tags, [marker.key]: marker.value }));
-        return notes;
-      }
-      await start(startInfo(info, experimentId, tags));
-      // 4. The assessments, after the info: what StartTraceV3's merge does to the assessments of
-      //    a trace it merges into is not recorded, so none exist yet when it runs. Then the marker.
+      // 3. The assessments, after the info: what StartTraceV3's merge does to the assessments of
+      //    a trace it merges into is not recorded, so no StartTraceV3 follows them. Then the marker.
       await writeAssessments(client, workspace, info.traceId, trace.assessments, notes);
       await writeOnly(client, { method: 'PATCH', path: `${V3}/${encodeURIComponent(info.traceId)}/tags`, json: JSON.stringify(marker), contentType: 'application/json', workspace, what: 'traces/set-tag' });
       return notes;

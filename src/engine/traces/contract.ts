@@ -71,9 +71,9 @@ export interface TargetTraces {
   /** Are these assessment ids used anywhere in the store? Answers the taken ones. */
   assessmentIdsTaken?(assessmentIds: string[]): Promise<Set<string>>;
   /**
-   * Writes one trace whose ids are final: spans first, then the info, then the assessments, and
-   * the completion marker (`marker`, a tag) last, so that a half-written trace is never
-   * taken for a copy. Answers notes on what the store could not take as it is (reported).
+   * Writes one trace whose ids are final: its spans and info (in the order the store needs:
+   * an MLflow server takes the info first), then the assessments, and the completion marker
+   * (`marker`, a tag) last, so that a half-written trace is never taken for a copy. Answers notes on what the store could not take as it is (reported).
    */
   writeTrace(trace: Trace, marker: { key: string; value: string }): Promise<string[] | void>;
   /** A complete copy's tags and assessments, to compare with its source (sync-trace.ts). Optional. */

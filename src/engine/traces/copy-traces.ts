@@ -10,7 +10,7 @@
  *    (another experiment, another workspace) is never reused either: the copy looks before it
  *    writes, a page of 100 ids at a time where the target can answer that (traceIdsTaken).
  *    Assessment ids follow the same rule.
- * 3. The backend writes spans first, then the info, the assessments, and the completion marker
+ * 3. The backend writes the spans and the info, then the assessments, and the completion marker
  *    last (contract.ts), so a half-written trace is found by the next copy and redone.
  * Traces added to the source since the last copy are picked up by the next one: every copy lists
  * every trace. A complete copy whose source changed since (tags, assessments) is brought up to
