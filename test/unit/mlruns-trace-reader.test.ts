@@ -12,8 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadIssue } from '../../src/backends/contract.js';
 import { MlrunsTraceReader } from '../../src/backends/mlruns/trace-reader.js';
 import { writeTraceFolder } from '../../src/backends/mlruns/traces.js';
-import { LosslessNumber } from '../../src/model/python-json.js';
-import { spanContent } from '../../src/model/trace-span.js';
+import { LosslessNumber, type JsonDoc } from '../../src/model/python-json.js';
+import { spanContent, spanFromDocument } from '../../src/model/trace-span.js';
 import type { Trace, TraceInfo } from '../../src/model/trace.js';
 import { makeTrace } from '../../bench/trace-workload.js';
 import { tempDir } from '../support/cli-process.js';
@@ -184,6 +184,38 @@ describe('the mlruns trace reader thread', () => {
     expect(killed).toBe(true);
     expect(result).toEqual(inline);
     expect(reader.threadRunning).toBe(false);
+  });
+
+  it('reads a trace with a span far bigger than its small young generation on the thread, without the thread running out of memory', async () => {
+    // 70 MB of span inputs: above the young generation the thread is capped at (4 MB), and above the
+    // 64 MB old generation cap once tried, which ended the thread on such a trace (ERR_WORKER_OUT_OF_MEMORY).
+    const big = makeTrace(3);
+    const hugeSpan = big.spans[1]!;
+    const document = { ...(hugeSpan.document as Record<string, unknown>) };
+    document.attributes = { ...(document.attributes as Record<string, string>), 'mlflow.spanInputs': JSON.stringify({ context: 'x'.repeat(70 * 1024 * 1024) }) };
+    big.spans[1] = spanFromDocument(document as JsonDoc);
+    const bigDir = join(tracesDir, big.info.traceId);
+    rmSync(bigDir, { recursive: true });
+    await writeTraceFolder(big, { key: 'runs_migrator.completed', value: 'x' }, { stagingDir: join(dir, '.staging', big.info.traceId), finalDir: bigDir, artifactLocation: `file://${join(dir, EXPERIMENT)}` });
+
+    const reader = await readyReader();
+    const infos: TraceInfo[] = [];
+    for await (const info of reader.listTraces(tracesDir, [])) infos.push(info);
+    const info = infos.find((one) => one.traceId === big.info.traceId)!;
+    const viaThread = await reader.readTrace(bigDir, info);
+    // Still running: the read was answered by the thread, not by the inline read after its death.
+    expect(reader.threadRunning).toBe(true);
+    const after = infos.find((one) => one.traceId === makeTrace(4).info.traceId)!;
+    await reader.readTrace(join(tracesDir, after.traceId), after);
+    expect(reader.threadRunning).toBe(true);
+    await reader.close();
+
+    const inline = await new MlrunsTraceReader({ thread: false }).readTrace(bigDir, info);
+    expect(viaThread.spans).toHaveLength(20);
+    expect(viaThread.issues).toEqual(inline.issues);
+    const contents = (trace: typeof inline) => trace.spans.map(spanContent);
+    expect(contents(viaThread)[1]!.length).toBeGreaterThan(70 * 1024 * 1024);
+    expect(contents(viaThread).every((text, i) => text === contents(inline)[i])).toBe(true);
   });
 
   it('never holds the process open: a copy that does not close the reader still exits', async () => {

@@ -36,6 +36,16 @@ const INFO_PAGE = 64;
 const IDLE_MS = 200;
 /** ... or, started ahead (prestart), this long without being asked anything. */
 const PRESTART_IDLE_MS = 10_000;
+/**
+ * The thread's young generation, in MB. What the thread allocates is garbage within a request (a
+ * trace's file texts, gone once posted), but V8 grows a busy isolate's young generation to its
+ * default maximum (16 MB semi-spaces), so the copy's peak RSS grew with its length: 153 MB at 1,000
+ * benchmark traces, 187-191 MB at 10,000. Capped at 4 MB: 146 and 161-163 MB, and no CPU or speed
+ * difference measured (bench/traces-copy.ts). The old generation is not capped: a cap ends the
+ * thread (ERR_WORKER_OUT_OF_MEMORY) on a trace with a file bigger than the cap, while an object
+ * too big for the young generation simply goes to the large-object space.
+ */
+const THREAD_YOUNG_GENERATION_MB = 4;
 
 type Listed = { info: TraceInfo; token: string };
 type InfoReply = Listed | { info: null } | { error: ErrorData };
@@ -182,7 +192,8 @@ export class MlrunsTraceReader {
     let worker: Worker;
     try {
       // An eval'd bootstrap is CommonJS only without the parent's flags (--input-type=module would make it ESM).
-      worker = new Worker(entry.entry, entry.eval ? { eval: true, execArgv: [] } : {});
+      const resourceLimits = { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB };
+      worker = new Worker(entry.entry, entry.eval ? { eval: true, execArgv: [], resourceLimits } : { resourceLimits });
     } catch {
       this.failed = true;
       return undefined;
