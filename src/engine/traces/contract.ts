@@ -73,7 +73,8 @@ export interface TargetTraces {
   /**
    * Writes one trace whose ids are final: its spans and info (in the order the store needs:
    * an MLflow server takes the info first), then the assessments, and the completion marker
-   * (`marker`, a tag) last, so that a half-written trace is never taken for a copy. Answers notes on what the store could not take as it is (reported).
+   * (`marker`, a tag) last, so that a half-written trace is never taken for a copy. Answers
+   * notes on what the store could not take as it is (reported).
    */
   writeTrace(trace: Trace, marker: { key: string; value: string }): Promise<string[] | void>;
   /** A complete copy's tags and assessments, to compare with its source (sync-trace.ts). Optional. */
