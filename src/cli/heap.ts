@@ -6,21 +6,23 @@
  * and network chunks are Buffers outside the JS heap, freed only when a collection finds their
  * wrappers dead - and a copy that allocates little on the heap rarely collects. The CLI owns its
  * process, so when the old generation has grown by a quarter of what was live after the last
- * full collection (at least 8 MB), or external memory by 32 MB, it asks for one: 5-35 ms with
+ * full collection (at least 8 MB), or external memory by 16 MB, it asks for one: 5-35 ms with
  * 10,000 listed runs (24 MB live), every second or two. It looks on every progress event and every
  * 50 ms (listing a project emits no events). The library never does this.
  *
- * Why 32 MB of external growth and not less: a big file streams through as 64 KiB Buffers, so
- * external memory grows by the file's size in garbage; at 8 MB that was a full collection every
- * 8 MB, 128 per GiB, which took about 0.6 s of CPU per GiB and stalled both sockets while it ran
- * (bench/artifacts.ts, CPU profile of a 1 GiB copy). 32 MB keeps the bound well under the 200 MB
- * budget (V8 collects on its own at about 64 MB of external growth).
+ * Why 16 MB of external growth: a big file streams through as 64 KiB Buffers, so external
+ * memory grows by the file's size in garbage; at 8 MB that was a full collection every 8 MB, 128
+ * per GiB, which took about 0.6 s of CPU per GiB and stalled both sockets while it ran
+ * (bench/artifacts.ts, CPU profile of a 1 GiB copy), so it went to 32 MB. At 32 MB the 256 MiB
+ * S3 -> S3 copy of test/e2e/artifacts-s3-large.test.ts peaked at up to 215 MB RSS on a fresh
+ * machine, over the 200 MB budget; at 16 MB (and 5 MiB S3 parts, object-store/s3.ts) 174-183 MB.
+ * The CPU cost of 16 MB (about half of 8 MB's, 64 collections per GiB) is not measured yet.
  */
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const MIN_OLD_GROWTH = 8 * 1024 * 1024;
-const EXTERNAL_GROWTH_LIMIT = 32 * 1024 * 1024;
+const EXTERNAL_GROWTH_LIMIT = 16 * 1024 * 1024;
 const CHECK_EVERY_MS = 50;
 
 export interface HeapNudger {

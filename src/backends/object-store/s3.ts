@@ -3,6 +3,12 @@
  * opened). Large files go up through @aws-sdk/lib-storage's multipart Upload: parts of PART_SIZE,
  * QUEUE_SIZE in flight, so memory stays near PART_SIZE x QUEUE_SIZE whatever the file size; each
  * part is a buffer the SDK's retry strategy sends again on its own when it breaks.
+ *
+ * PART_SIZE is S3's smallest part (5 MiB): with 8 MiB parts the 256 MiB S3 -> S3 copy of
+ * test/e2e/artifacts-s3-large.test.ts peaked at 191-215 MB RSS on a fresh machine (moto 5.2.1),
+ * over its 200 MB bound; with 5 MiB parts and the CLI's collection every 16 MB of Buffers
+ * (src/cli/heap.ts), 174-183 MB. A file too big for 10,000 parts of that size (S3's limit) gets
+ * larger parts.
  */
 import { Readable } from 'node:stream';
 import type { S3Client as S3ClientType } from '@aws-sdk/client-s3';
@@ -11,8 +17,10 @@ import { joinKey } from './location.js';
 import { s3SettingsFromEnv, type S3Settings } from './s3-config.js';
 import { ObjectStoreError, type ObjectStore, type StoredObject, type WriteResult } from './types.js';
 
-export const PART_SIZE = 8 * 1024 * 1024;
+export const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+/** S3 takes at most this many parts in one multipart upload. */
+const MAX_PARTS = 10_000;
 const PAGE_SIZE = 1000;
 
 type S3Module = typeof import('@aws-sdk/client-s3');
@@ -118,7 +126,7 @@ export class S3Store implements ObjectStore {
       const upload = new Upload({
         client: this.client,
         params: { ...extra, Bucket: this.bucket, Key: key, Body: hashed.stream },
-        partSize: PART_SIZE,
+        partSize: Math.max(PART_SIZE, Math.ceil(size / MAX_PARTS)),
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
       });
